@@ -1,0 +1,122 @@
+/**
+ * Domain records. These are the shapes use cases work with; the proto messages (src/gen) and the MongoDB
+ * documents (src/storage) are mapped to and from them at the edges. Absent values are `null`, never
+ * `undefined`, so records survive storage round trips unchanged.
+ */
+
+/** KeySecretRecord is one secret of a key: its keyed hash and a display hint, never the secret itself. */
+export interface KeySecretRecord {
+  /** generation is 1 for the secret issued at creation and grows by one per rotation. */
+  readonly generation: number;
+  /** hash is the HMAC-SHA-256 of the secret part under the server pepper, base64url. */
+  readonly hash: string;
+  /** pepperVersion names the pepper the hash was made with, so peppers can be rotated. */
+  readonly pepperVersion: number;
+  /** hint is the non-secret display hint, for example "ak_live_7gQ2kX9pLm3RtY8w_Ab3x…". */
+  readonly hint: string;
+  /** createdAt is when the secret was issued. */
+  readonly createdAt: Date;
+  /** expiresAt ends a superseded secret's rotation overlap; null for the current secret. */
+  readonly expiresAt: Date | null;
+}
+
+/** ApiKeyRecord is an API key as stored: configuration, lifecycle and secret hashes. */
+export interface ApiKeyRecord {
+  /** id is the public key id, for example "ak_live_7gQ2kX9pLm3RtY8w". */
+  readonly id: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly description: string;
+  /** userId is the associated user; "" when none. */
+  readonly userId: string;
+  /** groupId is the authorization group; "" when none. */
+  readonly groupId: string;
+  /** permissions are the key's own permissions, sorted and deduplicated. */
+  readonly permissions: readonly string[];
+  /** ipAllowlist holds canonical CIDRs, sorted and deduplicated; empty means any address. */
+  readonly ipAllowlist: readonly string[];
+  /** secrets that currently verify: the current one last, superseded ones (in overlap) before it. */
+  readonly secrets: readonly KeySecretRecord[];
+  readonly createdAt: Date;
+  readonly createdBy: string;
+  readonly updatedAt: Date;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+  readonly revokedBy: string;
+  readonly revokeReason: string;
+  readonly deletedAt: Date | null;
+  readonly lastUsedAt: Date | null;
+  /** version grows by one with every change; guarded updates compare it (optimistic concurrency). */
+  readonly version: number;
+}
+
+/** GroupRecord is an authorization group: a named permission set of one tenant. */
+export interface GroupRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly permissions: readonly string[];
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly version: number;
+}
+
+/** TenantRecord is a tenant's key-limit state. */
+export interface TenantRecord {
+  readonly id: string;
+  /** keyLimit is the per-tenant override; null means the server default applies. */
+  readonly keyLimit: number | null;
+  /** usedKeys counts the tenant's keys that are neither revoked nor deleted. */
+  readonly usedKeys: number;
+}
+
+/** KeyStatus is the lifecycle status of a key at a given instant. */
+export type KeyStatus = "active" | "expired" | "revoked";
+
+/** ExpirationState is how close a key is to expiry at a given instant. */
+export type ExpirationState = "valid" | "expiring_soon" | "expired";
+
+/** keyStatusAt derives a key's status at `now`; revocation wins over expiry. */
+export function keyStatusAt(key: Pick<ApiKeyRecord, "revokedAt" | "expiresAt">, now: Date): KeyStatus {
+  if (key.revokedAt !== null) {
+    return "revoked";
+  }
+  if (key.expiresAt !== null && now.getTime() >= key.expiresAt.getTime()) {
+    return "expired";
+  }
+  return "active";
+}
+
+/** expirationStateAt derives a key's expiration state at `now` with the given expiring-soon window. */
+export function expirationStateAt(
+  key: Pick<ApiKeyRecord, "expiresAt">,
+  now: Date,
+  expiringSoonWindowMs: number,
+): ExpirationState {
+  if (key.expiresAt === null) {
+    return "valid";
+  }
+  const left = key.expiresAt.getTime() - now.getTime();
+  if (left <= 0) {
+    return "expired";
+  }
+  return left <= expiringSoonWindowMs ? "expiring_soon" : "valid";
+}
+
+/** Actor is who performs an admin operation, as resolved from the caller's credential. */
+export interface Actor {
+  /** keyId of the authenticating key, or "bootstrap". */
+  readonly keyId: string;
+  readonly tenantId: string;
+  readonly userId: string;
+  /** role is what the caller may do: everything, its own tenant, or only read its own user's keys. */
+  readonly role: "superuser" | "tenant_admin" | "key_holder";
+}
+
+/** Permission names that give a key admin rights over this service. */
+export const ADMIN_PERMISSION = "apikeys:admin";
+/** SUPERUSER_PERMISSION gives rights over every tenant. */
+export const SUPERUSER_PERMISSION = "apikeys:superuser";
+/** SYSTEM_TENANT owns the bootstrap super-user keys; tenant ids from requests can never take this form. */
+export const SYSTEM_TENANT = "_system";

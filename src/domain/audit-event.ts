@@ -1,0 +1,63 @@
+/**
+ * Audit events: one per VerifyKey call (usage) and one per admin mutation (admin). They never carry a secret.
+ */
+
+/** VerificationCode is the single reason of a verification verdict. */
+export type VerificationCode =
+  | "valid"
+  | "not_found"
+  | "expired"
+  | "revoked"
+  | "ip_not_allowed"
+  | "insufficient_permissions";
+
+/** AdminAction names an admin mutation. */
+export type AdminAction =
+  | "key_created"
+  | "key_updated"
+  | "key_rotated"
+  | "key_revoked"
+  | "key_deleted"
+  | "group_created"
+  | "group_updated"
+  | "group_deleted"
+  | "tenant_updated";
+
+/** UsageDetail is the content of a usage event. */
+export interface UsageDetail {
+  readonly kind: "usage";
+  /** keyId is "" when the credential could not be identified. */
+  readonly keyId: string;
+  readonly endpoint: string;
+  readonly clientIp: string;
+  readonly code: VerificationCode;
+  readonly httpStatus: number;
+  readonly replica: string;
+}
+
+/** AdminDetail is the content of an admin event. */
+export interface AdminDetail {
+  readonly kind: "admin";
+  readonly actorKeyId: string;
+  readonly actorUserId: string;
+  readonly action: AdminAction;
+  readonly keyId: string;
+  readonly groupId: string;
+  readonly changedFields: readonly string[];
+  readonly requestId: string;
+}
+
+/** NewAuditEvent is an event before it is persisted (it has no sequence number yet). */
+export interface NewAuditEvent {
+  /** id is unique per event (for example a UUID), assigned when the event is created. */
+  readonly id: string;
+  readonly time: Date;
+  /** tenantId is "" for a usage event whose key was not identified. */
+  readonly tenantId: string;
+  readonly detail: UsageDetail | AdminDetail;
+}
+
+/** AuditEventRecord is a persisted event with its position in the global commit order. */
+export interface AuditEventRecord extends NewAuditEvent {
+  readonly seq: number;
+}

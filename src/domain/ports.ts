@@ -1,0 +1,146 @@
+/**
+ * Ports: what the use cases need from the outside world. src/storage implements them on MongoDB; tests may
+ * provide fakes for faults a real server cannot produce. Every method may reject with UnavailableError when
+ * the database cannot answer; implementations translate driver errors into that (never a raw driver error).
+ */
+import type { ApiKeyRecord, GroupRecord, KeyStatus, ExpirationState, TenantRecord } from "./api-key.js";
+import type { AuditEventRecord, NewAuditEvent } from "./audit-event.js";
+
+/** Clock gives the current time; injected so expiry can be tested at its exact boundary. */
+export interface Clock {
+  now(): Date;
+}
+
+/** RandomSource gives cryptographically secure random bytes; injected for deterministic tests. */
+export interface RandomSource {
+  bytes(length: number): Uint8Array;
+}
+
+/** Page is one page of a listing with the cursor of the next one (null on the last page). */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+/** KeyListQuery selects a tenant's keys; results are newest first (createdAt desc, id desc). */
+export interface KeyListQuery {
+  readonly tenantId: string;
+  readonly limit: number;
+  /** after is an opaque storage cursor returned by a previous page, or null for the first page. */
+  readonly after: string | null;
+  readonly status: KeyStatus | null;
+  readonly expirationState: ExpirationState | null;
+  readonly userId: string | null;
+  readonly groupId: string | null;
+  /** nameContains matches the name case-insensitively, literally (never as a pattern). */
+  readonly nameContains: string | null;
+  readonly includeDeleted: boolean;
+  /** now and expiringSoonWindowMs evaluate status / expirationState filters. */
+  readonly now: Date;
+  readonly expiringSoonWindowMs: number;
+}
+
+/** KeyRepository stores keys. Writes are single-document and guarded, so no transactions are needed. */
+export interface KeyRepository {
+  /** insert stores a new key; rejects with AlreadyExistsError if the id exists (callers retry with a new id). */
+  insert(key: ApiKeyRecord): Promise<void>;
+  /** findById returns the key, deleted ones included, or null. */
+  findById(id: string): Promise<ApiKeyRecord | null>;
+  /** list returns one page of keys matching the query. */
+  list(query: KeyListQuery): Promise<Page<ApiKeyRecord>>;
+  /**
+   * replace writes `next` if the stored key still has version `expectedVersion` (next.version must be
+   * expectedVersion + 1); returns false when the guard failed (a concurrent change won).
+   */
+  replace(next: ApiKeyRecord, expectedVersion: number): Promise<boolean>;
+  /** countByGroup counts the non-deleted keys of a group. */
+  countByGroup(tenantId: string, groupId: string): Promise<number>;
+  /** hasActiveWithPermission tells whether a non-revoked, non-deleted key of the tenant has the permission. */
+  hasActiveWithPermission(tenantId: string, permission: string, now: Date): Promise<boolean>;
+  /** recordLastUsed sets lastUsedAt for many keys (only ever moving it forward); one write per call. */
+  recordLastUsed(entries: ReadonlyArray<{ readonly id: string; readonly at: Date }>): Promise<void>;
+}
+
+/** GroupRepository stores authorization groups; names are unique per tenant. */
+export interface GroupRepository {
+  /** insert stores a group; rejects with AlreadyExistsError when the tenant has a group of that name. */
+  insert(group: GroupRecord): Promise<void>;
+  findById(id: string): Promise<GroupRecord | null>;
+  /** findByIds returns the groups that exist among `ids`. */
+  findByIds(ids: readonly string[]): Promise<GroupRecord[]>;
+  /** list returns a tenant's groups ordered by name. */
+  list(tenantId: string, limit: number, after: string | null): Promise<Page<GroupRecord>>;
+  /** replace is a version-guarded write like KeyRepository.replace; AlreadyExistsError on a name clash. */
+  replace(next: GroupRecord, expectedVersion: number): Promise<boolean>;
+  /** delete removes the group if it still has `expectedVersion`; false when the guard failed. */
+  delete(id: string, expectedVersion: number): Promise<boolean>;
+}
+
+/** TenantRepository keeps per-tenant key limits and the exact count of keys held against them. */
+export interface TenantRepository {
+  /** get returns the tenant, or a record with keyLimit null and usedKeys 0 if it was never seen. */
+  get(tenantId: string): Promise<TenantRecord>;
+  /**
+   * reserveKeySlot atomically increments usedKeys if it is below the effective limit (override, else
+   * `defaultLimit`); returns false when the tenant is at its limit. 50 concurrent calls at a limit of 10
+   * succeed exactly 10 times.
+   */
+  reserveKeySlot(tenantId: string, defaultLimit: number): Promise<boolean>;
+  /** releaseKeySlot decrements usedKeys (never below zero). */
+  releaseKeySlot(tenantId: string): Promise<void>;
+  /** setKeyLimit sets (number) or clears (null) the tenant's override and returns the tenant. */
+  setKeyLimit(tenantId: string, keyLimit: number | null): Promise<TenantRecord>;
+}
+
+/** IdempotencyClaim is the outcome of claiming a client request id. */
+export type IdempotencyClaim =
+  /** claimed: this call owns the request id and must complete or abandon it. */
+  | { readonly state: "claimed" }
+  /** completed: an earlier call with the same fingerprint finished; `result` is what it stored. */
+  | { readonly state: "completed"; readonly result: string }
+  /** in_progress: an earlier call with the same request id has not finished (answer ABORTED). */
+  | { readonly state: "in_progress" }
+  /** mismatch: the request id was used with different parameters (answer FAILED_PRECONDITION). */
+  | { readonly state: "mismatch" };
+
+/** IdempotencyStore remembers client request ids for 24 hours, per tenant and operation. */
+export interface IdempotencyStore {
+  /** claim registers `scope`+`requestId` with the request fingerprint, or reports what is already there. */
+  claim(scope: string, requestId: string, fingerprint: string, now: Date): Promise<IdempotencyClaim>;
+  /** complete stores the outcome (for example a key id) for replays. */
+  complete(scope: string, requestId: string, result: string): Promise<void>;
+  /** abandon forgets a claim whose operation failed, so a retry can run it again. */
+  abandon(scope: string, requestId: string): Promise<void>;
+}
+
+/** ChangeNotice says that a key's or group's cached copy must be dropped. */
+export interface ChangeNotice {
+  /** seq orders notices; every replica sees them in seq order with no gaps. */
+  readonly seq: number;
+  readonly kind: "key" | "group";
+  readonly id: string;
+}
+
+/** ChangeFeed is the cross-replica cache-invalidation channel, built on plain indexed queries. */
+export interface ChangeFeed {
+  /** publish appends a notice and resolves once it is durable. */
+  publish(kind: ChangeNotice["kind"], id: string): Promise<void>;
+  /** latestSeq is the newest seq (0 when empty), where a new replica starts following. */
+  latestSeq(): Promise<number>;
+  /** after returns notices with seq > `seq`, in order, at most `limit`. */
+  after(seq: number, limit: number): Promise<ChangeNotice[]>;
+}
+
+/** AuditSink accepts audit events without blocking the caller; see src/domain/audit-event.ts. */
+export interface AuditSink {
+  /** emit buffers one event; never throws, never waits. Drops (counted) when the buffer is full. */
+  emit(event: NewAuditEvent): void;
+}
+
+/** AuditEventStore persists audit events in one global commit order and reads them back. */
+export interface AuditEventStore {
+  /** append persists a batch (one write), assigning consecutive sequence numbers in commit order. */
+  append(events: readonly NewAuditEvent[]): Promise<void>;
+  /** after returns persisted events with seq > `seq`, ascending, at most `limit`. */
+  after(seq: number, limit: number): Promise<AuditEventRecord[]>;
+}
