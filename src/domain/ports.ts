@@ -3,7 +3,7 @@
  * provide fakes for faults a real server cannot produce. Every method may reject with UnavailableError when
  * the database cannot answer; implementations translate driver errors into that (never a raw driver error).
  */
-import type { ApiKeyRecord, GroupRecord, KeyStatus, ExpirationState, TenantRecord } from "./api-key.js";
+import type { ApiKeyRecord, ExpirationState, GroupRecord, KeyStatus, TenantRecord } from "./api-key.js";
 import type { AuditEventRecord, NewAuditEvent } from "./audit-event.js";
 
 /** Clock gives the current time; injected so expiry can be tested at its exact boundary. */

@@ -117,7 +117,9 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, wh
     };
     const onExit = (code: number | null) => {
       done();
-      reject(new Error(`${what} exited with code ${code} before accepting connections: ${output.slice(-500)}`));
+      reject(
+        new Error(`${what} exited with code ${code} before accepting connections: ${output.slice(-500)}`),
+      );
     };
     const timer = setTimeout(() => {
       done();
