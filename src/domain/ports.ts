@@ -144,3 +144,31 @@ export interface AuditEventStore {
   /** after returns persisted events with seq > `seq`, ascending, at most `limit`. */
   after(seq: number, limit: number): Promise<AuditEventRecord[]>;
 }
+
+/** AuthenticatedKey is a key that verified successfully, with its effective (key + group) permissions. */
+export interface AuthenticatedKey {
+  readonly keyId: string;
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly groupId: string;
+  readonly permissions: readonly string[];
+}
+
+/**
+ * CallerAuthenticator checks the credential of an admin/audit caller with the same rules (and cache) as
+ * VerifyKey: format, lookup, revoked, expired, and the key's IP allowlist against the caller's socket address.
+ * Resolves null for any credential that would not verify; rejects with UnavailableError when it cannot tell.
+ */
+export interface CallerAuthenticator {
+  authenticate(candidate: string, peerIp: string | null): Promise<AuthenticatedKey | null>;
+}
+
+/**
+ * KeyChangeNotifier makes a mutation visible to every replica's verification cache. Admin use cases call it
+ * after the database write and before answering: it drops the local cached copy at once and publishes a
+ * durable notice on the ChangeFeed for the other replicas.
+ */
+export interface KeyChangeNotifier {
+  keyChanged(keyId: string): Promise<void>;
+  groupChanged(groupId: string): Promise<void>;
+}
