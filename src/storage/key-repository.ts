@@ -1,0 +1,215 @@
+/**
+ * KeyRepository on MongoDB. Every write is one guarded single-document operation (or one unordered bulk
+ * write for usage timestamps), so no transactions and no replica set are needed.
+ */
+import type { Db, Filter } from "mongodb";
+import type { ApiKeyRecord } from "../domain/api-key.js";
+import { AlreadyExistsError } from "../domain/errors.js";
+import type { KeyListQuery, KeyRepository, Page } from "../domain/ports.js";
+import type { IndexDeclaration } from "./indexes.js";
+import {
+  KEYS_COLLECTION,
+  type KeyDocument,
+  keyFromDocument,
+  keyToDocument,
+  lowerName,
+} from "./key-document.js";
+import { guard, isDuplicateKeyError } from "./mongo-errors.js";
+import { cursorString, cursorTime, decodeCursor, encodeCursor } from "./page-cursor.js";
+
+/** keyIndexes are the indexes the key queries below rely on. */
+export const keyIndexes: readonly IndexDeclaration[] = [
+  {
+    collection: KEYS_COLLECTION,
+    key: { tenantId: 1, createdAt: -1, _id: -1 },
+    options: { name: "keys_tenant_created" },
+    why: "list a tenant's keys newest first with a (createdAt, _id) keyset cursor",
+  },
+  {
+    collection: KEYS_COLLECTION,
+    key: { tenantId: 1, userId: 1, createdAt: -1, _id: -1 },
+    options: { name: "keys_tenant_user_created" },
+    why: "list the keys of one associated user (user filter, key holders' own view) newest first",
+  },
+  {
+    collection: KEYS_COLLECTION,
+    key: { tenantId: 1, groupId: 1, createdAt: -1, _id: -1 },
+    options: { name: "keys_tenant_group_created" },
+    why: "count a group's keys before deleting it, and list keys filtered by group newest first",
+  },
+  {
+    collection: KEYS_COLLECTION,
+    key: { tenantId: 1, permissions: 1 },
+    options: { name: "keys_tenant_permissions" },
+    why: "find whether a tenant still has an active key holding a given permission",
+  },
+];
+
+/** createMongoKeyRepository gives the KeyRepository backed by the `keys` collection of `db`. */
+export function createMongoKeyRepository(db: Db): KeyRepository {
+  const keys = db.collection<KeyDocument>(KEYS_COLLECTION);
+
+  return {
+    insert: (key) =>
+      guard(async () => {
+        try {
+          await keys.insertOne(keyToDocument(key));
+        } catch (error) {
+          if (isDuplicateKeyError(error)) {
+            throw new AlreadyExistsError("a key with this id already exists");
+          }
+          throw error;
+        }
+      }),
+
+    findById: (id) =>
+      guard(async () => {
+        const document = await keys.findOne({ _id: id });
+        return document === null ? null : keyFromDocument(document);
+      }),
+
+    list: (query) =>
+      guard(async (): Promise<Page<ApiKeyRecord>> => {
+        const documents = await keys
+          .find(listFilter(query))
+          .sort({ createdAt: -1, _id: -1 })
+          .limit(query.limit + 1)
+          .toArray();
+        const items = documents.slice(0, query.limit).map(keyFromDocument);
+        const last = items.at(-1);
+        const nextCursor =
+          documents.length > query.limit && last !== undefined
+            ? encodeCursor({ t: last.createdAt.getTime(), i: last.id })
+            : null;
+        return { items, nextCursor };
+      }),
+
+    replace: (next, expectedVersion) =>
+      guard(async () => {
+        assertNextVersion(next.version, expectedVersion);
+        // lastUsedAt is left out: it only moves forward through recordLastUsed, and a read-modify-write
+        // here must not carry an older value back over a newer one written meanwhile.
+        const { _id, lastUsedAt: _lastUsedAt, ...fields } = keyToDocument(next);
+        const result = await keys.updateOne({ _id, version: expectedVersion }, { $set: fields });
+        return result.matchedCount === 1;
+      }),
+
+    countByGroup: (tenantId, groupId) =>
+      guard(() => keys.countDocuments({ tenantId, groupId, deletedAt: null })),
+
+    hasActiveWithPermission: (tenantId, permission, now) =>
+      guard(async () => {
+        const found = await keys.findOne(
+          {
+            tenantId,
+            permissions: permission,
+            revokedAt: null,
+            deletedAt: null,
+            $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }],
+          },
+          { projection: { _id: 1 } },
+        );
+        return found !== null;
+      }),
+
+    recordLastUsed: (entries) =>
+      guard(async () => {
+        const latest = new Map<string, Date>();
+        for (const { id, at } of entries) {
+          const seen = latest.get(id);
+          if (seen === undefined || seen.getTime() < at.getTime()) {
+            latest.set(id, at);
+          }
+        }
+        if (latest.size === 0) {
+          return;
+        }
+        // A guarded $set instead of $max (which not every MongoDB-wire server has): the filter only
+        // matches when the stored value is older, so concurrent writers can only move it forward.
+        await keys.bulkWrite(
+          [...latest].map(([id, at]) => ({
+            updateOne: {
+              filter: { _id: id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: at } }] },
+              update: { $set: { lastUsedAt: at } },
+            },
+          })),
+          { ordered: false },
+        );
+      }),
+  };
+}
+
+/** assertNextVersion catches a caller bug: a replace must advance the version by exactly one. */
+function assertNextVersion(nextVersion: number, expectedVersion: number): void {
+  if (nextVersion !== expectedVersion + 1) {
+    throw new RangeError(`replace must write version ${expectedVersion + 1}, got ${nextVersion}`);
+  }
+}
+
+/** listFilter translates a KeyListQuery into one filter; every user value is compared, never interpreted. */
+function listFilter(query: KeyListQuery): Filter<KeyDocument> {
+  const now = query.now;
+  const soon = new Date(now.getTime() + query.expiringSoonWindowMs);
+  const clauses: Filter<KeyDocument>[] = [{ tenantId: query.tenantId }];
+  if (!query.includeDeleted) {
+    clauses.push({ deletedAt: null });
+  }
+  switch (query.status) {
+    case "active":
+      clauses.push({ revokedAt: null, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] });
+      break;
+    case "expired":
+      clauses.push({ revokedAt: null, expiresAt: { $lte: now } });
+      break;
+    case "revoked":
+      clauses.push({ revokedAt: { $ne: null } });
+      break;
+    case null:
+      break;
+  }
+  switch (query.expirationState) {
+    case "valid":
+      clauses.push({ $or: [{ expiresAt: null }, { expiresAt: { $gt: soon } }] });
+      break;
+    case "expiring_soon":
+      clauses.push({ expiresAt: { $gt: now, $lte: soon } });
+      break;
+    case "expired":
+      clauses.push({ expiresAt: { $lte: now } });
+      break;
+    case null:
+      break;
+  }
+  if (query.userId !== null) {
+    clauses.push({ userId: query.userId });
+  }
+  if (query.groupId !== null) {
+    clauses.push({ groupId: query.groupId });
+  }
+  if (query.nameContains !== null && query.nameContains !== "") {
+    clauses.push({ nameLower: { $regex: literalPattern(lowerName(query.nameContains)) } });
+  }
+  if (query.after !== null) {
+    const position = decodeCursor(query.after);
+    const createdAt = cursorTime(position, "t");
+    const id = cursorString(position, "i");
+    // The $lte bound lets the planner seek the index; the $or picks the items strictly after the cursor.
+    clauses.push({
+      createdAt: { $lte: createdAt },
+      $or: [{ createdAt: { $lt: createdAt } }, { _id: { $lt: id } }],
+    });
+  }
+  return { $and: clauses };
+}
+
+/**
+ * literalPattern escapes `text` so a regex matches it literally: ASCII punctuation gets a backslash (which
+ * both PCRE and Java regexes define as "this character itself") and control characters become \x{..}, so
+ * input like `.*` or `{"$gt":""}` is only ever a substring to find.
+ */
+export function literalPattern(text: string): string {
+  return text.replace(/[^A-Za-z0-9 \u0080-\uffff]/g, (character) => {
+    const code = character.charCodeAt(0);
+    return code < 0x20 || code === 0x7f ? `\\x{${code.toString(16)}}` : `\\${character}`;
+  });
+}
