@@ -69,7 +69,7 @@ describe("MongoTenantRepository", () => {
     for (let index = 0; index < 50; index += 1) {
       operations.push(repository.reserveKeySlot(tenantId, 10));
       if (index % 10 === 5) {
-        operations.push(repository.releaseKeySlot(tenantId));
+        operations.push(repository.releaseKeySlot(tenantId).then(() => undefined));
       }
     }
     const results = await Promise.all(operations);
