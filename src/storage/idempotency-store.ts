@@ -1,0 +1,136 @@
+/**
+ * IdempotencyStore on MongoDB. A request id is claimed by inserting a document whose `_id` is derived from
+ * (scope, request id): the unique `_id` decides which of many concurrent retries runs the operation.
+ * Taking over an expired record or a pending one whose lease ran out is a compare-and-set on `rev`, so of
+ * several callers that find the same stale record only one wins.
+ */
+import type { Db } from "mongodb";
+import type { IdempotencyClaim, IdempotencyStore } from "../domain/ports.js";
+import type { IndexDeclaration } from "./indexes.js";
+import { guard, isDuplicateKeyError } from "./mongo-errors.js";
+
+/** IDEMPOTENCY_COLLECTION is where claimed request ids live. */
+export const IDEMPOTENCY_COLLECTION = "idempotency";
+
+/** IdempotencyDocument is one claimed request id. */
+export interface IdempotencyDocument {
+  /** _id is `idempotencyId(scope, requestId)`. */
+  _id: string;
+  scope: string;
+  requestId: string;
+  fingerprint: string;
+  state: "pending" | "done";
+  /** result is what complete() stored; null while pending. */
+  result: string | null;
+  createdAt: Date;
+  /** expiresAt ends the record's life (createdAt + retention); past it the request id is free again. */
+  expiresAt: Date;
+  /** leaseUntil is when a pending claim is presumed dead (its process crashed) and may be taken over. */
+  leaseUntil: Date | null;
+  /** rev counts takeovers; the takeover update is guarded by it. */
+  rev: number;
+}
+
+/** IdempotencyStoreOptions tune how long request ids are remembered and how long a claim is held. */
+export interface IdempotencyStoreOptions {
+  /** retentionMs is how long a request id is remembered; default 24 hours. */
+  readonly retentionMs?: number;
+  /** leaseMs is how long a pending claim blocks others before it may be taken over; default 30 s. */
+  readonly leaseMs?: number;
+}
+
+/** DEFAULT_IDEMPOTENCY_RETENTION_MS is the 24 hours a request id is remembered. */
+export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** DEFAULT_IDEMPOTENCY_LEASE_MS is how long a pending claim is presumed alive. */
+export const DEFAULT_IDEMPOTENCY_LEASE_MS = 30_000;
+
+/**
+ * idempotencyIndexes: a TTL index on expiresAt lets a real mongod delete old records. Servers without TTL
+ * expiry (such as the in-memory test server) simply keep them; claim() compares expiresAt with `now` itself,
+ * so an expired record is treated as absent either way and the semantics never depend on the TTL monitor.
+ */
+export const idempotencyIndexes: readonly IndexDeclaration[] = [
+  {
+    collection: IDEMPOTENCY_COLLECTION,
+    key: { expiresAt: 1 },
+    options: { name: "idempotency_expires_ttl", expireAfterSeconds: 0 },
+    why: "let the server delete request ids after their retention (TTL)",
+  },
+];
+
+/** idempotencyId derives the document id: the scope's length first, so no (scope, id) pair can collide. */
+export function idempotencyId(scope: string, requestId: string): string {
+  return `${scope.length}:${scope}:${requestId}`;
+}
+
+/** MAX_CLAIM_ATTEMPTS bounds the insert/read/take-over loop against records that change under us. */
+const MAX_CLAIM_ATTEMPTS = 8;
+
+/** createMongoIdempotencyStore gives the IdempotencyStore backed by the `idempotency` collection of `db`. */
+export function createMongoIdempotencyStore(db: Db, options: IdempotencyStoreOptions = {}): IdempotencyStore {
+  const records = db.collection<IdempotencyDocument>(IDEMPOTENCY_COLLECTION);
+  const retentionMs = options.retentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
+  const leaseMs = options.leaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS;
+
+  const fresh = (now: Date) => ({
+    state: "pending" as const,
+    result: null,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + retentionMs),
+    leaseUntil: new Date(now.getTime() + leaseMs),
+  });
+
+  return {
+    claim: (scope, requestId, fingerprint, now) =>
+      guard(async (): Promise<IdempotencyClaim> => {
+        const _id = idempotencyId(scope, requestId);
+        for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt += 1) {
+          try {
+            await records.insertOne({ _id, scope, requestId, fingerprint, rev: 0, ...fresh(now) });
+            return { state: "claimed" };
+          } catch (error) {
+            if (!isDuplicateKeyError(error)) {
+              throw error;
+            }
+          }
+          const existing = await records.findOne({ _id });
+          if (existing === null) {
+            continue; // abandoned or expired between our insert and read: try the insert again
+          }
+          const expired = existing.expiresAt.getTime() <= now.getTime();
+          if (!expired && existing.fingerprint !== fingerprint) {
+            return { state: "mismatch" };
+          }
+          if (!expired && existing.state === "done") {
+            return { state: "completed", result: existing.result ?? "" };
+          }
+          const leaseOver = existing.leaseUntil !== null && existing.leaseUntil.getTime() <= now.getTime();
+          if (!expired && !leaseOver) {
+            return { state: "in_progress" };
+          }
+          // Expired, or a pending claim whose owner is presumed dead: take it over if nobody else did.
+          const takeover = await records.updateOne(
+            { _id, rev: existing.rev },
+            { $set: { fingerprint, rev: existing.rev + 1, ...fresh(now) } },
+          );
+          if (takeover.modifiedCount === 1) {
+            return { state: "claimed" };
+          }
+        }
+        return { state: "in_progress" };
+      }),
+
+    complete: (scope, requestId, result) =>
+      guard(async () => {
+        await records.updateOne(
+          { _id: idempotencyId(scope, requestId), state: "pending" },
+          { $set: { state: "done", result, leaseUntil: null } },
+        );
+      }),
+
+    abandon: (scope, requestId) =>
+      guard(async () => {
+        await records.deleteOne({ _id: idempotencyId(scope, requestId), state: "pending" });
+      }),
+  };
+}
