@@ -8,7 +8,7 @@
 export interface KeySecretRecord {
   /** generation is 1 for the secret issued at creation and grows by one per rotation. */
   readonly generation: number;
-  /** hash is the HMAC-SHA-256 of the secret part under the server pepper, base64url. */
+  /** hash is the HMAC-SHA-256 of the whole key under the server pepper, base64url (see key-hash.ts). */
   readonly hash: string;
   /** pepperVersion names the pepper the hash was made with, so peppers can be rotated. */
   readonly pepperVersion: number;

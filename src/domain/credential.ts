@@ -1,0 +1,122 @@
+/**
+ * Credential forms: the ways a caller may present a key, turned into one candidate whole-key string for
+ * KeyFormat.parse. Nothing here decides validity; it only unwraps. Every function is total and bounded:
+ * a value longer than MAX_CREDENTIAL_LENGTH is refused before it is looked at.
+ */
+
+/**
+ * MAX_CREDENTIAL_LENGTH caps every credential form (the proto's "at most 4096 bytes"). It is checked on the
+ * UTF-16 length, which never exceeds the UTF-8 byte length, so nothing over the byte cap gets through; the
+ * rare non-ASCII value below it is refused by KeyFormat.parse anyway.
+ */
+export const MAX_CREDENTIAL_LENGTH = 4096;
+
+/** VerifyCredential is the credential of a VerifyKey request, mirroring the proto oneof. */
+export type VerifyCredential =
+  /** key is a raw key, as sent in an X-API-Key header or a query parameter. */
+  | { readonly kind: "key"; readonly key: string }
+  /** authorization is a whole Authorization header value, "Bearer <key>" or "ApiKey <key>". */
+  | { readonly kind: "authorization"; readonly authorization: string }
+  /** access_key is the two-part credential: the key id and the secret key. */
+  | { readonly kind: "access_key"; readonly accessKeyId: string; readonly secretKey: string }
+  /** none means the request carried no credential. */
+  | { readonly kind: "none" };
+
+// Scheme names are case-insensitive (RFC 9110 §11.1); exactly one space separates scheme and token.
+const AUTHORIZATION_SCHEMES = new Set(["bearer", "apikey"]);
+
+// Any whitespace or control character inside a token means it is not a bare key.
+const WHITESPACE_OR_CONTROL = /[\p{Cc}\s]/u;
+
+/** candidateKeyFromCredential unwraps any credential form into a candidate whole key, or null. */
+export function candidateKeyFromCredential(credential: VerifyCredential): string | null {
+  switch (credential.kind) {
+    case "key":
+      return candidateKeyFromRaw(credential.key);
+    case "authorization":
+      return candidateKeyFromAuthorization(credential.authorization);
+    case "access_key":
+      return candidateKeyFromAccessKey(credential.accessKeyId, credential.secretKey);
+    case "none":
+      return null;
+  }
+}
+
+/**
+ * candidateKeyFromRaw returns a raw key unchanged (no trimming: " key" and "key\n" are not keys), or null when
+ * it is empty or too long.
+ */
+export function candidateKeyFromRaw(key: string): string | null {
+  if (typeof key !== "string" || key.length === 0 || key.length > MAX_CREDENTIAL_LENGTH) {
+    return null;
+  }
+  return key;
+}
+
+/**
+ * candidateKeyFromAuthorization reads "Bearer <key>" or "ApiKey <key>" (scheme case-insensitive, exactly one
+ * space, a token with no whitespace), or returns null.
+ */
+export function candidateKeyFromAuthorization(value: string): string | null {
+  if (typeof value !== "string" || value.length > MAX_CREDENTIAL_LENGTH) {
+    return null;
+  }
+  const space = value.indexOf(" ");
+  if (space <= 0) {
+    return null;
+  }
+  if (!AUTHORIZATION_SCHEMES.has(value.slice(0, space).toLowerCase())) {
+    return null;
+  }
+  const token = value.slice(space + 1);
+  if (token.length === 0 || WHITESPACE_OR_CONTROL.test(token)) {
+    return null;
+  }
+  return token;
+}
+
+/**
+ * candidateKeyFromAccessKey joins the two-part credential as accessKeyId + "_" + secretKey, or returns null
+ * when a part is empty, too long, or the secret key contains "_". A secret key never contains "_", and
+ * requiring that keeps the split unique: a whole key cannot be smuggled in as some other id/secret split.
+ */
+export function candidateKeyFromAccessKey(accessKeyId: string, secretKey: string): string | null {
+  if (
+    typeof accessKeyId !== "string" ||
+    typeof secretKey !== "string" ||
+    accessKeyId.length === 0 ||
+    secretKey.length === 0 ||
+    accessKeyId.length > MAX_CREDENTIAL_LENGTH ||
+    secretKey.length > MAX_CREDENTIAL_LENGTH ||
+    secretKey.includes("_")
+  ) {
+    return null;
+  }
+  return `${accessKeyId}_${secretKey}`;
+}
+
+/** AdminCredentialHeaders are the request headers (gRPC metadata) that may carry an admin credential. */
+export interface AdminCredentialHeaders {
+  /** authorization is the Authorization value, "Bearer <key>" or "ApiKey <key>". */
+  readonly authorization?: string | undefined;
+  /** xApiKey is the X-API-Key value, a raw key. */
+  readonly xApiKey?: string | undefined;
+}
+
+/**
+ * extractAdminCredential returns the candidate key an admin API caller presented, or null when there is none
+ * or it is unusable. When both headers are present they must carry the same key: two different credentials
+ * are refused (null) rather than silently picking one, so a proxy-added header can never override the
+ * caller's own.
+ */
+export function extractAdminCredential(headers: AdminCredentialHeaders): string | null {
+  const { authorization, xApiKey } = headers;
+  const hasAuthorization = authorization !== undefined && authorization !== "";
+  const hasApiKey = xApiKey !== undefined && xApiKey !== "";
+  const fromAuthorization = hasAuthorization ? candidateKeyFromAuthorization(authorization) : null;
+  const fromApiKey = hasApiKey ? candidateKeyFromRaw(xApiKey) : null;
+  if (hasAuthorization && hasApiKey) {
+    return fromAuthorization !== null && fromAuthorization === fromApiKey ? fromAuthorization : null;
+  }
+  return hasAuthorization ? fromAuthorization : fromApiKey;
+}

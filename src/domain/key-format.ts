@@ -1,0 +1,179 @@
+/**
+ * The API key format, after GitHub's token format (a typed prefix, base62 body, CRC32 checksum):
+ *
+ *   <prefix><id16>_<secret32><checksum6>        for example  ak_live_7gQ2kX9pLm3RtY8w_<32 secret chars><6 chars>
+ *   └──── key id ───┘ └── secret key ──┘
+ *
+ * - prefix: configurable, `^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$` (e.g. "ak_live_"), so secret scanners
+ *   can recognise the key type and a test key can never pass as a live one.
+ * - id16: 16 random base62 characters (≈ 95 bits), public; with the prefix it forms the key id, which is also
+ *   the "access key id" of the two-part credential.
+ * - secret32: 32 random base62 characters (≈ 190.5 bits), the secret.
+ * - checksum6: CRC32 of everything before it, as 6 base62 digits, left-padded with "0". It lets VerifyKey
+ *   reject typos and truncations without touching the database; it adds no secrecy.
+ *
+ * Joining key id + "_" + secret key gives the whole key. The display hint shows the key id and the first 4
+ * secret characters; the 28 hidden ones still carry ≈ 166 bits.
+ */
+import { decodeBase62, encodeBase62Fixed, isBase62, randomBase62 } from "./base62.js";
+import { InvalidArgumentError } from "./errors.js";
+import type { RandomSource } from "./ports.js";
+
+/** KEY_ID_RANDOM_LENGTH is the number of random base62 characters in a key id after the prefix. */
+export const KEY_ID_RANDOM_LENGTH = 16;
+/** SECRET_RANDOM_LENGTH is the number of random base62 characters of the secret (≥ 190 bits). */
+export const SECRET_RANDOM_LENGTH = 32;
+/** CHECKSUM_LENGTH is the number of base62 characters of the CRC32 checksum. */
+export const CHECKSUM_LENGTH = 6;
+/** HINT_SECRET_LENGTH is how many secret characters the display hint reveals. */
+export const HINT_SECRET_LENGTH = 4;
+/** SECRET_KEY_LENGTH is the length of the secret key (secret + checksum) of the two-part credential. */
+export const SECRET_KEY_LENGTH = SECRET_RANDOM_LENGTH + CHECKSUM_LENGTH;
+/** KEY_PREFIX_PATTERN is the syntax of a configurable key prefix. */
+export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$/;
+
+/** GeneratedKey is a freshly issued key in all its forms. `key` and `secretKey` are secret. */
+export interface GeneratedKey {
+  /** keyId is the public key id, "<prefix><id16>". */
+  readonly keyId: string;
+  /** secretKey is the secret part of the two-part credential, "<secret32><checksum6>". Secret. */
+  readonly secretKey: string;
+  /** key is the whole key, keyId + "_" + secretKey. Secret. */
+  readonly key: string;
+  /** hint is the non-secret display hint, "<keyId>_<first 4 secret chars>…". */
+  readonly hint: string;
+}
+
+/** ParsedKey is what a well-formed key reveals without a database: its public id. */
+export interface ParsedKey {
+  readonly keyId: string;
+}
+
+/** KeyFormat generates and parses keys of one prefix. */
+export interface KeyFormat {
+  /** prefix is the configured prefix, for example "ak_live_". */
+  readonly prefix: string;
+  /** keyLength is the exact length of a whole key of this format. */
+  readonly keyLength: number;
+  /** keyIdLength is the exact length of a key id of this format. */
+  readonly keyIdLength: number;
+  /** generate issues a new key with a new random key id and secret. */
+  generate(random: RandomSource): GeneratedKey;
+  /**
+   * generateSecretFor issues a new secret for an existing key id (rotation keeps the id). Throws
+   * InvalidArgumentError("key_id") when `keyId` is not a key id of this format.
+   */
+  generateSecretFor(keyId: string, random: RandomSource): GeneratedKey;
+  /**
+   * parse checks a candidate whole key: exact length first, then exact prefix (no case folding), base62
+   * characters only, the separator, and the checksum. Returns null for anything else. Total: never throws,
+   * O(length) at worst and O(1) for a wrong length, so oversized input costs nothing.
+   */
+  parse(candidate: string): ParsedKey | null;
+  /** isKeyId tells whether `s` is syntactically a key id of this format. */
+  isKeyId(s: string): boolean;
+}
+
+/** isValidKeyPrefix tells whether `prefix` is an acceptable key prefix (see KEY_PREFIX_PATTERN). */
+export function isValidKeyPrefix(prefix: string): boolean {
+  return KEY_PREFIX_PATTERN.test(prefix);
+}
+
+/**
+ * createKeyFormat returns the key format for `prefix`. Throws InvalidArgumentError("key_prefix") when the
+ * prefix does not match KEY_PREFIX_PATTERN (a configuration error).
+ */
+export function createKeyFormat(prefix: string): KeyFormat {
+  if (!isValidKeyPrefix(prefix)) {
+    throw new InvalidArgumentError(
+      "key_prefix",
+      `${JSON.stringify(prefix.slice(0, 40))} must match ${KEY_PREFIX_PATTERN.source} (for example "ak_live_")`,
+    );
+  }
+  const keyIdLength = prefix.length + KEY_ID_RANDOM_LENGTH;
+  const secretStart = keyIdLength + 1;
+  const checksumStart = secretStart + SECRET_RANDOM_LENGTH;
+  const keyLength = checksumStart + CHECKSUM_LENGTH;
+
+  const isKeyId = (s: string): boolean =>
+    typeof s === "string" &&
+    s.length === keyIdLength &&
+    s.startsWith(prefix) &&
+    isBase62(s, prefix.length, keyIdLength);
+
+  const assemble = (keyId: string, random: RandomSource): GeneratedKey => {
+    const secret = randomBase62(random, SECRET_RANDOM_LENGTH);
+    const body = `${keyId}_${secret}`;
+    const secretKey = secret + encodeBase62Fixed(crc32Ascii(body, 0, body.length), CHECKSUM_LENGTH);
+    return {
+      keyId,
+      secretKey,
+      key: `${keyId}_${secretKey}`,
+      hint: `${keyId}_${secret.slice(0, HINT_SECRET_LENGTH)}…`,
+    };
+  };
+
+  return {
+    prefix,
+    keyLength,
+    keyIdLength,
+    generate(random) {
+      return assemble(prefix + randomBase62(random, KEY_ID_RANDOM_LENGTH), random);
+    },
+    generateSecretFor(keyId, random) {
+      if (!isKeyId(keyId)) {
+        throw new InvalidArgumentError(
+          "key_id",
+          `is not a key id of the form ${prefix}<16 base62 characters>`,
+        );
+      }
+      return assemble(keyId, random);
+    },
+    parse(candidate) {
+      // Length first: a 1 MiB string is rejected before any character is looked at.
+      if (typeof candidate !== "string" || candidate.length !== keyLength) {
+        return null;
+      }
+      if (
+        !candidate.startsWith(prefix) ||
+        !isBase62(candidate, prefix.length, keyIdLength) ||
+        candidate.charCodeAt(keyIdLength) !== UNDERSCORE ||
+        !isBase62(candidate, secretStart, keyLength)
+      ) {
+        return null;
+      }
+      // Everything is ASCII now, so char codes are the bytes the checksum was computed over. Comparing
+      // numbers (not re-encoded text) also rejects digits that decode above 2^32 − 1, like "zzzzzz".
+      if (decodeBase62(candidate, checksumStart, keyLength) !== crc32Ascii(candidate, 0, checksumStart)) {
+        return null;
+      }
+      return { keyId: candidate.slice(0, keyIdLength) };
+    },
+    isKeyId,
+  };
+}
+
+const UNDERSCORE = 0x5f;
+
+// CRC-32 (IEEE 802.3, the one zlib and GitHub use), table-driven over char codes. Computing it on the string
+// avoids encoding it into a Buffer on every VerifyKey; callers only pass ASCII.
+const CRC_TABLE = (() => {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) {
+      c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    table[n] = c;
+  }
+  return table;
+})();
+
+/** crc32Ascii computes the CRC-32 of `s[start, end)`, whose characters must all be below U+0080. */
+export function crc32Ascii(s: string, start: number, end: number): number {
+  let crc = -1;
+  for (let i = start; i < end; i++) {
+    crc = (CRC_TABLE[(crc ^ s.charCodeAt(i)) & 0xff] as number) ^ (crc >>> 8);
+  }
+  return (crc ^ -1) >>> 0;
+}

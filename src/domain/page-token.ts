@@ -1,0 +1,91 @@
+/**
+ * Page tokens: the opaque next_page_token of listings. A token carries a storage cursor and an HMAC that
+ * binds it to a scope (tenant + filters), so a client can neither forge a cursor nor replay a token against
+ * another tenant or other filters. Tokens are not encrypted: the cursor is not secret, only not to be relied
+ * on or altered.
+ *
+ * Layout, base64url without padding: [version = 1][16-byte tag][cursor UTF-8], where the tag is the first
+ * 16 bytes of HMAC-SHA-256(secretKey, "apikeys/page-token/v1" ‖ 0 ‖ u32be(len scope) ‖ scope ‖ cursor).
+ * The length prefix keeps scope/cursor boundaries unambiguous; 128 bits of tag are far beyond guessing.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { InvalidArgumentError } from "./errors.js";
+
+/** MIN_PAGE_TOKEN_KEY_BYTES is the shortest signing key accepted (256 bits). */
+export const MIN_PAGE_TOKEN_KEY_BYTES = 32;
+/** MAX_PAGE_TOKEN_LENGTH is the longest token decode looks at; anything longer is refused unread. */
+export const MAX_PAGE_TOKEN_LENGTH = 4096;
+
+/** PageTokenCodec turns storage cursors into signed page tokens and back. */
+export interface PageTokenCodec {
+  /** encode signs `cursor` for `scope` and returns the token. */
+  encode(scope: string, cursor: string): string;
+  /**
+   * decode returns the cursor of a token made by encode for the same `scope`; throws
+   * InvalidArgumentError("page_token") for garbage, tampered tokens and tokens of another scope. "" is not a
+   * token: callers treat an empty page_token as "first page" before calling.
+   */
+  decode(token: string, scope: string): string;
+}
+
+const VERSION = 1;
+const TAG_BYTES = 16;
+const DOMAIN = Buffer.from("apikeys/page-token/v1\u0000", "utf8");
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * createPageTokenCodec returns a codec signing with `secretKey` (at least MIN_PAGE_TOKEN_KEY_BYTES bytes,
+ * the same on every replica so any replica can continue a listing). Throws RangeError on a short key.
+ */
+export function createPageTokenCodec(secretKey: Uint8Array): PageTokenCodec {
+  if (secretKey.length < MIN_PAGE_TOKEN_KEY_BYTES) {
+    throw new RangeError(`the page token key must be at least ${MIN_PAGE_TOKEN_KEY_BYTES} bytes`);
+  }
+  const key = Buffer.from(secretKey);
+  const tag = (scope: string, cursor: Buffer): Buffer => {
+    const scopeBytes = Buffer.from(scope, "utf8");
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(scopeBytes.length);
+    return createHmac("sha256", key)
+      .update(DOMAIN)
+      .update(length)
+      .update(scopeBytes)
+      .update(cursor)
+      .digest()
+      .subarray(0, TAG_BYTES);
+  };
+  const refuse = (why: string): InvalidArgumentError =>
+    new InvalidArgumentError("page_token", `${why}; pass the next_page_token of the same listing unchanged`);
+
+  return {
+    encode(scope, cursor) {
+      const cursorBytes = Buffer.from(cursor, "utf8");
+      return Buffer.concat([Buffer.of(VERSION), tag(scope, cursorBytes), cursorBytes]).toString("base64url");
+    },
+    decode(token, scope) {
+      if (typeof token !== "string" || token.length > MAX_PAGE_TOKEN_LENGTH || !BASE64URL.test(token)) {
+        throw refuse("is not a valid page token");
+      }
+      const bytes = Buffer.from(token, "base64url");
+      // Node's decoder ignores stray trailing bits; only the canonical text of the bytes is a token.
+      if (bytes.length < 1 + TAG_BYTES || bytes[0] !== VERSION || bytes.toString("base64url") !== token) {
+        throw refuse("is not a valid page token");
+      }
+      const cursor = bytes.subarray(1 + TAG_BYTES);
+      if (!timingSafeEqual(bytes.subarray(1, 1 + TAG_BYTES), tag(scope, cursor))) {
+        throw refuse(
+          "does not belong to this listing (it was altered, or made for other filters or another tenant)",
+        );
+      }
+      return cursor.toString("utf8");
+    },
+  };
+}
+
+/**
+ * pageTokenScope builds a scope string from its parts (tenant, then each filter) unambiguously, so that
+ * ("a", "b|c") and ("a|b", "c") never collide.
+ */
+export function pageTokenScope(...parts: readonly string[]): string {
+  return JSON.stringify(parts);
+}

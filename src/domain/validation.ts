@@ -1,0 +1,459 @@
+/**
+ * Request field validation. Each validator checks one field, throws InvalidArgumentError(field, message) with
+ * a message that says what is wrong and what is accepted, and returns the normalised value to store.
+ *
+ * Text rules, decided once for every field:
+ * - Control characters (C0, DEL, C1) are refused everywhere, except line feed and tab in multi-line text
+ *   (descriptions, revoke reasons); a CRLF there is stored as LF, a lone CR is refused. Refusing rather than
+ *   escaping keeps names safe for every log, terminal and UI that shows them.
+ * - Invisible and bidirectional formatting characters are refused everywhere (U+061C, U+200B–U+200F,
+ *   U+2028–U+202E, U+2060–U+2064, U+2066–U+2069, U+FEFF): they make two different names look the same, or
+ *   make text display in a different order than it is stored ("Trojan Source"). This also refuses the
+ *   zero-width joiner, so emoji ZWJ sequences cannot be used in names.
+ * - Lengths count Unicode code points, after trimming (names) and NFC normalisation (names, descriptions).
+ * - Identifiers (user ids, request ids) are compared exactly, so they are never trimmed or normalised; leading
+ *   or trailing whitespace is refused instead of silently changing the id.
+ */
+import { InvalidArgumentError } from "./errors.js";
+import { isGroupId } from "./ids.js";
+import type { KeyFormat } from "./key-format.js";
+
+/** TENANT_ID_PATTERN is the syntax of a tenant id. */
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** PERMISSION_PATTERN is the syntax of a permission, for example "orders:read". */
+export const PERMISSION_PATTERN = /^[a-z0-9]+(?:[.:_-][a-z0-9]+)*$/;
+/** MAX_PERMISSION_LENGTH is the longest permission. */
+export const MAX_PERMISSION_LENGTH = 128;
+/** MAX_PERMISSIONS is the most permissions a key or group may have. */
+export const MAX_PERMISSIONS = 100;
+/** MAX_REQUIRED_PERMISSIONS is the most permissions one VerifyKey request may require. */
+export const MAX_REQUIRED_PERMISSIONS = 32;
+/** MIN_NAME_LENGTH and MAX_NAME_LENGTH bound key and group names, in code points after trimming. */
+export const MIN_NAME_LENGTH = 2;
+/** MAX_NAME_LENGTH is the longest key or group name, in code points after trimming. */
+export const MAX_NAME_LENGTH = 200;
+/** MAX_DESCRIPTION_LENGTH is the longest description or revoke reason, in code points. */
+export const MAX_DESCRIPTION_LENGTH = 1000;
+/** MAX_USER_ID_LENGTH is the longest user id, in code points. */
+export const MAX_USER_ID_LENGTH = 128;
+/** MAX_REQUEST_ID_LENGTH is the longest client request id. */
+export const MAX_REQUEST_ID_LENGTH = 255;
+/** MAX_NAME_QUERY_LENGTH is the longest name search text, in code points. */
+export const MAX_NAME_QUERY_LENGTH = 200;
+/** MAX_ENDPOINT_BYTES is the longest VerifyKey endpoint, in UTF-8 bytes. */
+export const MAX_ENDPOINT_BYTES = 256;
+/** DEFAULT_PAGE_SIZE is the page size used when a request asks for 0. */
+export const DEFAULT_PAGE_SIZE = 50;
+/** MAX_PAGE_SIZE is the largest page size. */
+export const MAX_PAGE_SIZE = 1000;
+/** MIN_KEY_LIFETIME_MS is how far in the future an expiry must be at least (one minute). */
+export const MIN_KEY_LIFETIME_MS = 60_000;
+/** MAX_KEY_LIFETIME_MS is how far in the future an expiry may be at most (10 years = 3653 days). */
+export const MAX_KEY_LIFETIME_MS = 3653 * 86_400_000;
+/** MAX_ROTATION_OVERLAP_MS is the longest rotation overlap (7 days). */
+export const MAX_ROTATION_OVERLAP_MS = 7 * 86_400_000;
+
+// Protobuf Timestamp range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
+// Protobuf Duration range: ±10,000 years.
+const MAX_DURATION_SECONDS = 315_576_000_000n;
+
+// Matches the first character a text field may not hold: \p{Cc} is exactly C0, DEL and C1. The `u` flag makes
+// \p{Cs} match lone surrogates, which are not text and cannot be stored as UTF-8.
+const FORBIDDEN_SINGLE_LINE =
+  /\p{Cc}|\p{Cs}|[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
+const FORBIDDEN_MULTI_LINE =
+  /(?![\t\n])\p{Cc}|\p{Cs}|[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
+const CONTROL = /\p{Cc}/u;
+
+const CHARACTER_NAMES: Readonly<Record<number, string>> = {
+  0: "NUL",
+  9: "tab",
+  10: "line feed",
+  13: "carriage return",
+  8203: "zero width space",
+  8204: "zero width non-joiner",
+  8205: "zero width joiner",
+  8206: "left-to-right mark",
+  8207: "right-to-left mark",
+  8234: "left-to-right embedding",
+  8235: "right-to-left embedding",
+  8236: "pop directional formatting",
+  8237: "left-to-right override",
+  8238: "right-to-left override",
+  8294: "left-to-right isolate",
+  8295: "right-to-left isolate",
+  8296: "first strong isolate",
+  8297: "pop directional isolate",
+  65279: "byte order mark",
+};
+
+function describeCharacter(codePoint: number): string {
+  const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, "0")}`;
+  const name = CHARACTER_NAMES[codePoint];
+  return name === undefined ? hex : `${hex} (${name})`;
+}
+
+function rejectForbidden(value: string, field: string, pattern: RegExp): void {
+  const match = pattern.exec(value);
+  if (match !== null) {
+    const codePoint = match[0].codePointAt(0) as number;
+    throw new InvalidArgumentError(
+      field,
+      `contains ${describeCharacter(codePoint)} at position ${codePointLength(value.slice(0, match.index))}; control and invisible formatting characters are not allowed`,
+    );
+  }
+}
+
+/** codePointLength counts the Unicode code points of `s` (a surrogate pair counts once). */
+export function codePointLength(s: string): number {
+  let count = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+      }
+    }
+    count++;
+  }
+  return count;
+}
+
+// A string this many times longer than its limit (in UTF-16 units) is refused before any scan or
+// normalisation; NFC never shrinks text by more than a small factor, and code points take ≤ 2 units.
+function rejectFarTooLong(value: string, field: string, max: number, unit: string): void {
+  if (value.length > max * 4) {
+    throw new InvalidArgumentError(field, `must be at most ${max} ${unit}`);
+  }
+}
+
+function requireString(value: unknown, field: string): asserts value is string {
+  if (typeof value !== "string") {
+    throw new InvalidArgumentError(field, "must be a string");
+  }
+}
+
+/**
+ * validateTenantId checks a tenant id from a request: 1-64 of lowercase letters, digits, "-" and "_", starting
+ * with a letter or digit. The reserved system tenant ("_system") can never be named by a request.
+ */
+export function validateTenantId(value: string, field = "tenant_id"): string {
+  requireString(value, field);
+  if (value === "") {
+    throw new InvalidArgumentError(field, "is required");
+  }
+  if (value.startsWith("_system")) {
+    throw new InvalidArgumentError(field, `${JSON.stringify(value.slice(0, 64))} is reserved`);
+  }
+  if (!TENANT_ID_PATTERN.test(value)) {
+    throw new InvalidArgumentError(
+      field,
+      "must be 1-64 characters of lowercase letters, digits, '-' and '_', starting with a letter or digit",
+    );
+  }
+  return value;
+}
+
+/**
+ * validateName checks a key or group name: control and invisible formatting characters are refused (even at
+ * the ends, so "name\n" is an error, not silently trimmed), then the name is trimmed, stored as NFC and must
+ * be 2-200 code points.
+ */
+export function validateName(value: string, field = "name"): string {
+  requireString(value, field);
+  rejectFarTooLong(value, field, MAX_NAME_LENGTH, "characters");
+  rejectForbidden(value, field, FORBIDDEN_SINGLE_LINE);
+  const name = value.trim().normalize("NFC");
+  const length = codePointLength(name);
+  if (length < MIN_NAME_LENGTH || length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError(
+      field,
+      length === 0
+        ? "is required"
+        : `must be ${MIN_NAME_LENGTH}-${MAX_NAME_LENGTH} characters after trimming, got ${length}`,
+    );
+  }
+  return name;
+}
+
+function validateMultiLineText(value: string, field: string, max: number): string {
+  requireString(value, field);
+  rejectFarTooLong(value, field, max, "characters");
+  // Text areas submit CRLF; storing LF keeps one representation. A lone CR stays and is refused below.
+  const text = value.replaceAll("\r\n", "\n");
+  rejectForbidden(text, field, FORBIDDEN_MULTI_LINE);
+  const normalised = text.normalize("NFC");
+  const length = codePointLength(normalised);
+  if (length > max) {
+    throw new InvalidArgumentError(field, `must be at most ${max} characters, got ${length}`);
+  }
+  return normalised;
+}
+
+/**
+ * validateDescription checks a description: at most 1000 code points; line feeds and tabs allowed (CRLF is
+ * stored as LF), other control and invisible formatting characters refused; stored as NFC, not trimmed.
+ */
+export function validateDescription(value: string, field = "description"): string {
+  return validateMultiLineText(value, field, MAX_DESCRIPTION_LENGTH);
+}
+
+/** validateReason checks a revoke reason with the description rules (at most 1000 code points). */
+export function validateReason(value: string, field = "reason"): string {
+  return validateMultiLineText(value, field, MAX_DESCRIPTION_LENGTH);
+}
+
+/**
+ * validateUserId checks an associated user id: "" means none; otherwise at most 128 code points, no control
+ * or invisible formatting characters, no leading or trailing whitespace. Returned unchanged.
+ */
+export function validateUserId(value: string, field = "user_id"): string {
+  requireString(value, field);
+  if (value === "") {
+    return value;
+  }
+  rejectFarTooLong(value, field, MAX_USER_ID_LENGTH, "characters");
+  rejectForbidden(value, field, FORBIDDEN_SINGLE_LINE);
+  const length = codePointLength(value);
+  if (length > MAX_USER_ID_LENGTH) {
+    throw new InvalidArgumentError(field, `must be at most ${MAX_USER_ID_LENGTH} characters, got ${length}`);
+  }
+  if (value.trim() !== value) {
+    throw new InvalidArgumentError(field, "must not start or end with whitespace");
+  }
+  return value;
+}
+
+/**
+ * validatePermission checks one permission: 1-128 characters of lowercase letters and digits in segments
+ * joined by ".", ":", "-" or "_" (for example "orders:read").
+ */
+export function validatePermission(value: string, field = "permission"): string {
+  requireString(value, field);
+  if (value.length > MAX_PERMISSION_LENGTH) {
+    throw new InvalidArgumentError(field, `must be at most ${MAX_PERMISSION_LENGTH} characters`);
+  }
+  if (!PERMISSION_PATTERN.test(value)) {
+    throw new InvalidArgumentError(
+      field,
+      `${JSON.stringify(value)} must be lowercase letters and digits in segments joined by '.', ':', '-' or '_' (for example "orders:read")`,
+    );
+  }
+  return value;
+}
+
+function validatePermissionList(values: readonly string[], field: string, max: number): string[] {
+  if (values.length > max) {
+    throw new InvalidArgumentError(field, `has ${values.length} entries; at most ${max} are allowed`);
+  }
+  const valid = values.map((value, i) => validatePermission(value, `${field}[${i}]`));
+  return [...new Set(valid)].sort();
+}
+
+/** validatePermissions checks a key's or group's permissions (at most 100) and returns them deduplicated and sorted. */
+export function validatePermissions(values: readonly string[], field = "permissions"): string[] {
+  return validatePermissionList(values, field, MAX_PERMISSIONS);
+}
+
+/**
+ * validateRequiredPermissions checks the permissions a VerifyKey request requires (at most 32) and returns
+ * them deduplicated and sorted.
+ */
+export function validateRequiredPermissions(
+  values: readonly string[],
+  field = "required_permissions",
+): string[] {
+  return validatePermissionList(values, field, MAX_REQUIRED_PERMISSIONS);
+}
+
+const PRINTABLE_ASCII = /^[\u0020-\u007e]+$/;
+
+/**
+ * validateRequestId checks an optional client request id: "" means none (returns null); otherwise 1-255
+ * printable ASCII characters (U+0020-U+007E), returned unchanged.
+ */
+export function validateRequestId(value: string, field = "request_id"): string | null {
+  requireString(value, field);
+  if (value === "") {
+    return null;
+  }
+  if (value.length > MAX_REQUEST_ID_LENGTH) {
+    throw new InvalidArgumentError(
+      field,
+      `must be at most ${MAX_REQUEST_ID_LENGTH} characters, got ${value.length}`,
+    );
+  }
+  if (!PRINTABLE_ASCII.test(value)) {
+    throw new InvalidArgumentError(field, "must be printable ASCII characters only");
+  }
+  return value;
+}
+
+/**
+ * validateExpiry checks an expiry instant: a valid date, at least one minute after `now` (so "now" and the
+ * past are refused) and at most 10 years after it.
+ */
+export function validateExpiry(value: Date, now: Date, field = "expire_time"): Date {
+  const time = value instanceof Date ? value.getTime() : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw new InvalidArgumentError(field, "is not a valid timestamp");
+  }
+  if (time < now.getTime() + MIN_KEY_LIFETIME_MS) {
+    throw new InvalidArgumentError(
+      field,
+      `must be at least one minute in the future (${new Date(now.getTime() + MIN_KEY_LIFETIME_MS).toISOString()} or later)`,
+    );
+  }
+  if (time > now.getTime() + MAX_KEY_LIFETIME_MS) {
+    throw new InvalidArgumentError(
+      field,
+      `must be at most 10 years in the future (${new Date(now.getTime() + MAX_KEY_LIFETIME_MS).toISOString()} or earlier)`,
+    );
+  }
+  return new Date(time);
+}
+
+/**
+ * timestampToDate converts protobuf Timestamp parts to a Date, refusing what the binary decoder lets through:
+ * seconds outside 0001-01-01..9999-12-31 and nanos outside 0..999,999,999 (sub-millisecond precision is
+ * dropped).
+ */
+export function timestampToDate(seconds: bigint, nanos: number, field = "expire_time"): Date {
+  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) {
+    throw new InvalidArgumentError(field, "is outside the timestamp range 0001-01-01 to 9999-12-31");
+  }
+  if (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) {
+    throw new InvalidArgumentError(field, "has nanos outside 0 to 999,999,999");
+  }
+  return new Date(Number(seconds) * 1000 + Math.floor(nanos / 1_000_000));
+}
+
+/**
+ * durationToMs converts protobuf Duration parts to milliseconds (sub-millisecond precision dropped), refusing
+ * out-of-range seconds, nanos outside ±999,999,999, and nanos whose sign differs from the seconds'.
+ */
+export function durationToMs(seconds: bigint, nanos: number, field = "overlap"): number {
+  if (seconds < -MAX_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
+    throw new InvalidArgumentError(field, "is outside the duration range of ±10,000 years");
+  }
+  if (!Number.isInteger(nanos) || nanos < -999_999_999 || nanos > 999_999_999) {
+    throw new InvalidArgumentError(field, "has nanos outside ±999,999,999");
+  }
+  if ((seconds > 0n && nanos < 0) || (seconds < 0n && nanos > 0)) {
+    throw new InvalidArgumentError(field, "has seconds and nanos of different signs");
+  }
+  return Number(seconds) * 1000 + Math.trunc(nanos / 1_000_000);
+}
+
+/**
+ * validateRotationOverlap checks how long a superseded secret keeps working after a rotation: 0 to 7 days,
+ * and never past the key's expiry (`keyExpiresAt`, the expiry the key has after the rotation; null = never).
+ * Past the expiry is refused, not clamped, so the caller learns the overlap it asked for is not what it gets.
+ */
+export function validateRotationOverlap(
+  overlapMs: number,
+  now: Date,
+  keyExpiresAt: Date | null,
+  field = "overlap",
+): number {
+  if (!Number.isFinite(overlapMs) || overlapMs < 0) {
+    throw new InvalidArgumentError(field, "must not be negative");
+  }
+  if (overlapMs > MAX_ROTATION_OVERLAP_MS) {
+    throw new InvalidArgumentError(field, `must be at most 7 days (${MAX_ROTATION_OVERLAP_MS / 1000} s)`);
+  }
+  if (overlapMs > 0 && keyExpiresAt !== null && now.getTime() + overlapMs > keyExpiresAt.getTime()) {
+    const leftSeconds = Math.max(0, Math.floor((keyExpiresAt.getTime() - now.getTime()) / 1000));
+    throw new InvalidArgumentError(
+      field,
+      `would last beyond the key's expiry at ${keyExpiresAt.toISOString()}; use at most ${leftSeconds} s or a later expire_time`,
+    );
+  }
+  return overlapMs;
+}
+
+/** validatePageSize checks a page size: 0 means DEFAULT_PAGE_SIZE (50); otherwise 1-1000. */
+export function validatePageSize(value: number, field = "page_size"): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
+    throw new InvalidArgumentError(
+      field,
+      `must be between 1 and ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE})`,
+    );
+  }
+  return value === 0 ? DEFAULT_PAGE_SIZE : value;
+}
+
+/**
+ * validateNameQuery checks a name search text: "" means no filter (null); otherwise at most 200 code points,
+ * no control or invisible formatting characters; normalised to NFC like stored names. Matched literally.
+ */
+export function validateNameQuery(value: string, field = "name_query"): string | null {
+  requireString(value, field);
+  if (value === "") {
+    return null;
+  }
+  rejectFarTooLong(value, field, MAX_NAME_QUERY_LENGTH, "characters");
+  rejectForbidden(value, field, FORBIDDEN_SINGLE_LINE);
+  const query = value.normalize("NFC");
+  const length = codePointLength(query);
+  if (length > MAX_NAME_QUERY_LENGTH) {
+    throw new InvalidArgumentError(
+      field,
+      `must be at most ${MAX_NAME_QUERY_LENGTH} characters, got ${length}`,
+    );
+  }
+  return query;
+}
+
+/**
+ * validateEndpoint checks a VerifyKey endpoint ("GET /api/products"): optional, at most 256 UTF-8 bytes, no
+ * control characters. Runs on the hot path: a length check comes before any scan.
+ */
+export function validateEndpoint(value: string, field = "endpoint"): string {
+  requireString(value, field);
+  // UTF-8 needs at least one byte per UTF-16 unit, so a longer string is over the limit without counting.
+  if (value.length > MAX_ENDPOINT_BYTES || Buffer.byteLength(value, "utf8") > MAX_ENDPOINT_BYTES) {
+    throw new InvalidArgumentError(field, `must be at most ${MAX_ENDPOINT_BYTES} bytes`);
+  }
+  if (CONTROL.test(value)) {
+    throw new InvalidArgumentError(field, "must not contain control characters");
+  }
+  return value;
+}
+
+/** validateKeyId checks that `value` is syntactically a key id of `format` ("<prefix><16 base62>"). */
+export function validateKeyId(
+  value: string,
+  format: Pick<KeyFormat, "isKeyId" | "prefix">,
+  field = "key_id",
+): string {
+  requireString(value, field);
+  if (value === "") {
+    throw new InvalidArgumentError(field, "is required");
+  }
+  if (!format.isKeyId(value)) {
+    throw new InvalidArgumentError(
+      field,
+      `is not a key id (expected ${format.prefix} followed by 16 letters and digits)`,
+    );
+  }
+  return value;
+}
+
+/** validateGroupId checks that `value` is syntactically a group id ("grp_" + 16 base62 characters). */
+export function validateGroupId(value: string, field = "group_id"): string {
+  requireString(value, field);
+  if (value === "") {
+    throw new InvalidArgumentError(field, "is required");
+  }
+  if (!isGroupId(value)) {
+    throw new InvalidArgumentError(
+      field,
+      "is not a group id (expected grp_ followed by 16 letters and digits)",
+    );
+  }
+  return value;
+}
