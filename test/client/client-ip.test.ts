@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { compileTrustProxy, normalizeIp, resolveClientIp } from "../../src/client/client-ip.js";
+
+function request(remoteAddress: string | undefined, forwardedFor?: string | string[]) {
+  return {
+    headers: forwardedFor === undefined ? {} : { "x-forwarded-for": forwardedFor },
+    socket: { remoteAddress },
+  };
+}
+
+describe("resolveClientIp", () => {
+  it.each([
+    // [label, trust setting, socket peer, X-Forwarded-For, expected]
+    ["default: socket peer, no header", undefined, "198.51.100.7", undefined, "198.51.100.7"],
+    [
+      "default: spoofed XFF from an untrusted peer is ignored",
+      undefined,
+      "198.51.100.7",
+      "10.0.0.1",
+      "198.51.100.7",
+    ],
+    ["false: XFF ignored even from loopback", false, "127.0.0.1", "10.0.0.1", "127.0.0.1"],
+    ["loopback proxy: XFF client believed", "loopback", "127.0.0.1", "203.0.113.9", "203.0.113.9"],
+    ["loopback proxy, IPv4-mapped peer", "loopback", "::ffff:127.0.0.1", "203.0.113.9", "203.0.113.9"],
+    ["loopback proxy, IPv6 peer", "loopback", "::1", "2001:db8::5", "2001:db8::5"],
+    [
+      "trusted CIDR, spoofed XFF from an untrusted peer",
+      "10.0.0.0/8",
+      "198.51.100.7",
+      "10.1.1.1",
+      "198.51.100.7",
+    ],
+    [
+      "trusted proxy: the client-prepended spoofed entry is skipped, the nearest untrusted entry wins",
+      "10.0.0.0/8",
+      "10.0.0.2",
+      "1.2.3.4, 203.0.113.9",
+      "203.0.113.9",
+    ],
+    [
+      "chain of trusted proxies",
+      ["10.0.0.0/8", "loopback"],
+      "127.0.0.1",
+      "203.0.113.9, 10.0.0.5",
+      "203.0.113.9",
+    ],
+    [
+      "comma-separated string setting",
+      "loopback, 10.0.0.0/8",
+      "127.0.0.1",
+      "203.0.113.9, 10.0.0.5",
+      "203.0.113.9",
+    ],
+    ["hop count 1", 1, "192.0.2.1", "1.2.3.4, 203.0.113.9", "203.0.113.9"],
+    ["hop count 2", 2, "192.0.2.1", "1.2.3.4, 203.0.113.9", "1.2.3.4"],
+    ["trust all: left-most entry", true, "192.0.2.1", "1.2.3.4, 203.0.113.9", "1.2.3.4"],
+    ["repeated XFF headers are one list", "loopback", "127.0.0.1", ["1.2.3.4", "203.0.113.9"], "203.0.113.9"],
+    [
+      "function setting",
+      (address: string) => address === "192.0.2.1",
+      "192.0.2.1",
+      "203.0.113.9",
+      "203.0.113.9",
+    ],
+    ["trusted proxy relays garbage: unknown", "loopback", "127.0.0.1", "not-an-ip", ""],
+    ["trusted proxy relays host:port: unknown", "loopback", "127.0.0.1", "203.0.113.9:4711", ""],
+    ["trusted proxy but empty XFF: the proxy itself", "loopback", "127.0.0.1", "", "127.0.0.1"],
+    ["no socket address: unknown, headers not consulted", true, undefined, "203.0.113.9", ""],
+    ["link-local peer with zone id: zone dropped", undefined, "fe80::1%eth0", undefined, "fe80::1"],
+  ] as const)("%s", (_label, setting, peer, forwardedFor, expected) => {
+    const trust = compileTrustProxy(setting as Parameters<typeof compileTrustProxy>[0]);
+    expect(resolveClientIp(request(peer, forwardedFor as string | string[] | undefined), trust)).toBe(
+      expected,
+    );
+  });
+
+  it("rejects an unparsable trusted range at startup", () => {
+    expect(() => compileTrustProxy("10.0.0.0/33")).toThrow(TypeError);
+    expect(() => compileTrustProxy(["localhost"])).toThrow(TypeError);
+    expect(() => compileTrustProxy(-1)).toThrow(TypeError);
+  });
+});
+
+describe("normalizeIp", () => {
+  it.each([
+    ["203.0.113.9", "203.0.113.9"],
+    ["2001:db8::1", "2001:db8::1"],
+    ["::ffff:10.1.2.3", "::ffff:10.1.2.3"],
+    ["127.1", ""],
+    ["010.0.0.1", ""],
+    ["example.com", ""],
+    ["", ""],
+  ])("%j -> %j", (input, expected) => {
+    expect(normalizeIp(input)).toBe(expected);
+  });
+});
