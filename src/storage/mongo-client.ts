@@ -1,0 +1,92 @@
+/**
+ * The process's MongoClient, tuned for a request path: when the database is down an operation fails within
+ * the selection timeout instead of queueing for the driver's 30 s default, and recovery needs no restart
+ * (the driver keeps monitoring the server and reconnects by itself).
+ */
+import { type Db, MongoClient, type MongoClientOptions } from "mongodb";
+import { UnavailableError } from "../domain/errors.js";
+
+/** MongoClientSettings are the connection settings from config; every timeout has a request-path default. */
+export interface MongoClientSettings {
+  /** uri is the connection string (it may carry credentials: it is never logged or put in errors). */
+  readonly uri: string;
+  /** serverSelectionTimeoutMS bounds the wait for a usable server per operation; default 2000. */
+  readonly serverSelectionTimeoutMS?: number | undefined;
+  /** connectTimeoutMS bounds opening a connection (and a monitoring check); default 2000. */
+  readonly connectTimeoutMS?: number | undefined;
+  /** socketTimeoutMS bounds one round trip on an open connection (a hung server); default 10000. */
+  readonly socketTimeoutMS?: number | undefined;
+  /** maxPoolSize caps connections per server; default 20 (plenty for short single-document operations). */
+  readonly maxPoolSize?: number | undefined;
+  /** heartbeatFrequencyMS is how often a healthy server is checked; default 5000. */
+  readonly heartbeatFrequencyMS?: number | undefined;
+  /** appName shows up in the server's logs and current-op listings; default "apikeys". */
+  readonly appName?: string | undefined;
+  /** monitorCommands enables the driver's command events (the benchmark counts database commands). */
+  readonly monitorCommands?: boolean | undefined;
+}
+
+/** createMongoClient builds (without connecting) the one MongoClient of the process. */
+export function createMongoClient(settings: MongoClientSettings): MongoClient {
+  const serverSelectionTimeoutMS = settings.serverSelectionTimeoutMS ?? 2_000;
+  const options: MongoClientOptions = {
+    appName: settings.appName ?? "apikeys",
+    serverSelectionTimeoutMS,
+    connectTimeoutMS: settings.connectTimeoutMS ?? 2_000,
+    socketTimeoutMS: settings.socketTimeoutMS ?? 10_000,
+    heartbeatFrequencyMS: settings.heartbeatFrequencyMS ?? 5_000,
+    maxPoolSize: settings.maxPoolSize ?? 20,
+    minPoolSize: 0,
+    // With every connection busy on a stalled server, waiting for a free one is bounded like selection.
+    waitQueueTimeoutMS: serverSelectionTimeoutMS,
+    retryWrites: true,
+    retryReads: true,
+    monitorCommands: settings.monitorCommands ?? false,
+  };
+  return new MongoClient(settings.uri, options);
+}
+
+/** mongoHosts lists the host:port pairs the client targets, which carry no credentials. */
+export function mongoHosts(client: MongoClient): string {
+  const hosts = client.options.hosts.map((host) => host.toString());
+  return hosts.length > 0 ? hosts.join(",") : "(no host)";
+}
+
+/**
+ * connectAndPing connects and checks that `db` answers, within the client's selection timeout. On failure
+ * it rejects with one UnavailableError naming the hosts (never the URI, which may carry credentials).
+ */
+export async function connectAndPing(client: MongoClient, db: Db): Promise<void> {
+  const timeoutMs = client.options.serverSelectionTimeoutMS;
+  try {
+    await client.connect();
+    await db.command({ ping: 1 }, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (cause) {
+    throw new UnavailableError(`cannot reach MongoDB at ${mongoHosts(client)} within ${timeoutMs} ms`, {
+      cause,
+    });
+  }
+}
+
+/** ReadinessCheckOptions tune the readiness ping. */
+export interface ReadinessCheckOptions {
+  /** timeoutMs bounds one check; default 1000. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * createReadinessCheck gives a probe that resolves true when `db` answers a ping within the timeout and
+ * false otherwise (never rejects), for health checks that must not hang when the database does.
+ */
+export function createReadinessCheck(db: Db, options: ReadinessCheckOptions = {}): () => Promise<boolean> {
+  const timeoutMs = options.timeoutMs ?? 1_000;
+  return async () => {
+    try {
+      const signal = AbortSignal.timeout(timeoutMs);
+      const reply = await db.command({ ping: 1, maxTimeMS: timeoutMs }, { signal });
+      return reply.ok === 1;
+    } catch {
+      return false;
+    }
+  };
+}
