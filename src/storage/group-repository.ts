@@ -8,7 +8,7 @@ import { AlreadyExistsError } from "../domain/errors.js";
 import type { GroupRepository, Page } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
-import { cursorString, decodeCursor, encodeCursor } from "./page-cursor.js";
+import { assertPageLimit, cursorString, decodeCursor, encodeCursor } from "./page-cursor.js";
 
 /** GROUPS_COLLECTION is where authorization groups live. */
 export const GROUPS_COLLECTION = "groups";
@@ -67,6 +67,7 @@ export function createMongoGroupRepository(db: Db): GroupRepository {
 
     list: (tenantId, limit, after) =>
       guard(async (): Promise<Page<GroupRecord>> => {
+        assertPageLimit(limit);
         const filter: Filter<GroupDocument> = { tenantId };
         if (after !== null) {
           // Names are unique per tenant, so the name alone is a total order for the keyset.

@@ -15,7 +15,7 @@ import {
   lowerName,
 } from "./key-document.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
-import { cursorString, cursorTime, decodeCursor, encodeCursor } from "./page-cursor.js";
+import { assertPageLimit, cursorString, cursorTime, decodeCursor, encodeCursor } from "./page-cursor.js";
 
 /** keyIndexes are the indexes the key queries below rely on. */
 export const keyIndexes: readonly IndexDeclaration[] = [
@@ -70,6 +70,7 @@ export function createMongoKeyRepository(db: Db): KeyRepository {
 
     list: (query) =>
       guard(async (): Promise<Page<ApiKeyRecord>> => {
+        assertPageLimit(query.limit);
         const documents = await keys
           .find(listFilter(query))
           .sort({ createdAt: -1, _id: -1 })

@@ -55,6 +55,16 @@ export function cursorTime(position: Record<string, unknown>, name: string): Dat
   return new Date(value);
 }
 
+/**
+ * assertPageLimit catches a caller bug: the driver reads a limit of 0 as "no limit" and a negative one as
+ * "one batch", so an unvalidated page size must never reach it (use cases validate page_size first).
+ */
+export function assertPageLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`a page limit must be a positive integer, got ${limit}`);
+  }
+}
+
 function invalidCursor(): InvalidArgumentError {
   return new InvalidArgumentError(PAGE_TOKEN_FIELD, "is not a valid page token");
 }

@@ -90,6 +90,13 @@ describe("MongoGroupRepository", () => {
     expect(second.items.map((group) => group.name)).toEqual(["a3", "a4"]);
   });
 
+  it.each([0, -1, 1.5])(
+    "refuses a page limit of %s instead of letting the driver read it as unlimited",
+    async (limit) => {
+      await expect(repository.list(uniqueId("t"), limit, null)).rejects.toBeInstanceOf(RangeError);
+    },
+  );
+
   it("rejects a garbage cursor with InvalidArgumentError", async () => {
     await expect(repository.list(uniqueId("t"), 2, "%%%")).rejects.toBeInstanceOf(InvalidArgumentError);
   });

@@ -183,6 +183,10 @@ describe("MongoKeyRepository", () => {
       expect(seen).toEqual(newestFirst(existing));
     });
 
+    it.each([0, -3, 2.5])("refuses a page limit of %s", async (limit) => {
+      await expect(repository.list(listQuery(uniqueId("t"), { limit }))).rejects.toBeInstanceOf(RangeError);
+    });
+
     it.each([
       ["not base64url", "!!!"],
       ["base64url of non-JSON", Buffer.from("nope").toString("base64url")],
