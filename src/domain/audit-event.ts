@@ -23,6 +23,9 @@ export type AdminAction =
   | "group_deleted"
   | "tenant_updated";
 
+/** AuditEventKind names the two event families (the `kind` of an event's detail). */
+export type AuditEventKind = "usage" | "admin";
+
 /** UsageDetail is the content of a usage event. */
 export interface UsageDetail {
   readonly kind: "usage";

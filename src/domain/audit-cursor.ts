@@ -1,0 +1,115 @@
+/**
+ * Opaque audit positions: the resume cursor of the audit stream and the page token of the audit listings.
+ *
+ * Both are base64url (no padding) of a small binary payload whose first byte names the format, so a token of
+ * one kind is never accepted as the other and a later format can be told apart:
+ *
+ * | format | bytes | layout                                                    | text length |
+ * |--------|-------|-----------------------------------------------------------|-------------|
+ * | 0x01   | 9     | format, seq (uint64 big-endian)                           | 12          |
+ * | 0x02   | 17    | format, time in ms (int64 BE), seq (uint64 BE)            | 23          |
+ *
+ * A cursor names the position right after the event (or heartbeat) that carried it: resuming from it
+ * continues with the next seq. Neither is a secret nor a capability; the audit RPCs authorise the caller
+ * and apply its tenant scope whatever position it presents. Decoding is strict (exact length, canonical
+ * base64url, known format, seq within JavaScript's safe integers), so garbage gets InvalidArgumentError
+ * and nothing else.
+ */
+import { Buffer } from "node:buffer";
+import { InvalidArgumentError } from "./errors.js";
+
+/** RESUME_CURSOR_FIELD is the request field a bad resume cursor is reported against. */
+export const RESUME_CURSOR_FIELD = "resume_cursor";
+
+/** AUDIT_PAGE_TOKEN_FIELD is the request field a bad audit page token is reported against. */
+export const AUDIT_PAGE_TOKEN_FIELD = "page_token";
+
+/** AuditPagePosition is where a newest-first audit listing continues: strictly after (time, seq). */
+export interface AuditPagePosition {
+  readonly time: Date;
+  readonly seq: number;
+}
+
+const RESUME_FORMAT = 0x01;
+const PAGE_FORMAT = 0x02;
+const RESUME_BYTES = 9;
+const PAGE_BYTES = 17;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** MAX_DATE_MS is the largest magnitude a JavaScript Date can hold. */
+const MAX_DATE_MS = 8.64e15;
+
+/** encodeAuditCursor makes the resume cursor for the position right after `seq` (0 = before the first event). */
+export function encodeAuditCursor(seq: number): string {
+  assertSeq(seq);
+  const bytes = Buffer.alloc(RESUME_BYTES);
+  bytes[0] = RESUME_FORMAT;
+  bytes.writeBigUInt64BE(BigInt(seq), 1);
+  return bytes.toString("base64url");
+}
+
+/**
+ * decodeAuditCursor reads a resume cursor made by encodeAuditCursor and returns its seq, or throws
+ * InvalidArgumentError("resume_cursor") for anything else.
+ */
+export function decodeAuditCursor(cursor: string): number {
+  const bytes = decodeStrict(cursor, RESUME_BYTES, RESUME_FORMAT);
+  if (bytes === null) {
+    throw new InvalidArgumentError(RESUME_CURSOR_FIELD, "is not a valid audit stream cursor");
+  }
+  const seq = bytes.readBigUInt64BE(1);
+  if (seq > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new InvalidArgumentError(RESUME_CURSOR_FIELD, "is not a valid audit stream cursor");
+  }
+  return Number(seq);
+}
+
+/** encodeAuditPageToken makes the page token that continues a listing strictly after `position`. */
+export function encodeAuditPageToken(position: AuditPagePosition): string {
+  assertSeq(position.seq);
+  const ms = position.time.getTime();
+  if (!Number.isSafeInteger(ms)) {
+    throw new RangeError("audit page position time must be a valid date");
+  }
+  const bytes = Buffer.alloc(PAGE_BYTES);
+  bytes[0] = PAGE_FORMAT;
+  bytes.writeBigInt64BE(BigInt(ms), 1);
+  bytes.writeBigUInt64BE(BigInt(position.seq), 9);
+  return bytes.toString("base64url");
+}
+
+/**
+ * decodeAuditPageToken reads a page token made by encodeAuditPageToken, or throws
+ * InvalidArgumentError("page_token") for anything else.
+ */
+export function decodeAuditPageToken(token: string): AuditPagePosition {
+  const bytes = decodeStrict(token, PAGE_BYTES, PAGE_FORMAT);
+  const invalid = () => new InvalidArgumentError(AUDIT_PAGE_TOKEN_FIELD, "is not a valid page token");
+  if (bytes === null) {
+    throw invalid();
+  }
+  const ms = bytes.readBigInt64BE(1);
+  const seq = bytes.readBigUInt64BE(9);
+  if (ms > BigInt(MAX_DATE_MS) || ms < BigInt(-MAX_DATE_MS) || seq > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw invalid();
+  }
+  return { time: new Date(Number(ms)), seq: Number(seq) };
+}
+
+/** decodeStrict returns the payload if `text` is exactly the canonical encoding of `length` bytes of `format`. */
+function decodeStrict(text: string, length: number, format: number): Buffer | null {
+  if (text.length !== Math.ceil((length * 4) / 3) || !BASE64URL.test(text)) {
+    return null;
+  }
+  const bytes = Buffer.from(text, "base64url");
+  // Re-encoding rejects non-canonical spellings (stray low bits in the last character).
+  if (bytes.length !== length || bytes[0] !== format || bytes.toString("base64url") !== text) {
+    return null;
+  }
+  return bytes;
+}
+
+function assertSeq(seq: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw new RangeError("audit seq must be a non-negative safe integer");
+  }
+}
