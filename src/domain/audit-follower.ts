@@ -1,0 +1,467 @@
+/**
+ * Audit stream following: the domain core of StreamAuditEvents.
+ *
+ * One AuditStreamHub per process polls the audit log's tail (`after(position, batch)`) once per interval,
+ * however many streams are open, and fans each batch out to the followers that are live. A follower that
+ * starts behind the tail (a resume cursor, a start time) first catches up on its own with filtered scans,
+ * paced by its consumer, and joins the hub once it has reached the hub's position, so an old cursor never
+ * holds back or floods the live streams.
+ *
+ * Guarantees (given the store's gap-free commit order, see docs/audit.md):
+ * - every persisted event that matches the filter and comes after the start position is yielded, once, in
+ *   seq order; a consumer that resumes from the last cursor it received misses nothing (the event that
+ *   carried the cursor is not repeated, so duplicates arise only from cursors the client did not keep);
+ * - a heartbeat is yielded after `heartbeatMs` without any item, carrying the position up to which every
+ *   matching event has been delivered, so a consumer whose filter matches rarely still advances its cursor;
+ * - a consumer that lets more than `maxBufferedEvents` matching events pile up while live is ended with
+ *   ResourceExhaustedError; its queue is released and nobody else waits for it (the hub never awaits a
+ *   consumer). Resuming from its last cursor loses nothing: catching up reads the database.
+ */
+import { decodeAuditCursor, encodeAuditCursor, RESUME_CURSOR_FIELD } from "./audit-cursor.js";
+import type { AuditEventRecord } from "./audit-event.js";
+import { type AuditEventFilter, type AuditLog, matchesAuditEventFilter } from "./audit-log.js";
+import { type AuditTimerHandle, type AuditTimers, systemAuditTimers } from "./audit-timers.js";
+import {
+  type DomainError,
+  InvalidArgumentError,
+  OutOfRangeError,
+  ResourceExhaustedError,
+  UnavailableError,
+} from "./errors.js";
+import type { Clock } from "./ports.js";
+
+/** AuditStreamStart says where a stream begins. */
+export type AuditStreamStart =
+  /** now: only events committed after the stream started. */
+  | { readonly kind: "now" }
+  /** time: the first event at or after `time` (positioned with the time index). */
+  | { readonly kind: "time"; readonly time: Date }
+  /** cursor: right after the event or heartbeat that carried `cursor`. */
+  | { readonly kind: "cursor"; readonly cursor: string };
+
+/** AuditStreamItem is one message of a stream: an event with its cursor, or a heartbeat. */
+export type AuditStreamItem =
+  | { readonly type: "event"; readonly event: AuditEventRecord; readonly cursor: string }
+  | { readonly type: "heartbeat"; readonly seq: number; readonly cursor: string; readonly time: Date };
+
+/** AuditStreamSource is the part of the AuditLog a stream reads. */
+export type AuditStreamSource = Pick<
+  AuditLog,
+  "after" | "latestSeq" | "oldestSeq" | "firstSeqAtOrAfter" | "scan"
+>;
+
+/** AuditStreamHubOptions configure an AuditStreamHub. */
+export interface AuditStreamHubOptions {
+  readonly log: AuditStreamSource;
+  /** pollIntervalMs is the pause between tail polls that found nothing new (default 250). */
+  readonly pollIntervalMs?: number;
+  /** heartbeatMs is the idle time after which a follower yields a heartbeat (default 5000). */
+  readonly heartbeatMs?: number;
+  /** maxBufferedEvents bounds each live follower's queue of matching events (default 10000, >= batchSize). */
+  readonly maxBufferedEvents?: number;
+  /** batchSize bounds each poll and catch-up read (default 1000). */
+  readonly batchSize?: number;
+  readonly clock?: Clock;
+  readonly timers?: AuditTimers;
+  /** onPollError hears about failed tail polls (the hub retries with backoff); it must not throw. */
+  readonly onPollError?: (error: unknown) => void;
+}
+
+/** AuditFollowRequest is one consumer's stream: where it starts and what it keeps. */
+export interface AuditFollowRequest {
+  readonly start: AuditStreamStart;
+  readonly filter: AuditEventFilter;
+  /** signal ends the stream normally when aborted (the client went away). */
+  readonly signal?: AbortSignal;
+  /**
+   * onSlowConsumer is called at once when the follower gives up on its consumer, so a transport whose
+   * writer is blocked (the generator is not being pulled) can close the call; the iteration itself throws
+   * the same error when pulled next.
+   */
+  readonly onSlowConsumer?: (error: ResourceExhaustedError) => void;
+}
+
+/** AuditStreamHub is the process-wide source of audit streams. */
+export interface AuditStreamHub {
+  /**
+   * follow yields the stream. It throws InvalidArgumentError("resume_cursor") for a malformed cursor or one
+   * ahead of the newest event, AuditCursorExpiredError (OUT_OF_RANGE) when events after the start position
+   * were removed by retention, ResourceExhaustedError for a slow consumer, UnavailableError when the hub
+   * closes or the database cannot answer while catching up.
+   */
+  follow(request: AuditFollowRequest): AsyncGenerator<AuditStreamItem, void, undefined>;
+  /** activeFollowers counts open streams (catching up or live). */
+  activeFollowers(): number;
+  /** close ends every stream with UnavailableError (clients resume elsewhere) and stops polling. */
+  close(): void;
+}
+
+/** AuditCursorExpiredError means the resume position is older than the retained events (OUT_OF_RANGE). */
+export class AuditCursorExpiredError extends OutOfRangeError {
+  /** earliestCursor is the oldest position that misses no retained event; a client may re-sync from it. */
+  readonly earliestCursor: string;
+  constructor(earliestSeq: number) {
+    super(
+      `${RESUME_CURSOR_FIELD}: events after this cursor were removed by retention; resume from earliest_cursor`,
+    );
+    this.name = "AuditCursorExpiredError";
+    this.earliestCursor = encodeAuditCursor(earliestSeq);
+  }
+}
+
+/** SLOW_CONSUMER_REASON is the ResourceExhaustedError reason of a consumer that did not keep up. */
+export const SLOW_CONSUMER_REASON = "AUDIT_STREAM_SLOW_CONSUMER";
+
+/** Subscriber is a live follower as the hub sees it. */
+interface Subscriber {
+  offer(events: readonly AuditEventRecord[]): void;
+  fail(error: DomainError): void;
+}
+
+/** createAuditStreamHub creates the hub; share one per process. */
+export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStreamHub {
+  const log = options.log;
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  const maxBufferedEvents = options.maxBufferedEvents ?? 10_000;
+  const batchSize = options.batchSize ?? 1_000;
+  const clock = options.clock ?? { now: () => new Date() };
+  const timers = options.timers ?? systemAuditTimers;
+  const onPollError = options.onPollError;
+  if (!(heartbeatMs > 0) || !(batchSize >= 1) || !(pollIntervalMs >= 0)) {
+    throw new RangeError("audit stream hub options must be positive");
+  }
+  if (!(maxBufferedEvents >= batchSize)) {
+    // One poll offers up to batchSize events at once; a smaller bound would end every consumer.
+    throw new RangeError("maxBufferedEvents must be at least batchSize");
+  }
+
+  const subscribers = new Set<Subscriber>();
+  // position: every event with seq <= position has been offered to the live subscribers; null when idle.
+  let position: number | null = null;
+  // generation changes whenever the hub goes idle, so a poll that was in flight then is ignored.
+  let generation = 0;
+  let pollTimer: AuditTimerHandle = null;
+  let pollScheduled = false;
+  let pollFailures = 0;
+  let active = 0;
+  let closed = false;
+
+  function schedulePoll(delayMs: number): void {
+    if (pollScheduled) {
+      timers.clearTimeout(pollTimer);
+    }
+    pollScheduled = true;
+    pollTimer = timers.setTimeout(() => {
+      pollScheduled = false;
+      void poll();
+    }, delayMs);
+  }
+
+  async function poll(): Promise<void> {
+    if (position === null || closed) {
+      return;
+    }
+    const polledGeneration = generation;
+    let events: AuditEventRecord[];
+    try {
+      events = await log.after(position, batchSize);
+    } catch (error) {
+      if (polledGeneration !== generation || closed) {
+        return;
+      }
+      pollFailures += 1;
+      if (onPollError !== undefined) {
+        try {
+          onPollError(error);
+        } catch {
+          // A failing hook must not stop the poller.
+        }
+      }
+      schedulePoll(Math.min(5_000, Math.max(pollIntervalMs, 1) * 2 ** Math.min(pollFailures, 10)));
+      return;
+    }
+    if (polledGeneration !== generation || closed) {
+      return;
+    }
+    pollFailures = 0;
+    const last = events[events.length - 1];
+    if (last !== undefined) {
+      // Advance first, then fan out in the same synchronous step: a follower that joins later compares its
+      // own position with this one and can never fall between two deliveries.
+      position = last.seq;
+      for (const subscriber of subscribers) {
+        subscriber.offer(events);
+      }
+    }
+    schedulePoll(events.length === batchSize ? 0 : pollIntervalMs);
+  }
+
+  /** trySubscribe makes `subscriber` live if the hub has not moved past `from`; otherwise it must catch up. */
+  function trySubscribe(subscriber: Subscriber, from: number): boolean {
+    if (position === null) {
+      position = from;
+      subscribers.add(subscriber);
+      schedulePoll(pollIntervalMs);
+      return true;
+    }
+    if (from >= position) {
+      subscribers.add(subscriber);
+      return true;
+    }
+    return false;
+  }
+
+  function unsubscribe(subscriber: Subscriber): void {
+    if (subscribers.delete(subscriber) && subscribers.size === 0) {
+      position = null;
+      generation += 1;
+      pollFailures = 0;
+      if (pollScheduled) {
+        timers.clearTimeout(pollTimer);
+        pollScheduled = false;
+      }
+    }
+  }
+
+  async function resolveStart(start: AuditStreamStart): Promise<number> {
+    switch (start.kind) {
+      case "now":
+        return log.latestSeq();
+      case "time": {
+        // Latest first: if nothing is at/after the time yet, anything committed later is above it.
+        const latest = await log.latestSeq();
+        const first = await log.firstSeqAtOrAfter(start.time);
+        return first === null ? latest : first - 1;
+      }
+      case "cursor": {
+        const seq = decodeAuditCursor(start.cursor);
+        const latest = await log.latestSeq();
+        if (seq > latest) {
+          throw new InvalidArgumentError(RESUME_CURSOR_FIELD, "is ahead of the newest audit event");
+        }
+        const earliest = earliestPosition(await log.oldestSeq(), latest);
+        if (seq < earliest) {
+          throw new AuditCursorExpiredError(earliest);
+        }
+        return seq;
+      }
+    }
+  }
+
+  async function* follow(request: AuditFollowRequest): AsyncGenerator<AuditStreamItem, void, undefined> {
+    const { filter, signal } = request;
+    const queue = createEventQueue();
+    let failure: DomainError | null = null;
+    // enqueuedUpTo: every event with seq <= it has been queued (if it matched) or skipped.
+    let enqueuedUpTo = 0;
+    let wake: ((woken: boolean) => void) | null = null;
+    let waitTimer: AuditTimerHandle = null;
+
+    const wakeUp = () => {
+      if (wake !== null) {
+        const resolve = wake;
+        wake = null;
+        timers.clearTimeout(waitTimer);
+        resolve(true);
+      }
+    };
+    const subscriber: Subscriber = {
+      offer(events) {
+        if (failure !== null) {
+          return;
+        }
+        for (const event of events) {
+          if (event.seq <= enqueuedUpTo) {
+            continue;
+          }
+          enqueuedUpTo = event.seq;
+          if (matchesAuditEventFilter(event, filter)) {
+            if (queue.length() >= maxBufferedEvents) {
+              const error = new ResourceExhaustedError(
+                `the audit stream consumer fell more than ${maxBufferedEvents} events behind; resume from the last cursor received`,
+                SLOW_CONSUMER_REASON,
+              );
+              subscriber.fail(error);
+              if (request.onSlowConsumer !== undefined) {
+                try {
+                  request.onSlowConsumer(error);
+                } catch {
+                  // The transport's hook must not break the hub's fan-out.
+                }
+              }
+              return;
+            }
+            queue.push(event);
+          }
+        }
+        wakeUp();
+      },
+      fail(error) {
+        failure = error;
+        queue.clear();
+        unsubscribe(subscriber);
+        wakeUp();
+      },
+    };
+    const waitForOffer = (delayMs: number): Promise<boolean> =>
+      new Promise((resolve) => {
+        wake = resolve;
+        waitTimer = timers.setTimeout(
+          () => {
+            wake = null;
+            resolve(false);
+          },
+          Math.max(0, delayMs),
+        );
+      });
+    const onAbort = () => wakeUp();
+    signal?.addEventListener("abort", onAbort);
+    active += 1;
+    try {
+      if (closed) {
+        throw shuttingDown();
+      }
+      let delivered = await resolveStart(request.start);
+      let lastYieldMs = clock.now().getTime();
+      const heartbeat = (seq: number): AuditStreamItem => {
+        lastYieldMs = clock.now().getTime();
+        return { type: "heartbeat", seq, cursor: encodeAuditCursor(seq), time: new Date(lastYieldMs) };
+      };
+
+      // Catch up on our own (paced by the consumer) until we have read up to the newest seq, then join the
+      // hub. Joining earlier would let the hub push a long backlog at once and end us as a slow consumer.
+      enqueuedUpTo = delivered;
+      let caughtUp = request.start.kind === "now";
+      while (!(caughtUp && trySubscribe(subscriber, delivered))) {
+        if (signal?.aborted) {
+          return;
+        }
+        if (closed) {
+          throw shuttingDown();
+        }
+        const upTo = await log.latestSeq();
+        const events = await log.scan({ afterSeq: delivered, upToSeq: upTo, filter, limit: batchSize });
+        // Retention check after the scan: deletion only moves the oldest seq up, so if the oldest retained
+        // event is still at most delivered + 1 now, the scan saw everything after `delivered`. Otherwise
+        // something may be gone: say so rather than skip it silently.
+        const earliest = earliestPosition(await log.oldestSeq(), upTo);
+        if (delivered < earliest) {
+          throw new AuditCursorExpiredError(earliest);
+        }
+        for (const event of events) {
+          delivered = event.seq;
+          lastYieldMs = clock.now().getTime();
+          yield { type: "event", event, cursor: encodeAuditCursor(event.seq) };
+        }
+        caughtUp = events.length < batchSize;
+        if (caughtUp) {
+          // Everything up to `upTo` was scanned; the rest did not match.
+          delivered = Math.max(delivered, upTo);
+        }
+        enqueuedUpTo = delivered;
+        if (clock.now().getTime() - lastYieldMs >= heartbeatMs) {
+          yield heartbeat(delivered);
+        }
+      }
+
+      // Live: the hub offers every new batch; we yield what matched.
+      for (;;) {
+        if (failure !== null) {
+          throw failure;
+        }
+        const event = queue.shift();
+        if (event !== undefined) {
+          lastYieldMs = clock.now().getTime();
+          yield { type: "event", event, cursor: encodeAuditCursor(event.seq) };
+          continue;
+        }
+        if (signal?.aborted) {
+          return;
+        }
+        const woken = await waitForOffer(heartbeatMs - (clock.now().getTime() - lastYieldMs));
+        if (!woken && failure === null && queue.length() === 0 && !signal?.aborted) {
+          yield heartbeat(enqueuedUpTo);
+        }
+      }
+    } finally {
+      active -= 1;
+      signal?.removeEventListener("abort", onAbort);
+      if (wake !== null) {
+        timers.clearTimeout(waitTimer);
+        wake = null;
+      }
+      unsubscribe(subscriber);
+    }
+  }
+
+  return {
+    follow,
+    activeFollowers: () => active,
+    close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (const subscriber of [...subscribers]) {
+        subscriber.fail(shuttingDown());
+      }
+      if (pollScheduled) {
+        timers.clearTimeout(pollTimer);
+        pollScheduled = false;
+      }
+    },
+  };
+}
+
+/**
+ * earliestPosition is the oldest position that misses no retained event: just before the oldest retained
+ * seq, or the latest seq when retention removed everything.
+ */
+function earliestPosition(oldest: number | null, latest: number): number {
+  return oldest === null ? latest : oldest - 1;
+}
+
+function shuttingDown(): UnavailableError {
+  return new UnavailableError("the audit stream is shutting down; resume from the last cursor received");
+}
+
+/** EventQueue is a FIFO of events with O(1) push and shift. */
+interface EventQueue {
+  push(event: AuditEventRecord): void;
+  shift(): AuditEventRecord | undefined;
+  length(): number;
+  clear(): void;
+}
+
+function createEventQueue(): EventQueue {
+  let items: Array<AuditEventRecord | undefined> = [];
+  let head = 0;
+  return {
+    push(event) {
+      items.push(event);
+    },
+    shift() {
+      if (head === items.length) {
+        return undefined;
+      }
+      const event = items[head];
+      items[head] = undefined;
+      head += 1;
+      if (head === items.length) {
+        items = [];
+        head = 0;
+      } else if (head >= 1024 && head * 2 >= items.length) {
+        // Compact now and then so a long-lived queue does not keep its consumed prefix.
+        items = items.slice(head);
+        head = 0;
+      }
+      return event;
+    },
+    length: () => items.length - head,
+    clear() {
+      items = [];
+      head = 0;
+    },
+  };
+}
