@@ -1,0 +1,165 @@
+import { createHmac, randomBytes } from "node:crypto";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createKeyFormat } from "../../../src/domain/key-format.js";
+import {
+  createHmacSha256,
+  createKeyHasher,
+  DIGEST_BYTES,
+  decodeStoredHash,
+  digestsEqual,
+  type Pepper,
+} from "../../../src/domain/key-hash.js";
+
+const reference = (secret: Uint8Array, message: string): Buffer =>
+  createHmac("sha256", secret).update(message, "utf8").digest();
+
+const pepper = (version: number): Pepper => ({ version, secret: randomBytes(32) });
+const format = createKeyFormat("ak_live_");
+const newKey = (): string => format.generate({ bytes: (n) => randomBytes(n) }).key;
+
+describe("createHmacSha256", () => {
+  // RFC 4231 test cases 2 (short key) and 6 (key longer than a block, hashed first).
+  it.each([
+    [
+      "RFC 4231 case 2",
+      Buffer.from("Jefe"),
+      "what do ya want for nothing?",
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    ],
+    [
+      "RFC 4231 case 6",
+      Buffer.alloc(131, 0xaa),
+      "Test Using Larger Than Block-Size Key - Hash Key First",
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+    ],
+  ])("%s", (_label, key, message, expected) => {
+    expect(createHmacSha256(key)(message).toString("hex")).toBe(expected);
+  });
+
+  it("equals createHmac for any pepper and message, including non-ASCII and over-long messages", () => {
+    const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 200 }),
+        fc.oneof(
+          fc.string({ maxLength: 100 }),
+          fc.string({ unit: "binary", maxLength: 300 }),
+          fc.string({ unit: anyUnit, maxLength: 100 }),
+          fc.string({ minLength: 1000, maxLength: 3000 }),
+        ),
+        (secret, message) => {
+          expect(createHmacSha256(secret)(message).equals(reference(secret, message))).toBe(true);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("gives the same answer when called repeatedly with messages of different lengths (scratch buffers reset)", () => {
+    const secret = randomBytes(32);
+    const hmac = createHmacSha256(secret);
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "binary", maxLength: 80 }), { maxLength: 20 }), (messages) => {
+        for (const m of messages) {
+          expect(hmac(m).equals(reference(secret, m))).toBe(true);
+        }
+      }),
+    );
+  });
+});
+
+describe("createKeyHasher", () => {
+  const current = pepper(2);
+  const previous = pepper(1);
+  const hasher = createKeyHasher(current, [previous]);
+  const oldHasher = createKeyHasher(previous);
+
+  it("hashes with the current pepper as base64url HMAC-SHA-256 of the whole key", () => {
+    const key = newKey();
+    const stored = hasher.hash(key);
+    expect(stored.pepperVersion).toBe(2);
+    expect(stored.hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(stored.hash).toBe(reference(current.secret, key).toString("base64url"));
+    expect(hasher.currentPepperVersion).toBe(2);
+  });
+
+  it("matches its own hashes and those made with a previous pepper", () => {
+    const key = newKey();
+    expect(hasher.matches(key, hasher.hash(key).hash, 2)).toBe(true);
+    const old = oldHasher.hash(key);
+    expect(old.pepperVersion).toBe(1);
+    expect(hasher.matches(key, old.hash, 1)).toBe(true);
+  });
+
+  it.each([
+    ["another key", (_key: string, hash: string) => hasher.matches(newKey(), hash, 2)],
+    ["the wrong pepper version", (key: string, hash: string) => hasher.matches(key, hash, 1)],
+    ["an unknown pepper version", (key: string, hash: string) => hasher.matches(key, hash, 3)],
+    [
+      "a hash one character off",
+      (key: string, hash: string) => hasher.matches(key, `${hash[0] === "A" ? "B" : "A"}${hash.slice(1)}`, 2),
+    ],
+    ["a truncated hash", (key: string, hash: string) => hasher.matches(key, hash.slice(0, -1), 2)],
+    ["a padded hash", (key: string, hash: string) => hasher.matches(key, `${hash}=`, 2)],
+    ["a hex hash", (key: string) => hasher.matches(key, reference(current.secret, key).toString("hex"), 2)],
+    ["an empty hash", (key: string) => hasher.matches(key, "", 2)],
+    ["a key with a trailing newline", (key: string, hash: string) => hasher.matches(`${key}\n`, hash, 2)],
+  ])("does not match %s", (_label, attempt) => {
+    const key = newKey();
+    expect(attempt(key, hasher.hash(key).hash)).toBe(false);
+  });
+
+  it("matchesDigest agrees with matches on decoded hashes", () => {
+    const key = newKey();
+    const digest = decodeStoredHash(hasher.hash(key).hash);
+    expect(digest).not.toBeNull();
+    expect(hasher.matchesDigest(key, digest as Buffer, 2)).toBe(true);
+    expect(hasher.matchesDigest(newKey(), digest as Buffer, 2)).toBe(false);
+    expect(hasher.matchesDigest(key, (digest as Buffer).subarray(1), 2)).toBe(false);
+  });
+
+  it("digest returns null for an unknown pepper version", () => {
+    expect(hasher.digest(newKey(), 9)).toBeNull();
+    expect(hasher.digest(newKey(), 1)).toHaveLength(DIGEST_BYTES);
+  });
+
+  it.each([
+    ["a short pepper", () => createKeyHasher({ version: 1, secret: randomBytes(31) })],
+    ["version 0", () => createKeyHasher({ version: 0, secret: randomBytes(32) })],
+    ["a fractional version", () => createKeyHasher({ version: 1.5, secret: randomBytes(32) })],
+    ["a repeated version", () => createKeyHasher(pepper(1), [pepper(1)])],
+    ["a short previous pepper", () => createKeyHasher(pepper(2), [{ version: 1, secret: randomBytes(8) }])],
+  ])("refuses %s", (_label, create) => {
+    expect(create).toThrow(RangeError);
+  });
+
+  it("never puts the pepper in an error message", () => {
+    const secret = Buffer.alloc(8, 0x41);
+    expect(() => createKeyHasher({ version: 1, secret })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining("AAAA") }),
+    );
+  });
+});
+
+describe("decodeStoredHash and digestsEqual", () => {
+  it("decodes only the canonical base64url text of 32 bytes", () => {
+    const bytes = randomBytes(32);
+    const text = bytes.toString("base64url");
+    expect(decodeStoredHash(text)?.equals(bytes)).toBe(true);
+    // The last character carries 2 unused bits; any other value of them is a different text for the same bytes.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(text.at(-1) as string);
+    const sloppy = text.slice(0, -1) + alphabet[last ^ 1];
+    expect(decodeStoredHash(sloppy)).toBeNull();
+    expect(decodeStoredHash(`${text.slice(0, 20)}*${text.slice(21)}`)).toBeNull();
+    expect(decodeStoredHash(randomBytes(31).toString("base64url"))).toBeNull();
+  });
+
+  it("compares digests by content and length", () => {
+    const a = randomBytes(32);
+    expect(digestsEqual(a, Buffer.from(a))).toBe(true);
+    expect(digestsEqual(a, randomBytes(32))).toBe(false);
+    expect(digestsEqual(a, a.subarray(0, 31))).toBe(false);
+  });
+});
