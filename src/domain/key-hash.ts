@@ -141,7 +141,9 @@ export function createHmacSha256(secret: Uint8Array): HmacSha256 {
     inner[i] = (keyBlock[i] as number) ^ 0x36;
     outer[i] = (keyBlock[i] as number) ^ 0x5c;
   }
-  const slow = (message: string): Buffer => createHmac("sha256", secret).update(message, "utf8").digest();
+  // A private copy: a caller reusing or zeroing its buffer later must not change the key under us.
+  const key = Buffer.from(secret);
+  const slow = (message: string): Buffer => createHmac("sha256", key).update(message, "utf8").digest();
   if (oneShotHash === undefined) {
     return slow;
   }

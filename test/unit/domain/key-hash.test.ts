@@ -67,6 +67,15 @@ describe("createHmacSha256", () => {
       }),
     );
   });
+  it("keeps its own copy of the pepper (zeroing the caller's buffer changes nothing)", () => {
+    const secret = randomBytes(32);
+    const copy = Buffer.from(secret);
+    const hmac = createHmacSha256(secret);
+    secret.fill(0);
+    const long = "k".repeat(2000);
+    expect(hmac("ak_live_x").equals(reference(copy, "ak_live_x"))).toBe(true);
+    expect(hmac(long).equals(reference(copy, long))).toBe(true);
+  });
 });
 
 describe("createKeyHasher", () => {
