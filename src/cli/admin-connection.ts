@@ -1,0 +1,138 @@
+import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
+import { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
+import { CliError, usageError } from "./cli-error.js";
+import type { CliIo } from "./cli-io.js";
+import { ExitCode } from "./exit-codes.js";
+
+/** DEFAULT_SERVER is the gRPC address used when neither --server, --url nor the environment names one. */
+export const DEFAULT_SERVER = "localhost:50051";
+
+/** DEFAULT_TIMEOUT_MS is the deadline of every unary call unless --timeout says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** GlobalOptions are the options every command accepts (see program.ts). */
+export interface GlobalOptions {
+  server?: string;
+  url?: string;
+  key?: string;
+  json?: boolean;
+  yes?: boolean;
+  timeout?: number;
+}
+
+/** AdminConnection is the clients of one CLI run, plus what they are connected to. */
+export interface AdminConnection {
+  /** keyAdmin calls KeyAdminService. */
+  readonly keyAdmin: Client<typeof KeyAdminService>;
+  /** audit calls AuditService. */
+  readonly audit: Client<typeof AuditService>;
+  /** target describes the server for messages ("grpc http://localhost:50051"). */
+  readonly target: string;
+  /** timeoutMs is the deadline of unary calls. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * adminKeyOf returns the admin key from --key or APIKEYS_ADMIN_KEY, or null. The key is a secret: it is only
+ * ever put in the authorization header, never printed.
+ */
+export function adminKeyOf(globals: GlobalOptions, io: CliIo): string | null {
+  const key = globals.key ?? io.env.APIKEYS_ADMIN_KEY;
+  if (key === undefined || key.trim() === "") {
+    return null;
+  }
+  return key.trim();
+}
+
+/**
+ * openAdminConnection builds the Connect clients: the gRPC protocol over HTTP/2 to --server (the gRPC port,
+ * served by grpc-js), or the Connect protocol over HTTP/1.1 to --url. With requireKey, a missing admin key
+ * is reported before any network call.
+ */
+export function openAdminConnection(
+  globals: GlobalOptions,
+  io: CliIo,
+  options: { requireKey: boolean },
+): AdminConnection {
+  const key = adminKeyOf(globals, io);
+  if (options.requireKey && key === null) {
+    throw new CliError("no admin key: set APIKEYS_ADMIN_KEY or pass --key", ExitCode.auth);
+  }
+  if (key !== null && !/^[\x21-\x7e]+$/.test(key)) {
+    // Do not echo the value: it is a secret even when mistyped.
+    throw usageError("the admin key contains characters that cannot be sent in a header");
+  }
+  const interceptors: Interceptor[] =
+    key === null
+      ? []
+      : [
+          (next) => (request) => {
+            request.header.set("authorization", `Bearer ${key}`);
+            return next(request);
+          },
+        ];
+  const { transport, target } = createTransport(globals, io, interceptors);
+  return {
+    keyAdmin: createClient(KeyAdminService, transport),
+    audit: createClient(AuditService, transport),
+    target,
+    timeoutMs: globals.timeout ?? DEFAULT_TIMEOUT_MS,
+  };
+}
+
+function createTransport(
+  globals: GlobalOptions,
+  io: CliIo,
+  interceptors: Interceptor[],
+): { transport: Transport; target: string } {
+  if (globals.server !== undefined && globals.url !== undefined) {
+    throw usageError("use either --server (gRPC) or --url (Connect), not both");
+  }
+  const url = globals.url ?? (globals.server === undefined ? nonEmpty(io.env.APIKEYS_URL) : undefined);
+  if (url !== undefined) {
+    const baseUrl = parseBaseUrl(url, "--url", false);
+    return {
+      transport: createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors }),
+      target: `connect ${baseUrl}`,
+    };
+  }
+  const server = globals.server ?? nonEmpty(io.env.APIKEYS_SERVER) ?? DEFAULT_SERVER;
+  const baseUrl = parseBaseUrl(server, "--server", true);
+  return {
+    transport: createGrpcTransport({
+      baseUrl,
+      interceptors,
+      // HTTP/2 PINGs notice a dead connection under a long-lived audit stream.
+      pingIntervalMs: 10_000,
+      pingTimeoutMs: 5_000,
+    }),
+    target: `grpc ${baseUrl}`,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+/** parseBaseUrl accepts "host:port" (when hostPortAllowed) or an http(s) URL, and returns the base URL. */
+export function parseBaseUrl(value: string, option: string, hostPortAllowed: boolean): string {
+  // An address with user info may hold a password: never echo it.
+  const shown = value.includes("@") ? "(hidden)" : `'${value}'`;
+  const expected = `expected ${hostPortAllowed ? "host:port or " : ""}an http(s) URL`;
+  const withScheme = /^https?:\/\//i.test(value) ? value : hostPortAllowed ? `http://${value}` : value;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw usageError(`invalid ${option} ${shown}: ${expected}`);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+    throw usageError(`invalid ${option} ${shown}: ${expected}`);
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    throw usageError(`invalid ${option} ${shown}: credentials, query and fragment are not allowed`);
+  }
+  return url.toString().replace(/\/$/, "");
+}

@@ -1,0 +1,124 @@
+import { ExpirationState, type Group, type Key, KeyStatus, type Tenant } from "../gen/apikeys/v1/key_pb.js";
+import { terminalText } from "./terminal-text.js";
+import { formatTable } from "./text-table.js";
+import { formatTime } from "./time-format.js";
+
+/** statusText is a key's lifecycle status in lower case ("active", "expired", "revoked", "deleted"). */
+export function statusText(key: Key): string {
+  if (key.deleteTime !== undefined) {
+    return "deleted";
+  }
+  switch (key.status) {
+    case KeyStatus.ACTIVE:
+      return "active";
+    case KeyStatus.EXPIRED:
+      return "expired";
+    case KeyStatus.REVOKED:
+      return "revoked";
+    default:
+      return "unknown";
+  }
+}
+
+/** expiryText is a key's expiry with its expiration state: "never", "2026-01-01 00:00 UTC (expiring soon)". */
+export function expiryText(key: Key): string {
+  if (key.expireTime === undefined) {
+    return "never";
+  }
+  const state =
+    key.expirationState === ExpirationState.EXPIRING_SOON
+      ? "expiring soon"
+      : key.expirationState === ExpirationState.EXPIRED
+        ? "expired"
+        : "valid";
+  return `${formatTime(key.expireTime)} (${state})`;
+}
+
+/** usageText is a tenant's key usage as the seeds show it: "2/10 keys". */
+export function usageText(tenant: Tenant): string {
+  return `${tenant.usedKeys}/${tenant.keyLimit} keys`;
+}
+
+/** keysTable renders keys as the list view: name, key id, status, group, expiry, last used. */
+export function keysTable(keys: readonly Key[]): string {
+  return formatTable(
+    ["name", "key id", "status", "group", "expiry", "last used"],
+    keys.map((key) => [
+      key.name,
+      key.keyId,
+      statusText(key),
+      key.groupId === "" ? "-" : key.groupId,
+      expiryText(key),
+      formatTime(key.lastUsedTime),
+    ]),
+  );
+}
+
+/** keyDetails renders one key's metadata as labelled lines. It never has a secret to show. */
+export function keyDetails(key: Key): string {
+  const lines: [string, string][] = [
+    ["Key id", key.keyId],
+    ["Name", key.name],
+    ["Tenant", key.tenantId],
+    ["Description", key.description],
+    ["Status", statusText(key)],
+    ["Expiry", expiryText(key)],
+    ["User", key.userId],
+    ["Group", key.groupId],
+    ["Permissions", key.permissions.join(", ")],
+    ["IP allowlist", key.ipAllowlist.join(", ")],
+    ["Secret hint", key.displayHint],
+    ["Created", `${formatTime(key.createTime, "-")}${key.createdBy === "" ? "" : ` by ${key.createdBy}`}`],
+    ["Updated", formatTime(key.updateTime, "-")],
+    ["Last used", formatTime(key.lastUsedTime)],
+  ];
+  if (key.revokeTime !== undefined) {
+    const reason = key.revokeReason === "" ? "" : ` (${key.revokeReason})`;
+    lines.push([
+      "Revoked",
+      `${formatTime(key.revokeTime)}${key.revokedBy === "" ? "" : ` by ${key.revokedBy}`}${reason}`,
+    ]);
+  }
+  if (key.deleteTime !== undefined) {
+    lines.push(["Deleted", formatTime(key.deleteTime)]);
+  }
+  for (const secret of key.secrets) {
+    const until =
+      secret.expireTime === undefined ? "current" : `works until ${formatTime(secret.expireTime)}`;
+    lines.push([`Secret gen ${secret.generation}`, `${secret.displayHint} (${until})`]);
+  }
+  return labelled(lines);
+}
+
+/** groupsTable renders groups: name, group id, key count, permissions. */
+export function groupsTable(groups: readonly Group[]): string {
+  return formatTable(
+    ["name", "group id", "keys", "permissions"],
+    groups.map((group) => [group.name, group.groupId, String(group.keyCount), group.permissions.join(", ")]),
+  );
+}
+
+/** groupDetails renders one group as labelled lines. */
+export function groupDetails(group: Group): string {
+  return labelled([
+    ["Group id", group.groupId],
+    ["Name", group.name],
+    ["Tenant", group.tenantId],
+    ["Description", group.description],
+    ["Permissions", group.permissions.join(", ")],
+    ["Keys", String(group.keyCount)],
+    ["Created", formatTime(group.createTime, "-")],
+    ["Updated", formatTime(group.updateTime, "-")],
+  ]);
+}
+
+/** tenantDetails renders a tenant's limit and usage: "acme: 2/10 keys (limit set for this tenant)". */
+export function tenantDetails(tenant: Tenant): string {
+  const origin = tenant.keyLimitOverridden ? "limit set for this tenant" : "server default limit";
+  return `${terminalText(tenant.tenantId)}: ${usageText(tenant)} (${origin})`;
+}
+
+function labelled(lines: readonly [string, string][]): string {
+  const width = Math.max(...lines.map(([label]) => label.length)) + 1;
+  return lines.map(([label, value]) => `${`${label}:`.padEnd(width)}  ${terminalText(value)}`).join("\n");
+}

@@ -1,0 +1,96 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { CommanderError } from "commander";
+import { CliError } from "./cli-error.js";
+import type { CliIo } from "./cli-io.js";
+import { ExitCode, type ExitCodeValue, exitCodeForConnectCode } from "./exit-codes.js";
+import { createProgram } from "./program.js";
+import { oneLine } from "./terminal-text.js";
+
+/**
+ * runCli runs one `apikeys` command line and returns its exit code. Output goes through io; every failure
+ * is one line `apikeys: <message>` on stderr, with known secrets (admin key, bootstrap token) redacted.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCodeValue> {
+  const secrets = new Set<string>();
+  registerArgvSecrets(argv, io, secrets);
+  let helpAsError: string | null = null;
+  const program = createProgram(
+    { io, secrets },
+    {
+      onHelpAsError(commandPath) {
+        helpAsError = commandPath;
+      },
+    },
+  );
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return ExitCode.ok;
+  } catch (error) {
+    const { message, exitCode } = describeFailure(error, helpAsError, io.interrupt.aborted);
+    if (message !== null) {
+      io.err(`apikeys: ${redact(oneLine(message), secrets)}\n`);
+    }
+    return exitCode;
+  }
+}
+
+function describeFailure(
+  error: unknown,
+  helpAsError: string | null,
+  interrupted: boolean,
+): { message: string | null; exitCode: ExitCodeValue } {
+  if (error instanceof CommanderError) {
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") {
+      return { message: null, exitCode: ExitCode.ok };
+    }
+    if (error.code === "commander.help") {
+      const path = helpAsError ?? "apikeys";
+      return { message: `missing command; see '${path} --help'`, exitCode: ExitCode.usage };
+    }
+    return { message: error.message.replace(/^error: /, ""), exitCode: ExitCode.usage };
+  }
+  if (error instanceof CliError) {
+    return { message: error.message, exitCode: error.exitCode };
+  }
+  if (error instanceof ConnectError) {
+    if (interrupted && error.code === Code.Canceled) {
+      return { message: "interrupted", exitCode: ExitCode.unexpected };
+    }
+    const code = Code[error.code]?.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase() ?? String(error.code);
+    return {
+      message: `${error.rawMessage || "request failed"} (${code})`,
+      exitCode: exitCodeForConnectCode(error.code),
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { message: `unexpected error: ${message}`, exitCode: ExitCode.unexpected };
+}
+
+/** redact replaces every known secret in a message. */
+export function redact(message: string, secrets: ReadonlySet<string>): string {
+  let out = message;
+  for (const secret of secrets) {
+    out = out.split(secret).join("[redacted]");
+  }
+  return out;
+}
+
+// Secrets given on the command line are known before parsing, so even a parse error cannot echo them.
+function registerArgvSecrets(argv: readonly string[], io: CliIo, secrets: Set<string>): void {
+  const add = (value: string | undefined): void => {
+    if (value !== undefined && value.length >= 4) {
+      secrets.add(value);
+    }
+  };
+  add(io.env.APIKEYS_ADMIN_KEY);
+  add(io.env.BOOTSTRAP_TOKEN);
+  argv.forEach((arg, index) => {
+    for (const option of ["--key", "--token"]) {
+      if (arg === option) {
+        add(argv[index + 1]);
+      } else if (arg.startsWith(`${option}=`)) {
+        add(arg.slice(option.length + 1));
+      }
+    }
+  });
+}
