@@ -11,6 +11,7 @@ import {
 } from "@connectrpc/connect";
 import {
   compileTrustProxy,
+  normalizeIp,
   resolveClientIp,
   type SocketRequest,
   type TrustProxySetting,
@@ -54,6 +55,11 @@ export type ConnectRouteOptions =
 export interface ConnectInterceptorOptions extends Omit<ApiKeyAuthOptions, "trustProxy"> {
   /** routes gives per-procedure options (required permissions, unavailable policy, or false for public). */
   readonly routes?: ConnectRouteOptions;
+  /**
+   * clientIpOf returns the end user's IP address of a call ("" when unknown). Default: the kClientIp
+   * context value (see createConnectContextValues).
+   */
+  readonly clientIpOf?: (request: UnaryRequest | StreamRequest) => string;
 }
 
 const statusCodes: Readonly<Record<Denial["status"], Code>> = {
@@ -77,6 +83,8 @@ const statusCodes: Readonly<Record<Denial["status"], Code>> = {
 export function createConnectInterceptor(options: ConnectInterceptorOptions): Interceptor {
   const verifier = createRequestVerifier(options);
   const routes = options.routes ?? {};
+  const clientIpOf =
+    options.clientIpOf ?? ((request: UnaryRequest | StreamRequest) => request.contextValues.get(kClientIp));
   const checked = new Map<string, RouteOptions | false>();
   const routeOf = (request: UnaryRequest | StreamRequest): RouteOptions | false => {
     const procedure = `/${request.service.typeName}/${request.method.name}`;
@@ -101,7 +109,7 @@ export function createConnectInterceptor(options: ConnectInterceptorOptions): In
     const verdict = await verifier.verify(
       {
         headers: request.header,
-        clientIp: request.contextValues.get(kClientIp),
+        clientIp: normalizeIp(clientIpOf(request)),
         endpoint: formatEndpoint(request.requestMethod, request.url),
         signal: request.signal,
       },

@@ -213,3 +213,48 @@ describe("Connect interceptor route selection", () => {
     }
   });
 });
+
+describe("Connect interceptor client IP option", () => {
+  it("takes the end user's IP from clientIpOf when given", async () => {
+    const fixture = await startVerifyFixture();
+    const client = createVerifyClient({ address: fixture.address });
+    const server = createServer(
+      connectNodeAdapter({
+        routes: (router) =>
+          router.service(Health, {
+            check: async () => ({ status: HealthCheckResponse_ServingStatus.SERVING }),
+            async *watch() {
+              yield { status: HealthCheckResponse_ServingStatus.SERVING };
+            },
+          }),
+        interceptors: [
+          createConnectInterceptor({
+            client,
+            clientIpOf: (request) => request.header.get("x-edge-client-ip") ?? "",
+          }),
+        ],
+      }),
+    );
+    const baseUrl = await listen(server);
+    try {
+      const key = { "x-api-key": fixture.keys.ipRestricted.whole };
+      await expect(
+        healthClient(baseUrl, { ...key, "x-edge-client-ip": ALLOWED_IP }).check({}),
+      ).resolves.toBeDefined();
+      const elsewhere = await healthClient(baseUrl, { ...key, "x-edge-client-ip": "198.51.100.1" })
+        .check({})
+        .catch((e: unknown) => e);
+      expect((elsewhere as ConnectError).code).toBe(Code.PermissionDenied);
+      const garbage = await healthClient(baseUrl, { ...key, "x-edge-client-ip": "not an ip" })
+        .check({})
+        .catch((e: unknown) => e);
+      expect((garbage as ConnectError).code, "an unparsable address counts as unknown: fail closed").toBe(
+        Code.PermissionDenied,
+      );
+    } finally {
+      await close(server);
+      client.close();
+      await fixture.close();
+    }
+  });
+});
