@@ -1,0 +1,118 @@
+/**
+ * VerifiableKey: a stored key prepared once for many verifications. Everything VerifyKey would otherwise
+ * redo per call is done here, when the record is loaded: stored hashes decoded to bytes, the IP allowlist
+ * compiled, the key details the response carries frozen into one shared object.
+ *
+ * What it holds is exactly what the database holds, minus nothing secret: the keyed hashes of the secrets
+ * (never a secret or a whole key), the configuration, and the lifecycle instants. It holds no decision:
+ * expiry, overlap ends and allowlists are evaluated by the policy on every call against the clock.
+ */
+import type { ApiKeyRecord } from "./api-key.js";
+import { type CompiledAllowlist, compileAllowlist } from "./ip-allowlist.js";
+import { decodeStoredHash } from "./key-hash.js";
+import type { MatchedSecret } from "./verification-policy.js";
+
+/** VerifiedKeyDetails are the non-secret key details a verdict carries for an identified key. Frozen. */
+export interface VerifiedKeyDetails {
+  readonly keyId: string;
+  readonly tenantId: string;
+  readonly name: string;
+  /** userId is the associated user; "" when none. */
+  readonly userId: string;
+  /** groupId is the authorization group; "" when none. */
+  readonly groupId: string;
+  /** expiresAt is the key's expiry; null when it never expires. */
+  readonly expiresAt: Date | null;
+}
+
+/** VerifiableSecret is one live secret of a key: its decoded keyed hash and what a match means. */
+export interface VerifiableSecret {
+  /** digest is the stored HMAC decoded to bytes; null when the stored text is malformed (never matches). */
+  readonly digest: Uint8Array | null;
+  /** pepperVersion names the pepper the hash was made with. */
+  readonly pepperVersion: number;
+  /** matched is what the policy is told when this secret matches (shared, frozen). */
+  readonly matched: MatchedSecret;
+}
+
+/** VerifiableKey is a key record compiled for verification; see the module comment. */
+export interface VerifiableKey {
+  readonly details: VerifiedKeyDetails;
+  /** ownPermissions are the key's own permissions, sorted and deduplicated. */
+  readonly ownPermissions: readonly string[];
+  /** secrets are the secrets that may match, in stored order (current one last). */
+  readonly secrets: readonly VerifiableSecret[];
+  /** allowlist is compiled once; a corrupted stored allowlist compiles to one that admits nobody. */
+  readonly allowlist: CompiledAllowlist;
+  /** allowlistCorrupted is true when the stored allowlist could not be compiled (the key then fails closed). */
+  readonly allowlistCorrupted: boolean;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+  readonly deletedAt: Date | null;
+  /** approxBytes estimates the memory the compiled key holds, for a byte-bounded cache. */
+  readonly approxBytes: number;
+}
+
+// An allowlist that admits no address: what a key whose stored allowlist is unreadable gets. Dropping the
+// entries instead would turn a restricted key into an unrestricted one.
+const DENY_ALL: CompiledAllowlist = Object.freeze({ size: 1, contains: () => false });
+
+const FROZEN_EMPTY: readonly string[] = Object.freeze([]);
+
+// Rough per-object costs in V8 (headers, hidden classes, Buffer backing stores), for the cache's byte bound.
+const BASE_BYTES = 600;
+const SECRET_BYTES = 220;
+const ALLOWLIST_ENTRY_BYTES = 80;
+
+/** compileVerifiableKey prepares `record` for verification. Total: never throws for a well-typed record. */
+export function compileVerifiableKey(record: ApiKeyRecord): VerifiableKey {
+  const last = record.secrets.length - 1;
+  const secrets = record.secrets.map((secret, i): VerifiableSecret => {
+    // A secret that is not the newest, or that has an overlap end, was superseded by a rotation.
+    const superseded = i !== last || secret.expiresAt !== null;
+    return Object.freeze({
+      digest: decodeStoredHash(secret.hash),
+      pepperVersion: secret.pepperVersion,
+      matched: Object.freeze({ generation: secret.generation, superseded, expiresAt: secret.expiresAt }),
+    });
+  });
+  let allowlist: CompiledAllowlist;
+  let allowlistCorrupted = false;
+  try {
+    allowlist = compileAllowlist(record.ipAllowlist);
+  } catch {
+    allowlist = DENY_ALL;
+    allowlistCorrupted = true;
+  }
+  const details: VerifiedKeyDetails = Object.freeze({
+    keyId: record.id,
+    tenantId: record.tenantId,
+    name: record.name,
+    userId: record.userId,
+    groupId: record.groupId,
+    expiresAt: record.expiresAt,
+  });
+  const ownPermissions =
+    record.permissions.length === 0 ? FROZEN_EMPTY : Object.freeze([...new Set(record.permissions)].sort());
+  let textLength = record.id.length + record.tenantId.length + record.name.length;
+  textLength += record.userId.length + record.groupId.length;
+  for (const permission of ownPermissions) {
+    textLength += permission.length + 16;
+  }
+  const approxBytes =
+    BASE_BYTES +
+    2 * textLength +
+    secrets.length * SECRET_BYTES +
+    record.ipAllowlist.length * ALLOWLIST_ENTRY_BYTES;
+  return Object.freeze({
+    details,
+    ownPermissions,
+    secrets: Object.freeze(secrets),
+    allowlist,
+    allowlistCorrupted,
+    expiresAt: record.expiresAt,
+    revokedAt: record.revokedAt,
+    deletedAt: record.deletedAt,
+    approxBytes,
+  });
+}

@@ -1,0 +1,482 @@
+/**
+ * KeyCache: the VerificationSource of every replica — compiled keys and group permissions in memory, looked
+ * up in MongoDB only on a miss, and dropped when they change.
+ *
+ * Three bounded LRU maps:
+ * - positive: key id → compiled key (VerifiableKey), bounded in entries AND approximate bytes. Deleted and
+ *   revoked keys are cached too: they are answers like any other.
+ * - negative: key ids that do not exist, bounded in entries and with a short TTL, so a spray of random
+ *   well-formed keys costs at most one lookup per id and a bounded amount of memory.
+ * - groups: group id → current permissions (null when the group is gone). Kept apart from the keys so a
+ *   group edit drops one entry and every key of the group sees the new permissions at its next call.
+ *
+ * Nothing cached is a secret or depends on the clock: a compiled key holds the stored keyed hashes and the
+ * configuration; expiry and overlap ends are evaluated per call by the policy.
+ *
+ * Freshness (see docs/architecture.md, "Cache invalidation across replicas"):
+ * - invalidateKey/invalidateGroup/invalidateAll drop entries at once. A lookup already in flight for a dropped
+ *   id is marked stale: it still answers the calls that were waiting for it (they started before the change)
+ *   but never enters the cache, so a read made before a change cannot be cached after its invalidation.
+ * - Trust is bounded in time. The invalidation follower reports, after each complete poll, the instant the
+ *   poll started (markFeedFresh): every change published before then has been applied. An entry is trusted
+ *   while max(its load start, last fresh feed) + maxStaleMs is in the future; beyond that (feed unreachable)
+ *   it is looked up again, and if that fails the answer is UNAVAILABLE, never a stale "valid".
+ * - maxAgeMs is a backstop for a notice that was never published (a replica that crashed between its write
+ *   and its publish): an older entry is refreshed in the background while it keeps serving.
+ *
+ * Outage behaviour. Each lookup has a time budget (lookupTimeoutMs, covering its wait for a slot); when it
+ * runs out the call gets UnavailableError while the database operation finishes on its own. After a failure
+ * the cache fails new lookups at once for unavailableBackoffMs (or until the follower reaches the database
+ * again), so an outage costs callers microseconds, not the budget, on every unknown key. Concurrent misses for
+ * one id share one lookup, and at most maxConcurrentLookups run at once (maxQueuedLookups wait), which is what
+ * keeps a spray from hammering MongoDB.
+ */
+import { LRUCache } from "lru-cache";
+import type { ApiKeyRecord, GroupRecord } from "../domain/api-key.js";
+import { UnavailableError } from "../domain/errors.js";
+import type { GroupPermissions, VerificationSource } from "../domain/key-verifier.js";
+import type { GroupRepository, KeyRepository } from "../domain/ports.js";
+import { compileVerifiableKey, type VerifiableKey } from "../domain/verifiable-key.js";
+
+/** KeyCacheSettings are the tunables; every one has a default suited to a request path. */
+export interface KeyCacheSettings {
+  /** maxEntries bounds the positive cache (default 100,000 keys). */
+  readonly maxEntries?: number;
+  /** maxBytes bounds the positive cache's approximate memory (default 64 MiB). */
+  readonly maxBytes?: number;
+  /** negativeMaxEntries bounds the cache of unknown ids (default 50,000). */
+  readonly negativeMaxEntries?: number;
+  /** negativeTtlMs is how long an unknown id is remembered (default 5,000; at most maxStaleMs). */
+  readonly negativeTtlMs?: number;
+  /** groupMaxEntries bounds the group cache (default 10,000). */
+  readonly groupMaxEntries?: number;
+  /** maxStaleMs is the longest an entry is trusted without a fresh feed or reload (default 30,000). */
+  readonly maxStaleMs?: number;
+  /** maxAgeMs is the age after which a trusted entry is refreshed in the background (default 300,000). */
+  readonly maxAgeMs?: number;
+  /** lookupTimeoutMs is the time budget of one lookup, queueing included (default 200). */
+  readonly lookupTimeoutMs?: number;
+  /** maxConcurrentLookups bounds database lookups in flight (default 32). */
+  readonly maxConcurrentLookups?: number;
+  /** maxQueuedLookups bounds lookups waiting for a slot; beyond it a lookup fails at once (default 1,000). */
+  readonly maxQueuedLookups?: number;
+  /** unavailableBackoffMs is how long lookups fail fast after a failure (default 1,000). */
+  readonly unavailableBackoffMs?: number;
+}
+
+/** KeyCacheOptions are the settings plus collaborators. */
+export interface KeyCacheOptions extends KeyCacheSettings {
+  readonly keys: Pick<KeyRepository, "findById">;
+  readonly groups: Pick<GroupRepository, "findById">;
+  /** monotonicNow is a monotonic clock in milliseconds; defaults to performance.now. */
+  readonly monotonicNow?: () => number;
+  /** onLookupError hears about lookups that failed (for logging); it must not throw. */
+  readonly onLookupError?: (error: unknown, what: "key" | "group") => void;
+}
+
+/** KeyCacheStats are cumulative counters and current sizes, read by the metrics at scrape time. */
+export interface KeyCacheStats {
+  readonly positiveHits: number;
+  readonly positiveSize: number;
+  readonly positiveBytes: number;
+  readonly negativeHits: number;
+  readonly negativeSize: number;
+  /** misses counts key lookups that had to go to the database (unknown, evicted, or no longer trusted). */
+  readonly misses: number;
+  /** untrustedHits counts cached keys that were found but no longer trusted (feed too old). */
+  readonly untrustedHits: number;
+  readonly groupHits: number;
+  readonly groupMisses: number;
+  readonly groupSize: number;
+  /** lookups counts database lookups started (keys and groups; shared lookups count once). */
+  readonly lookups: number;
+  readonly lookupFailures: number;
+  readonly lookupTimeouts: number;
+  /** fastFailures counts lookups refused at once while the database was known down or too busy. */
+  readonly fastFailures: number;
+  readonly refreshes: number;
+  readonly invalidations: number;
+  readonly flushes: number;
+  readonly lookupsInFlight: number;
+  readonly lookupsQueued: number;
+}
+
+/** KeyCache is the VerificationSource with invalidation, freshness reports and stats. */
+export interface KeyCache extends VerificationSource {
+  /** invalidateKey drops a key id from the positive and negative caches and marks its lookup stale. */
+  invalidateKey(keyId: string): void;
+  /** invalidateGroup drops a group's cached permissions and marks its lookup stale. */
+  invalidateGroup(groupId: string): void;
+  /** invalidateAll drops everything (the follower missed notices, or starts following). */
+  invalidateAll(): void;
+  /**
+   * markFeedFresh records that every change published before monotonic instant `asOf` has been applied;
+   * it also ends the fast-fail period (the database answered).
+   */
+  markFeedFresh(asOf: number): void;
+  stats(): KeyCacheStats;
+}
+
+interface PositiveEntry {
+  readonly key: VerifiableKey;
+  readonly loadedAt: number;
+}
+
+interface GroupEntry {
+  readonly value: GroupPermissions;
+  readonly loadedAt: number;
+}
+
+interface Flight<T> {
+  stale: boolean;
+  readonly promise: Promise<T>;
+}
+
+interface QueuedLookup {
+  start: (() => void) | null;
+}
+
+const GROUP_GONE: GroupPermissions = Object.freeze({ permissions: null });
+
+/** createKeyCache builds the cache over the repositories. */
+export function createKeyCache(options: KeyCacheOptions): KeyCache {
+  const maxStaleMs = options.maxStaleMs ?? 30_000;
+  const maxAgeMs = Math.max(options.maxAgeMs ?? 300_000, 1);
+  const negativeTtlMs = Math.min(options.negativeTtlMs ?? 5_000, maxStaleMs);
+  const lookupTimeoutMs = options.lookupTimeoutMs ?? 200;
+  const maxConcurrent = Math.max(options.maxConcurrentLookups ?? 32, 1);
+  const maxQueued = Math.max(options.maxQueuedLookups ?? 1_000, 0);
+  const backoffMs = options.unavailableBackoffMs ?? 1_000;
+  const now = options.monotonicNow ?? (() => performance.now());
+  const { keys, groups } = options;
+  const onLookupError = options.onLookupError;
+
+  const positive = new LRUCache<string, PositiveEntry>({
+    max: options.maxEntries ?? 100_000,
+    maxSize: options.maxBytes ?? 64 * 1024 * 1024,
+    sizeCalculation: (entry, id) => entry.key.approxBytes + 2 * id.length,
+  });
+  const negative = new LRUCache<string, number>({ max: options.negativeMaxEntries ?? 50_000 });
+  const groupCache = new LRUCache<string, GroupEntry>({ max: options.groupMaxEntries ?? 10_000 });
+  const keyFlights = new Map<string, Flight<VerifiableKey | null>>();
+  const groupFlights = new Map<string, Flight<GroupPermissions>>();
+  const queue: QueuedLookup[] = [];
+
+  // -Infinity: nothing is trusted on the strength of the feed until the follower has completed a poll.
+  let feedFreshAt = Number.NEGATIVE_INFINITY;
+  let unavailableUntil = 0;
+  let active = 0;
+  let positiveHits = 0;
+  let negativeHits = 0;
+  let misses = 0;
+  let untrustedHits = 0;
+  let groupHits = 0;
+  let groupMisses = 0;
+  let lookups = 0;
+  let lookupFailures = 0;
+  let lookupTimeouts = 0;
+  let fastFailures = 0;
+  let refreshes = 0;
+  let invalidations = 0;
+  let flushes = 0;
+
+  function trusted(loadedAt: number, at: number): boolean {
+    return Math.max(loadedAt, feedFreshAt) + maxStaleMs > at;
+  }
+
+  function releaseSlot(): void {
+    active -= 1;
+    while (queue.length > 0 && active < maxConcurrent) {
+      const next = queue.shift() as QueuedLookup;
+      if (next.start !== null) {
+        const start = next.start;
+        next.start = null;
+        start();
+        return;
+      }
+    }
+  }
+
+  function noteFailure(error: unknown, what: "key" | "group"): void {
+    if (error instanceof UnavailableError) {
+      unavailableUntil = now() + backoffMs;
+    }
+    lookupFailures += 1;
+    if (onLookupError !== undefined) {
+      try {
+        onLookupError(error, what);
+      } catch {
+        // Logging must never change the answer.
+      }
+    }
+  }
+
+  /**
+   * lookup runs `operation` within the budget and the concurrency bound, then hands its result to `settle`
+   * (which caches it unless stale) even when the budget ran out first: a late answer is still a correct
+   * read, and caching it spares the next caller a lookup.
+   */
+  function lookup<R, T>(
+    what: "key" | "group",
+    operation: () => Promise<R>,
+    settle: (result: R) => T,
+  ): Promise<T> {
+    if (unavailableUntil > 0 && now() < unavailableUntil) {
+      fastFailures += 1;
+      return Promise.reject(new UnavailableError());
+    }
+    if (active >= maxConcurrent && queue.length >= maxQueued) {
+      fastFailures += 1;
+      return Promise.reject(new UnavailableError("the key store is busy, try again"));
+    }
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const queued: QueuedLookup = { start: null };
+      const timer = setTimeout(() => {
+        if (done) {
+          return;
+        }
+        done = true;
+        if (queued.start !== null) {
+          queued.start = null;
+          const position = queue.indexOf(queued);
+          if (position >= 0) {
+            queue.splice(position, 1);
+          }
+        }
+        lookupTimeouts += 1;
+        noteFailure(new UnavailableError("the key store did not answer in time"), what);
+        reject(new UnavailableError("the key store did not answer in time, try again"));
+      }, lookupTimeoutMs);
+      const run = (): void => {
+        active += 1;
+        lookups += 1;
+        let pending: Promise<R>;
+        try {
+          pending = operation();
+        } catch (error) {
+          pending = Promise.reject(error);
+        }
+        pending.then(
+          (result) => {
+            releaseSlot();
+            let value: T;
+            try {
+              value = settle(result);
+            } catch (error) {
+              if (!done) {
+                done = true;
+                clearTimeout(timer);
+                reject(error);
+              }
+              return;
+            }
+            if (!done) {
+              done = true;
+              clearTimeout(timer);
+              resolve(value);
+            }
+          },
+          (error: unknown) => {
+            releaseSlot();
+            noteFailure(error, what);
+            if (!done) {
+              done = true;
+              clearTimeout(timer);
+              reject(error);
+            }
+          },
+        );
+      };
+      if (active < maxConcurrent) {
+        run();
+      } else {
+        queued.start = run;
+        queue.push(queued);
+      }
+    });
+  }
+
+  function loadKey(keyId: string): Promise<VerifiableKey | null> {
+    const existing = keyFlights.get(keyId);
+    if (existing !== undefined) {
+      return existing.promise;
+    }
+    const startedAt = now();
+    const flight: Flight<VerifiableKey | null> = {
+      stale: false,
+      promise: lookup(
+        "key",
+        () => keys.findById(keyId),
+        (record: ApiKeyRecord | null) => {
+          const key = record === null ? null : compileVerifiableKey(record);
+          if (!flight.stale) {
+            if (key === null) {
+              positive.delete(keyId);
+              negative.set(keyId, startedAt);
+            } else {
+              negative.delete(keyId);
+              positive.set(keyId, { key, loadedAt: startedAt });
+            }
+          }
+          return key;
+        },
+      ),
+    };
+    keyFlights.set(keyId, flight);
+    const forget = (): void => {
+      if (keyFlights.get(keyId) === flight) {
+        keyFlights.delete(keyId);
+      }
+    };
+    flight.promise.then(forget, forget);
+    return flight.promise;
+  }
+
+  function loadGroup(groupId: string): Promise<GroupPermissions> {
+    const existing = groupFlights.get(groupId);
+    if (existing !== undefined) {
+      return existing.promise;
+    }
+    const startedAt = now();
+    const flight: Flight<GroupPermissions> = {
+      stale: false,
+      promise: lookup(
+        "group",
+        () => groups.findById(groupId),
+        (record: GroupRecord | null) => {
+          const value: GroupPermissions =
+            record === null
+              ? GROUP_GONE
+              : Object.freeze({ permissions: Object.freeze([...record.permissions]) });
+          if (!flight.stale) {
+            groupCache.set(groupId, { value, loadedAt: startedAt });
+          }
+          return value;
+        },
+      ),
+    };
+    groupFlights.set(groupId, flight);
+    const forget = (): void => {
+      if (groupFlights.get(groupId) === flight) {
+        groupFlights.delete(groupId);
+      }
+    };
+    flight.promise.then(forget, forget);
+    return flight.promise;
+  }
+
+  const ignore = (): void => undefined;
+
+  return {
+    key(keyId) {
+      const at = now();
+      const entry = positive.get(keyId);
+      if (entry !== undefined) {
+        if (trusted(entry.loadedAt, at)) {
+          positiveHits += 1;
+          if (at - entry.loadedAt > maxAgeMs && !keyFlights.has(keyId)) {
+            refreshes += 1;
+            loadKey(keyId).then(ignore, ignore);
+          }
+          return entry.key;
+        }
+        untrustedHits += 1;
+        misses += 1;
+        return loadKey(keyId);
+      }
+      const unknownSince = negative.get(keyId);
+      if (unknownSince !== undefined) {
+        if (at - unknownSince < negativeTtlMs) {
+          negativeHits += 1;
+          return null;
+        }
+        negative.delete(keyId);
+      }
+      misses += 1;
+      return loadKey(keyId);
+    },
+
+    group(groupId) {
+      const at = now();
+      const entry = groupCache.get(groupId);
+      if (entry !== undefined && trusted(entry.loadedAt, at)) {
+        groupHits += 1;
+        if (at - entry.loadedAt > maxAgeMs && !groupFlights.has(groupId)) {
+          refreshes += 1;
+          loadGroup(groupId).then(ignore, ignore);
+        }
+        return entry.value;
+      }
+      groupMisses += 1;
+      return loadGroup(groupId);
+    },
+
+    invalidateKey(keyId) {
+      invalidations += 1;
+      positive.delete(keyId);
+      negative.delete(keyId);
+      const flight = keyFlights.get(keyId);
+      if (flight !== undefined) {
+        flight.stale = true;
+        keyFlights.delete(keyId);
+      }
+    },
+
+    invalidateGroup(groupId) {
+      invalidations += 1;
+      groupCache.delete(groupId);
+      const flight = groupFlights.get(groupId);
+      if (flight !== undefined) {
+        flight.stale = true;
+        groupFlights.delete(groupId);
+      }
+    },
+
+    invalidateAll() {
+      flushes += 1;
+      positive.clear();
+      negative.clear();
+      groupCache.clear();
+      for (const flight of keyFlights.values()) {
+        flight.stale = true;
+      }
+      for (const flight of groupFlights.values()) {
+        flight.stale = true;
+      }
+      keyFlights.clear();
+      groupFlights.clear();
+    },
+
+    markFeedFresh(asOf) {
+      if (asOf > feedFreshAt) {
+        feedFreshAt = asOf;
+      }
+      unavailableUntil = 0;
+    },
+
+    stats() {
+      return {
+        positiveHits,
+        positiveSize: positive.size,
+        positiveBytes: positive.calculatedSize,
+        negativeHits,
+        negativeSize: negative.size,
+        misses,
+        untrustedHits,
+        groupHits,
+        groupMisses,
+        groupSize: groupCache.size,
+        lookups,
+        lookupFailures,
+        lookupTimeouts,
+        fastFailures,
+        refreshes,
+        invalidations,
+        flushes,
+        lookupsInFlight: active,
+        lookupsQueued: queue.length,
+      };
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * UsageRecorder for VerifyKey: one usage event per verdict into the AuditSink, and "last used" timestamps
+ * coalesced in memory. Neither ever blocks or fails a verification.
+ *
+ * - Usage events: built and handed to AuditSink.emit, which is O(1) and bounded (the buffered sink drops and
+ *   counts when full). The endpoint and client IP have been validated by the verifier (bounded, no control
+ *   characters); no credential is ever part of an event.
+ * - Last used: only VALID verifications (and successful admin authentications) count. A key is queued at most
+ *   once per lastUsedIntervalMs; every lastUsedIntervalMs the queued keys are written with ONE bulk write
+ *   (KeyRepository.recordLastUsed, which only moves the timestamp forward). So each key costs at most one
+ *   write per interval however often it is used, and a failed write is retried at the next flush. Both maps
+ *   are bounded (maxTrackedKeys); a key that does not fit is counted as dropped and tried again on its next use.
+ */
+import type { NewAuditEvent } from "../domain/audit-event.js";
+import { newEventId } from "../domain/ids.js";
+import type { KeyVerification, UsageRecorder, VerifyKeyInput } from "../domain/key-verifier.js";
+import type { AuditSink, KeyRepository } from "../domain/ports.js";
+
+/** VerifyUsageRecorderOptions configure the recorder. */
+export interface VerifyUsageRecorderOptions {
+  readonly sink: AuditSink;
+  readonly keys: Pick<KeyRepository, "recordLastUsed">;
+  /** replica names this process in usage events. */
+  readonly replica: string;
+  /** lastUsedIntervalMs is the coalescing interval of last-used writes (default 5,000). */
+  readonly lastUsedIntervalMs?: number;
+  /** maxTrackedKeys bounds the keys remembered between flushes (default 100,000). */
+  readonly maxTrackedKeys?: number;
+  /** onError hears about failed last-used writes (for logging); it must not throw. */
+  readonly onError?: (error: unknown, keys: number) => void;
+}
+
+/** VerifyUsageRecorderStats count last-used work for the metrics. */
+export interface VerifyUsageRecorderStats {
+  /** lastUsedPending is the number of keys waiting for the next write. */
+  readonly lastUsedPending: number;
+  /** lastUsedWrites counts bulk writes that succeeded. */
+  readonly lastUsedWrites: number;
+  /** lastUsedKeysWritten counts key timestamps written. */
+  readonly lastUsedKeysWritten: number;
+  readonly lastUsedFailures: number;
+  /** lastUsedDropped counts uses not queued because the tracking maps were full. */
+  readonly lastUsedDropped: number;
+}
+
+/** VerifyUsageRecorder is the UsageRecorder with flush control. */
+export interface VerifyUsageRecorder extends UsageRecorder {
+  /** start arms the periodic last-used flush. */
+  start(): void;
+  /** flush writes the queued last-used timestamps now. Never rejects. */
+  flush(): Promise<void>;
+  /** close stops the periodic flush and flushes once. */
+  close(): Promise<void>;
+  stats(): VerifyUsageRecorderStats;
+}
+
+/** createVerifyUsageRecorder builds the recorder. */
+export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): VerifyUsageRecorder {
+  const { sink, keys, replica } = options;
+  const intervalMs = Math.max(options.lastUsedIntervalMs ?? 5_000, 1);
+  const maxTracked = Math.max(options.maxTrackedKeys ?? 100_000, 1);
+  const onError = options.onError;
+
+  // When each key was last queued (ms since epoch); pruned at every flush to the current interval.
+  const queuedAt = new Map<string, number>();
+  let pending = new Map<string, Date>();
+  let lastUsedWrites = 0;
+  let lastUsedKeysWritten = 0;
+  let lastUsedFailures = 0;
+  let lastUsedDropped = 0;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let flushing: Promise<void> | null = null;
+  // The newest use seen, on the injected clock the uses are stamped with (not the wall clock).
+  let newestUse = Number.NEGATIVE_INFINITY;
+
+  function used(keyId: string, at: Date): void {
+    const time = at.getTime();
+    if (time > newestUse) {
+      newestUse = time;
+    }
+    const previous = queuedAt.get(keyId);
+    if (previous !== undefined && time - previous < intervalMs) {
+      return;
+    }
+    if (previous === undefined && (queuedAt.size >= maxTracked || pending.size >= maxTracked)) {
+      lastUsedDropped += 1;
+      return;
+    }
+    queuedAt.set(keyId, time);
+    pending.set(keyId, at);
+  }
+
+  async function write(): Promise<void> {
+    const horizon = newestUse - intervalMs;
+    for (const [keyId, time] of queuedAt) {
+      if (time < horizon && !pending.has(keyId)) {
+        queuedAt.delete(keyId);
+      }
+    }
+    if (pending.size === 0) {
+      return;
+    }
+    const batch = pending;
+    pending = new Map();
+    const entries = [...batch].map(([id, at]) => ({ id, at }));
+    try {
+      await keys.recordLastUsed(entries);
+      lastUsedWrites += 1;
+      lastUsedKeysWritten += entries.length;
+    } catch (error) {
+      lastUsedFailures += 1;
+      // Put them back unless a newer use was queued meanwhile; the next flush retries.
+      for (const [keyId, at] of batch) {
+        if (!pending.has(keyId) && pending.size < maxTracked) {
+          pending.set(keyId, at);
+        }
+      }
+      if (onError !== undefined) {
+        try {
+          onError(error, entries.length);
+        } catch {
+          // Logging must not stop the recorder.
+        }
+      }
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (flushing === null) {
+      const current = write().finally(() => {
+        flushing = null;
+      });
+      flushing = current;
+    }
+    return flushing;
+  }
+
+  return {
+    verified(result: KeyVerification, input: VerifyKeyInput, at: Date): void {
+      const key = result.key;
+      const event: NewAuditEvent = {
+        id: newEventId(),
+        time: at,
+        tenantId: key === null ? "" : key.tenantId,
+        detail: {
+          kind: "usage",
+          keyId: key === null ? "" : key.keyId,
+          endpoint: input.endpoint,
+          clientIp: input.clientIp,
+          code: result.code,
+          httpStatus: result.httpStatus,
+          replica,
+        },
+      };
+      sink.emit(event);
+      if (result.valid && key !== null) {
+        used(key.keyId, at);
+      }
+    },
+    used,
+    start() {
+      if (timer === null) {
+        timer = setInterval(() => {
+          flush();
+        }, intervalMs);
+        timer.unref();
+      }
+    },
+    flush,
+    async close() {
+      if (timer !== null) {
+        clearInterval(timer);
+        timer = null;
+      }
+      await flush();
+    },
+    stats() {
+      return {
+        lastUsedPending: pending.size,
+        lastUsedWrites,
+        lastUsedKeysWritten,
+        lastUsedFailures,
+        lastUsedDropped,
+      };
+    },
+  };
+}
