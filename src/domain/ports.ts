@@ -119,6 +119,8 @@ export interface ChangeNotice {
   readonly seq: number;
   readonly kind: "key" | "group";
   readonly id: string;
+  /** at is when the notice was published, when the feed reports it (for the invalidation-lag metric). */
+  readonly at?: Date;
 }
 
 /** ChangeFeed is the cross-replica cache-invalidation channel, built on plain indexed queries. */
