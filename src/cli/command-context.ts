@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { toJson } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { type AdminConnection, type GlobalOptions, openAdminConnection } from "./admin-connection.js";
+import {
+  type AdminConnection,
+  DEFAULT_TIMEOUT_MS,
+  type GlobalOptions,
+  openAdminConnection,
+} from "./admin-connection.js";
 import { CliError, usageError } from "./cli-error.js";
 import type { CliIo } from "./cli-io.js";
 import { ExitCode } from "./exit-codes.js";
@@ -59,7 +64,7 @@ export function createCommandContext(runtime: CommandRuntime, command: Command):
       return connection;
     },
     callOptions() {
-      return { timeoutMs: this.connection(false).timeoutMs, signal: io.interrupt };
+      return { timeoutMs: globals.timeout ?? DEFAULT_TIMEOUT_MS, signal: io.interrupt };
     },
     printJson(schema, message) {
       io.out(`${JSON.stringify(toJson(schema, message), null, 2)}\n`);

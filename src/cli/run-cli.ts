@@ -43,6 +43,10 @@ function describeFailure(
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") {
       return { message: null, exitCode: ExitCode.ok };
     }
+    if (error.code === "commander.help" && error.exitCode === 0) {
+      // `apikeys help keys`: help was asked for.
+      return { message: null, exitCode: ExitCode.ok };
+    }
     if (error.code === "commander.help") {
       const path = helpAsError ?? "apikeys";
       return { message: `missing command; see '${path} --help'`, exitCode: ExitCode.usage };

@@ -80,6 +80,16 @@ describe("apikeys help", () => {
     }
   });
 
+  it.each([
+    [["help", "keys"], "Usage: apikeys keys [options] [command]"],
+    [["keys", "help", "create"], "Usage: apikeys keys create [options]"],
+  ])("%j prints help and exits 0", async (argv, usage) => {
+    const run = await runInProcess(argv);
+    expect(run.code).toBe(ExitCode.ok);
+    expect(run.stdout).toContain(usage);
+    expect(run.stderr).toBe("");
+  });
+
   it("prints the version", async () => {
     const run = await runInProcess(["--version"]);
     expect(run.code).toBe(0);
