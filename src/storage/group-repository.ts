@@ -1,12 +1,14 @@
 /**
- * GroupRepository on MongoDB: authorization groups, unique by (tenant, name) through a unique index, so a
- * name clash is decided by the database even between concurrent writers.
+ * GroupRepository on MongoDB: authorization groups, unique by (tenant, lower-cased name) through a unique
+ * index, so a name clash is decided by the database even between concurrent writers, and "Admins" and
+ * "admins" cannot coexist (people read them as one group).
  */
 import type { Db, Filter } from "mongodb";
 import type { GroupRecord } from "../domain/api-key.js";
 import { AlreadyExistsError } from "../domain/errors.js";
 import type { GroupRepository, Page } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
+import { lowerName } from "./key-document.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
 import { assertPageLimit, cursorString, decodeCursor, encodeCursor } from "./page-cursor.js";
 
@@ -18,6 +20,8 @@ export interface GroupDocument {
   _id: string;
   tenantId: string;
   name: string;
+  /** nameLower is `name` lower-cased (the same folding as key names): the unique, listing-order field. */
+  nameLower: string;
   description: string;
   permissions: string[];
   createdAt: Date;
@@ -29,9 +33,9 @@ export interface GroupDocument {
 export const groupIndexes: readonly IndexDeclaration[] = [
   {
     collection: GROUPS_COLLECTION,
-    key: { tenantId: 1, name: 1 },
-    options: { name: "groups_tenant_name_unique", unique: true },
-    why: "group names are unique per tenant, and a tenant's groups are listed by name with a keyset cursor",
+    key: { tenantId: 1, nameLower: 1 },
+    options: { name: "groups_tenant_name_lower_unique", unique: true },
+    why: "group names are unique per tenant ignoring case, and a tenant's groups are listed by name with a keyset cursor",
   },
 ];
 
@@ -70,18 +74,18 @@ export function createMongoGroupRepository(db: Db): GroupRepository {
         assertPageLimit(limit);
         const filter: Filter<GroupDocument> = { tenantId };
         if (after !== null) {
-          // Names are unique per tenant, so the name alone is a total order for the keyset.
-          filter.name = { $gt: cursorString(decodeCursor(after), "n") };
+          // Lower-cased names are unique per tenant, so they alone are a total order for the keyset.
+          filter.nameLower = { $gt: cursorString(decodeCursor(after), "n") };
         }
         const documents = await groups
           .find(filter)
-          .sort({ name: 1 })
+          .sort({ nameLower: 1 })
           .limit(limit + 1)
           .toArray();
         const items = documents.slice(0, limit).map(groupFromDocument);
         const last = items.at(-1);
         const nextCursor =
-          documents.length > limit && last !== undefined ? encodeCursor({ n: last.name }) : null;
+          documents.length > limit && last !== undefined ? encodeCursor({ n: lowerName(last.name) }) : null;
         return { items, nextCursor };
       }),
 
@@ -118,6 +122,7 @@ function groupToDocument(group: GroupRecord): GroupDocument {
     _id: group.id,
     tenantId: group.tenantId,
     name: group.name,
+    nameLower: lowerName(group.name),
     description: group.description,
     permissions: [...group.permissions],
     createdAt: group.createdAt,
