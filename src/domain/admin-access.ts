@@ -1,0 +1,164 @@
+/**
+ * Who may call KeyAdminService, and on what. The caller presents one of our own keys; what it may do follows
+ * from that key:
+ *
+ * - superuser: a key of the system tenant ("_system") holding "apikeys:superuser" as its own permission. Only
+ *   the system tenant can hold super users, so no tenant admin can mint one by granting the permission in its
+ *   own tenant (use cases refuse that grant anyway).
+ * - tenant_admin: a key holding "apikeys:admin" (its own or through its group): everything within its tenant.
+ * - key_holder: any other valid key: GetKey and ListKeys for the keys whose user_id equals its own non-empty
+ *   user_id (seed 001: non-admins see the keys generated for them), nothing else.
+ *
+ * Answers: no or a bad credential → UNAUTHENTICATED; a resource of another tenant (or, for a key holder,
+ * of another user) → NOT_FOUND, exactly like an id that does not exist; a request naming another tenant or
+ * an operation the role lacks → PERMISSION_DENIED.
+ */
+import {
+  type Actor,
+  ADMIN_PERMISSION,
+  type ApiKeyRecord,
+  SUPERUSER_PERMISSION,
+  SYSTEM_TENANT,
+} from "./api-key.js";
+import { InvalidArgumentError, PermissionDeniedError, UnauthenticatedError } from "./errors.js";
+import type { AuthenticatedKey, CallerAuthenticator } from "./ports.js";
+import { validateTenantId } from "./validation.js";
+
+/** AdminAuthenticator turns the credential of an admin call into the Actor the use cases act for. */
+export interface AdminAuthenticator {
+  /**
+   * authenticate resolves the actor for `candidate` (the key from the request metadata, or null when there
+   * was none or it was unusable) seen from `peerIp`. Rejects with UnauthenticatedError when there is no key or
+   * it would not verify, and with UnavailableError when that cannot be told now.
+   */
+  authenticate(candidate: string | null, peerIp: string | null): Promise<Actor>;
+}
+
+/** createAdminAuthenticator builds the AdminAuthenticator on the shared CallerAuthenticator (VerifyKey rules). */
+export function createAdminAuthenticator(callers: CallerAuthenticator): AdminAuthenticator {
+  return {
+    async authenticate(candidate, peerIp) {
+      if (candidate === null || candidate === "") {
+        throw new UnauthenticatedError(
+          "missing credential: send 'authorization: Bearer <key>' or 'x-api-key'",
+        );
+      }
+      const key = await callers.authenticate(candidate, peerIp);
+      if (key === null) {
+        // One message for every reason (unknown, revoked, expired, IP): the caller learns nothing about the key.
+        throw new UnauthenticatedError("the API key is not valid");
+      }
+      return actorOf(key);
+    },
+  };
+}
+
+/** actorOf derives the Actor (and so the role) from an authenticated key. */
+export function actorOf(key: AuthenticatedKey): Actor {
+  const holds = (permission: string) => key.permissions.includes(permission);
+  const role: Actor["role"] =
+    key.tenantId === SYSTEM_TENANT && holds(SUPERUSER_PERMISSION)
+      ? "superuser"
+      : holds(ADMIN_PERMISSION) || holds(SUPERUSER_PERMISSION)
+        ? "tenant_admin"
+        : "key_holder";
+  return { keyId: key.keyId, tenantId: key.tenantId, userId: key.userId, role };
+}
+
+/** BOOTSTRAP_ACTOR is the actor of Bootstrap, which authenticates with the bootstrap token instead of a key. */
+export const BOOTSTRAP_ACTOR: Actor = Object.freeze({
+  keyId: "bootstrap",
+  tenantId: SYSTEM_TENANT,
+  userId: "",
+  role: "superuser",
+});
+
+/** requireAdmin refuses key holders: every operation but reading one's own keys needs an admin role. */
+export function requireAdmin(actor: Actor): void {
+  if (actor.role === "key_holder") {
+    throw new PermissionDeniedError(
+      `this operation needs the ${ADMIN_PERMISSION} permission; this key may only read the keys of its own user`,
+    );
+  }
+}
+
+/** requireSuperuser refuses everyone but super users. */
+export function requireSuperuser(actor: Actor): void {
+  if (actor.role !== "superuser") {
+    throw new PermissionDeniedError(`this operation needs a super-user key (${SUPERUSER_PERMISSION})`);
+  }
+}
+
+/** TenantArgument tells resolveTenant how the request's tenant_id field behaves. */
+export interface TenantArgument {
+  /** field is the request field, for errors. */
+  readonly field: string;
+  /** required: the field must be set even by tenant admins (Create*); otherwise "" means the caller's tenant. */
+  readonly required: boolean;
+}
+
+/**
+ * resolveTenant validates a request's tenant_id and checks the actor may act on it: super users on any
+ * tenant (including "_system", which no one else can name), everyone else on their own. An empty value is
+ * the caller's own tenant unless the field is required (super users must always name one). Another tenant →
+ * PERMISSION_DENIED (the tenant is named by the caller, so refusing reveals nothing).
+ */
+export function resolveTenant(actor: Actor, requested: string, argument: TenantArgument): string {
+  if (typeof requested !== "string" || requested === "") {
+    if (argument.required || actor.role === "superuser") {
+      throw new InvalidArgumentError(argument.field, "is required");
+    }
+    return actor.tenantId;
+  }
+  const tenantId =
+    requested === SYSTEM_TENANT && actor.role === "superuser"
+      ? requested
+      : validateTenantId(requested, argument.field);
+  if (actor.role !== "superuser" && tenantId !== actor.tenantId) {
+    throw new PermissionDeniedError(
+      `this key may only act on its own tenant ${JSON.stringify(actor.tenantId)}`,
+    );
+  }
+  return tenantId;
+}
+
+/**
+ * canSeeKey tells whether the actor may see the key at all: super users every key, tenant admins their
+ * tenant's, key holders the non-deleted keys of their own tenant and (non-empty) user. A key it may not see
+ * is answered as NOT_FOUND, never PERMISSION_DENIED, so its existence does not leak.
+ */
+export function canSeeKey(
+  actor: Actor,
+  key: Pick<ApiKeyRecord, "tenantId" | "userId" | "deletedAt">,
+): boolean {
+  switch (actor.role) {
+    case "superuser":
+      return true;
+    case "tenant_admin":
+      return key.tenantId === actor.tenantId;
+    case "key_holder":
+      return (
+        key.tenantId === actor.tenantId &&
+        actor.userId !== "" &&
+        key.userId === actor.userId &&
+        key.deletedAt === null
+      );
+  }
+}
+
+/** canSeeTenantResource tells whether an admin actor may see a resource (a group) of `tenantId`. */
+export function canSeeTenantResource(actor: Actor, tenantId: string): boolean {
+  return actor.role === "superuser" || (actor.role === "tenant_admin" && tenantId === actor.tenantId);
+}
+
+/**
+ * requireOwnUser checks that a key holder has a user to read keys for (seed 001): a key without a user_id
+ * has no "own keys", so it may call nothing.
+ */
+export function requireOwnUser(actor: Actor): void {
+  if (actor.role === "key_holder" && actor.userId === "") {
+    throw new PermissionDeniedError(
+      `this key has no associated user; reading keys needs the ${ADMIN_PERMISSION} permission or a user_id`,
+    );
+  }
+}

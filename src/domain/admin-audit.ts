@@ -1,0 +1,55 @@
+/**
+ * Admin audit events: one per successful admin mutation, saying who (actor key and user), what (action and
+ * the names of the changed fields), on which key or group, and under which client request id. Never a value
+ * that could be a secret or a hash: changed fields are names only.
+ */
+import type { Actor } from "./api-key.js";
+import type { AdminAction, NewAuditEvent } from "./audit-event.js";
+import { newEventId } from "./ids.js";
+import type { AuditSink } from "./ports.js";
+
+/** AdminEventTarget is what an admin event is about. */
+export interface AdminEventTarget {
+  readonly tenantId: string;
+  readonly keyId?: string;
+  readonly groupId?: string;
+  /** changedFields are proto field names ("name", "permissions"...), sorted by the caller's mask order. */
+  readonly changedFields?: readonly string[];
+  /** requestId is the client request id, or null when the request had none. */
+  readonly requestId: string | null;
+}
+
+/** adminEvent builds the audit event of one admin mutation at `time`. */
+export function adminEvent(
+  actor: Actor,
+  action: AdminAction,
+  time: Date,
+  target: AdminEventTarget,
+): NewAuditEvent {
+  return {
+    id: newEventId(),
+    time,
+    tenantId: target.tenantId,
+    detail: {
+      kind: "admin",
+      actorKeyId: actor.keyId,
+      actorUserId: actor.userId,
+      action,
+      keyId: target.keyId ?? "",
+      groupId: target.groupId ?? "",
+      changedFields: [...(target.changedFields ?? [])],
+      requestId: target.requestId ?? "",
+    },
+  };
+}
+
+/** emitAdminEvent builds and emits one admin event; AuditSink.emit never throws nor waits. */
+export function emitAdminEvent(
+  sink: AuditSink,
+  actor: Actor,
+  action: AdminAction,
+  time: Date,
+  target: AdminEventTarget,
+): void {
+  sink.emit(adminEvent(actor, action, time, target));
+}

@@ -1,0 +1,34 @@
+/**
+ * Field masks of the Update RPCs: which fields an update changes. Paths are proto field names (the Connect
+ * JSON form "expireTime" arrives converted to "expire_time"). An empty mask is refused rather than read as
+ * "replace everything", so a client that forgets the mask cannot blank a key by accident.
+ */
+import { InvalidArgumentError } from "./errors.js";
+
+/**
+ * updateMaskOf validates field-mask paths against `allowed`: at least one path, none empty, none unknown;
+ * duplicates are dropped. Returns the paths in the order of `allowed`.
+ */
+export function updateMaskOf<T extends string>(
+  paths: readonly string[],
+  allowed: readonly T[],
+  field: string,
+): T[] {
+  if (paths.length === 0) {
+    throw new InvalidArgumentError(field, `must name at least one field to change: ${allowed.join(", ")}`);
+  }
+  const named = new Set<string>();
+  paths.forEach((path, i) => {
+    if (path === "") {
+      throw new InvalidArgumentError(`${field}.paths[${i}]`, "is empty");
+    }
+    if (!(allowed as readonly string[]).includes(path)) {
+      throw new InvalidArgumentError(
+        `${field}.paths[${i}]`,
+        `${JSON.stringify(path.slice(0, 60))} is not a field that can be changed; expected one of ${allowed.join(", ")}`,
+      );
+    }
+    named.add(path);
+  });
+  return allowed.filter((path) => named.has(path));
+}

@@ -1,0 +1,134 @@
+/**
+ * What the admin use cases answer with: keys, groups and tenants as a caller may see them at one instant.
+ * A KeyView carries no hash and no pepper version, only display hints, so no mapper downstream can leak
+ * anything secret by accident; status and expiration state are derived at read time.
+ */
+import {
+  type ApiKeyRecord,
+  type ExpirationState,
+  expirationStateAt,
+  type GroupRecord,
+  type KeyStatus,
+  keyStatusAt,
+  type TenantRecord,
+} from "./api-key.js";
+
+/** KeySecretView describes one secret that still verifies, without revealing it. */
+export interface KeySecretView {
+  readonly generation: number;
+  readonly hint: string;
+  readonly createdAt: Date;
+  /** expiresAt ends a superseded secret's overlap; null for the current secret. */
+  readonly expiresAt: Date | null;
+}
+
+/** KeyView is a key's metadata at one instant. */
+export interface KeyView {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly userId: string;
+  readonly groupId: string;
+  readonly permissions: readonly string[];
+  readonly ipAllowlist: readonly string[];
+  readonly status: KeyStatus;
+  readonly expirationState: ExpirationState;
+  /** displayHint is the current secret's hint. */
+  readonly displayHint: string;
+  readonly createdAt: Date;
+  readonly createdBy: string;
+  readonly updatedAt: Date;
+  readonly lastUsedAt: Date | null;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+  readonly revokedBy: string;
+  readonly revokeReason: string;
+  /** secrets are the secrets that verify at this instant: superseded ones still in overlap, then the current. */
+  readonly secrets: readonly KeySecretView[];
+  readonly deletedAt: Date | null;
+}
+
+/** keyViewAt derives the view of `key` at `now`, with the expiring-soon window `windowMs`. */
+export function keyViewAt(key: ApiKeyRecord, now: Date, windowMs: number): KeyView {
+  const current = key.secrets.at(-1);
+  const live =
+    key.revokedAt !== null || key.deletedAt !== null
+      ? []
+      : key.secrets.filter(
+          (secret) => secret.expiresAt === null || secret.expiresAt.getTime() > now.getTime(),
+        );
+  return {
+    id: key.id,
+    tenantId: key.tenantId,
+    name: key.name,
+    description: key.description,
+    userId: key.userId,
+    groupId: key.groupId,
+    permissions: [...key.permissions],
+    ipAllowlist: [...key.ipAllowlist],
+    status: keyStatusAt(key, now),
+    expirationState: expirationStateAt(key, now, windowMs),
+    displayHint: current?.hint ?? "",
+    createdAt: key.createdAt,
+    createdBy: key.createdBy,
+    updatedAt: key.updatedAt,
+    lastUsedAt: key.lastUsedAt,
+    expiresAt: key.expiresAt,
+    revokedAt: key.revokedAt,
+    revokedBy: key.revokedBy,
+    revokeReason: key.revokeReason,
+    secrets: live.map((secret) => ({
+      generation: secret.generation,
+      hint: secret.hint,
+      createdAt: secret.createdAt,
+      expiresAt: secret.expiresAt,
+    })),
+    deletedAt: key.deletedAt,
+  };
+}
+
+/** GroupView is a group with the number of non-deleted keys in it. */
+export interface GroupView {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly permissions: readonly string[];
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly keyCount: number;
+}
+
+/** groupView builds a GroupView. */
+export function groupView(group: GroupRecord, keyCount: number): GroupView {
+  return {
+    id: group.id,
+    tenantId: group.tenantId,
+    name: group.name,
+    description: group.description,
+    permissions: [...group.permissions],
+    createdAt: group.createdAt,
+    updatedAt: group.updatedAt,
+    keyCount,
+  };
+}
+
+/** TenantView is a tenant's effective key limit and usage ("usedKeys/keyLimit"). */
+export interface TenantView {
+  readonly tenantId: string;
+  /** keyLimit is the override, or the server default when there is none. */
+  readonly keyLimit: number;
+  readonly usedKeys: number;
+  readonly keyLimitOverridden: boolean;
+}
+
+/** tenantView resolves a tenant's effective limit against the server default. */
+export function tenantView(tenant: TenantRecord, defaultKeyLimit: number): TenantView {
+  return {
+    tenantId: tenant.id,
+    keyLimit: tenant.keyLimit ?? defaultKeyLimit,
+    usedKeys: tenant.usedKeys,
+    keyLimitOverridden: tenant.keyLimit !== null,
+  };
+}

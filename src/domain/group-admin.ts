@@ -1,0 +1,327 @@
+/**
+ * Authorization group use cases of KeyAdminService (seed 003's groups, seed 002's roles): named permission
+ * sets of one tenant. A key in a group gets the group's current permissions at each verification, so every
+ * group edit is announced through the KeyChangeNotifier before the caller gets the answer.
+ *
+ * Group names are unique per tenant case-insensitively ("Admins" and "admins" cannot coexist: people read
+ * them as the same group). A group that non-deleted keys still use cannot be deleted (FAILED_PRECONDITION).
+ * Groups may not carry "apikeys:superuser": super users exist only as keys of the system tenant.
+ */
+import { canSeeTenantResource, requireAdmin, resolveTenant } from "./admin-access.js";
+import { emitAdminEvent } from "./admin-audit.js";
+import { updateMaskOf } from "./admin-field-mask.js";
+import {
+  type BackgroundErrorReporter,
+  type IdempotentRequest,
+  idempotencyScope,
+  requestFingerprint,
+  runIdempotent,
+} from "./admin-idempotency.js";
+import { type GroupView, groupView } from "./admin-views.js";
+import { type Actor, type GroupRecord, SUPERUSER_PERMISSION } from "./api-key.js";
+import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
+import { isGroupId, newGroupId } from "./ids.js";
+import { type PageTokenCodec, pageTokenScope } from "./page-token.js";
+import type {
+  AuditSink,
+  Clock,
+  GroupRepository,
+  IdempotencyStore,
+  KeyChangeNotifier,
+  KeyRepository,
+  RandomSource,
+} from "./ports.js";
+import {
+  validateDescription,
+  validateName,
+  validatePageSize,
+  validatePermissions,
+  validateRequestId,
+} from "./validation.js";
+
+/** GROUP_IN_USE is the reason of the FAILED_PRECONDITION for deleting a group that keys still use. */
+export const GROUP_IN_USE = "GROUP_IN_USE";
+
+/** UPDATABLE_GROUP_FIELDS are the UpdateGroup field-mask paths. */
+export const UPDATABLE_GROUP_FIELDS = ["name", "description", "permissions"] as const;
+
+/** UpdatableGroupField is one UpdateGroup field-mask path. */
+export type UpdatableGroupField = (typeof UPDATABLE_GROUP_FIELDS)[number];
+
+const MAX_WRITE_ATTEMPTS = 5;
+
+/** GroupAdminDependencies are the ports the group use cases need. */
+export interface GroupAdminDependencies {
+  readonly keys: KeyRepository;
+  readonly groups: GroupRepository;
+  readonly idempotency: IdempotencyStore;
+  readonly notifier: KeyChangeNotifier;
+  readonly audit: AuditSink;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly pageTokens: PageTokenCodec;
+  readonly reportError?: BackgroundErrorReporter;
+}
+
+/** CreateGroupInput is a CreateGroup request in domain terms. */
+export interface CreateGroupInput {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly permissions: readonly string[];
+  readonly requestId: string;
+}
+
+/** ListGroupsInput is a ListGroups request in domain terms. */
+export interface ListGroupsInput {
+  readonly tenantId: string;
+  readonly pageSize: number;
+  readonly pageToken: string;
+}
+
+/** GroupListing is one page of groups, by name. */
+export interface GroupListing {
+  readonly groups: readonly GroupView[];
+  /** nextPageToken is "" on the last page. */
+  readonly nextPageToken: string;
+}
+
+/** UpdateGroupInput is an UpdateGroup request in domain terms; only the masked values are read. */
+export interface UpdateGroupInput {
+  readonly groupId: string;
+  readonly paths: readonly string[];
+  readonly values: {
+    readonly name: string;
+    readonly description: string;
+    readonly permissions: readonly string[];
+  };
+  readonly requestId: string;
+}
+
+/** DeleteGroupInput is a DeleteGroup request in domain terms. */
+export interface DeleteGroupInput {
+  readonly groupId: string;
+  readonly requestId: string;
+}
+
+/** GroupAdmin is the set of group use cases; every method acts for `actor` (admins only). */
+export interface GroupAdmin {
+  createGroup(actor: Actor, input: CreateGroupInput): Promise<GroupView>;
+  getGroup(actor: Actor, groupId: string): Promise<GroupView>;
+  listGroups(actor: Actor, input: ListGroupsInput): Promise<GroupListing>;
+  updateGroup(actor: Actor, input: UpdateGroupInput): Promise<GroupView>;
+  deleteGroup(actor: Actor, input: DeleteGroupInput): Promise<void>;
+}
+
+/** createGroupAdmin builds the group use cases on `deps`. */
+export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
+  const { groups, clock } = deps;
+  const report: BackgroundErrorReporter = deps.reportError ?? (() => undefined);
+
+  const visibleGroup = async (actor: Actor, groupId: string): Promise<GroupRecord> => {
+    const group = await groups.findById(groupId);
+    if (group === null || !canSeeTenantResource(actor, group.tenantId)) {
+      throw new NotFoundError(`group ${groupId} not found`);
+    }
+    return group;
+  };
+
+  const withCount = async (group: GroupRecord): Promise<GroupView> =>
+    groupView(group, await deps.keys.countByGroup(group.tenantId, group.id));
+
+  const request = (
+    actor: Actor,
+    operation: string,
+    requestId: string | null,
+    parameters: unknown,
+    now: Date,
+  ) =>
+    requestId === null
+      ? null
+      : ({
+          scope: idempotencyScope(actor.tenantId, operation),
+          requestId,
+          fingerprint: requestFingerprint(operation, parameters),
+          now,
+        } satisfies IdempotentRequest);
+
+  return {
+    async createGroup(actor, input) {
+      requireAdmin(actor);
+      const tenantId = resolveTenant(actor, input.tenantId, { field: "tenant_id", required: true });
+      const name = validateName(input.name, "name");
+      const description = validateDescription(input.description, "description");
+      const permissions = groupPermissions(input.permissions, "permissions");
+      const requestId = validateRequestId(input.requestId, "request_id");
+      const now = clock.now();
+      return runIdempotent(
+        deps.idempotency,
+        request(actor, "CreateGroup", requestId, { tenantId, name, description, permissions }, now),
+        async () => {
+          const group: GroupRecord = {
+            id: newGroupId(deps.random),
+            tenantId,
+            name,
+            description,
+            permissions,
+            createdAt: now,
+            updatedAt: now,
+            version: 1,
+          };
+          await groups.insert(group);
+          emitAdminEvent(deps.audit, actor, "group_created", now, {
+            tenantId,
+            groupId: group.id,
+            changedFields: ["name", "description", "permissions"],
+            requestId,
+          });
+          return { value: groupView(group, 0), stored: group.id };
+        },
+        async (groupId) => withCount(await visibleGroup(actor, groupId)),
+        report,
+      );
+    },
+
+    async getGroup(actor, groupId) {
+      requireAdmin(actor);
+      return withCount(await visibleGroup(actor, groupIdOf(groupId, "group_id")));
+    },
+
+    async listGroups(actor, input) {
+      requireAdmin(actor);
+      const tenantId = resolveTenant(actor, input.tenantId, { field: "tenant_id", required: false });
+      const limit = validatePageSize(input.pageSize, "page_size");
+      const scope = pageTokenScope("groups", tenantId);
+      const after = input.pageToken === "" ? null : deps.pageTokens.decode(input.pageToken, scope);
+      const page = await groups.list(tenantId, limit, after);
+      return {
+        groups: await Promise.all(page.items.map(withCount)),
+        nextPageToken: page.nextCursor === null ? "" : deps.pageTokens.encode(scope, page.nextCursor),
+      };
+    },
+
+    async updateGroup(actor, input) {
+      requireAdmin(actor);
+      const groupId = groupIdOf(input.groupId, "group.group_id");
+      const paths = updateMaskOf(input.paths, UPDATABLE_GROUP_FIELDS, "update_mask");
+      const changes: { name?: string; description?: string; permissions?: string[] } = {};
+      for (const path of paths) {
+        switch (path) {
+          case "name":
+            changes.name = validateName(input.values.name, "group.name");
+            break;
+          case "description":
+            changes.description = validateDescription(input.values.description, "group.description");
+            break;
+          case "permissions":
+            changes.permissions = groupPermissions(input.values.permissions, "group.permissions");
+            break;
+        }
+      }
+      const requestId = validateRequestId(input.requestId, "request_id");
+      const now = clock.now();
+      return runIdempotent(
+        deps.idempotency,
+        request(actor, "UpdateGroup", requestId, { groupId, changes }, now),
+        async () => {
+          let current = await visibleGroup(actor, groupId);
+          for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+            const next: GroupRecord = {
+              ...current,
+              ...changes,
+              updatedAt: now,
+              version: current.version + 1,
+            };
+            const changed = UPDATABLE_GROUP_FIELDS.filter((field) => differs(current[field], next[field]));
+            if (changed.length === 0) {
+              return { value: await withCount(current), stored: groupId };
+            }
+            if (await groups.replace(next, current.version)) {
+              await deps.notifier.groupChanged(groupId);
+              emitAdminEvent(deps.audit, actor, "group_updated", now, {
+                tenantId: next.tenantId,
+                groupId,
+                changedFields: changed,
+                requestId,
+              });
+              return { value: await withCount(next), stored: groupId };
+            }
+            current = await visibleGroup(actor, groupId);
+          }
+          throw new AbortedError("the group was changed concurrently; try again");
+        },
+        async (stored) => withCount(await visibleGroup(actor, stored)),
+        report,
+      );
+    },
+
+    async deleteGroup(actor, input) {
+      requireAdmin(actor);
+      const groupId = groupIdOf(input.groupId, "group_id");
+      const requestId = validateRequestId(input.requestId, "request_id");
+      const now = clock.now();
+      await runIdempotent(
+        deps.idempotency,
+        request(actor, "DeleteGroup", requestId, { groupId }, now),
+        async () => {
+          for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+            const current = await visibleGroup(actor, groupId);
+            const used = await deps.keys.countByGroup(current.tenantId, groupId);
+            if (used > 0) {
+              throw new FailedPreconditionError(
+                `group ${groupId} is still used by ${used} key${used === 1 ? "" : "s"}; move those keys to another group or delete them first`,
+                GROUP_IN_USE,
+              );
+            }
+            if (await groups.delete(groupId, current.version)) {
+              await deps.notifier.groupChanged(groupId);
+              emitAdminEvent(deps.audit, actor, "group_deleted", now, {
+                tenantId: current.tenantId,
+                groupId,
+                requestId,
+              });
+              return { value: undefined, stored: groupId };
+            }
+          }
+          throw new AbortedError("the group was changed concurrently; try again");
+        },
+        async () => undefined,
+        report,
+      );
+    },
+  };
+}
+
+/** groupIdOf validates a required group id. */
+function groupIdOf(value: string, field: string): string {
+  if (typeof value !== "string" || value === "") {
+    throw new InvalidArgumentError(field, "is required");
+  }
+  if (!isGroupId(value)) {
+    throw new InvalidArgumentError(
+      field,
+      `${JSON.stringify(value.slice(0, 40))} is not a group id (grp_ followed by 16 letters and digits)`,
+    );
+  }
+  return value;
+}
+
+/** groupPermissions validates a group's permissions; the super-user permission is never a group's. */
+function groupPermissions(values: readonly string[], field: string): string[] {
+  const permissions = validatePermissions(values, field);
+  const index = values.indexOf(SUPERUSER_PERMISSION);
+  if (index !== -1) {
+    throw new InvalidArgumentError(
+      `${field}[${index}]`,
+      `${JSON.stringify(SUPERUSER_PERMISSION)} cannot be granted through a group; it belongs to system-tenant keys only`,
+    );
+  }
+  return permissions;
+}
+
+function differs(a: string | readonly string[], b: string | readonly string[]): boolean {
+  if (typeof a === "string" || typeof b === "string") {
+    return a !== b;
+  }
+  return a.length !== b.length || a.some((value, i) => value !== b[i]);
+}

@@ -1,0 +1,100 @@
+/**
+ * Tenant use cases of KeyAdminService: a tenant's key limit and usage. Reading is for the tenant's admins
+ * (and super users); setting or clearing the override is for super users only (seed 003: "contact support
+ * to raise the limit"). Lowering a limit below the current usage is allowed: existing keys keep working and
+ * new ones are refused until enough are revoked or deleted.
+ */
+import { requireAdmin, requireSuperuser, resolveTenant } from "./admin-access.js";
+import { emitAdminEvent } from "./admin-audit.js";
+import {
+  type BackgroundErrorReporter,
+  idempotencyScope,
+  requestFingerprint,
+  runIdempotent,
+} from "./admin-idempotency.js";
+import { type TenantView, tenantView } from "./admin-views.js";
+import type { Actor } from "./api-key.js";
+import { InvalidArgumentError } from "./errors.js";
+import type { AuditSink, Clock, IdempotencyStore, TenantRepository } from "./ports.js";
+import { validateRequestId } from "./validation.js";
+
+/** MAX_KEY_LIMIT is the largest per-tenant key limit. */
+export const MAX_KEY_LIMIT = 1_000_000;
+
+/** TenantAdminDependencies are the ports the tenant use cases need. */
+export interface TenantAdminDependencies {
+  readonly tenants: TenantRepository;
+  readonly idempotency: IdempotencyStore;
+  readonly audit: AuditSink;
+  readonly clock: Clock;
+  readonly defaultKeyLimit: number;
+  readonly reportError?: BackgroundErrorReporter;
+}
+
+/** UpdateTenantInput is an UpdateTenant request in domain terms. */
+export interface UpdateTenantInput {
+  readonly tenantId: string;
+  /** keyLimit is the new override, or null to clear it (the server default applies again). */
+  readonly keyLimit: number | null;
+  readonly requestId: string;
+}
+
+/** TenantAdmin is the set of tenant use cases; every method acts for `actor`. */
+export interface TenantAdmin {
+  getTenant(actor: Actor, tenantId: string): Promise<TenantView>;
+  updateTenant(actor: Actor, input: UpdateTenantInput): Promise<TenantView>;
+}
+
+/** createTenantAdmin builds the tenant use cases on `deps`. */
+export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
+  const report: BackgroundErrorReporter = deps.reportError ?? (() => undefined);
+  const read = async (tenantId: string) => tenantView(await deps.tenants.get(tenantId), deps.defaultKeyLimit);
+
+  return {
+    async getTenant(actor, tenantId) {
+      requireAdmin(actor);
+      return read(resolveTenant(actor, tenantId, { field: "tenant_id", required: false }));
+    },
+
+    async updateTenant(actor, input) {
+      requireSuperuser(actor);
+      const tenantId = resolveTenant(actor, input.tenantId, { field: "tenant_id", required: true });
+      const keyLimit = input.keyLimit;
+      if (
+        keyLimit !== null &&
+        (!Number.isSafeInteger(keyLimit) || keyLimit < 1 || keyLimit > MAX_KEY_LIMIT)
+      ) {
+        throw new InvalidArgumentError(
+          "key_limit",
+          `must be between 1 and ${MAX_KEY_LIMIT}, or unset to use the default`,
+        );
+      }
+      const requestId = validateRequestId(input.requestId, "request_id");
+      const now = deps.clock.now();
+      const request =
+        requestId === null
+          ? null
+          : {
+              scope: idempotencyScope(actor.tenantId, "UpdateTenant"),
+              requestId,
+              fingerprint: requestFingerprint("UpdateTenant", { tenantId, keyLimit }),
+              now,
+            };
+      return runIdempotent(
+        deps.idempotency,
+        request,
+        async () => {
+          const tenant = await deps.tenants.setKeyLimit(tenantId, keyLimit);
+          emitAdminEvent(deps.audit, actor, "tenant_updated", now, {
+            tenantId,
+            changedFields: ["key_limit"],
+            requestId,
+          });
+          return { value: tenantView(tenant, deps.defaultKeyLimit), stored: tenantId };
+        },
+        () => read(tenantId),
+        report,
+      );
+    },
+  };
+}
