@@ -1,0 +1,175 @@
+/**
+ * KeyVerifier and compileVerifiableKey as pure code, over an in-memory VerificationSource: the synchronous
+ * warm path, reused verdict objects that still follow the clock and the group, several pepper versions,
+ * and a corrupted stored allowlist failing closed.
+ */
+import { describe, expect, it } from "vitest";
+import type { ApiKeyRecord } from "../../src/domain/api-key.js";
+import { createKeyHasher } from "../../src/domain/key-hash.js";
+import {
+  createKeyVerifier,
+  type GroupPermissions,
+  type KeyVerification,
+  NOT_FOUND_VERIFICATION,
+  type VerificationSource,
+} from "../../src/domain/key-verifier.js";
+import { compileVerifiableKey, type VerifiableKey } from "../../src/domain/verifiable-key.js";
+import { buildKey, ManualClock, testFormat, testHasher } from "../helpers/key-fixtures.js";
+
+/** memorySource serves compiled keys and groups from maps, synchronously or as promises. */
+function memorySource(records: ApiKeyRecord[], asynchronous = false) {
+  const keys = new Map<string, VerifiableKey>(records.map((r) => [r.id, compileVerifiableKey(r)]));
+  const groups = new Map<string, GroupPermissions>();
+  const source: VerificationSource = {
+    key: (id) => {
+      const key = keys.get(id) ?? null;
+      return asynchronous ? Promise.resolve(key) : key;
+    },
+    group: (id) => groups.get(id) ?? { permissions: null },
+  };
+  return { source, keys, groups };
+}
+
+const clock = new ManualClock(new Date("2032-01-01T00:00:00Z"));
+const candidate = (key: string) => ({
+  credential: { kind: "key" as const, key },
+  clientIp: "",
+  endpoint: "",
+  requiredPermissions: [] as string[],
+});
+
+describe("KeyVerifier", () => {
+  it("answers synchronously from a source that holds the key, and asynchronously otherwise", async () => {
+    const issued = buildKey();
+    const sync = createKeyVerifier({
+      format: testFormat,
+      hasher: testHasher,
+      clock,
+      source: memorySource([issued.record]).source,
+    });
+    const direct = sync.verify(candidate(issued.key));
+    expect(direct).not.toBeInstanceOf(Promise);
+    expect((direct as KeyVerification).code).toBe("valid");
+    const async = createKeyVerifier({
+      format: testFormat,
+      hasher: testHasher,
+      clock,
+      source: memorySource([issued.record], true).source,
+    });
+    const pending = async.verify(candidate(issued.key));
+    expect(pending).toBeInstanceOf(Promise);
+    expect((await pending).code).toBe("valid");
+  });
+
+  it("reuses one frozen verdict per key, secret and code, yet decides every call with the clock", () => {
+    const expiresAt = new Date(clock.now().getTime() + 1000);
+    const issued = buildKey({ expiresAt });
+    const verifier = createKeyVerifier({
+      format: testFormat,
+      hasher: testHasher,
+      clock,
+      source: memorySource([issued.record]).source,
+    });
+    const first = verifier.verify(candidate(issued.key)) as KeyVerification;
+    const second = verifier.verify(candidate(issued.key)) as KeyVerification;
+    expect(second).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    const local = new ManualClock(expiresAt);
+    const later = createKeyVerifier({
+      format: testFormat,
+      hasher: testHasher,
+      clock: local,
+      source: memorySource([issued.record]).source,
+    });
+    expect((later.verify(candidate(issued.key)) as KeyVerification).code).toBe("expired");
+  });
+
+  it("recomputes effective permissions when the source hands out a new group object", () => {
+    const issued = buildKey({ groupId: "grp_AAAAAAAAAAAAAAAA", permissions: ["a:read"] });
+    const memory = memorySource([issued.record]);
+    memory.groups.set("grp_AAAAAAAAAAAAAAAA", { permissions: ["b:read"] });
+    const verifier = createKeyVerifier({
+      format: testFormat,
+      hasher: testHasher,
+      clock,
+      source: memory.source,
+    });
+    expect((verifier.verify(candidate(issued.key)) as KeyVerification).permissions).toEqual([
+      "a:read",
+      "b:read",
+    ]);
+    memory.groups.set("grp_AAAAAAAAAAAAAAAA", { permissions: ["c:write"] });
+    expect((verifier.verify(candidate(issued.key)) as KeyVerification).permissions).toEqual([
+      "a:read",
+      "c:write",
+    ]);
+  });
+
+  it("verifies secrets hashed under an older pepper, and not under an unknown one", () => {
+    const old = { version: 1, secret: new Uint8Array(32).fill(1) };
+    const current = { version: 2, secret: new Uint8Array(32).fill(2) };
+    const issuedOld = buildKey({ hasher: createKeyHasher(old) });
+    const both = createKeyHasher(current, [old]);
+    const onlyCurrent = createKeyHasher(current);
+    const source = memorySource([issuedOld.record]).source;
+    const withBoth = createKeyVerifier({ format: testFormat, hasher: both, clock, source });
+    const withCurrent = createKeyVerifier({ format: testFormat, hasher: onlyCurrent, clock, source });
+    expect((withBoth.verify(candidate(issuedOld.key)) as KeyVerification).code).toBe("valid");
+    expect(withCurrent.verify(candidate(issuedOld.key))).toBe(NOT_FOUND_VERIFICATION);
+  });
+
+  it("fails closed on a stored allowlist it cannot read", () => {
+    const issued = buildKey();
+    const corrupted: ApiKeyRecord = { ...issued.record, ipAllowlist: ["10.0.0.1/8"] };
+    const compiled = compileVerifiableKey(corrupted);
+    expect(compiled.allowlistCorrupted).toBe(true);
+    const verifier = createKeyVerifier({
+      format: testFormat,
+      hasher: testHasher,
+      clock,
+      source: memorySource([corrupted]).source,
+    });
+    const result = verifier.verify({ ...candidate(issued.key), clientIp: "10.0.0.1" }) as KeyVerification;
+    expect(result.code).toBe("ip_not_allowed");
+  });
+
+  it("treats a malformed stored hash as matching nothing", () => {
+    const issued = buildKey();
+    const broken: ApiKeyRecord = {
+      ...issued.record,
+      secrets: issued.record.secrets.map((secret) => ({ ...secret, hash: "not base64url!" })),
+    };
+    const verifier = createKeyVerifier({
+      format: testFormat,
+      hasher: testHasher,
+      clock,
+      source: memorySource([broken]).source,
+    });
+    expect(verifier.verify(candidate(issued.key))).toBe(NOT_FOUND_VERIFICATION);
+  });
+});
+
+describe("compileVerifiableKey", () => {
+  it("marks every secret but the newest, and any with an overlap end, as superseded", () => {
+    const issued = buildKey();
+    const [first] = issued.record.secrets;
+    const record: ApiKeyRecord = {
+      ...issued.record,
+      secrets: [
+        {
+          ...(first as NonNullable<typeof first>),
+          generation: 1,
+          expiresAt: new Date("2032-02-01T00:00:00Z"),
+        },
+        { ...(first as NonNullable<typeof first>), generation: 2, expiresAt: null },
+      ],
+    };
+    const compiled = compileVerifiableKey(record);
+    expect(compiled.secrets.map((s) => [s.matched.generation, s.matched.superseded])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+    expect(compiled.approxBytes).toBeGreaterThan(0);
+    expect(JSON.stringify(compiled)).not.toContain(issued.secretKey);
+  });
+});
