@@ -165,7 +165,7 @@ describe("notices lost to pruning", () => {
     await writer.runtime.notifier.keyChanged(key.keyId);
     await writer.runtime.notifier.keyChanged("ak_test_someOtherKeyId000");
     // Retention pruning removes every notice but the newest: the follower never sees the revocation notice.
-    await writer.stores.feed.prune(new Date(Date.now() + 86_400_000));
+    await writer.stores.mongoFeed.prune(new Date(Date.now() + 86_400_000));
     expect(await codeOf(follower, key.key), "still cached before the follower polls").toBe("valid");
     const gapsBefore = follower.runtime.follower.stats().gapFlushes;
     expect(await follower.runtime.follower.pollOnce()).toBe(true);

@@ -4,7 +4,7 @@
  */
 import type { Db, MongoClient } from "mongodb";
 import type { NewAuditEvent } from "../../../src/domain/audit-event.js";
-import type { AuditSink, GroupRepository, KeyRepository } from "../../../src/domain/ports.js";
+import type { AuditSink, ChangeFeed, GroupRepository, KeyRepository } from "../../../src/domain/ports.js";
 import { createMongoChangeFeed, type MongoChangeFeed } from "../../../src/storage/change-feed.js";
 import { createMongoGroupRepository } from "../../../src/storage/group-repository.js";
 import { createMongoKeyRepository } from "../../../src/storage/key-repository.js";
@@ -30,15 +30,20 @@ export function collectingSink(): CollectingSink {
 export interface Stores {
   readonly keys: KeyRepository;
   readonly groups: GroupRepository;
-  readonly feed: MongoChangeFeed;
+  /** feed is what the runtime follows and publishes to (a test may substitute a failing one). */
+  readonly feed: ChangeFeed;
+  /** mongoFeed is the real feed on the database, with its maintenance operations. */
+  readonly mongoFeed: MongoChangeFeed;
 }
 
 /** storesOf builds the repositories and feed on `db`. */
 export function storesOf(db: Db): Stores {
+  const feed = createMongoChangeFeed(db);
   return {
     keys: createMongoKeyRepository(db),
     groups: createMongoGroupRepository(db),
-    feed: createMongoChangeFeed(db),
+    feed,
+    mongoFeed: feed,
   };
 }
 
