@@ -234,6 +234,8 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
             };
             const changed = UPDATABLE_GROUP_FIELDS.filter((field) => differs(current[field], next[field]));
             if (changed.length === 0) {
+              // Nothing to write, but a retry after a failed notification must still reach every replica.
+              await deps.notifier.groupChanged(groupId);
               return { value: await withCount(current), stored: groupId };
             }
             if (await groups.replace(next, current.version)) {

@@ -496,8 +496,9 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
             }
             return { ...next, updatedAt: now, version: current.version + 1 };
           });
+          // Also when nothing changed: a retry after a failed notification must still reach every replica.
+          await deps.notifier.keyChanged(keyId);
           if (written) {
-            await deps.notifier.keyChanged(keyId);
             emitAdminEvent(deps.audit, actor, "key_updated", now, {
               tenantId: after.tenantId,
               keyId,
