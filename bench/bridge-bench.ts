@@ -1,0 +1,184 @@
+/**
+ * Transport benchmark: the cost of the generic grpc-js bridge (src/rpc/grpc-js-bridge.ts) over raw grpc-js
+ * handlers, for two calls:
+ * - health: grpc.health.v1.Health/Check (an empty-ish call). Raw: a handler answering pre-encoded bytes.
+ * - verify: KeyVerifyService/VerifyKey answering a fixed response. Raw: a handler that encodes that response
+ *   with protobuf-es on every call, as any grpc-js + protobuf-es handler must.
+ * Bridge: the same answers from connect-es ServiceImpl objects served through the bridge. h2load drives
+ * raw and bridge alternately with identical settings; medians are compared.
+ *
+ *   npx tsx bench/bridge-bench.ts [--rounds 5] [--requests 100000] [--clients 8] [--streams 16]
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import {
+  KeyVerifyService,
+  VerificationCode,
+  VerifyKeyRequestSchema,
+  VerifyKeyResponseSchema,
+} from "../src/gen/apikeys/v1/key_verify_service_pb.js";
+import {
+  Health,
+  HealthCheckRequestSchema,
+  HealthCheckResponseSchema,
+  HealthCheckResponse_ServingStatus as ServingStatus,
+} from "../src/gen/grpc/health/v1/health_pb.js";
+import { createCallGate } from "../src/rpc/call-gate.js";
+import { addServiceToGrpcServer, createGrpcServerDefinition } from "../src/rpc/grpc-js-bridge.js";
+import type { CallObserver } from "../src/rpc/request-log.js";
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : Number.NaN;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+const rounds = option("rounds", 5);
+const requests = option("requests", 100_000);
+const clients = option("clients", 8);
+const streams = option("streams", 16);
+
+const response = create(VerifyKeyResponseSchema, {
+  valid: true,
+  code: VerificationCode.VALID,
+  httpStatus: 200,
+  keyId: "ak_live_7gQ2kX9pLm3RtY8w",
+  tenantId: "tenant-1",
+  name: "bench key",
+  permissions: ["products:read", "orders:read"],
+});
+
+const healthResponseBytes = Buffer.from(
+  toBinary(HealthCheckResponseSchema, create(HealthCheckResponseSchema, { status: ServingStatus.SERVING })),
+);
+
+async function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, port) =>
+      error === null ? resolve(port) : reject(error),
+    );
+  });
+}
+
+/** The ceiling: grpc-js with hand-written handlers. */
+async function startRawServer(): Promise<number> {
+  const server = new Server();
+  server.addService(createGrpcServerDefinition(KeyVerifyService), {
+    verifyKey: (_call: ServerUnaryCall<unknown, Buffer>, callback: sendUnaryData<Buffer>) =>
+      callback(null, Buffer.from(toBinary(VerifyKeyResponseSchema, response))),
+  });
+  server.addService(createGrpcServerDefinition(Health), {
+    check: (_call: ServerUnaryCall<unknown, Buffer>, callback: sendUnaryData<Buffer>) =>
+      callback(null, healthResponseBytes),
+  });
+  return listen(server);
+}
+
+/** The bridge: connect-es ServiceImpl objects answering the same, served through the generic bridge. */
+async function startBridgeServer(): Promise<number> {
+  const server = new Server();
+  const observer: CallObserver = { callEnded: () => undefined };
+  const options = { observer, gate: createCallGate(), defaultDeadlineMs: 10_000, maxDeadlineMs: 30_000 };
+  addServiceToGrpcServer(server, KeyVerifyService, { verifyKey: () => response }, options);
+  addServiceToGrpcServer(server, Health, { check: () => ({ status: ServingStatus.SERVING }) }, options);
+  return listen(server);
+}
+
+function frameFile(name: string, message: Uint8Array): string {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt8(0, 0);
+  frame.writeUInt32BE(message.length, 1);
+  Buffer.from(message).copy(frame, 5);
+  const path = join(mkdtempSync(join(tmpdir(), "bridge-bench-")), name);
+  writeFileSync(path, frame);
+  return path;
+}
+
+const verifyFile = frameFile(
+  "verify.grpc",
+  toBinary(
+    VerifyKeyRequestSchema,
+    create(VerifyKeyRequestSchema, {
+      credential: { case: "key", value: "ak_live_7gQ2kX9pLm3RtY8wAbCdEfGhJkMnPqRsTuVw" },
+      clientIp: "203.0.113.7",
+      endpoint: "GET /api/products",
+    }),
+  ),
+);
+const healthFile = frameFile(
+  "health.grpc",
+  toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema)),
+);
+
+/** h2load runs h2load asynchronously (the servers live in this process, so its event loop must stay free). */
+function h2load(port: number, path: string, dataFile: string, count: number): Promise<number> {
+  const args = [
+    ...["-n", String(count), "-c", String(clients), "-m", String(streams), "-t", "1", "-d", dataFile],
+    ...["-H", "content-type: application/grpc", "-H", "te: trailers"],
+    `http://127.0.0.1:${port}${path}`,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn("h2load", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", () =>
+      reject(new Error("h2load not found: install it with `apt-get install nghttp2-client`")),
+    );
+    child.on("close", () => {
+      const succeeded = /(\d+) succeeded/.exec(stdout);
+      const rps = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(stdout);
+      if (succeeded === null || rps === null || Number(succeeded[1]) !== count) {
+        reject(new Error(`h2load failed:\n${stdout}\n${stderr}`));
+      } else {
+        resolve(Number(rps[1]));
+      }
+    });
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+const rawPort = await startRawServer();
+const bridgePort = await startBridgeServer();
+const cases = [
+  { name: "health", path: "/grpc.health.v1.Health/Check", file: healthFile },
+  { name: "verify", path: "/apikeys.v1.KeyVerifyService/VerifyKey", file: verifyFile },
+];
+const summary: string[] = [];
+for (const { name, path, file } of cases) {
+  // Warm both servers (JIT) before measuring.
+  await h2load(rawPort, path, file, 20_000);
+  await h2load(bridgePort, path, file, 20_000);
+  const raw: number[] = [];
+  const bridge: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    raw.push(await h2load(rawPort, path, file, requests));
+    bridge.push(await h2load(bridgePort, path, file, requests));
+    console.log(
+      `${name} round ${round + 1}: raw ${raw.at(-1)?.toFixed(0)} rps, bridge ${bridge.at(-1)?.toFixed(0)} rps`,
+    );
+  }
+  const rawMedian = median(raw);
+  const bridgeMedian = median(bridge);
+  summary.push(
+    `${name}_raw_rps=${rawMedian.toFixed(0)} ${name}_bridge_rps=${bridgeMedian.toFixed(0)} ${name}_ratio=${(bridgeMedian / rawMedian).toFixed(3)}`,
+  );
+}
+console.log(`RESULT ${summary.join(" ")}`);
+process.exit(0);

@@ -1,0 +1,97 @@
+/**
+ * The process's MongoDB connection: MONGODB_URI when set, otherwise (never in production) a local server
+ * provisioned for development; driver timeouts from config; a ping at start so an unreachable database is
+ * one clear error within the server-selection timeout, not a hang.
+ */
+import { type Db, MongoClient } from "mongodb";
+import type { Logger } from "pino";
+import { type LocalMongo, startLocalMongo } from "../storage/local-mongo.js";
+import type { Config } from "./config.js";
+
+/** Database is the connected client, its database, and the local server it may own. */
+export interface Database {
+  readonly client: MongoClient;
+  readonly db: Db;
+  /** local is the provisioned server, or null when MONGODB_URI was given. */
+  readonly local: LocalMongo | null;
+  /** ping resolves true when the server answers (readiness). */
+  ping(): Promise<boolean>;
+  /** close closes the client, then stops the local server if one was started. */
+  close(): Promise<void>;
+}
+
+/** describeMongoHosts returns the host list of a MongoDB URI without credentials, options or database. */
+export function describeMongoHosts(uri: string): string {
+  const withoutScheme = uri.replace(/^mongodb(?:\+srv)?:\/\//, "");
+  const authority = withoutScheme.split(/[/?]/, 1)[0] ?? "";
+  const at = authority.lastIndexOf("@");
+  return at >= 0 ? authority.slice(at + 1) : authority;
+}
+
+/** createMongoClient builds (does not connect) a client with the configured request-path timeouts. */
+export function createMongoClient(uri: string, mongo: Config["mongo"]): MongoClient {
+  return new MongoClient(uri, {
+    serverSelectionTimeoutMS: mongo.serverSelectionTimeoutMs,
+    connectTimeoutMS: mongo.connectTimeoutMs,
+    socketTimeoutMS: mongo.socketTimeoutMs,
+    appName: "apikeys",
+  });
+}
+
+/**
+ * connectDatabase connects (provisioning a local server first when MONGODB_URI is unset) and pings; it
+ * rejects with a one-line message naming the hosts (never credentials) when the server cannot be reached.
+ */
+export async function connectDatabase(config: Config, logger: Logger): Promise<Database> {
+  let local: LocalMongo | null = null;
+  let uri = config.mongo.uri;
+  if (uri === null) {
+    if (config.nodeEnv === "production") {
+      throw new Error("MONGODB_URI: is required when NODE_ENV=production");
+    }
+    local = await startLocalMongo({ dataDir: config.mongo.localDataDir });
+    uri = local.uri;
+    if (local.kind === "jongodb") {
+      logger.warn(
+        { kind: local.kind },
+        "MONGODB_URI is not set and no mongod is on PATH: using the in-memory MongoDB-wire server; data is lost when the service stops",
+      );
+    } else {
+      logger.info(
+        { kind: local.kind, dataDir: config.mongo.localDataDir },
+        "MONGODB_URI is not set: started a local mongod",
+      );
+    }
+  }
+  const client = createMongoClient(uri, config.mongo);
+  const db = client.db(config.mongo.dbName);
+  try {
+    await client.connect();
+    await db.command({ ping: 1 });
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    await local?.stop();
+    const reason = error instanceof Error ? error.name : "error";
+    throw new Error(
+      `MONGODB_URI: cannot reach MongoDB at ${describeMongoHosts(uri)} within ${config.mongo.serverSelectionTimeoutMs} ms (${reason})`,
+      { cause: error },
+    );
+  }
+  return {
+    client,
+    db,
+    local,
+    async ping() {
+      try {
+        await db.command({ ping: 1 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await client.close();
+      await local?.stop();
+    },
+  };
+}

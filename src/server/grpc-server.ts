@@ -1,0 +1,108 @@
+/**
+ * The gRPC port: a @grpc/grpc-js server carrying the services through the generic bridge, health, and
+ * server reflection, in plain text or with TLS / mutual TLS.
+ */
+import { readFileSync } from "node:fs";
+import type { DescService } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { addServiceToGrpcServer, type GrpcBridgeOptions } from "../rpc/grpc-js-bridge.js";
+import { createReflectionService } from "../rpc/reflection.js";
+import type { GrpcTlsConfig } from "./config.js";
+
+/** GrpcServiceRegistration is one service to serve on the gRPC port. */
+export interface GrpcServiceRegistration {
+  readonly service: DescService;
+  readonly impl: Partial<ServiceImpl<DescService>>;
+  /** refuseWhenDraining is false for services that must keep answering during shutdown (health). */
+  readonly refuseWhenDraining?: boolean;
+}
+
+/** GrpcServerOptions wire the gRPC port. */
+export interface GrpcServerOptions {
+  readonly services: readonly GrpcServiceRegistration[];
+  readonly bridge: GrpcBridgeOptions;
+  readonly maxMessageBytes: number;
+  readonly tls: GrpcTlsConfig | null;
+}
+
+/** GrpcServer is the gRPC port, not yet bound. */
+export interface GrpcServer {
+  /** listen binds `host:port` and resolves with the bound port. */
+  listen(host: string, port: number): Promise<number>;
+  /** close lets open calls finish for up to `graceMs` (0: at once), then cancels the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+function readPem(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const reason = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
+    throw new Error(`${variable}: cannot read ${path} (${reason})`);
+  }
+}
+
+/**
+ * grpcCredentials returns plain-text credentials, or TLS ones from PEM files; with a client CA the server
+ * requires and verifies client certificates (mutual TLS). A file that cannot be read throws an error
+ * naming its variable.
+ */
+export function grpcCredentials(tls: GrpcTlsConfig | null): ServerCredentials {
+  if (tls === null) {
+    return ServerCredentials.createInsecure();
+  }
+  const cert = readPem("GRPC_TLS_CERT_FILE", tls.certFile);
+  const key = readPem("GRPC_TLS_KEY_FILE", tls.keyFile);
+  const clientCa = tls.clientCaFile === null ? null : readPem("GRPC_TLS_CLIENT_CA_FILE", tls.clientCaFile);
+  return ServerCredentials.createSsl(clientCa, [{ cert_chain: cert, private_key: key }], clientCa !== null);
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** createGrpcServer builds the gRPC port with every service, and reflection listing them. */
+export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
+  const credentials = grpcCredentials(options.tls);
+  const server = new Server({
+    "grpc.max_receive_message_length": options.maxMessageBytes,
+    "grpc.max_send_message_length": options.maxMessageBytes,
+  });
+  for (const registration of options.services) {
+    addServiceToGrpcServer(server, registration.service, registration.impl, options.bridge, {
+      refuseWhenDraining: registration.refuseWhenDraining ?? true,
+    });
+  }
+  createReflectionService(options.services.map((registration) => registration.service)).addToServer(server);
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.bindAsync(hostPort(host, port), credentials, (error, boundPort) => {
+          if (error !== null) {
+            reject(error);
+          } else {
+            resolve(boundPort);
+          }
+        });
+      });
+    },
+    close(graceMs) {
+      return new Promise((resolve) => {
+        if (graceMs <= 0) {
+          server.forceShutdown();
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The composition root, and the only module with side effects at import: configuration → logger →
+ * MongoDB (given or provisioned) → services → both ports; SIGTERM / SIGINT run the graceful shutdown.
+ */
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { bootServer } from "./boot.js";
+import { type Config, loadConfig } from "./config.js";
+import { connectDatabase, type Database } from "./database.js";
+import { createLogger } from "./logger.js";
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    // No logger yet (its level is configuration too): one plain line on stderr.
+    process.stderr.write(`apikeys: ${messageOf(error)}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config);
+  process.on("uncaughtException", (error) => {
+    logger.fatal({ err: error }, "uncaught exception");
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (error) => {
+    logger.fatal({ err: error }, "unhandled rejection");
+    process.exit(1);
+  });
+  if (config.keys.usingDevPepper) {
+    logger.warn("KEY_HASH_PEPPER is not set: using the built-in development pepper (not for production)");
+  }
+
+  let database: Database | undefined;
+  try {
+    database = await connectDatabase(config, logger);
+    const connected = database;
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    const server = await bootServer(config, {
+      logger,
+      mongoClient: connected.client,
+      db: connected.db,
+      metrics,
+      readiness: () => connected.ping(),
+      closeHooks: [{ name: "mongodb", close: () => connected.close() }],
+    });
+
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, "second signal during shutdown: exiting now");
+        process.exit(1);
+      }
+      server.shutdown(`received ${signal}`).then(
+        (result) => process.exit(result.forced || result.hookFailures > 0 ? 1 : 0),
+        (error: unknown) => {
+          logger.fatal({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  } catch (error) {
+    logger.fatal({ err: error }, `startup failed: ${messageOf(error)}`);
+    await database?.close().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,230 @@
+/**
+ * startServer: both transports serving the same service implementations, health on both, reflection on
+ * the gRPC port, and the one graceful-shutdown procedure SIGTERM, SIGINT and tests all use.
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
+import { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
+import { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { type CallGate, createCallGate, SHUTTING_DOWN_MESSAGE } from "../rpc/call-gate.js";
+import { createConnectBoundary, createConnectContextValues } from "../rpc/connect-boundary.js";
+import { createHealthService } from "../rpc/health-service.js";
+import { createHealthStatus, type HealthStatus, ServingStatus } from "../rpc/health-status.js";
+import { type CallObserver, combineObservers, createRequestLog } from "../rpc/request-log.js";
+import {
+  type CallGuard,
+  callerTokenGuard,
+  combineGuards,
+  guardService,
+  refuseAllGuard,
+} from "../rpc/service-guard.js";
+import type { Config } from "./config.js";
+import { createGrpcServer, type GrpcServiceRegistration } from "./grpc-server.js";
+import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
+
+/** ServiceImpls are the API's service implementations; a missing one answers UNIMPLEMENTED everywhere. */
+export interface ServiceImpls {
+  readonly verify?: Partial<ServiceImpl<typeof KeyVerifyService>>;
+  readonly admin?: Partial<ServiceImpl<typeof KeyAdminService>>;
+  readonly audit?: Partial<ServiceImpl<typeof AuditService>>;
+}
+
+/** CloseHook is one step of shutdown after the transports stopped (flush the audit buffer, close MongoDB). */
+export interface CloseHook {
+  readonly name: string;
+  close(): Promise<void> | void;
+}
+
+/** ServerDeps are what startServer needs besides the config. */
+export interface ServerDeps {
+  readonly logger: Logger;
+  readonly services: ServiceImpls;
+  /** readiness answers /readyz: true when MongoDB answers a ping. */
+  readonly readiness: () => Promise<boolean>;
+  /** metrics is the registry /metrics serves. */
+  readonly metrics: Registry;
+  /** closeHooks run in order during shutdown, after the transports stopped. */
+  readonly closeHooks?: readonly CloseHook[];
+  /** observers are told about every finished call, besides the request log (for example RPC metrics). */
+  readonly observers?: readonly CallObserver[];
+}
+
+/** ShutdownResult says how shutdown went; main exits non-zero unless it was clean. */
+export interface ShutdownResult {
+  /** forced is true when in-flight calls did not finish within SHUTDOWN_DRAIN_MS and were cancelled. */
+  readonly forced: boolean;
+  /** hookFailures counts close hooks that threw (each is logged). */
+  readonly hookFailures: number;
+}
+
+/** RunningServer is a started server. */
+export interface RunningServer {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly health: HealthStatus;
+  readonly gate: CallGate;
+  /**
+   * shutdown: health → NOT_SERVING at once, new calls refused with UNAVAILABLE (health keeps answering),
+   * streams told to end, in-flight calls given SHUTDOWN_DRAIN_MS to finish (then cancelled), transports
+   * closed, close hooks run. Idempotent: later calls return the same promise.
+   */
+  shutdown(reason?: string): Promise<ShutdownResult>;
+}
+
+/** servedServices lists the API services, in the order they are registered and reported. */
+export const servedServices: readonly DescService[] = [KeyVerifyService, KeyAdminService, AuditService];
+
+/** How long closing a transport may take once nothing is in flight (idle connections, GOAWAY). */
+const TRANSPORT_CLOSE_GRACE_MS = 1_000;
+
+function addRoute(
+  router: ConnectRouter,
+  service: DescService,
+  impl: Partial<ServiceImpl<DescService>>,
+): void {
+  router.service(service, impl);
+}
+
+/** anyImpl erases a service implementation's type for the registration lists (each pairs it with its descriptor). */
+function anyImpl(impl: object): Partial<ServiceImpl<DescService>> {
+  return impl as unknown as Partial<ServiceImpl<DescService>>;
+}
+
+/** startServer starts both ports and resolves once both listen and health says SERVING. */
+export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
+  const { logger } = deps;
+  const gate = createCallGate();
+  const health = createHealthStatus(servedServices.map((service) => service.typeName));
+  const requestLog = createRequestLog(logger.child({ component: "rpc" }), {
+    quietMethods: [KeyVerifyService.method.verifyKey, Health.method.check, Health.method.watch],
+  });
+  const observer = combineObservers(requestLog, ...(deps.observers ?? []));
+  const healthImpl = createHealthService(health);
+
+  // Who may call VerifyKey: the shared caller token on both ports when configured; with mTLS required on
+  // the gRPC port, the plain-text HTTP port cannot offer the same proof, so VerifyKey is refused there.
+  const verify = deps.services.verify ?? {};
+  const tokenGuards: CallGuard[] =
+    config.verifyCallerToken === null ? [] : [callerTokenGuard(config.verifyCallerToken)];
+  const grpcVerify =
+    tokenGuards.length === 0 ? verify : guardService(KeyVerifyService, verify, combineGuards(...tokenGuards));
+  const httpGuards =
+    config.grpc.tls !== null && config.grpc.tls.clientCaFile !== null
+      ? [refuseAllGuard("VerifyKey requires mutual TLS: call it on the gRPC port"), ...tokenGuards]
+      : tokenGuards;
+  const httpVerify =
+    httpGuards.length === 0 ? verify : guardService(KeyVerifyService, verify, combineGuards(...httpGuards));
+
+  const registrations = (
+    verifyImpl: Partial<ServiceImpl<typeof KeyVerifyService>>,
+  ): GrpcServiceRegistration[] => [
+    { service: KeyVerifyService, impl: anyImpl(verifyImpl) },
+    { service: KeyAdminService, impl: anyImpl(deps.services.admin ?? {}) },
+    { service: AuditService, impl: anyImpl(deps.services.audit ?? {}) },
+    { service: Health, impl: anyImpl(healthImpl), refuseWhenDraining: false },
+  ];
+
+  const grpcServer = createGrpcServer({
+    services: registrations(grpcVerify),
+    bridge: {
+      observer,
+      gate,
+      defaultDeadlineMs: config.limits.defaultDeadlineMs,
+      maxDeadlineMs: config.limits.maxDeadlineMs,
+    },
+    maxMessageBytes: config.limits.maxMessageBytes,
+    tls: config.grpc.tls,
+  });
+
+  // Aborted only when the drain times out: connect-node then aborts every handler's signal.
+  const forceController = new AbortController();
+  const rpcHandler = connectNodeAdapter({
+    routes: (router) => {
+      for (const registration of registrations(httpVerify)) {
+        addRoute(router, registration.service, registration.impl);
+      }
+    },
+    interceptors: [
+      createConnectBoundary({
+        observer,
+        gate,
+        defaultDeadlineMs: config.limits.defaultDeadlineMs,
+        alwaysServe: new Set([Health.typeName]),
+      }),
+    ],
+    readMaxBytes: config.limits.maxMessageBytes,
+    writeMaxBytes: config.limits.maxMessageBytes,
+    maxTimeoutMs: config.limits.maxDeadlineMs,
+    shutdownSignal: forceController.signal,
+    contextValues: createConnectContextValues(),
+  }) as NodeRequestHandler;
+
+  let shuttingDown: Promise<ShutdownResult> | undefined;
+  const httpServer = createHttpServer({
+    rpcHandler,
+    readiness: deps.readiness,
+    readinessTimeoutMs: Math.max(config.mongo.serverSelectionTimeoutMs, 500),
+    shuttingDown: () => shuttingDown !== undefined,
+    metrics: deps.metrics,
+    logger,
+  });
+
+  const grpcPort = await grpcServer.listen(config.grpc.host, config.grpc.port);
+  let httpPort: number;
+  try {
+    httpPort = await httpServer.listen(config.http.host, config.http.port);
+  } catch (error) {
+    await grpcServer.close(0);
+    throw new Error(`HTTP_PORT: cannot listen on ${config.http.host}:${config.http.port}`, { cause: error });
+  }
+  health.setAll(ServingStatus.SERVING);
+  logger.info(
+    {
+      host: config.grpc.host,
+      port: grpcPort,
+      tls: config.grpc.tls === null ? "off" : config.grpc.tls.clientCaFile === null ? "tls" : "mtls",
+    },
+    "grpc listening",
+  );
+  logger.info({ host: config.http.host, port: httpPort }, "http listening");
+
+  const runShutdown = async (reason: string): Promise<ShutdownResult> => {
+    logger.info({ reason, inFlight: gate.inFlight, drainMs: config.shutdownDrainMs }, "shutting down");
+    health.setAll(ServingStatus.NOT_SERVING);
+    gate.beginDrain();
+    const drained = await gate.whenIdle(config.shutdownDrainMs);
+    if (!drained) {
+      logger.warn({ inFlight: gate.inFlight }, "drain time is up: cancelling the calls still in flight");
+      forceController.abort(new ConnectError(SHUTTING_DOWN_MESSAGE, Code.Unavailable));
+    }
+    const grace = drained ? TRANSPORT_CLOSE_GRACE_MS : 0;
+    await Promise.all([grpcServer.close(grace), httpServer.close(grace)]);
+    let hookFailures = 0;
+    for (const hook of deps.closeHooks ?? []) {
+      try {
+        await hook.close();
+      } catch (error) {
+        hookFailures++;
+        logger.error({ err: error, hook: hook.name }, "close hook failed");
+      }
+    }
+    logger.info({ forced: !drained, hookFailures }, "shutdown complete");
+    return { forced: !drained, hookFailures };
+  };
+
+  return {
+    grpcPort,
+    httpPort,
+    health,
+    gate,
+    shutdown(reason = "shutdown requested") {
+      shuttingDown ??= runShutdown(reason);
+      return shuttingDown;
+    },
+  };
+}
