@@ -3,6 +3,7 @@
  * treatment the grpc-js bridge gives calls on the gRPC port — refusal while draining, a default deadline
  * for unary calls, the shared error boundary, in-flight counting and the request log.
  */
+import { constants as http2Constants } from "node:http2";
 import type { DescMethod } from "@bufbuild/protobuf";
 import {
   Code,
@@ -14,7 +15,7 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import type { CallGate } from "./call-gate.js";
-import { kPeerAddress, kRequestId } from "./context-keys.js";
+import { kAbortCall, kPeerAddress, kRequestId } from "./context-keys.js";
 import { toRpcError } from "./error-boundary.js";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.js";
 import type { CallObserver } from "./request-log.js";
@@ -142,14 +143,40 @@ export function createConnectBoundary(options: ConnectBoundaryOptions): Intercep
   };
 }
 
+/** NodeCallRequest is the part of a Node.js HTTP/1.1 or HTTP/2 server request the context values read. */
+interface NodeCallRequest {
+  readonly socket: {
+    readonly remoteAddress?: string | undefined;
+    readonly remotePort?: number | undefined;
+    destroy(): void;
+  };
+  readonly headers: Record<string, string | string[] | undefined>;
+  /** stream is the HTTP/2 stream (HTTP/2 requests only). */
+  readonly stream?: { close(code?: number): void };
+}
+
+/**
+ * abortNodeCall ends a call whose response may be stuck behind flow control: HTTP/2 resets the stream
+ * (ENHANCE_YOUR_CALM, which gRPC and Connect clients read as RESOURCE_EXHAUSTED, for a resource limit;
+ * CANCEL otherwise); HTTP/1.1 has no per-request reset, so the connection is closed.
+ */
+function abortNodeCall(req: NodeCallRequest, reason: ConnectError): void {
+  if (req.stream !== undefined) {
+    req.stream.close(
+      reason.code === Code.ResourceExhausted
+        ? http2Constants.NGHTTP2_ENHANCE_YOUR_CALM
+        : http2Constants.NGHTTP2_CANCEL,
+    );
+  } else {
+    req.socket.destroy();
+  }
+}
+
 /**
  * createConnectContextValues returns the connect-node `contextValues` hook: the socket peer (as
- * "address:port", like grpc-js getPeer) and the request id.
+ * "address:port", like grpc-js getPeer), the request id, and kAbortCall.
  */
-export function createConnectContextValues(): (req: {
-  readonly socket: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined };
-  readonly headers: Record<string, string | string[] | undefined>;
-}) => ContextValues {
+export function createConnectContextValues(): (req: NodeCallRequest) => ContextValues {
   return (req) => {
     const { remoteAddress, remotePort } = req.socket;
     const presented = req.headers[REQUEST_ID_HEADER];
@@ -162,6 +189,7 @@ export function createConnectContextValues(): (req: {
             ? remoteAddress
             : `${remoteAddress}:${remotePort}`,
       )
-      .set(kRequestId, requestIdFor(typeof presented === "string" ? presented : undefined));
+      .set(kRequestId, requestIdFor(typeof presented === "string" ? presented : undefined))
+      .set(kAbortCall, (reason) => abortNodeCall(req, reason));
   };
 }

@@ -36,7 +36,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { CallGate } from "./call-gate.js";
-import { kPeerAddress, kRequestId } from "./context-keys.js";
+import { kAbortCall, kPeerAddress, kRequestId } from "./context-keys.js";
 import { toRpcError } from "./error-boundary.js";
 import { headersToMetadata, isEmptyHeaders, MetadataHeaders } from "./metadata-headers.js";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.js";
@@ -479,12 +479,18 @@ function handleServerStreaming(binding: MethodBinding, call: ServerWritableStrea
   const requested = deadlineOf(call);
   // Streams get no default deadline: a feed or a health watch is meant to stay open; shutdown ends it.
   const context = new BridgeContext(binding, call, requested, startedAt);
+  context.values.set(kAbortCall, (reason) => context.abort(reason));
   binding.options.gate.enter();
   void pumpStream(context, call, admissionError(binding, requested));
 }
 
 function waitForDrain(call: ServerWritableStream<unknown, Buffer>, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) {
+      // An aborted signal never fires again: waiting would hang until the client reads.
+      resolve();
+      return;
+    }
     const wake = () => {
       call.off("drain", wake);
       signal.removeEventListener("abort", wake);
