@@ -1,0 +1,140 @@
+/**
+ * Audit reading use cases: the usage log of a key, admin history, and the live stream, each authorised like
+ * the admin API. Super users read every tenant; tenant admins their own tenant; other keys nothing.
+ *
+ * - ListKeyUsage: a key the caller may not see (another tenant's, or none at all) answers NOT_FOUND, exactly
+ *   like the admin API, so a key's existence does not leak.
+ * - ListAdminEvents and StreamAuditEvents name a tenant: a tenant admin may leave it empty (its own tenant)
+ *   or name its own; another tenant is PERMISSION_DENIED (the caller named it, so refusing reveals nothing).
+ *   A super user lists one tenant at a time, but may stream every tenant at once (tenant_id empty).
+ */
+import { requireAdmin, resolveTenant } from "./admin-access.js";
+import { type Actor, SYSTEM_TENANT } from "./api-key.js";
+import type { AuditEventKind, AuditEventRecord } from "./audit-event.js";
+import type {
+  AuditFollowRequest,
+  AuditStreamHub,
+  AuditStreamItem,
+  AuditStreamStart,
+} from "./audit-follower.js";
+import type { AuditEventFilter, AuditLog } from "./audit-log.js";
+import {
+  type AdminEventsRequest,
+  type KeyUsageRequest,
+  toAdminEventQuery,
+  toKeyUsageQuery,
+} from "./audit-query.js";
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
+import type { KeyRepository, Page } from "./ports.js";
+import { validateTenantId } from "./validation.js";
+
+/** MAX_STREAM_KEY_ID_LENGTH bounds the key filter of a stream (real key ids are far shorter). */
+const MAX_STREAM_KEY_ID_LENGTH = 256;
+
+/** AuditStreamRequest is a StreamAuditEvents request in domain terms ("" means "not given" for the ids). */
+export interface AuditStreamRequest {
+  readonly tenantId: string;
+  readonly keyId: string;
+  /** kinds keeps only these kinds; empty keeps every kind. */
+  readonly kinds: readonly AuditEventKind[];
+  readonly start: AuditStreamStart;
+}
+
+/** AuditStreamOptions are the transport's hooks into one stream. */
+export type AuditStreamOptions = Pick<AuditFollowRequest, "signal" | "onSlowConsumer">;
+
+/** AuditReaderDependencies are what the reading use cases need. */
+export interface AuditReaderDependencies {
+  readonly log: Pick<AuditLog, "listKeyUsage" | "listAdminEvents">;
+  readonly hub: Pick<AuditStreamHub, "follow">;
+  readonly keys: Pick<KeyRepository, "findById">;
+}
+
+/** AuditReader is the audit side of the admin API. */
+export interface AuditReader {
+  /** listKeyUsage returns one page of a key's usage log, newest first. */
+  listKeyUsage(actor: Actor, request: KeyUsageRequest): Promise<Page<AuditEventRecord>>;
+  /** listAdminEvents returns one page of a tenant's admin history (optionally one key's or group's). */
+  listAdminEvents(actor: Actor, request: AdminEventsRequest): Promise<Page<AuditEventRecord>>;
+  /**
+   * streamFilter authorises a stream request and returns where it starts and what it keeps; it throws
+   * before anything is read, so the transport can refuse the call at once.
+   */
+  streamFilter(actor: Actor, request: AuditStreamRequest): Pick<AuditFollowRequest, "start" | "filter">;
+  /** follow authorises the request and yields the stream (see AuditStreamHub.follow for its errors). */
+  follow(
+    actor: Actor,
+    request: AuditStreamRequest,
+    options?: AuditStreamOptions,
+  ): AsyncGenerator<AuditStreamItem, void, undefined>;
+}
+
+/** createAuditReader builds the reading use cases on the audit log, the stream hub and the key store. */
+export function createAuditReader(deps: AuditReaderDependencies): AuditReader {
+  const streamFilter = (
+    actor: Actor,
+    request: AuditStreamRequest,
+  ): Pick<AuditFollowRequest, "start" | "filter"> => {
+    requireAdmin(actor);
+    const filter: AuditEventFilter = {
+      tenantId: streamTenant(actor, request.tenantId),
+      keyId: optionalKeyId(request.keyId),
+      kinds: [...new Set(request.kinds)],
+    };
+    return { start: request.start, filter };
+  };
+
+  return {
+    async listKeyUsage(actor, request) {
+      requireAdmin(actor);
+      const query = toKeyUsageQuery(request, null);
+      const key = await deps.keys.findById(query.keyId);
+      if (key === null || (actor.role !== "superuser" && key.tenantId !== actor.tenantId)) {
+        throw new NotFoundError(`key ${JSON.stringify(query.keyId)} not found`);
+      }
+      return deps.log.listKeyUsage({ ...query, tenantId: key.tenantId });
+    },
+
+    async listAdminEvents(actor, request) {
+      requireAdmin(actor);
+      const tenantId = resolveTenant(actor, request.tenantId, { field: "tenant_id", required: false });
+      return deps.log.listAdminEvents(toAdminEventQuery({ ...request, tenantId }));
+    },
+
+    streamFilter,
+
+    follow(actor, request, options = {}) {
+      const { start, filter } = streamFilter(actor, request);
+      return deps.hub.follow({ start, filter, ...options });
+    },
+  };
+}
+
+/**
+ * streamTenant is the tenant a stream is restricted to: the caller's own for a tenant admin (empty or its
+ * own id), the named one or every tenant (null) for a super user.
+ */
+function streamTenant(actor: Actor, requested: string): string | null {
+  if (actor.role === "superuser") {
+    if (requested === "") {
+      return null;
+    }
+    return requested === SYSTEM_TENANT ? requested : validateTenantId(requested, "tenant_id");
+  }
+  if (requested !== "" && requested !== actor.tenantId) {
+    throw new PermissionDeniedError(
+      `this key may only follow the audit events of its own tenant ${JSON.stringify(actor.tenantId)}`,
+    );
+  }
+  return actor.tenantId;
+}
+
+function optionalKeyId(value: string): string | null {
+  if (value === "") {
+    return null;
+  }
+  if (value.length > MAX_STREAM_KEY_ID_LENGTH) {
+    throw new InvalidArgumentError("key_id", `must be at most ${MAX_STREAM_KEY_ID_LENGTH} characters`);
+  }
+  return value;
+}

@@ -1,0 +1,218 @@
+/**
+ * Mapping between the AuditService messages and the audit domain, and nothing more: requests in (enums
+ * checked, Timestamps range-checked, each error naming its proto field), events and stream items out, and
+ * the stream's errors to ConnectErrors carrying a google.rpc.ErrorInfo where a client has something to act
+ * on (the cursor to re-sync from, the slow-consumer reason).
+ */
+import { create } from "@bufbuild/protobuf";
+import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ConnectError } from "@connectrpc/connect";
+import { encodeAuditCursor } from "../domain/audit-cursor.js";
+import type {
+  AuditEventRecord,
+  AdminAction as DomainAdminAction,
+  AuditEventKind as DomainAuditEventKind,
+  VerificationCode as DomainVerificationCode,
+} from "../domain/audit-event.js";
+import {
+  AuditCursorExpiredError,
+  type AuditStreamItem,
+  type AuditStreamStart,
+} from "../domain/audit-follower.js";
+import { InvalidArgumentError, ResourceExhaustedError } from "../domain/errors.js";
+import type { Page } from "../domain/ports.js";
+import { timestampToDate } from "../domain/validation.js";
+import {
+  AdminAction,
+  AdminEventSchema,
+  type AuditEvent,
+  AuditEventKind,
+  AuditEventSchema,
+  UsageEventSchema,
+} from "../gen/apikeys/v1/audit_pb.js";
+import type {
+  StreamAuditEventsRequest,
+  StreamAuditEventsResponse,
+} from "../gen/apikeys/v1/audit_service_pb.js";
+import { StreamAuditEventsResponseSchema } from "../gen/apikeys/v1/audit_service_pb.js";
+import { VerificationCode } from "../gen/apikeys/v1/key_verify_service_pb.js";
+import { errorCodes } from "./error-codes.js";
+import { errorWithInfo } from "./error-info.js";
+
+/** AUDIT_CURSOR_EXPIRED is the ErrorInfo reason of OUT_OF_RANGE for a cursor older than the retention. */
+export const AUDIT_CURSOR_EXPIRED = "AUDIT_CURSOR_EXPIRED";
+
+/** EARLIEST_CURSOR_KEY is the ErrorInfo metadata key holding the cursor to re-sync from. */
+export const EARLIEST_CURSOR_KEY = "earliest_cursor";
+
+const CODES_OUT: Readonly<Record<DomainVerificationCode, VerificationCode>> = {
+  valid: VerificationCode.VALID,
+  not_found: VerificationCode.NOT_FOUND,
+  expired: VerificationCode.EXPIRED,
+  revoked: VerificationCode.REVOKED,
+  ip_not_allowed: VerificationCode.IP_NOT_ALLOWED,
+  insufficient_permissions: VerificationCode.INSUFFICIENT_PERMISSIONS,
+};
+
+const CODES_IN: ReadonlyMap<number, DomainVerificationCode> = new Map(
+  Object.entries(CODES_OUT).map(([domain, proto]) => [proto, domain as DomainVerificationCode]),
+);
+
+const ACTIONS_OUT: Readonly<Record<DomainAdminAction, AdminAction>> = {
+  key_created: AdminAction.KEY_CREATED,
+  key_updated: AdminAction.KEY_UPDATED,
+  key_rotated: AdminAction.KEY_ROTATED,
+  key_revoked: AdminAction.KEY_REVOKED,
+  key_deleted: AdminAction.KEY_DELETED,
+  group_created: AdminAction.GROUP_CREATED,
+  group_updated: AdminAction.GROUP_UPDATED,
+  group_deleted: AdminAction.GROUP_DELETED,
+  tenant_updated: AdminAction.TENANT_UPDATED,
+};
+
+/** dateOrNull converts an optional request Timestamp, refusing out-of-range parts (named by `field`). */
+export function dateOrNull(timestamp: Timestamp | undefined, field: string): Date | null {
+  return timestamp === undefined ? null : timestampToDate(timestamp.seconds, timestamp.nanos, field);
+}
+
+/** verificationCodesOf maps a verdict filter; UNSPECIFIED or an unknown number is INVALID_ARGUMENT. */
+export function verificationCodesOf(
+  codes: readonly VerificationCode[],
+  field = "codes",
+): DomainVerificationCode[] {
+  return codes.map((code) => {
+    const mapped = CODES_IN.get(code);
+    if (mapped === undefined) {
+      throw new InvalidArgumentError(field, `${Number(code)} is not a verification code`);
+    }
+    return mapped;
+  });
+}
+
+/**
+ * eventKindsOf maps a kind filter. UNSPECIFIED means "every kind" (so a list holding it keeps everything);
+ * an unknown number is INVALID_ARGUMENT.
+ */
+export function eventKindsOf(kinds: readonly AuditEventKind[], field = "kinds"): DomainAuditEventKind[] {
+  const mapped: DomainAuditEventKind[] = [];
+  for (const kind of kinds) {
+    switch (kind) {
+      case AuditEventKind.UNSPECIFIED:
+        return [];
+      case AuditEventKind.USAGE:
+        mapped.push("usage");
+        break;
+      case AuditEventKind.ADMIN:
+        mapped.push("admin");
+        break;
+      default:
+        throw new InvalidArgumentError(field, `${Number(kind)} is not an audit event kind`);
+    }
+  }
+  return mapped;
+}
+
+/** streamStartOf maps the `start` oneof: unset → now, start_time → that time, resume_cursor → that cursor. */
+export function streamStartOf(start: StreamAuditEventsRequest["start"]): AuditStreamStart {
+  switch (start.case) {
+    case "startTime": {
+      const time = dateOrNull(start.value, "start_time");
+      return time === null ? { kind: "now" } : { kind: "time", time };
+    }
+    case "resumeCursor":
+      return { kind: "cursor", cursor: start.value };
+    default:
+      return { kind: "now" };
+  }
+}
+
+/**
+ * auditEventOf maps a persisted event. Its cursor is the position right after it, so a listing's event can
+ * also start a stream (resume_cursor) that continues after it.
+ */
+export function auditEventOf(record: AuditEventRecord): AuditEvent {
+  const detail = record.detail;
+  const base = {
+    eventId: record.id,
+    cursor: encodeAuditCursor(record.seq),
+    time: timestampFromDate(record.time),
+    tenantId: record.tenantId,
+  };
+  if (detail.kind === "usage") {
+    return create(AuditEventSchema, {
+      ...base,
+      kind: AuditEventKind.USAGE,
+      detail: {
+        case: "usage",
+        value: create(UsageEventSchema, {
+          keyId: detail.keyId,
+          endpoint: detail.endpoint,
+          clientIp: detail.clientIp,
+          code: CODES_OUT[detail.code],
+          httpStatus: detail.httpStatus,
+          replica: detail.replica,
+        }),
+      },
+    });
+  }
+  return create(AuditEventSchema, {
+    ...base,
+    kind: AuditEventKind.ADMIN,
+    detail: {
+      case: "admin",
+      value: create(AdminEventSchema, {
+        actorKeyId: detail.actorKeyId,
+        actorUserId: detail.actorUserId,
+        action: ACTIONS_OUT[detail.action],
+        keyId: detail.keyId,
+        groupId: detail.groupId,
+        changedFields: [...detail.changedFields],
+        requestId: detail.requestId,
+      }),
+    },
+  });
+}
+
+/** auditPageOf maps one page of a listing to its response fields. */
+export function auditPageOf(page: Page<AuditEventRecord>): { events: AuditEvent[]; nextPageToken: string } {
+  return { events: page.items.map(auditEventOf), nextPageToken: page.nextCursor ?? "" };
+}
+
+/** streamResponseOf maps one stream item: an event (with its cursor) or a heartbeat. */
+export function streamResponseOf(item: AuditStreamItem): StreamAuditEventsResponse {
+  if (item.type === "event") {
+    return create(StreamAuditEventsResponseSchema, {
+      message: { case: "event", value: auditEventOf(item.event) },
+    });
+  }
+  return create(StreamAuditEventsResponseSchema, {
+    message: { case: "heartbeat", value: { cursor: item.cursor, time: timestampFromDate(item.time) } },
+  });
+}
+
+/**
+ * streamErrorOf gives the two stream errors a client acts on their ErrorInfo: an expired cursor (OUT_OF_RANGE,
+ * reason AUDIT_CURSOR_EXPIRED, metadata earliest_cursor, also named in the message for people reading it)
+ * and a slow consumer (RESOURCE_EXHAUSTED, reason AUDIT_STREAM_SLOW_CONSUMER). Anything else is returned
+ * unchanged for the shared error boundary.
+ */
+export function streamErrorOf(error: unknown): unknown {
+  if (error instanceof AuditCursorExpiredError) {
+    return errorWithInfo(
+      `${error.message} (earliest_cursor ${error.earliestCursor})`,
+      errorCodes[error.kind],
+      AUDIT_CURSOR_EXPIRED,
+      { [EARLIEST_CURSOR_KEY]: error.earliestCursor },
+      error,
+    );
+  }
+  if (error instanceof ResourceExhaustedError) {
+    return resourceExhaustedOf(error);
+  }
+  return error;
+}
+
+/** resourceExhaustedOf is the ConnectError of a ResourceExhaustedError, with its reason as ErrorInfo. */
+export function resourceExhaustedOf(error: ResourceExhaustedError): ConnectError {
+  return errorWithInfo(error.message, errorCodes[error.kind], error.reason, {}, error);
+}

@@ -1,0 +1,106 @@
+/**
+ * The audit pipeline of one process: the MongoDB audit store, ONE buffered sink that VerifyKey and the admin
+ * use cases emit into, and ONE stream hub that every StreamAuditEvents call follows (one tail poll per
+ * interval however many streams are open). wire-services.ts builds it before the services that emit into it.
+ *
+ * Shutdown (one close hook, after the transports stopped and before MongoDB closes): flush the sink, record
+ * the store's high-water mark, then close the hub (any stream still open ends with UNAVAILABLE).
+ */
+import type { Db } from "mongodb";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { type AuditStreamHub, createAuditStreamHub } from "../domain/audit-follower.js";
+import { type BufferedAuditSink, createBufferedAuditSink } from "../domain/buffered-audit-sink.js";
+import { registerCollectedMetric } from "../metrics/collected-metric.js";
+import {
+  auditEventIndexes,
+  createMongoAuditEventStore,
+  type MongoAuditEventStore,
+} from "../storage/audit-event-store.js";
+import type { IndexDeclaration } from "../storage/indexes.js";
+import type { Config } from "./config.js";
+import type { CloseHook } from "./start-server.js";
+
+/** AUDIT_FLUSH_TIMEOUT_MS bounds how long shutdown waits for the audit buffer to be written. */
+const AUDIT_FLUSH_TIMEOUT_MS = 5_000;
+
+/** AUDIT_STREAM_BATCH_EVENTS bounds one tail poll or catch-up read of the stream hub. */
+const AUDIT_STREAM_BATCH_EVENTS = 1_000;
+
+/** AuditPipelineDeps are the process resources the pipeline is built from. */
+export interface AuditPipelineDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Db;
+  /** metrics receives the stream metrics (the sink's counters are registered with the verify metrics). */
+  readonly metrics: Registry;
+}
+
+/** AuditPipeline is the process-wide audit machinery. */
+export interface AuditPipeline {
+  /** sink is THE audit sink of the process: VerifyKey and the admin use cases emit into it. */
+  readonly sink: BufferedAuditSink;
+  readonly store: MongoAuditEventStore;
+  readonly hub: AuditStreamHub;
+  /** indexes of audit_events, with the TTL of AUDIT_RETENTION_DAYS. */
+  readonly indexes: readonly IndexDeclaration[];
+  /** closeHooks flush and close the pipeline; run them after the transports stopped, before MongoDB closes. */
+  readonly closeHooks: readonly CloseHook[];
+}
+
+/** createAuditPipeline builds the store, the sink and the hub from the configuration. */
+export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
+  const { config } = deps;
+  const log = deps.logger.child({ component: "audit" });
+  const store = createMongoAuditEventStore(deps.db);
+  const sink = createBufferedAuditSink({
+    store,
+    maxBuffered: config.audit.bufferMaxEvents,
+    maxBatch: config.audit.batchMaxEvents,
+    flushIntervalMs: config.usage.flushIntervalMs,
+    onError: (error, context) => log.warn({ err: error, ...context }, "audit append failed; retrying"),
+  });
+  const hub = createAuditStreamHub({
+    log: store,
+    heartbeatMs: config.audit.heartbeatMs,
+    maxBufferedEvents: config.audit.streamBufferEvents,
+    batchSize: Math.min(AUDIT_STREAM_BATCH_EVENTS, config.audit.streamBufferEvents),
+    onPollError: (error) => log.warn({ err: error }, "audit stream poll failed; retrying"),
+  });
+  registerCollectedMetric(deps.metrics, {
+    name: "apikeys_audit_streams_open",
+    help: "Audit streams (StreamAuditEvents) open on this replica, catching up or live.",
+    type: "gauge",
+    collect: () => [{ value: hub.activeFollowers() }],
+  });
+  registerCollectedMetric(deps.metrics, {
+    name: "apikeys_audit_append_failures_total",
+    help: "Failed audit batch writes (each batch is kept and retried; not a count of events).",
+    type: "counter",
+    collect: () => [{ value: sink.counters().appendFailures }],
+  });
+  return {
+    sink,
+    store,
+    hub,
+    indexes: auditEventIndexes(config.audit.retentionDays),
+    closeHooks: [
+      {
+        name: "audit",
+        async close() {
+          try {
+            const counters = await sink.close({ timeoutMs: AUDIT_FLUSH_TIMEOUT_MS });
+            if (counters.buffered > 0) {
+              log.warn(counters, "audit buffer not fully written at shutdown");
+            } else {
+              log.info(counters, "audit buffer flushed");
+            }
+            await store.close();
+          } finally {
+            hub.close();
+          }
+        },
+      },
+    ],
+  };
+}
