@@ -1,0 +1,47 @@
+/**
+ * The caller of an admin (or audit) RPC as the transports see it: the credential from the request metadata
+ * ("authorization: Bearer <key>" / "ApiKey <key>", or "x-api-key: <key>") and the socket peer's address.
+ * Both transports expose these the same way (HandlerContext.requestHeader, kPeerAddress), so this works for
+ * grpc-js and connect-node alike.
+ */
+import type { HandlerContext } from "@connectrpc/connect";
+import { extractAdminCredential } from "../domain/credential.js";
+import { kPeerAddress } from "./context-keys.js";
+
+/** AdminCaller is what authenticating a call needs: the presented key (null if none/unusable) and peer IP. */
+export interface AdminCaller {
+  /** credential is the candidate key, or null. Secret: never log it. */
+  readonly credential: string | null;
+  /** peerIp is the socket peer's IP address without port, or null when unknown. */
+  readonly peerIp: string | null;
+}
+
+/** adminCallerOf reads the credential and the peer IP of a call. */
+export function adminCallerOf(context: HandlerContext): AdminCaller {
+  const authorization = context.requestHeader.get("authorization") ?? undefined;
+  const xApiKey = context.requestHeader.get("x-api-key") ?? undefined;
+  return {
+    credential: extractAdminCredential({ authorization, xApiKey }),
+    peerIp: peerIpOf(context.values.get(kPeerAddress)),
+  };
+}
+
+/**
+ * peerIpOf strips the port from a peer address: "10.0.0.1:5000" → "10.0.0.1", "[::1]:5000" → "::1" (grpc-js),
+ * "::ffff:127.0.0.1:5000" → "::ffff:127.0.0.1" (connect-node joins address and port without brackets; the
+ * port is always present for a TCP peer, so the last ":" separates it). Returns null for "unknown" or "".
+ */
+export function peerIpOf(peer: string): string | null {
+  if (peer === "" || peer === "unknown") {
+    return null;
+  }
+  if (peer.startsWith("[")) {
+    const end = peer.indexOf("]");
+    return end > 1 ? peer.slice(1, end) : null;
+  }
+  const colon = peer.lastIndexOf(":");
+  if (colon === -1) {
+    return peer;
+  }
+  return /^[0-9]+$/.test(peer.slice(colon + 1)) ? peer.slice(0, colon) : peer;
+}

@@ -1,0 +1,217 @@
+/**
+ * KeyAdminService implementation for both transports: authenticate the caller from the call metadata, map
+ * the request to a use case, map the answer back. Rules live in the use cases (src/domain/*-admin.ts);
+ * errors travel as domain errors to the one error table (error-boundary.ts).
+ */
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { AdminAuthenticator } from "../domain/admin-access.js";
+import type { Actor } from "../domain/api-key.js";
+import type { Bootstrapper } from "../domain/bootstrap.js";
+import { InvalidArgumentError } from "../domain/errors.js";
+import type { GroupAdmin } from "../domain/group-admin.js";
+import type { KeyAdmin } from "../domain/key-admin.js";
+import type { TenantAdmin } from "../domain/tenant-admin.js";
+import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
+import { adminCallerOf } from "./admin-caller.js";
+import {
+  dateOf,
+  expirationStateFilterOf,
+  groupMessageOf,
+  issuedKeyFields,
+  keyMessageOf,
+  keyStatusFilterOf,
+  millisecondsOf,
+  tenantMessageOf,
+} from "./key-mappers.js";
+
+/** KeyAdminHandlerDependencies are the use cases the handler calls. */
+export interface KeyAdminHandlerDependencies {
+  readonly access: AdminAuthenticator;
+  readonly keys: KeyAdmin;
+  readonly groups: GroupAdmin;
+  readonly tenants: TenantAdmin;
+  readonly bootstrapper: Bootstrapper;
+}
+
+/** createKeyAdminHandler builds the KeyAdminService implementation served by both transports. */
+export function createKeyAdminHandler(
+  deps: KeyAdminHandlerDependencies,
+): ServiceImpl<typeof KeyAdminService> {
+  const { keys, groups, tenants } = deps;
+  const actorOf = (context: HandlerContext): Promise<Actor> => {
+    const caller = adminCallerOf(context);
+    return deps.access.authenticate(caller.credential, caller.peerIp);
+  };
+
+  return {
+    async bootstrap(request) {
+      const issued = await deps.bootstrapper.bootstrap({
+        token: request.bootstrapToken,
+        name: request.name,
+        force: request.force,
+      });
+      const { key, secret } = issuedKeyFields(issued);
+      return { key, secret };
+    },
+
+    async createKey(request, context) {
+      const actor = await actorOf(context);
+      const issued = await keys.createKey(actor, {
+        tenantId: request.tenantId,
+        name: request.name,
+        description: request.description,
+        userId: request.userId,
+        groupId: request.groupId,
+        permissions: request.permissions,
+        ipAllowlist: request.ipAllowlist,
+        expiresAt: dateOf(request.expireTime, "expire_time"),
+        requestId: request.requestId,
+      });
+      return issuedKeyFields(issued);
+    },
+
+    async getKey(request, context) {
+      const actor = await actorOf(context);
+      return { key: keyMessageOf(await keys.getKey(actor, request.keyId)) };
+    },
+
+    async listKeys(request, context) {
+      const actor = await actorOf(context);
+      const listing = await keys.listKeys(actor, {
+        tenantId: request.tenantId,
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+        status: keyStatusFilterOf(request.status),
+        expirationState: expirationStateFilterOf(request.expirationState),
+        userId: request.userId,
+        groupId: request.groupId,
+        nameQuery: request.nameQuery,
+        showDeleted: request.showDeleted,
+      });
+      return {
+        keys: listing.keys.map(keyMessageOf),
+        nextPageToken: listing.nextPageToken,
+        tenant: listing.tenant === null ? undefined : tenantMessageOf(listing.tenant),
+      };
+    },
+
+    async updateKey(request, context) {
+      const actor = await actorOf(context);
+      const key = request.key;
+      if (key === undefined) {
+        throw new InvalidArgumentError(
+          "key",
+          "is required (with key_id and the fields named in update_mask)",
+        );
+      }
+      const updated = await keys.updateKey(actor, {
+        keyId: key.keyId,
+        paths: request.updateMask?.paths ?? [],
+        values: {
+          name: key.name,
+          description: key.description,
+          userId: key.userId,
+          groupId: key.groupId,
+          permissions: key.permissions,
+          ipAllowlist: key.ipAllowlist,
+          expiresAt: dateOf(key.expireTime, "key.expire_time"),
+        },
+        requestId: request.requestId,
+      });
+      return { key: keyMessageOf(updated) };
+    },
+
+    async rotateKey(request, context) {
+      const actor = await actorOf(context);
+      const issued = await keys.rotateKey(actor, {
+        keyId: request.keyId,
+        overlapMs: millisecondsOf(request.overlap, "overlap"),
+        expiresAt: dateOf(request.expireTime, "expire_time"),
+        requestId: request.requestId,
+      });
+      return issuedKeyFields(issued);
+    },
+
+    async revokeKey(request, context) {
+      const actor = await actorOf(context);
+      const revoked = await keys.revokeKey(actor, {
+        keyId: request.keyId,
+        reason: request.reason,
+        requestId: request.requestId,
+      });
+      return { key: keyMessageOf(revoked) };
+    },
+
+    async deleteKey(request, context) {
+      const actor = await actorOf(context);
+      const deleted = await keys.deleteKey(actor, { keyId: request.keyId, requestId: request.requestId });
+      return { key: keyMessageOf(deleted) };
+    },
+
+    async createGroup(request, context) {
+      const actor = await actorOf(context);
+      const group = await groups.createGroup(actor, {
+        tenantId: request.tenantId,
+        name: request.name,
+        description: request.description,
+        permissions: request.permissions,
+        requestId: request.requestId,
+      });
+      return { group: groupMessageOf(group) };
+    },
+
+    async getGroup(request, context) {
+      const actor = await actorOf(context);
+      return { group: groupMessageOf(await groups.getGroup(actor, request.groupId)) };
+    },
+
+    async listGroups(request, context) {
+      const actor = await actorOf(context);
+      const listing = await groups.listGroups(actor, {
+        tenantId: request.tenantId,
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+      });
+      return { groups: listing.groups.map(groupMessageOf), nextPageToken: listing.nextPageToken };
+    },
+
+    async updateGroup(request, context) {
+      const actor = await actorOf(context);
+      const group = request.group;
+      if (group === undefined) {
+        throw new InvalidArgumentError(
+          "group",
+          "is required (with group_id and the fields named in update_mask)",
+        );
+      }
+      const updated = await groups.updateGroup(actor, {
+        groupId: group.groupId,
+        paths: request.updateMask?.paths ?? [],
+        values: { name: group.name, description: group.description, permissions: group.permissions },
+        requestId: request.requestId,
+      });
+      return { group: groupMessageOf(updated) };
+    },
+
+    async deleteGroup(request, context) {
+      const actor = await actorOf(context);
+      await groups.deleteGroup(actor, { groupId: request.groupId, requestId: request.requestId });
+      return {};
+    },
+
+    async getTenant(request, context) {
+      const actor = await actorOf(context);
+      return { tenant: tenantMessageOf(await tenants.getTenant(actor, request.tenantId)) };
+    },
+
+    async updateTenant(request, context) {
+      const actor = await actorOf(context);
+      const tenant = await tenants.updateTenant(actor, {
+        tenantId: request.tenantId,
+        keyLimit: request.keyLimit ?? null,
+        requestId: request.requestId,
+      });
+      return { tenant: tenantMessageOf(tenant) };
+    },
+  };
+}

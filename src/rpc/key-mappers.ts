@@ -1,0 +1,162 @@
+/**
+ * Mapping between the KeyAdminService messages and the admin use cases' domain shapes, and nothing more.
+ * Incoming Timestamps and Durations are checked for what the binary decoder lets through (seconds out of
+ * range, nanos out of range) and reported as INVALID_ARGUMENT naming the field; unknown enum numbers too.
+ * Outgoing keys are built from KeyView, which carries no hash, so no response can ever hold secret material
+ * except the one-time secret fields of CreateKey, RotateKey and Bootstrap.
+ */
+import { create } from "@bufbuild/protobuf";
+import { type Duration, type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { GroupView, KeyView, TenantView } from "../domain/admin-views.js";
+import type {
+  ExpirationState as DomainExpirationState,
+  KeyStatus as DomainKeyStatus,
+} from "../domain/api-key.js";
+import { InvalidArgumentError } from "../domain/errors.js";
+import type { IssuedKey } from "../domain/key-admin.js";
+import { durationToMs, timestampToDate } from "../domain/validation.js";
+import {
+  ExpirationState,
+  type Group,
+  GroupSchema,
+  type Key,
+  KeySchema,
+  KeySecretSchema,
+  KeyStatus,
+  type Tenant,
+  TenantSchema,
+} from "../gen/apikeys/v1/key_pb.js";
+
+/** dateOf converts an optional request Timestamp to a Date (null when unset), refusing out-of-range parts. */
+export function dateOf(timestamp: Timestamp | undefined, field: string): Date | null {
+  return timestamp === undefined ? null : timestampToDate(timestamp.seconds, timestamp.nanos, field);
+}
+
+/** millisecondsOf converts an optional request Duration to milliseconds (0 when unset). */
+export function millisecondsOf(duration: Duration | undefined, field: string): number {
+  return duration === undefined ? 0 : durationToMs(duration.seconds, duration.nanos, field);
+}
+
+/** keyStatusFilterOf maps a ListKeys status filter; UNSPECIFIED means any (null). */
+export function keyStatusFilterOf(status: KeyStatus, field = "status"): DomainKeyStatus | null {
+  switch (status) {
+    case KeyStatus.UNSPECIFIED:
+      return null;
+    case KeyStatus.ACTIVE:
+      return "active";
+    case KeyStatus.EXPIRED:
+      return "expired";
+    case KeyStatus.REVOKED:
+      return "revoked";
+    default:
+      throw new InvalidArgumentError(field, `${Number(status)} is not a key status`);
+  }
+}
+
+/** expirationStateFilterOf maps a ListKeys expiration-state filter; UNSPECIFIED means any (null). */
+export function expirationStateFilterOf(
+  state: ExpirationState,
+  field = "expiration_state",
+): DomainExpirationState | null {
+  switch (state) {
+    case ExpirationState.UNSPECIFIED:
+      return null;
+    case ExpirationState.VALID:
+      return "valid";
+    case ExpirationState.EXPIRING_SOON:
+      return "expiring_soon";
+    case ExpirationState.EXPIRED:
+      return "expired";
+    default:
+      throw new InvalidArgumentError(field, `${Number(state)} is not an expiration state`);
+  }
+}
+
+const STATUS: Readonly<Record<DomainKeyStatus, KeyStatus>> = {
+  active: KeyStatus.ACTIVE,
+  expired: KeyStatus.EXPIRED,
+  revoked: KeyStatus.REVOKED,
+};
+
+const EXPIRATION: Readonly<Record<DomainExpirationState, ExpirationState>> = {
+  valid: ExpirationState.VALID,
+  expiring_soon: ExpirationState.EXPIRING_SOON,
+  expired: ExpirationState.EXPIRED,
+};
+
+function timestampOf(date: Date | null): Timestamp | undefined {
+  return date === null ? undefined : timestampFromDate(date);
+}
+
+/** keyMessageOf builds the Key message of a KeyView. */
+export function keyMessageOf(key: KeyView): Key {
+  return create(KeySchema, {
+    keyId: key.id,
+    tenantId: key.tenantId,
+    name: key.name,
+    description: key.description,
+    userId: key.userId,
+    groupId: key.groupId,
+    permissions: [...key.permissions],
+    ipAllowlist: [...key.ipAllowlist],
+    status: STATUS[key.status],
+    expirationState: EXPIRATION[key.expirationState],
+    displayHint: key.displayHint,
+    createTime: timestampFromDate(key.createdAt),
+    createdBy: key.createdBy,
+    updateTime: timestampFromDate(key.updatedAt),
+    lastUsedTime: timestampOf(key.lastUsedAt),
+    expireTime: timestampOf(key.expiresAt),
+    revokeTime: timestampOf(key.revokedAt),
+    revokedBy: key.revokedBy,
+    revokeReason: key.revokeReason,
+    secrets: key.secrets.map((secret) =>
+      create(KeySecretSchema, {
+        generation: secret.generation,
+        displayHint: secret.hint,
+        createTime: timestampFromDate(secret.createdAt),
+        expireTime: timestampOf(secret.expiresAt),
+      }),
+    ),
+    deleteTime: timestampOf(key.deletedAt),
+  });
+}
+
+/** issuedKeyFields gives the fields CreateKeyResponse, RotateKeyResponse and BootstrapResponse share. */
+export function issuedKeyFields(issued: IssuedKey): {
+  key: Key;
+  secret: string;
+  secretKey: string;
+  secretAlreadyIssued: boolean;
+} {
+  return {
+    key: keyMessageOf(issued.key),
+    secret: issued.secret?.key ?? "",
+    secretKey: issued.secret?.secretKey ?? "",
+    secretAlreadyIssued: issued.secretAlreadyIssued,
+  };
+}
+
+/** groupMessageOf builds the Group message of a GroupView. */
+export function groupMessageOf(group: GroupView): Group {
+  return create(GroupSchema, {
+    groupId: group.id,
+    tenantId: group.tenantId,
+    name: group.name,
+    description: group.description,
+    permissions: [...group.permissions],
+    createTime: timestampFromDate(group.createdAt),
+    updateTime: timestampFromDate(group.updatedAt),
+    keyCount: group.keyCount,
+  });
+}
+
+/** tenantMessageOf builds the Tenant message of a TenantView. */
+export function tenantMessageOf(tenant: TenantView): Tenant {
+  return create(TenantSchema, {
+    tenantId: tenant.tenantId,
+    keyLimit: tenant.keyLimit,
+    usedKeys: tenant.usedKeys,
+    keyLimitOverridden: tenant.keyLimitOverridden,
+  });
+}

@@ -1,0 +1,252 @@
+/**
+ * KeyAdminService over real sockets: the production server stack (useTestServer) and one client per
+ * transport — a stock @grpc/grpc-js client on the gRPC port and a Connect (JSON, HTTP/1.1) client on the
+ * HTTP port — behind one call shape, so every test runs on both. Every secret a response carries is
+ * remembered, for the end-of-file scans of logs and database.
+ */
+import type { Client } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
+import type { ServiceError } from "@grpc/grpc-js";
+import { afterAll, beforeAll, expect } from "vitest";
+import { KeyAdminService } from "../../../src/gen/apikeys/v1/key_admin_service_pb.js";
+import { statusName } from "../../../src/rpc/error-codes.js";
+import { AUDIT_EVENTS_COLLECTION } from "../../../src/storage/audit-event-store.js";
+import { CHANGES_COLLECTION } from "../../../src/storage/change-feed.js";
+import { GROUPS_COLLECTION } from "../../../src/storage/group-repository.js";
+import { IDEMPOTENCY_COLLECTION } from "../../../src/storage/idempotency-store.js";
+import { KEYS_COLLECTION } from "../../../src/storage/key-document.js";
+import { TENANTS_COLLECTION } from "../../../src/storage/tenant-repository.js";
+import { createConnectClient } from "../../helpers/connect-client.js";
+import { createGrpcJsClient, isServiceError } from "../../helpers/grpc-client.js";
+import { useTestDatabase } from "../../helpers/mongo.js";
+import { startTestServer, type TestServer } from "../../helpers/start-server.js";
+import { startInterimAdminWiring } from "./interim-admin-wiring.js";
+
+/** TRANSPORTS are the two ways tests reach KeyAdminService. */
+export const TRANSPORTS = ["grpc-js", "connect"] as const;
+
+/** TransportName names one of TRANSPORTS. */
+export type TransportName = (typeof TRANSPORTS)[number];
+
+type ConnectAdminClient = Client<typeof KeyAdminService>;
+
+/** AdminMethod is a KeyAdminService method name (localName, as both clients spell it). */
+export type AdminMethod = keyof ConnectAdminClient;
+
+/** Auth is how a call authenticates: a key sent as "authorization: Bearer", or raw headers. */
+export interface Auth {
+  readonly key?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** AdminApi is KeyAdminService with a transport-neutral call shape. */
+export type AdminApi = {
+  readonly [M in AdminMethod]: (
+    request: Parameters<ConnectAdminClient[M]>[0],
+    auth?: Auth,
+  ) => ReturnType<ConnectAdminClient[M]>;
+};
+
+/** RpcFailure is a failed call, normalised across transports. */
+export interface RpcFailure {
+  /** code is the gRPC status name, for example "INVALID_ARGUMENT". */
+  readonly code: string;
+  readonly message: string;
+}
+
+/** rpcFailure awaits a call expected to fail and returns its status; it fails the test on success. */
+export async function rpcFailure(promise: Promise<unknown>): Promise<RpcFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ConnectError) {
+      return { code: statusName(error.code), message: error.rawMessage };
+    }
+    if (isServiceError(error)) {
+      return { code: statusName((error as ServiceError).code), message: (error as ServiceError).details };
+    }
+    throw error;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+function headersOf(auth: Auth | undefined): Record<string, string> {
+  return {
+    ...(auth?.key === undefined ? {} : { authorization: `Bearer ${auth.key}` }),
+    ...auth?.headers,
+  };
+}
+
+/** AdminServer is a started server with a client per transport and the secrets it issued. */
+export interface AdminServer {
+  readonly server: TestServer;
+  /** api returns the client of a transport. */
+  api(transport: TransportName): AdminApi;
+  /** secrets are every whole key and secret key any response carried so far. */
+  readonly secrets: readonly string[];
+  /** remember adds the secrets of a response the test received outside these clients (raw HTTP). */
+  remember(response: unknown): void;
+  /** superuserKey is a super-user key made by Bootstrap when the server started (needs BOOTSTRAP_TOKEN). */
+  superuserKey(): string;
+  /** expectNoSecretLeaks checks that the log output and every database document hold no issued secret. */
+  expectNoSecretLeaks(): Promise<void>;
+}
+
+/** SERVICE_COLLECTIONS are the collections the service writes, scanned for leaked secrets. */
+const SERVICE_COLLECTIONS = [
+  KEYS_COLLECTION,
+  GROUPS_COLLECTION,
+  TENANTS_COLLECTION,
+  IDEMPOTENCY_COLLECTION,
+  CHANGES_COLLECTION,
+  AUDIT_EVENTS_COLLECTION,
+];
+
+/** ADMIN_SERVER_BOOTSTRAP_TOKEN is the bootstrap token useAdminServer configures (unless told otherwise). */
+export const ADMIN_SERVER_BOOTSTRAP_TOKEN = "admin-rpc-tests-bootstrap-token";
+
+/**
+ * useAdminServer starts the production stack for the calling test file, bootstraps a super-user key (when
+ * a bootstrap token is configured) and gives clients on both transports.
+ */
+export function useAdminServer(label: string, env: Readonly<Record<string, string>> = {}): AdminServer {
+  const merged = { BOOTSTRAP_TOKEN: ADMIN_SERVER_BOOTSTRAP_TOKEN, ...env };
+  const database = useTestDatabase(label);
+  let started: TestServer | undefined;
+  let stopWiring: (() => Promise<void>) | undefined;
+  const handle = {
+    get current(): TestServer {
+      if (started === undefined) {
+        throw new Error("the admin server has not started yet");
+      }
+      return started;
+    },
+  };
+  const secrets: string[] = [];
+  const apis = new Map<TransportName, AdminApi>();
+  const closers: Array<() => void> = [];
+  let superuser: string | null = null;
+
+  const remember = (response: unknown): void => {
+    if (typeof response === "object" && response !== null) {
+      const { secret, secretKey } = response as { secret?: unknown; secretKey?: unknown };
+      for (const value of [secret, secretKey]) {
+        if (typeof value === "string" && value !== "") {
+          secrets.push(value);
+        }
+      }
+    }
+  };
+
+  const wrap = (
+    call: (method: AdminMethod, request: unknown, headers: Record<string, string>) => Promise<unknown>,
+  ) =>
+    new Proxy({} as AdminApi, {
+      get(_target, method: string) {
+        return async (request: unknown, auth?: Auth) => {
+          const response = await call(method as AdminMethod, request, headersOf(auth));
+          remember(response);
+          return response;
+        };
+      },
+    });
+
+  beforeAll(async () => {
+    const wiring = await startInterimAdminWiring(database, merged);
+    stopWiring = wiring.stop;
+    started = await startTestServer(database, { env: merged, services: { admin: wiring.service } });
+    const server = handle.current;
+    const grpc = createGrpcJsClient(KeyAdminService, server.grpcAddress);
+    closers.push(() => grpc.close());
+    const grpcMethods = grpc as unknown as Record<
+      string,
+      (request: unknown, options: { metadata: Record<string, string> }) => Promise<unknown>
+    >;
+    apis.set(
+      "grpc-js",
+      wrap((method, request, headers) => {
+        const invoke = grpcMethods[method];
+        if (invoke === undefined) {
+          throw new Error(`no such method ${method}`);
+        }
+        return invoke(request, { metadata: headers });
+      }),
+    );
+    const connect = createConnectClient(KeyAdminService, server.httpBaseUrl) as unknown as Record<
+      string,
+      (request: unknown, options: { headers: Record<string, string> }) => Promise<unknown>
+    >;
+    apis.set(
+      "connect",
+      wrap((method, request, headers) => {
+        const invoke = connect[method];
+        if (invoke === undefined) {
+          throw new Error(`no such method ${method}`);
+        }
+        return invoke(request, { headers });
+      }),
+    );
+    if (merged.BOOTSTRAP_TOKEN !== "") {
+      const response = await apis.get("grpc-js")!.bootstrap({ bootstrapToken: merged.BOOTSTRAP_TOKEN });
+      superuser = response.secret;
+    }
+  });
+
+  afterAll(async () => {
+    for (const close of closers) {
+      close();
+    }
+    await started?.shutdown();
+    await stopWiring?.();
+  });
+
+  return {
+    get server() {
+      return handle.current;
+    },
+    api(transport) {
+      const api = apis.get(transport);
+      if (api === undefined) {
+        throw new Error("the admin server has not started yet");
+      }
+      return api;
+    },
+    secrets,
+    remember,
+    superuserKey() {
+      if (superuser === null) {
+        throw new Error("no super-user key: the server was started without a bootstrap token");
+      }
+      return superuser;
+    },
+    async expectNoSecretLeaks() {
+      const { db, logs } = handle.current;
+      // Admin audit events are written in batches: wait until some are stored, so the scan covers them.
+      for (let waited = 0; waited < 5000; waited += 50) {
+        if ((await db.collection(AUDIT_EVENTS_COLLECTION).countDocuments({})) > 0) {
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await db.collection(AUDIT_EVENTS_COLLECTION).countDocuments({})).toBeGreaterThan(0);
+      const haystacks: Array<[string, string]> = [["log output", logs.text()]];
+      // Every collection the service writes (the wire server here has no listCollections).
+      for (const name of SERVICE_COLLECTIONS) {
+        const documents = await db.collection(name).find({}).toArray();
+        haystacks.push([`collection ${name}`, JSON.stringify(documents)]);
+      }
+      expect(secrets.length, "the file should have issued secrets to look for").toBeGreaterThan(0);
+      expect(logs.text(), "the request log should cover the admin calls").toContain(
+        "apikeys.v1.KeyAdminService",
+      );
+      for (const secret of secrets) {
+        for (const [where, text] of haystacks) {
+          // The secret key's random body alone (without checksum) must not appear either.
+          const body = secret.length > 38 ? secret.slice(-38, -6) : secret.slice(0, 32);
+          expect(text.includes(secret), `${where} holds an issued secret`).toBe(false);
+          expect(text.includes(body), `${where} holds the random part of an issued secret`).toBe(false);
+        }
+      }
+    },
+  };
+}
