@@ -8,12 +8,16 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { Db, MongoClient } from "mongodb";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { createKeyFormat } from "../domain/key-format.js";
+import { createKeyHasher, type Pepper } from "../domain/key-hash.js";
 import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import type { IndexDeclaration } from "../storage/indexes.js";
-import type { Config } from "./config.js";
+import { createAuditPipeline } from "./audit-pipeline.js";
+import type { Config, PepperVersion } from "./config.js";
 import type { CloseHook } from "./start-server.js";
+import { wireVerification } from "./wire-verification.js";
 
 /** WireDeps are the process-wide resources service implementations are built from. */
 export interface WireDeps {
@@ -43,11 +47,39 @@ export interface WiredServices {
   readonly closeHooks: readonly CloseHook[];
 }
 
+/** pepperOf turns a configured pepper into the hasher's form. */
+function pepperOf(pepper: PepperVersion): Pepper {
+  return { version: pepper.version, secret: Buffer.from(pepper.pepper, "utf8") };
+}
+
 /** wireServices builds every service implementation. Services not wired yet answer UNIMPLEMENTED. */
-export async function wireServices(_deps: WireDeps): Promise<WiredServices> {
+export async function wireServices(deps: WireDeps): Promise<WiredServices> {
+  const { config, db } = deps;
+  const keyFormat = createKeyFormat(config.keys.prefix);
+  const hasher = createKeyHasher(pepperOf(config.keys.pepper), config.keys.previousPeppers.map(pepperOf));
+
+  // --- Audit (owned by the audit wiring): ONE sink that VerifyKey and the admin use cases emit into, ONE
+  // stream hub, the audit_events indexes; its close hook flushes the sink and closes the store and hub. ---
+  const audit = createAuditPipeline({ config, logger: deps.logger, db, metrics: deps.metrics });
+
+  // --- Verification: VerifyKey, and the shared cache's notifier and authenticator for the others. ---
+  const verification = wireVerification({
+    config,
+    logger: deps.logger,
+    db,
+    mongoClient: deps.mongoClient,
+    metrics: deps.metrics,
+    keyFormat,
+    hasher,
+    sink: audit.sink,
+    auditCounters: audit.sink.counters,
+  });
+
   return {
-    indexes: [],
-    startHooks: [],
-    closeHooks: [],
+    verify: verification.service,
+    indexes: [...verification.indexes, ...audit.indexes],
+    startHooks: [...verification.startHooks],
+    // Verification first (its last-used flush), then the audit buffer, then MongoDB (main's hook).
+    closeHooks: [...verification.closeHooks, ...audit.closeHooks],
   };
 }

@@ -18,8 +18,21 @@ export const TEST_KEY_PREFIX = "ak_test_";
 /** testFormat is the key format of fixture keys. */
 export const testFormat: KeyFormat = createKeyFormat(TEST_KEY_PREFIX);
 
-/** testPepper is a fixed pepper for fixture hashes (never a production value). */
-export const testPepper: Pepper = { version: 1, secret: new Uint8Array(32).fill(7) };
+/** TEST_PEPPER_TEXT is the fixture pepper as a server would read it from KEY_HASH_PEPPER (never a production value). */
+export const TEST_PEPPER_TEXT = "apikeys-fixture-pepper-0123456789abcdef";
+
+/** testPepper is TEST_PEPPER_TEXT as the hasher takes it. */
+export const testPepper: Pepper = {
+  version: 1,
+  secret: new Uint8Array(Buffer.from(TEST_PEPPER_TEXT, "utf8")),
+};
+
+/** fixtureServerEnv configures a server to accept fixture keys (their prefix and pepper). */
+export const fixtureServerEnv: Readonly<Record<string, string>> = Object.freeze({
+  KEY_PREFIX: TEST_KEY_PREFIX,
+  KEY_HASH_PEPPER: TEST_PEPPER_TEXT,
+  KEY_HASH_PEPPER_VERSION: "1",
+});
 
 /** testHasher hashes fixture keys with testPepper. */
 export const testHasher: KeyHasher = createKeyHasher(testPepper);

@@ -1,0 +1,107 @@
+/**
+ * KeyVerifyService on the KeyVerifier: maps VerifyKeyRequest to the domain input and the verdict back to
+ * VerifyKeyResponse, nothing more. Domain errors (InvalidArgumentError, UnavailableError) are thrown as they
+ * are; the shared error boundary maps them to gRPC codes.
+ *
+ * The verifier hands back the same frozen verdict object whenever key, group permissions, matched secret and
+ * code are the same (it still decides every call), so the response message built for a verdict is
+ * remembered per verdict object: a warm VALID answer builds no message. Verdicts that differ per call
+ * (insufficient permissions, with the missing list) get a fresh message.
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { VerificationCode } from "../domain/audit-event.js";
+import type { VerifyCredential } from "../domain/credential.js";
+import type { KeyVerification, KeyVerifier, VerifyKeyInput } from "../domain/key-verifier.js";
+import {
+  type KeyVerifyService,
+  VerificationCode as VerificationCodePb,
+  type VerifyKeyRequest,
+  type VerifyKeyResponse,
+  VerifyKeyResponseSchema,
+} from "../gen/apikeys/v1/key_verify_service_pb.js";
+
+/** VERIFICATION_CODES maps domain verdict codes to the proto enum. */
+export const VERIFICATION_CODES: Readonly<Record<VerificationCode, VerificationCodePb>> = Object.freeze({
+  valid: VerificationCodePb.VALID,
+  not_found: VerificationCodePb.NOT_FOUND,
+  expired: VerificationCodePb.EXPIRED,
+  revoked: VerificationCodePb.REVOKED,
+  ip_not_allowed: VerificationCodePb.IP_NOT_ALLOWED,
+  insufficient_permissions: VerificationCodePb.INSUFFICIENT_PERMISSIONS,
+});
+
+const NO_CREDENTIAL: VerifyCredential = Object.freeze({ kind: "none" });
+
+/** toVerifyKeyInput maps a request to the verifier's input (the oneof credential to its domain form). */
+export function toVerifyKeyInput(request: VerifyKeyRequest): VerifyKeyInput {
+  const credential = request.credential;
+  let domainCredential: VerifyCredential;
+  switch (credential.case) {
+    case "key":
+      domainCredential = { kind: "key", key: credential.value };
+      break;
+    case "authorization":
+      domainCredential = { kind: "authorization", authorization: credential.value };
+      break;
+    case "accessKey":
+      domainCredential = {
+        kind: "access_key",
+        accessKeyId: credential.value.accessKeyId,
+        secretKey: credential.value.secretKey,
+      };
+      break;
+    default:
+      domainCredential = NO_CREDENTIAL;
+  }
+  return {
+    credential: domainCredential,
+    clientIp: request.clientIp,
+    endpoint: request.endpoint,
+    requiredPermissions: request.requiredPermissions,
+  };
+}
+
+/** toVerifyKeyResponse builds the response message of a verdict. */
+export function toVerifyKeyResponse(result: KeyVerification): VerifyKeyResponse {
+  const key = result.key;
+  return create(VerifyKeyResponseSchema, {
+    valid: result.valid,
+    code: VERIFICATION_CODES[result.code],
+    httpStatus: result.httpStatus,
+    keyId: key?.keyId ?? "",
+    tenantId: key?.tenantId ?? "",
+    name: key?.name ?? "",
+    userId: key?.userId ?? "",
+    groupId: key?.groupId ?? "",
+    permissions: [...result.permissions],
+    ...(key?.expiresAt == null ? {} : { expireTime: timestampFromDate(key.expiresAt) }),
+    secretGeneration: result.secretGeneration,
+    secretSuperseded: result.secretSuperseded,
+    missingPermissions: [...result.missingPermissions],
+  });
+}
+
+/** createKeyVerifyHandler returns the KeyVerifyService implementation over `verifier`. */
+export function createKeyVerifyHandler(verifier: KeyVerifier): ServiceImpl<typeof KeyVerifyService> {
+  const responses = new WeakMap<KeyVerification, VerifyKeyResponse>();
+  const respond = (result: KeyVerification): VerifyKeyResponse => {
+    // Only shared verdicts are worth remembering; an insufficient_permissions verdict is built per call.
+    if (result.code === "insufficient_permissions") {
+      return toVerifyKeyResponse(result);
+    }
+    let response = responses.get(result);
+    if (response === undefined) {
+      response = toVerifyKeyResponse(result);
+      responses.set(result, response);
+    }
+    return response;
+  };
+  return {
+    verifyKey(request: VerifyKeyRequest): VerifyKeyResponse | Promise<VerifyKeyResponse> {
+      const outcome = verifier.verify(toVerifyKeyInput(request));
+      return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
+    },
+  };
+}
