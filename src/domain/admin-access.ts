@@ -95,17 +95,23 @@ export interface TenantArgument {
   readonly field: string;
   /** required: the field must be set even by tenant admins (Create*); otherwise "" means the caller's tenant. */
   readonly required: boolean;
+  /**
+   * superuserDefault lets "" mean the caller's own tenant for super users too (GetTenant); otherwise a super
+   * user, who acts on every tenant, must always say which (ListKeys, ListGroups).
+   */
+  readonly superuserDefault?: boolean;
 }
 
 /**
  * resolveTenant validates a request's tenant_id and checks the actor may act on it: super users on any
  * tenant (including "_system", which no one else can name), everyone else on their own. An empty value is
- * the caller's own tenant unless the field is required (super users must always name one). Another tenant →
+ * the caller's own tenant unless the field is required (super users must name one unless superuserDefault).
+ * Another tenant →
  * PERMISSION_DENIED (the tenant is named by the caller, so refusing reveals nothing).
  */
 export function resolveTenant(actor: Actor, requested: string, argument: TenantArgument): string {
   if (typeof requested !== "string" || requested === "") {
-    if (argument.required || actor.role === "superuser") {
+    if (argument.required || (actor.role === "superuser" && argument.superuserDefault !== true)) {
       throw new InvalidArgumentError(argument.field, "is required");
     }
     return actor.tenantId;

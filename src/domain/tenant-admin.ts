@@ -53,7 +53,9 @@ export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
   return {
     async getTenant(actor, tenantId) {
       requireAdmin(actor);
-      return read(resolveTenant(actor, tenantId, { field: "tenant_id", required: false }));
+      return read(
+        resolveTenant(actor, tenantId, { field: "tenant_id", required: false, superuserDefault: true }),
+      );
     },
 
     async updateTenant(actor, input) {

@@ -55,6 +55,12 @@ describe("actorOf", () => {
 });
 
 describe("resolveTenant", () => {
+  it("lets a super user default to its own tenant where the RPC says so (GetTenant)", () => {
+    expect(
+      resolveTenant(superuser, "", { field: "tenant_id", required: false, superuserDefault: true }),
+    ).toBe("_system");
+  });
+
   it.each<[string, Actor, string, boolean, string | string[]]>([
     ["super user names a tenant", superuser, "other", false, "other"],
     ["super user may name the system tenant", superuser, "_system", true, "_system"],
