@@ -14,7 +14,12 @@ import type { CallObserver } from "../../src/rpc/request-log.js";
 import { bootServer } from "../../src/server/boot.js";
 import { type Config, loadConfig } from "../../src/server/config.js";
 import { createLogger } from "../../src/server/logger.js";
-import type { RunningServer, ServiceImpls, ShutdownResult } from "../../src/server/start-server.js";
+import type {
+  CloseHook,
+  RunningServer,
+  ServiceImpls,
+  ShutdownResult,
+} from "../../src/server/start-server.js";
 import { useTestDatabase } from "./mongo.js";
 
 /** CapturedLogs are the log lines a test server wrote. */
@@ -59,6 +64,8 @@ export interface TestServerOptions {
   readonly services?: ServiceImpls;
   /** observers are told about every finished call. */
   readonly observers?: readonly CallObserver[];
+  /** closeHooks run at shutdown after the wired services' own hooks. */
+  readonly closeHooks?: readonly CloseHook[];
 }
 
 /** TestServer is a started server stack and what a test needs to reach it. */
@@ -123,6 +130,7 @@ export async function startTestServer(
     },
     ...(options.services === undefined ? {} : { overrides: options.services }),
     ...(options.observers === undefined ? {} : { observers: options.observers }),
+    ...(options.closeHooks === undefined ? {} : { closeHooks: options.closeHooks }),
   });
   return {
     config,

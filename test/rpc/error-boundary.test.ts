@@ -1,0 +1,106 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import {
+  AbortedError,
+  AlreadyExistsError,
+  type DomainError,
+  type DomainErrorKind,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  OutOfRangeError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  UnauthenticatedError,
+  UnavailableError,
+} from "../../src/domain/errors.js";
+import { INTERNAL_ERROR_MESSAGE, isServerFault, toRpcError } from "../../src/rpc/error-boundary.js";
+import { errorCodes, statusName } from "../../src/rpc/error-codes.js";
+
+const domainErrors: [DomainError, Code][] = [
+  [new InvalidArgumentError("client_ip", "is not an IP address"), Code.InvalidArgument],
+  [new NotFoundError("key not found"), Code.NotFound],
+  [new AlreadyExistsError("group exists"), Code.AlreadyExists],
+  [new FailedPreconditionError("key is revoked"), Code.FailedPrecondition],
+  [new AbortedError("concurrent update"), Code.Aborted],
+  [new ResourceExhaustedError("tenant key limit reached"), Code.ResourceExhausted],
+  [new OutOfRangeError("cursor is older than retention"), Code.OutOfRange],
+  [new UnauthenticatedError(), Code.Unauthenticated],
+  [new PermissionDeniedError("missing keys:write"), Code.PermissionDenied],
+  [new UnavailableError(), Code.Unavailable],
+];
+
+describe("error-code table", () => {
+  it("maps every domain error kind to a gRPC status code with the same numeric value", () => {
+    const kinds: DomainErrorKind[] = [
+      "invalid_argument",
+      "not_found",
+      "already_exists",
+      "failed_precondition",
+      "aborted",
+      "resource_exhausted",
+      "out_of_range",
+      "unauthenticated",
+      "permission_denied",
+      "unavailable",
+    ];
+    expect(Object.keys(errorCodes).sort()).toEqual([...kinds].sort());
+    for (const kind of kinds) {
+      // gRPC spells the status like the kind: the numeric code must be the gRPC one.
+      expect(statusName(errorCodes[kind]), kind).toBe(kind.toUpperCase());
+    }
+  });
+});
+
+describe("toRpcError", () => {
+  it.each(domainErrors)("maps %s to its code with its own message", (error, code) => {
+    const mapped = toRpcError(error);
+    expect(mapped).toBeInstanceOf(ConnectError);
+    expect(mapped.code).toBe(code);
+    expect(mapped.rawMessage).toBe(error.message);
+    expect(mapped.cause).toBe(error);
+  });
+
+  it("passes a ConnectError through unchanged", () => {
+    const error = new ConnectError("bad cursor", Code.InvalidArgument);
+    expect(toRpcError(error)).toBe(error);
+  });
+
+  it.each([
+    ["an Error", new Error("connection to 10.0.0.5 refused; key ak_live_secret")],
+    ["a TypeError", new TypeError("cannot read properties of undefined")],
+    ["a string", "boom"],
+    ["undefined", undefined],
+  ])("turns %s into INTERNAL with the generic message, keeping it as the cause", (_label, thrown) => {
+    const mapped = toRpcError(thrown);
+    expect(mapped.code).toBe(Code.Internal);
+    expect(mapped.rawMessage).toBe(INTERNAL_ERROR_MESSAGE);
+    expect(mapped.message).not.toContain("10.0.0.5");
+    expect(mapped.cause).toBe(thrown);
+  });
+
+  it("reports the abort reason for an exception the abort caused (deadline, cancel, shutdown)", () => {
+    const reason = new ConnectError("deadline exceeded", Code.DeadlineExceeded);
+    const thrown = new DOMException("This operation was aborted", "AbortError");
+    const mapped = toRpcError(thrown, reason);
+    expect(mapped.code).toBe(Code.DeadlineExceeded);
+    expect(mapped.cause).toBe(thrown);
+  });
+
+  it("keeps a domain error's own code even when the call was aborted", () => {
+    const reason = new ConnectError("deadline exceeded", Code.DeadlineExceeded);
+    expect(toRpcError(new NotFoundError("gone"), reason).code).toBe(Code.NotFound);
+  });
+
+  it.each([
+    [Code.Internal, true],
+    [Code.Unknown, true],
+    [Code.DataLoss, true],
+    [Code.Unavailable, true],
+    [Code.InvalidArgument, false],
+    [Code.NotFound, false],
+    [Code.Unauthenticated, false],
+  ])("isServerFault(%s) is %s", (code, expected) => {
+    expect(isServerFault(code)).toBe(expected);
+  });
+});
