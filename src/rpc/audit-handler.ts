@@ -1,0 +1,103 @@
+/**
+ * AuditService implementation for both transports: authenticate the caller exactly like KeyAdminService
+ * (same credential metadata, same AdminAuthenticator on the shared CallerAuthenticator), map the request to
+ * the audit use cases (src/domain/audit-reader.ts), map the answer back. Errors travel as domain errors to
+ * the one error table; the two stream errors a client acts on also carry a google.rpc.ErrorInfo.
+ *
+ * A slow stream consumer is cut off by the follower, which calls onSlowConsumer at once. If the transport
+ * is still writing (the client reads slowly), the next pull of the stream throws RESOURCE_EXHAUSTED and the
+ * call ends normally. If the writer is stuck on flow control (the client stopped reading), nothing pulls the
+ * stream any more, so after SLOW_CONSUMER_ABORT_MS the handler ends the call through the transport
+ * (kAbortCall): the server never keeps a stalled stream beyond that.
+ */
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { AdminAuthenticator } from "../domain/admin-access.js";
+import type { Actor } from "../domain/api-key.js";
+import type { AuditReader } from "../domain/audit-reader.js";
+import type { ResourceExhaustedError } from "../domain/errors.js";
+import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
+import { adminCallerOf } from "./admin-caller.js";
+import {
+  auditPageOf,
+  dateOrNull,
+  eventKindsOf,
+  resourceExhaustedOf,
+  streamErrorOf,
+  streamResponseOf,
+  streamStartOf,
+  verificationCodesOf,
+} from "./audit-mappers.js";
+import { kAbortCall } from "./context-keys.js";
+
+/** SLOW_CONSUMER_ABORT_MS is how long a cut-off stream may wait for its writer before the call is aborted. */
+export const SLOW_CONSUMER_ABORT_MS = 1_000;
+
+/** AuditHandlerDependencies are what the handler calls. */
+export interface AuditHandlerDependencies {
+  readonly access: AdminAuthenticator;
+  readonly reader: AuditReader;
+  /** slowConsumerAbortMs overrides SLOW_CONSUMER_ABORT_MS. */
+  readonly slowConsumerAbortMs?: number;
+}
+
+/** createAuditHandler builds the AuditService implementation served by both transports. */
+export function createAuditHandler(deps: AuditHandlerDependencies): ServiceImpl<typeof AuditService> {
+  const { reader } = deps;
+  const slowConsumerAbortMs = deps.slowConsumerAbortMs ?? SLOW_CONSUMER_ABORT_MS;
+  const actorOf = (context: HandlerContext): Promise<Actor> => {
+    const caller = adminCallerOf(context);
+    return deps.access.authenticate(caller.credential, caller.peerIp);
+  };
+
+  return {
+    async listKeyUsage(request, context) {
+      const actor = await actorOf(context);
+      const page = await reader.listKeyUsage(actor, {
+        keyId: request.keyId,
+        startTime: dateOrNull(request.startTime, "start_time"),
+        endTime: dateOrNull(request.endTime, "end_time"),
+        codes: verificationCodesOf(request.codes),
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+      });
+      return auditPageOf(page);
+    },
+
+    async listAdminEvents(request, context) {
+      const actor = await actorOf(context);
+      const page = await reader.listAdminEvents(actor, {
+        tenantId: request.tenantId,
+        keyId: request.keyId,
+        groupId: request.groupId,
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+      });
+      return auditPageOf(page);
+    },
+
+    async *streamAuditEvents(request, context) {
+      let abortTimer: NodeJS.Timeout | undefined;
+      try {
+        const actor = await actorOf(context);
+        const streamRequest = {
+          tenantId: request.tenantId,
+          keyId: request.keyId,
+          kinds: eventKindsOf(request.kinds),
+          start: streamStartOf(request.start),
+        };
+        const abortCall = context.values.get(kAbortCall);
+        const onSlowConsumer = (error: ResourceExhaustedError) => {
+          abortTimer = setTimeout(() => abortCall(resourceExhaustedOf(error)), slowConsumerAbortMs);
+        };
+        const items = reader.follow(actor, streamRequest, { signal: context.signal, onSlowConsumer });
+        for await (const item of items) {
+          yield streamResponseOf(item);
+        }
+      } catch (error) {
+        throw streamErrorOf(error);
+      } finally {
+        clearTimeout(abortTimer);
+      }
+    },
+  };
+}
