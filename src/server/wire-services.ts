@@ -17,6 +17,7 @@ import type { IndexDeclaration } from "../storage/indexes.js";
 import { createAuditPipeline } from "./audit-pipeline.js";
 import type { Config, PepperVersion } from "./config.js";
 import type { CloseHook } from "./start-server.js";
+import { wireKeyAdmin } from "./wire-key-admin.js";
 import { wireVerification } from "./wire-verification.js";
 
 /** WireDeps are the process-wide resources service implementations are built from. */
@@ -75,9 +76,23 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     auditCounters: audit.sink.counters,
   });
 
+  // --- KeyAdminService (owned by the admin wiring): use cases on the shared cache's authenticator and
+  // notifier; one admin event per mutation into the shared audit sink. ---
+  const admin = wireKeyAdmin({
+    config,
+    logger: deps.logger,
+    db,
+    keyFormat,
+    hasher,
+    callers: verification.runtime.authenticator,
+    notifier: verification.runtime.notifier,
+    audit: audit.sink,
+  });
+
   return {
     verify: verification.service,
-    indexes: [...verification.indexes, ...audit.indexes],
+    admin: admin.service,
+    indexes: [...verification.indexes, ...audit.indexes, ...admin.indexes],
     startHooks: [...verification.startHooks],
     // Verification first (its last-used flush), then the audit buffer, then MongoDB (main's hook).
     closeHooks: [...verification.closeHooks, ...audit.closeHooks],

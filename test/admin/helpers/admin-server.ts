@@ -20,7 +20,6 @@ import { createConnectClient } from "../../helpers/connect-client.js";
 import { createGrpcJsClient, isServiceError } from "../../helpers/grpc-client.js";
 import { useTestDatabase } from "../../helpers/mongo.js";
 import { startTestServer, type TestServer } from "../../helpers/start-server.js";
-import { startInterimAdminWiring } from "./interim-admin-wiring.js";
 
 /** TRANSPORTS are the two ways tests reach KeyAdminService. */
 export const TRANSPORTS = ["grpc-js", "connect"] as const;
@@ -113,7 +112,6 @@ export function useAdminServer(label: string, env: Readonly<Record<string, strin
   const merged = { BOOTSTRAP_TOKEN: ADMIN_SERVER_BOOTSTRAP_TOKEN, ...env };
   const database = useTestDatabase(label);
   let started: TestServer | undefined;
-  let stopWiring: (() => Promise<void>) | undefined;
   const handle = {
     get current(): TestServer {
       if (started === undefined) {
@@ -152,9 +150,8 @@ export function useAdminServer(label: string, env: Readonly<Record<string, strin
     });
 
   beforeAll(async () => {
-    const wiring = await startInterimAdminWiring(database, merged);
-    stopWiring = wiring.stop;
-    started = await startTestServer(database, { env: merged, services: { admin: wiring.service } });
+    // The production wiring (wireServices), exactly as main runs it.
+    started = await startTestServer(database, { env: merged });
     const server = handle.current;
     const grpc = createGrpcJsClient(KeyAdminService, server.grpcAddress);
     closers.push(() => grpc.close());
@@ -197,7 +194,6 @@ export function useAdminServer(label: string, env: Readonly<Record<string, strin
       close();
     }
     await started?.shutdown();
-    await stopWiring?.();
   });
 
   return {
