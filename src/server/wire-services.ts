@@ -17,6 +17,7 @@ import type { IndexDeclaration } from "../storage/indexes.js";
 import { createAuditPipeline } from "./audit-pipeline.js";
 import type { Config, PepperVersion } from "./config.js";
 import type { CloseHook } from "./start-server.js";
+import { wireAuditService } from "./wire-audit.js";
 import { wireKeyAdmin } from "./wire-key-admin.js";
 import { wireVerification } from "./wire-verification.js";
 
@@ -89,8 +90,12 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     audit: audit.sink,
   });
 
+  // --- AuditService (owned by the audit wiring): audit callers are authenticated like admin callers. ---
+  const auditService = wireAuditService(audit, { db, callers: verification.runtime.authenticator });
+
   return {
     verify: verification.service,
+    audit: auditService,
     admin: admin.service,
     indexes: [...verification.indexes, ...audit.indexes, ...admin.indexes],
     startHooks: [...verification.startHooks],
