@@ -490,6 +490,26 @@ describe("timestamps the decoders let through", () => {
     expect(await admin.server.db.collection(KEYS_COLLECTION).countDocuments({ tenantId })).toBe(0);
   });
 
+  it("ignores an unknown JSON field (Connect's default): it grants nothing", async () => {
+    const tenantId = uniqueTenant("json");
+    const result = await postJson(
+      JSON.stringify({ tenantId, name: "plain", isAdmin: true, permissions: [] }),
+    );
+    expect(result.status).toBe(200);
+    const created = result.body as { key?: { permissions?: string[] } };
+    expect(created.key?.permissions ?? []).toEqual([]);
+  });
+
+  it("round-trips a Unicode name byte-exact, stored as NFC", async () => {
+    const tenantId = uniqueTenant("json");
+    const decomposed = "Cle\u0301 🔑 prod ключ";
+    const result = await postJson(JSON.stringify({ tenantId, name: decomposed }));
+    expect(result.status).toBe(200);
+    const listed = await admin.api("grpc-js").listKeys({ tenantId }, { key: admin.superuserKey() });
+    expect(listed.keys.map((k) => k.name)).toEqual([decomposed.normalize("NFC")]);
+    expect(listed.keys[0]?.name).toBe("Clé 🔑 prod ключ");
+  });
+
   it("stores a name that looks like a query operator literally", async () => {
     const tenantId = uniqueTenant("json");
     const result = await postJson(JSON.stringify({ tenantId, name: '{"$gt":""}' }));

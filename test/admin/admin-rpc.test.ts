@@ -11,6 +11,7 @@ import {
   ListKeysResponseSchema,
 } from "../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { ExpirationState, KeyStatus } from "../../src/gen/apikeys/v1/key_pb.js";
+import { AUDIT_EVENTS_COLLECTION } from "../../src/storage/audit-event-store.js";
 import { KEYS_COLLECTION } from "../../src/storage/key-document.js";
 import { uniqueTenant } from "./helpers/admin-fixture.js";
 import { type AdminApi, rpcFailure, TRANSPORTS, useAdminServer } from "./helpers/admin-server.js";
@@ -131,6 +132,36 @@ describe.each(TRANSPORTS)("KeyAdminService over %s", (transport) => {
     expect(raised.tenant).toMatchObject({ tenantId, keyLimit: 25, usedKeys: 1, keyLimitOverridden: true });
     const cleared = await api().updateTenant({ tenantId }, su());
     expect(cleared.tenant).toMatchObject({ keyLimit: 10, keyLimitOverridden: false });
+
+    // One admin audit event per mutation of the key, with actor, changed field names and request id.
+    const adminKeyId = key.slice(0, created.key!.keyId.length);
+    await expect
+      .poll(async () =>
+        (
+          await admin.server.db
+            .collection(AUDIT_EVENTS_COLLECTION)
+            .find({ "detail.kind": "admin", "detail.keyId": keyId })
+            .sort({ _id: 1 })
+            .toArray()
+        ).map((event) => [
+          event.detail.action,
+          event.detail.actorKeyId,
+          event.detail.changedFields.join(","),
+          event.detail.requestId,
+        ]),
+      )
+      .toEqual([
+        [
+          "key_created",
+          adminKeyId,
+          "name,description,user_id,group_id,permissions,ip_allowlist,expire_time",
+          "create-1",
+        ],
+        ["key_updated", adminKeyId, "name,group_id,permissions", ""],
+        ["key_rotated", adminKeyId, "secrets", ""],
+        ["key_revoked", adminKeyId, "revoke_time,revoke_reason", ""],
+        ["key_deleted", adminKeyId, "delete_time", ""],
+      ]);
   });
 
   it("verifies the new secret, and the old one only during the overlap (rotation seen through admin auth)", async () => {
