@@ -155,21 +155,44 @@ interface NodeCallRequest {
   readonly stream?: { close(code?: number): void };
 }
 
+/** NodeCallResponse is the part of a Node.js HTTP/1.1 or HTTP/2 server response abortNodeCall uses. */
+export interface NodeCallResponse {
+  destroy(): unknown;
+  emit(event: "drain"): boolean;
+}
+
+/** nodeResponses pairs each RPC request on the HTTP port with its response (see trackNodeResponse). */
+const nodeResponses = new WeakMap<object, NodeCallResponse>();
+
+/**
+ * trackNodeResponse records the response of `req` before the connect-node adapter handles it, so kAbortCall
+ * can end the call (the adapter's context-values hook sees only the request). The HTTP port calls it.
+ */
+export function trackNodeResponse(req: object, res: NodeCallResponse): void {
+  nodeResponses.set(req, res);
+}
+
 /**
  * abortNodeCall ends a call whose response may be stuck behind flow control: HTTP/2 resets the stream
  * (ENHANCE_YOUR_CALM, which gRPC and Connect clients read as RESOURCE_EXHAUSTED, for a resource limit;
- * CANCEL otherwise); HTTP/1.1 has no per-request reset, so the connection is closed.
+ * CANCEL otherwise); HTTP/1.1 has no per-request reset, so the response (and its connection) is destroyed.
+ * connect-node's writer waits for "drain" or "error" only, and a closed stream emits neither, so it is woken
+ * with "drain": its next write then fails and the call (and its handler) is released.
  */
 function abortNodeCall(req: NodeCallRequest, reason: ConnectError): void {
+  const res = nodeResponses.get(req);
   if (req.stream !== undefined) {
     req.stream.close(
       reason.code === Code.ResourceExhausted
         ? http2Constants.NGHTTP2_ENHANCE_YOUR_CALM
         : http2Constants.NGHTTP2_CANCEL,
     );
+  } else if (res !== undefined) {
+    res.destroy();
   } else {
     req.socket.destroy();
   }
+  res?.emit("drain");
 }
 
 /**
