@@ -136,7 +136,9 @@ describe.each([
       // The HTTP/2 stream is reset with ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED in the gRPC mapping); the
       // connect-node client reports the reset it sees first as INTERNAL naming the code.
       expect(slow.failure).not.toBeNull();
-      expect(`${slow.failure?.code} ${slow.failure?.message}`).toMatch(/RESOURCE_EXHAUSTED|ENHANCE_YOUR_CALM/);
+      expect(`${slow.failure?.code} ${slow.failure?.message}`).toMatch(
+        /RESOURCE_EXHAUSTED|ENHANCE_YOUR_CALM/,
+      );
     }
     const received = eventsOf(slow.items);
     expect(received.length).toBeLessThan(BURST_EVENTS);
