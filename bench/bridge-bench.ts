@@ -167,17 +167,30 @@ for (const { name, path, file } of cases) {
   await h2load(bridgePort, path, file, 20_000);
   const raw: number[] = [];
   const bridge: number[] = [];
+  const rawCpu: number[] = [];
+  const bridgeCpu: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    raw.push(await h2load(rawPort, path, file, requests));
-    bridge.push(await h2load(bridgePort, path, file, requests));
+    for (const [port, rps, cpu] of [
+      [rawPort, raw, rawCpu],
+      [bridgePort, bridge, bridgeCpu],
+    ] as const) {
+      // Server CPU per request is steadier than rps on a shared machine: other load slows h2load too.
+      const before = process.cpuUsage();
+      rps.push(await h2load(port, path, file, requests));
+      const used = process.cpuUsage(before);
+      cpu.push((used.user + used.system) / requests);
+    }
     console.log(
-      `${name} round ${round + 1}: raw ${raw.at(-1)?.toFixed(0)} rps, bridge ${bridge.at(-1)?.toFixed(0)} rps`,
+      `${name} round ${round + 1}: raw ${raw.at(-1)?.toFixed(0)} rps (${rawCpu.at(-1)?.toFixed(1)} cpu-us/req), ` +
+        `bridge ${bridge.at(-1)?.toFixed(0)} rps (${bridgeCpu.at(-1)?.toFixed(1)} cpu-us/req)`,
     );
   }
   const rawMedian = median(raw);
   const bridgeMedian = median(bridge);
   summary.push(
-    `${name}_raw_rps=${rawMedian.toFixed(0)} ${name}_bridge_rps=${bridgeMedian.toFixed(0)} ${name}_ratio=${(bridgeMedian / rawMedian).toFixed(3)}`,
+    `${name}_raw_rps=${rawMedian.toFixed(0)} ${name}_bridge_rps=${bridgeMedian.toFixed(0)} ` +
+      `${name}_ratio=${(bridgeMedian / rawMedian).toFixed(3)} ` +
+      `${name}_raw_cpu_us=${median(rawCpu).toFixed(1)} ${name}_bridge_cpu_us=${median(bridgeCpu).toFixed(1)}`,
   );
 }
 console.log(`RESULT ${summary.join(" ")}`);

@@ -41,6 +41,7 @@ import { toRpcError } from "./error-boundary.js";
 import { headersToMetadata, isEmptyHeaders, MetadataHeaders } from "./metadata-headers.js";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.js";
 import type { CallObserver } from "./request-log.js";
+import { installNodeTextEncoding } from "./text-encoding.js";
 
 /** GrpcBridgeOptions are the limits and hooks shared by every service the bridge serves. */
 export interface GrpcBridgeOptions {
@@ -68,17 +69,16 @@ interface MethodBinding {
   readonly impl: AnyImpl;
   readonly refuseWhenDraining: boolean;
   readonly options: GrpcBridgeOptions;
+  readonly defaultDeadlines: DefaultDeadlines;
 }
 
 /** PROTOCOL_NAME is the HandlerContext.protocolName of calls served by the bridge. */
 export const PROTOCOL_NAME = "grpc";
 
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 function encode(schema: DescMessage, output: unknown): Buffer {
-  return toBuffer(toBinary(schema, create(schema, output as MessageInitShape<DescMessage>)));
+  // Copying into Node's buffer pool is cheaper than wrapping `bytes.buffer`: a small typed array lives on
+  // V8's heap, and reading `.buffer` forces it out to a separate backing store.
+  return Buffer.from(toBinary(schema, create(schema, output as MessageInitShape<DescMessage>)));
 }
 
 function passThrough(bytes: Buffer): Buffer {
@@ -154,7 +154,9 @@ export function createGrpcServiceHandlers<S extends DescService>(
   options: GrpcBridgeOptions,
   serviceOptions: BridgeServiceOptions = {},
 ): UntypedServiceImplementation {
+  installNodeTextEncoding();
   const handlers: UntypedServiceImplementation = {};
+  const defaultDeadlines = new DefaultDeadlines();
   for (const method of service.methods) {
     assertSupported(method);
     const found = (impl as Record<string, unknown>)[method.localName];
@@ -164,6 +166,7 @@ export function createGrpcServiceHandlers<S extends DescService>(
       impl: typeof found === "function" ? (found.bind(impl) as AnyImpl) : unimplemented(method),
       refuseWhenDraining: serviceOptions.refuseWhenDraining ?? true,
       options,
+      defaultDeadlines,
     };
     handlers[method.localName] =
       method.methodKind === "unary"
@@ -214,7 +217,10 @@ class BridgeContext implements HandlerContext {
   readonly deadline: number;
   readonly startedAt: number;
   done = false;
-  timer: NodeJS.Timeout | undefined = undefined;
+  /** Links in the default-deadline queue (unary calls that arrived without a deadline). */
+  queued = false;
+  previous: BridgeContext | undefined = undefined;
+  next: BridgeContext | undefined = undefined;
   abortReason: unknown = undefined;
   private controller: AbortController | undefined = undefined;
   private requestHeaderView: Headers | undefined = undefined;
@@ -340,9 +346,8 @@ class BridgeContext implements HandlerContext {
 
   /** finish releases the call: timer, gate, request log, and the handler's signal (connect semantics). */
   finish(code: number, error: ConnectError | undefined): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (this.queued) {
+      this.binding.defaultDeadlines.remove(this);
     }
     const options = this.binding.options;
     options.gate.leave();
@@ -428,11 +433,74 @@ class UnaryContext extends BridgeContext {
   }
 }
 
-function expireDefaultDeadline(context: UnaryContext): void {
-  context.timer = undefined;
+function expireDefaultDeadline(context: BridgeContext): void {
   const error = new ConnectError("deadline exceeded (server default deadline)", Code.DeadlineExceeded);
   context.abort(error);
-  context.fail(error);
+  (context as UnaryContext).fail(error);
+}
+
+/**
+ * DefaultDeadlines expires unary calls that arrived without a deadline. Every such call gets the same
+ * default, so arrival order is expiry order: a linked FIFO through the contexts themselves with a single
+ * timer for its head costs nothing per call but two pointer updates (a Node timer per call would allocate
+ * a Timeout and touch a priority queue on every VerifyKey).
+ */
+class DefaultDeadlines {
+  private head: BridgeContext | undefined = undefined;
+  private tail: BridgeContext | undefined = undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private readonly onTimer = () => this.expire();
+
+  add(context: BridgeContext): void {
+    context.queued = true;
+    context.previous = this.tail;
+    context.next = undefined;
+    if (this.tail === undefined) {
+      this.head = context;
+    } else {
+      this.tail.next = context;
+    }
+    this.tail = context;
+    if (this.timer === undefined) {
+      this.arm(context.deadline);
+    }
+  }
+
+  remove(context: BridgeContext): void {
+    context.queued = false;
+    const { previous, next } = context;
+    if (previous === undefined) {
+      this.head = next;
+    } else {
+      previous.next = next;
+    }
+    if (next === undefined) {
+      this.tail = previous;
+    } else {
+      next.previous = previous;
+    }
+    context.previous = undefined;
+    context.next = undefined;
+  }
+
+  private arm(deadline: number): void {
+    this.timer = setTimeout(this.onTimer, Math.max(0, deadline - Date.now()));
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    let head = this.head;
+    while (head !== undefined && head.deadline <= now) {
+      this.remove(head);
+      expireDefaultDeadline(head);
+      head = this.head;
+    }
+    if (head !== undefined) {
+      this.arm(head.deadline);
+    }
+  }
 }
 
 function handleUnary(
@@ -458,20 +526,29 @@ function handleUnary(
     return;
   }
   if (noDeadline) {
-    context.timer = setTimeout(expireDefaultDeadline, options.defaultDeadlineMs, context);
+    binding.defaultDeadlines.add(context);
   }
-  void invokeUnary(context, call.request);
-}
-
-async function invokeUnary(context: UnaryContext, request: unknown): Promise<void> {
   let output: unknown;
   try {
-    output = await context.binding.impl(request, context);
+    output = binding.impl(call.request, context);
   } catch (error) {
     context.fail(error);
     return;
   }
-  context.succeed(output);
+  if (isThenable(output)) {
+    output.then(
+      (value) => context.succeed(value),
+      (error: unknown) => context.fail(error),
+    );
+  } else {
+    context.succeed(output);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 function handleServerStreaming(binding: MethodBinding, call: ServerWritableStream<unknown, Buffer>): void {

@@ -10,12 +10,25 @@ import { addServiceToGrpcServer, type GrpcBridgeOptions } from "../rpc/grpc-js-b
 import { createReflectionService } from "../rpc/reflection.js";
 import type { GrpcTlsConfig } from "./config.js";
 
-/** GrpcServiceRegistration is one service to serve on the gRPC port. */
+/**
+ * GrpcServiceRegistration is one service to serve on the gRPC port: its descriptor and its (possibly
+ * partial) connect-es ServiceImpl. `impl` is typed loosely so a list can mix services; grpcService() builds
+ * a registration with the implementation checked against its descriptor.
+ */
 export interface GrpcServiceRegistration {
   readonly service: DescService;
-  readonly impl: Partial<ServiceImpl<DescService>>;
+  readonly impl: object;
   /** refuseWhenDraining is false for services that must keep answering during shutdown (health). */
   readonly refuseWhenDraining?: boolean;
+}
+
+/** grpcService returns a registration whose implementation is type-checked against `service`. */
+export function grpcService<S extends DescService>(
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  options: { readonly refuseWhenDraining?: boolean } = {},
+): GrpcServiceRegistration {
+  return { service, impl, ...options };
 }
 
 /** GrpcServerOptions wire the gRPC port. */
@@ -70,7 +83,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     "grpc.max_send_message_length": options.maxMessageBytes,
   });
   for (const registration of options.services) {
-    addServiceToGrpcServer(server, registration.service, registration.impl, options.bridge, {
+    const impl = registration.impl as Partial<ServiceImpl<DescService>>;
+    addServiceToGrpcServer(server, registration.service, impl, options.bridge, {
       refuseWhenDraining: registration.refuseWhenDraining ?? true,
     });
   }

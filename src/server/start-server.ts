@@ -23,8 +23,9 @@ import {
   guardService,
   refuseAllGuard,
 } from "../rpc/service-guard.js";
+import { installNodeTextEncoding } from "../rpc/text-encoding.js";
 import type { Config } from "./config.js";
-import { createGrpcServer, type GrpcServiceRegistration } from "./grpc-server.js";
+import { createGrpcServer, type GrpcServiceRegistration, grpcService } from "./grpc-server.js";
 import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
 
 /** ServiceImpls are the API's service implementations; a missing one answers UNIMPLEMENTED everywhere. */
@@ -82,22 +83,14 @@ export const servedServices: readonly DescService[] = [KeyVerifyService, KeyAdmi
 /** How long closing a transport may take once nothing is in flight (idle connections, GOAWAY). */
 const TRANSPORT_CLOSE_GRACE_MS = 1_000;
 
-function addRoute(
-  router: ConnectRouter,
-  service: DescService,
-  impl: Partial<ServiceImpl<DescService>>,
-): void {
-  router.service(service, impl);
-}
-
-/** anyImpl erases a service implementation's type for the registration lists (each pairs it with its descriptor). */
-function anyImpl(impl: object): Partial<ServiceImpl<DescService>> {
-  return impl as unknown as Partial<ServiceImpl<DescService>>;
+function addRoute(router: ConnectRouter, registration: GrpcServiceRegistration): void {
+  router.service(registration.service, registration.impl as Partial<ServiceImpl<DescService>>);
 }
 
 /** startServer starts both ports and resolves once both listen and health says SERVING. */
 export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
   const { logger } = deps;
+  installNodeTextEncoding();
   const gate = createCallGate();
   const health = createHealthStatus(servedServices.map((service) => service.typeName));
   const requestLog = createRequestLog(logger.child({ component: "rpc" }), {
@@ -123,10 +116,10 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const registrations = (
     verifyImpl: Partial<ServiceImpl<typeof KeyVerifyService>>,
   ): GrpcServiceRegistration[] => [
-    { service: KeyVerifyService, impl: anyImpl(verifyImpl) },
-    { service: KeyAdminService, impl: anyImpl(deps.services.admin ?? {}) },
-    { service: AuditService, impl: anyImpl(deps.services.audit ?? {}) },
-    { service: Health, impl: anyImpl(healthImpl), refuseWhenDraining: false },
+    grpcService(KeyVerifyService, verifyImpl),
+    grpcService(KeyAdminService, deps.services.admin ?? {}),
+    grpcService(AuditService, deps.services.audit ?? {}),
+    grpcService(Health, healthImpl, { refuseWhenDraining: false }),
   ];
 
   const grpcServer = createGrpcServer({
@@ -146,7 +139,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const rpcHandler = connectNodeAdapter({
     routes: (router) => {
       for (const registration of registrations(httpVerify)) {
-        addRoute(router, registration.service, registration.impl);
+        addRoute(router, registration);
       }
     },
     interceptors: [
