@@ -14,11 +14,15 @@ import { createVerifyClient, type VerifyClient } from "../../src/client/verify-c
 import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   ALLOWED_IP,
+  FIXTURE_TENANT,
   GRANTED_PERMISSION,
   MISSING_PERMISSION,
-  startVerifyFixture,
+  useVerifyFixture,
   type VerifyFixture,
 } from "./helpers/verify-fixture.js";
+
+// The real apikeys service on this file's database, with keys made through its admin API.
+const fixtureHandle = useVerifyFixture("connect");
 
 // The protected application service is grpc.health.v1.Health: Check requires GRANTED_PERMISSION and Watch
 // (server streaming) requires MISSING_PERMISSION.
@@ -51,7 +55,7 @@ function healthClient(baseUrl: string, headers: Record<string, string>) {
   return createClient(Health, transport);
 }
 
-describe("Connect interceptor: a connect-node server protected by VerifyKey", () => {
+describe("Connect interceptor: a connect-node server protected by the real VerifyKey service", () => {
   let fixture: VerifyFixture;
   let client: VerifyClient;
   let server: Server;
@@ -59,7 +63,7 @@ describe("Connect interceptor: a connect-node server protected by VerifyKey", ()
   const seen: { apiKey: VerifiedApiKey | null; clientIp: string }[] = [];
 
   beforeAll(async () => {
-    fixture = await startVerifyFixture();
+    fixture = fixtureHandle.current;
     client = createVerifyClient({ address: fixture.address });
     const routes = (router: ConnectRouter) =>
       router.service(Health, {
@@ -90,7 +94,6 @@ describe("Connect interceptor: a connect-node server protected by VerifyKey", ()
   afterAll(async () => {
     await close(server);
     client.close();
-    await fixture.close();
   });
 
   it("admits a valid key and exposes it and the client IP through context values", async () => {
@@ -100,7 +103,7 @@ describe("Connect interceptor: a connect-node server protected by VerifyKey", ()
       "x-forwarded-for": ALLOWED_IP,
     }).check({});
     expect(response.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
-    expect(seen[before]?.apiKey).toMatchObject({ keyId: fixture.keys.valid.keyId, tenantId: "acme" });
+    expect(seen[before]?.apiKey).toMatchObject({ keyId: fixture.keys.valid.keyId, tenantId: FIXTURE_TENANT });
     expect(seen[before]?.clientIp).toBe(ALLOWED_IP);
   });
 
@@ -122,14 +125,14 @@ describe("Connect interceptor: a connect-node server protected by VerifyKey", ()
   it.each([
     ["no credential", {}, Code.Unauthenticated],
     ["an unknown key", { "x-api-key": "ak_test_unknown_key_AbCdEf" }, Code.Unauthenticated],
-    ["a revoked key", { "x-api-key": "REVOKED" }, Code.Unauthenticated],
-    ["an allowlisted key from elsewhere", { "x-api-key": "IPRESTRICTED" }, Code.PermissionDenied],
+    ["a revoked key", { "x-api-key": "revoked" }, Code.Unauthenticated],
+    ["an expired key", { "x-api-key": "expired" }, Code.Unauthenticated],
+    ["an allowlisted key from elsewhere", { "x-api-key": "ipRestricted" }, Code.PermissionDenied],
   ])("refuses %s", async (_label, rawHeaders, code) => {
     const headers: Record<string, string> = { ...rawHeaders };
-    if (headers["x-api-key"] === "REVOKED") {
-      headers["x-api-key"] = fixture.keys.revoked.whole;
-    } else if (headers["x-api-key"] === "IPRESTRICTED") {
-      headers["x-api-key"] = fixture.keys.ipRestricted.whole;
+    const scenario = headers["x-api-key"];
+    if (scenario === "revoked" || scenario === "expired" || scenario === "ipRestricted") {
+      headers["x-api-key"] = fixture.keys[scenario].whole;
     }
     const error = await healthClient(baseUrl, headers)
       .check({})
@@ -178,7 +181,7 @@ describe("Connect interceptor: a connect-node server protected by VerifyKey", ()
 
 describe("Connect interceptor route selection", () => {
   it("leaves procedures selected as false alone and protects the others", async () => {
-    const fixture = await startVerifyFixture();
+    const fixture = fixtureHandle.current;
     const client = createVerifyClient({ address: fixture.address });
     const server = createServer(
       connectNodeAdapter({
@@ -209,14 +212,13 @@ describe("Connect interceptor route selection", () => {
     } finally {
       await close(server);
       client.close();
-      await fixture.close();
     }
   });
 });
 
 describe("Connect interceptor client IP option", () => {
   it("takes the end user's IP from clientIpOf when given", async () => {
-    const fixture = await startVerifyFixture();
+    const fixture = fixtureHandle.current;
     const client = createVerifyClient({ address: fixture.address });
     const server = createServer(
       connectNodeAdapter({
@@ -254,7 +256,6 @@ describe("Connect interceptor client IP option", () => {
     } finally {
       await close(server);
       client.close();
-      await fixture.close();
     }
   });
 });

@@ -2,9 +2,11 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import { createExpressMiddleware } from "../../src/client/express-middleware.js";
 import { describeHttpAdapter } from "./helpers/http-adapter-contract.js";
-import { GRANTED_PERMISSION, MISSING_PERMISSION } from "./helpers/verify-fixture.js";
+import { GRANTED_PERMISSION, MISSING_PERMISSION, useVerifyFixture } from "./helpers/verify-fixture.js";
 
-describeHttpAdapter("Express 5 middleware", async ({ client, trustProxy }) => {
+const fixture = useVerifyFixture("express");
+
+describeHttpAdapter("Express 5 middleware", fixture, async ({ client, trustProxy }) => {
   const app = express();
   const requireApiKey = createExpressMiddleware(
     trustProxy === undefined ? { client } : { client, trustProxy },

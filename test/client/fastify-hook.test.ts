@@ -3,9 +3,11 @@ import { describe, expect, it } from "vitest";
 import { createFastifyHook, fastifyApiKeyPlugin } from "../../src/client/fastify-hook.js";
 import { createVerifyClient } from "../../src/client/verify-client.js";
 import { describeHttpAdapter } from "./helpers/http-adapter-contract.js";
-import { GRANTED_PERMISSION, MISSING_PERMISSION, startVerifyFixture } from "./helpers/verify-fixture.js";
+import { GRANTED_PERMISSION, MISSING_PERMISSION, useVerifyFixture } from "./helpers/verify-fixture.js";
 
-describeHttpAdapter("Fastify 5 hook", async ({ client, trustProxy }) => {
+const fixture = useVerifyFixture("fastify");
+
+describeHttpAdapter("Fastify 5 hook", fixture, async ({ client, trustProxy }) => {
   const app = Fastify();
   const requireApiKey = createFastifyHook(trustProxy === undefined ? { client } : { client, trustProxy });
   const echo = async (request: { apiKey: unknown }) => ({ apiKey: request.apiKey ?? null });
@@ -18,7 +20,7 @@ describeHttpAdapter("Fastify 5 hook", async ({ client, trustProxy }) => {
   return { url, close: () => app.close() };
 });
 
-describeHttpAdapter("Fastify 5 plugin (route config)", async ({ client, trustProxy }) => {
+describeHttpAdapter("Fastify 5 plugin (route config)", fixture, async ({ client, trustProxy }) => {
   const app = Fastify();
   await app.register(fastifyApiKeyPlugin, trustProxy === undefined ? { client } : { client, trustProxy });
   const echo = async (request: { apiKey: unknown }) => ({ apiKey: request.apiKey });
@@ -33,8 +35,8 @@ describeHttpAdapter("Fastify 5 plugin (route config)", async ({ client, trustPro
 
 describe("fastifyApiKeyPlugin registration", () => {
   it("protects routes of the registering scope (not encapsulated) and survives double registration", async () => {
-    const fixture = await startVerifyFixture();
-    const client = createVerifyClient({ address: fixture.address });
+    const { address, keys } = fixture.current;
+    const client = createVerifyClient({ address });
     const app = Fastify();
     try {
       await app.register(fastifyApiKeyPlugin, { client });
@@ -45,14 +47,13 @@ describe("fastifyApiKeyPlugin registration", () => {
       const allowed = await app.inject({
         method: "GET",
         url: "/x",
-        headers: { "x-api-key": fixture.keys.valid.whole },
+        headers: { "x-api-key": keys.valid.whole },
       });
       expect(allowed.statusCode).toBe(200);
-      expect(allowed.json()).toEqual({ keyId: fixture.keys.valid.keyId });
+      expect(allowed.json()).toEqual({ keyId: keys.valid.keyId });
     } finally {
       await app.close();
       client.close();
-      await fixture.close();
     }
   });
 

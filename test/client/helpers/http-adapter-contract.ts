@@ -1,7 +1,7 @@
 /**
- * The behaviour every HTTP adapter (Express, Fastify) must show, as one shared suite: real app on
- * 127.0.0.1:0, real HTTP requests with each credential form, exact statuses. Each adapter test file
- * provides an app with these routes:
+ * The behaviour every HTTP adapter (Express, Fastify) must show, as one shared suite: a real app on
+ * 127.0.0.1:0 in front of the REAL apikeys service (see verify-fixture.ts), real HTTP requests with each
+ * credential form, exact statuses. Each adapter test file provides an app with these routes:
  *   GET  /open       protected, no permission required
  *   GET  /read       requires GRANTED_PERMISSION
  *   POST /orders     requires MISSING_PERMISSION
@@ -17,7 +17,6 @@ import {
   type FixtureKey,
   GRANTED_PERMISSION,
   MISSING_PERMISSION,
-  startVerifyFixture,
   type VerifyFixture,
 } from "./verify-fixture.js";
 
@@ -67,16 +66,20 @@ async function call(url: string, init: { method?: string; headers?: Record<strin
   };
 }
 
-/** describeHttpAdapter registers the shared suite for one adapter. */
-export function describeHttpAdapter(name: string, startApp: StartApp): void {
-  describe(`${name}: real HTTP requests against a VerifyKey service`, () => {
+/** describeHttpAdapter registers the shared suite for one adapter, in front of the file's real service. */
+export function describeHttpAdapter(
+  name: string,
+  fixtureHandle: { readonly current: VerifyFixture },
+  startApp: StartApp,
+): void {
+  describe(`${name}: real HTTP requests against the real VerifyKey service`, () => {
     let fixture: VerifyFixture;
     let client: VerifyClient;
     let app: RunningApp;
     let proxied: RunningApp;
 
     beforeAll(async () => {
-      fixture = await startVerifyFixture();
+      fixture = fixtureHandle.current;
       client = createVerifyClient({ address: fixture.address, deadlineMs: 1_000 });
       app = await startApp({ client });
       proxied = await startApp({ client, trustProxy: "loopback" });
@@ -85,7 +88,8 @@ export function describeHttpAdapter(name: string, startApp: StartApp): void {
       await app?.close();
       await proxied?.close();
       client?.close();
-      await fixture?.close();
+      // A failed recovery test must not leave the service down for the next suite of the file.
+      await fixture?.makeAvailable();
     });
 
     it.each(forms)("200 with a valid key sent as %s, and the handler sees the key", async (form) => {
@@ -114,16 +118,34 @@ export function describeHttpAdapter(name: string, startApp: StartApp): void {
       expect(headers.get("www-authenticate")).toBe('Bearer realm="api", error="invalid_token"');
     });
 
-    it.each([
-      ["revoked", "REVOKED"],
-      ["expired", "EXPIRED"],
-    ] as const)("401 for a %s key, with WWW-Authenticate", async (scenario, code) => {
+    it.each(
+      forms.flatMap((form) => [[form, "revoked", "REVOKED"] as const, [form, "expired", "EXPIRED"] as const]),
+    )("401 with a %s credential of a %s key, with WWW-Authenticate", async (form, scenario, code) => {
       const { status, body, headers } = await call(`${app.url}/open`, {
-        headers: headersFor("Bearer", fixture.keys[scenario]),
+        headers: headersFor(form, fixture.keys[scenario]),
       });
       expect(status).toBe(401);
       expect(body).toEqual({ error: "unauthorized", code });
-      expect(headers.get("www-authenticate")).toMatch(/^Bearer realm="api"/);
+      expect(headers.get("www-authenticate")).toBe('Bearer realm="api", error="invalid_token"');
+    });
+
+    it.each(forms)("403 with a %s credential: IP not allowed, or a permission missing", async (form) => {
+      const fromElsewhere = await call(`${app.url}/open`, {
+        headers: headersFor(form, fixture.keys.ipRestricted),
+      });
+      expect(fromElsewhere.status).toBe(403);
+      expect(fromElsewhere.body).toEqual({ error: "forbidden", code: "IP_NOT_ALLOWED" });
+      expect(fromElsewhere.headers.get("www-authenticate")).toBeNull();
+      const lacking = await call(`${app.url}/orders`, {
+        method: "POST",
+        headers: headersFor(form, fixture.keys.valid),
+      });
+      expect(lacking.status).toBe(403);
+      expect(lacking.body).toEqual({
+        error: "forbidden",
+        code: "INSUFFICIENT_PERMISSIONS",
+        missing_permissions: [MISSING_PERMISSION],
+      });
     });
 
     it.each([

@@ -1,8 +1,9 @@
 /**
  * A test double of KeyVerifyService: a REAL grpc-js server on 127.0.0.1:0 whose VerifyKey handler answers
- * scripted verdicts from a small in-memory key table. It exists until the real service can be started in
- * tests; the adapter tests only talk to it through VerifyFixture (see verify-fixture.ts), so switching them
- * to the real service means providing the same fixture backed by real keys.
+ * scripted verdicts from a small in-memory key table, records every request, and can delay or fail on
+ * purpose. Only verify-client.test.ts uses it, for what the real service cannot show (the request on the
+ * wire) or be made to do on demand (slow answers, scripted failures); the adapters are tested against the
+ * real service (verify-fixture.ts).
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";

@@ -1,10 +1,21 @@
 /**
  * VerifyFixture is everything the adapter tests need from "a VerifyKey service": an address, one key per
- * scenario, and a way to make the service unreachable. Today it is backed by the scripted grpc-js double
- * (verify-double.ts); for the end-to-end phase, provide the same shape from the real service (start it on
- * port 0, bootstrap, create the scenario keys through KeyAdminService) and the adapter tests run unchanged.
+ * scenario, and a way to make the service unreachable. It is the REAL service (test/e2e/helpers/
+ * real-service.ts) on the test file's own database, and every scenario key is made through the real admin
+ * API the way an operator would: bootstrap → a tenant admin key → an authorization group → keys (one in
+ * the group, one with an IP allowlist, one revoked, one expired).
+ *
+ * EXPIRED needs time to pass: the admin API refuses an expiry less than a minute ahead and the server has
+ * no injectable clock (bootServer wires the system clock). So the expired key is created through the
+ * admin API with an expiry two minutes ahead and its stored expiry is then moved into the past through
+ * the key repository (test/helpers/key-fixtures.ts changeKey), before anything verified it: the real
+ * VerifyKey then answers EXPIRED from its own rules, without any sleep.
  */
-import { type DoubleKey, startVerifyDouble, wholeKey } from "./verify-double.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { beforeAll } from "vitest";
+import { createMongoKeyRepository } from "../../../src/storage/key-repository.js";
+import { type RealService, unknownKeyOf, useRealService } from "../../e2e/helpers/real-service.js";
+import { changeKey } from "../../helpers/key-fixtures.js";
 
 /** FixtureKey is a scenario key in both credential forms. Secret values: test-only. */
 export interface FixtureKey {
@@ -22,76 +33,119 @@ export interface FixtureKey {
 
 /** VerifyFixture is a running VerifyKey service with one key per scenario. */
 export interface VerifyFixture {
+  /** address is the gRPC address of the service. */
   address: string;
   keys: {
-    /** valid is active, unrestricted, with permission GRANTED_PERMISSION. */
+    /** valid is active, unrestricted, in a group granting GRANTED_PERMISSION. */
     valid: FixtureKey;
     revoked: FixtureKey;
     expired: FixtureKey;
-    /** ipRestricted only works from ALLOWED_IP. */
+    /** ipRestricted (in the group too) only works from ALLOWED_IP. */
     ipRestricted: FixtureKey;
   };
   /** unknownKey has the right shape but was never issued. */
   unknownKey: string;
-  /** makeUnavailable stops the service; makeAvailable brings it back on the same address. */
+  /** makeUnavailable stops the service; makeAvailable starts it again on the same address and database. */
   makeUnavailable(): Promise<void>;
   makeAvailable(): Promise<void>;
-  close(): Promise<void>;
+  /** service is the real service behind the fixture. */
+  service: RealService;
 }
 
-/** GRANTED_PERMISSION is held by the valid key; MISSING_PERMISSION by no key. */
+/** GRANTED_PERMISSION is granted to the valid key through its group; MISSING_PERMISSION to no key. */
 export const GRANTED_PERMISSION = "orders:read";
 export const MISSING_PERMISSION = "orders:write";
 /** ALLOWED_IP is the only address the ipRestricted key accepts (a documentation address, never a peer). */
 export const ALLOWED_IP = "203.0.113.9";
+/** FIXTURE_TENANT owns every scenario key. */
+export const FIXTURE_TENANT = "shop";
 
-function doubleKey(id: string, overrides: Partial<DoubleKey> = {}): DoubleKey {
+/**
+ * useVerifyFixture starts the real service for the calling test file and provisions the scenario keys
+ * through its admin API. Read `.current` inside tests or hooks.
+ */
+export function useVerifyFixture(
+  label: string,
+  options: { env?: Readonly<Record<string, string>> } = {},
+): {
+  readonly current: VerifyFixture;
+} {
+  const service = useRealService(label, options.env === undefined ? {} : { env: options.env });
+  let fixture: VerifyFixture | undefined;
+  beforeAll(async () => {
+    fixture = await provisionFixture(service);
+  });
   return {
-    keyId: `ak_test_${id.padEnd(16, "0")}`,
-    secretKey: `S3cr3t${id}AbCdEfGhIjKlMnOpQrStUvWx`,
-    tenantId: "acme",
-    name: `${id} key`,
-    userId: "user_1",
-    groupId: "grp_ops",
-    permissions: [GRANTED_PERMISSION],
-    state: "active",
-    ipAllowlist: [],
-    ...overrides,
-  };
-}
-
-function fixtureKey(key: DoubleKey): FixtureKey {
-  return {
-    whole: wholeKey(key),
-    keyId: key.keyId,
-    secretKey: key.secretKey,
-    tenantId: key.tenantId,
-    name: key.name,
-    userId: key.userId === "" ? null : key.userId,
-    groupId: key.groupId === "" ? null : key.groupId,
-  };
-}
-
-/** startVerifyFixture starts the scripted double with the scenario keys. */
-export async function startVerifyFixture(): Promise<VerifyFixture> {
-  const keys = {
-    valid: doubleKey("valid"),
-    revoked: doubleKey("revoked", { state: "revoked" }),
-    expired: doubleKey("expired", { state: "expired", expireTime: new Date("2024-01-01T00:00:00Z") }),
-    ipRestricted: doubleKey("iprestricted", { ipAllowlist: [ALLOWED_IP], userId: "", groupId: "" }),
-  };
-  const double = await startVerifyDouble(Object.values(keys));
-  return {
-    address: double.address,
-    keys: {
-      valid: fixtureKey(keys.valid),
-      revoked: fixtureKey(keys.revoked),
-      expired: fixtureKey(keys.expired),
-      ipRestricted: fixtureKey(keys.ipRestricted),
+    get current(): VerifyFixture {
+      if (fixture === undefined) {
+        throw new Error("the verify fixture is not ready yet (use it inside tests or hooks)");
+      }
+      return fixture;
     },
-    unknownKey: wholeKey(doubleKey("neverissued")),
-    makeUnavailable: () => double.stop(),
-    makeAvailable: () => double.start(),
-    close: () => double.stop(),
+  };
+}
+
+async function provisionFixture(service: RealService): Promise<VerifyFixture> {
+  const root = await service.rootKey();
+  const tenantAdmin = await service.admin(root).createKey({
+    tenantId: FIXTURE_TENANT,
+    name: "shop admin",
+    permissions: ["apikeys:admin"],
+  });
+  const admin = service.admin(tenantAdmin.secret);
+  const group = await admin.createGroup({
+    tenantId: FIXTURE_TENANT,
+    name: "Order readers",
+    permissions: [GRANTED_PERMISSION],
+  });
+  const groupId = group.group?.groupId ?? "";
+
+  const create = async (
+    name: string,
+    extra: { userId?: string; groupId?: string; ipAllowlist?: string[]; expireTime?: Date } = {},
+  ): Promise<FixtureKey> => {
+    const { expireTime, ...rest } = extra;
+    const response = await admin.createKey({
+      tenantId: FIXTURE_TENANT,
+      name,
+      ...rest,
+      ...(expireTime === undefined ? {} : { expireTime: timestampFromDate(expireTime) }),
+    });
+    const key = response.key;
+    if (key === undefined || response.secret === "" || response.secretKey === "") {
+      throw new Error(`CreateKey answered without a key or secret for ${name}`);
+    }
+    return {
+      whole: response.secret,
+      keyId: key.keyId,
+      secretKey: response.secretKey,
+      tenantId: key.tenantId,
+      name: key.name,
+      userId: key.userId === "" ? null : key.userId,
+      groupId: key.groupId === "" ? null : key.groupId,
+    };
+  };
+
+  const valid = await create("valid key", { userId: "user_1", groupId });
+  const revoked = await create("revoked key", { userId: "user_1", groupId });
+  await admin.revokeKey({ keyId: revoked.keyId, reason: "leaked" });
+  const expired = await create("expired key", {
+    userId: "user_1",
+    groupId,
+    expireTime: new Date(Date.now() + 2 * 60_000),
+  });
+  // No injectable clock: age the stored expiry instead of waiting (see the file comment).
+  await changeKey(createMongoKeyRepository(service.database.db), expired.keyId, () => ({
+    expiresAt: new Date(Date.now() - 60_000),
+  }));
+  const ipRestricted = await create("ip restricted key", { groupId, ipAllowlist: [ALLOWED_IP] });
+
+  return {
+    address: service.grpcAddress,
+    keys: { valid, revoked, expired, ipRestricted },
+    unknownKey: unknownKeyOf(),
+    makeUnavailable: () => service.stop(),
+    makeAvailable: () => service.start(),
+    service,
   };
 }
