@@ -1,6 +1,8 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command } from "commander";
 import { BootstrapResponseSchema } from "../../gen/apikeys/v1/key_admin_service_pb.js";
-import { usageError } from "../cli-error.js";
+import { CliError, usageError } from "../cli-error.js";
+import { ExitCode } from "../exit-codes.js";
 import { terminalText } from "../terminal-text.js";
 import { type ActionRunner, printSecretOnce } from "./command-helpers.js";
 
@@ -21,12 +23,13 @@ export function registerBootstrapCommand(program: Command, run: ActionRunner): v
           throw usageError("no bootstrap token: set BOOTSTRAP_TOKEN or pass --token");
         }
         ctx.registerSecret(token);
+        const force = options.force === true;
         const response = await ctx
           .connection(false)
-          .keyAdmin.bootstrap(
-            { bootstrapToken: token, name: options.name ?? "", force: options.force === true },
-            ctx.callOptions(),
-          );
+          .keyAdmin.bootstrap({ bootstrapToken: token, name: options.name ?? "", force }, ctx.callOptions())
+          .catch((error: unknown) => {
+            throw withForceHint(error, force);
+          });
         if (ctx.globals.json === true) {
           ctx.printJson(BootstrapResponseSchema, response);
           return;
@@ -39,4 +42,23 @@ export function registerBootstrapCommand(program: Command, run: ActionRunner): v
         ctx.io.out("Use it as the admin key: export APIKEYS_ADMIN_KEY=<secret> (not on the command line).\n");
       }),
     );
+}
+
+/**
+ * withForceHint names the CLI flag when the server refuses because a super-user key exists (its message
+ * speaks of the request's `force` field); other failures pass through unchanged.
+ */
+function withForceHint(error: unknown, force: boolean): unknown {
+  if (
+    !force &&
+    error instanceof ConnectError &&
+    error.code === Code.FailedPrecondition &&
+    /\bforce\b/.test(error.rawMessage)
+  ) {
+    return new CliError(
+      `${error.rawMessage} (failed_precondition); pass --force to create another super-user key`,
+      ExitCode.rejected,
+    );
+  }
+  return error;
 }
