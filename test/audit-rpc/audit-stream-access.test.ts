@@ -2,6 +2,7 @@
  * StreamAuditEvents over both transports on a real server: who may follow what (S04), bad and expired
  * cursors (S01-S03), heartbeats on an idle stream (S08), and the starts "now", a time and a cursor.
  */
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PERMISSION } from "../../src/domain/api-key.js";
 import { encodeAuditCursor } from "../../src/domain/audit-cursor.js";
@@ -285,5 +286,94 @@ describe("stream starts", () => {
     );
     const bySeq = new Map(stored.map((event) => [event.eventId, event.seq]));
     expect(eventsOf(result.items).map((event) => bySeq.get(event.eventId))).toEqual(expected);
+  });
+});
+
+/**
+ * rawConnectStream sends one Connect server-streaming request as plain HTTP/1.1 — what `curl` does — and
+ * returns the decoded envelopes (flags and JSON) once the server ends the response or `stopAfter` messages
+ * arrived.
+ */
+function rawConnectStream(
+  body: unknown,
+  key: string,
+  stopAfter: number,
+): Promise<{ status: number; contentType: string; frames: Array<{ flags: number; json: unknown }> }> {
+  const json = Buffer.from(JSON.stringify(body), "utf8");
+  const envelope = Buffer.alloc(5 + json.length);
+  envelope.writeUInt8(0, 0);
+  envelope.writeUInt32BE(json.length, 1);
+  json.copy(envelope, 5);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${node.server.httpBaseUrl}/apikeys.v1.AuditService/StreamAuditEvents`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/connect+json", authorization: `Bearer ${key}` },
+      },
+      (res) => {
+        const frames: Array<{ flags: number; json: unknown }> = [];
+        let pending = Buffer.alloc(0);
+        const finish = () =>
+          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"]), frames });
+        res.on("data", (chunk: Buffer) => {
+          pending = Buffer.concat([pending, chunk]);
+          while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
+            const length = pending.readUInt32BE(1);
+            frames.push({
+              flags: pending.readUInt8(0),
+              json: JSON.parse(pending.subarray(5, 5 + length).toString("utf8")),
+            });
+            pending = pending.subarray(5 + length);
+          }
+          if (frames.length >= stopAfter) {
+            req.destroy();
+            finish();
+          }
+        });
+        res.on("end", finish);
+        res.on("error", () => undefined);
+      },
+    );
+    req.on("error", (error) => {
+      if (!req.destroyed) {
+        reject(error);
+      }
+    });
+    req.end(envelope);
+  });
+}
+
+describe("Connect streaming as plain HTTP (what curl sends)", () => {
+  it("streams enveloped JSON events, then heartbeats, after a resume cursor", async () => {
+    await waitForFlushed([node]);
+    const stored = await persistedEvents(node);
+    const last = stored.at(-1);
+    const before = stored.at(-2);
+    const answer = await rawConnectStream(
+      { resumeCursor: encodeAuditCursor(before?.seq ?? 0) },
+      superuser,
+      2,
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.contentType).toBe("application/connect+json");
+    const [event, heartbeat] = answer.frames;
+    expect(event?.flags).toBe(0);
+    expect(event?.json).toMatchObject({
+      event: { eventId: last?.eventId, cursor: encodeAuditCursor(last?.seq ?? 0) },
+    });
+    expect(heartbeat?.json).toMatchObject({ heartbeat: { cursor: encodeAuditCursor(last?.seq ?? 0) } });
+  });
+
+  it("ends with an end-of-stream envelope carrying the error", async () => {
+    const answer = await rawConnectStream({ resumeCursor: "garbage" }, superuser, 1);
+    expect(answer.frames).toEqual([
+      {
+        flags: 2,
+        json: {
+          error: { code: "invalid_argument", message: "resume_cursor: is not a valid audit stream cursor" },
+        },
+      },
+    ]);
   });
 });
