@@ -81,14 +81,49 @@ export function resolveClientIp(request: SocketRequest, trust: TrustProxy): stri
   return normalizeIp(address);
 }
 
-/** normalizeIp keeps a plain IPv4/IPv6 address (zone id dropped) and turns anything else into "". */
+/**
+ * normalizeIp keeps a plain IPv4/IPv6 address (zone id dropped) and turns anything else into "". An
+ * IPv4-mapped IPv6 address (what a dual-stack socket reports for an IPv4 peer, "::ffff:10.1.2.3") becomes
+ * the IPv4 address itself, so usage logs show the address the end user has; allowlists match it the same.
+ */
 export function normalizeIp(address: string | undefined): string {
   if (address === undefined) {
     return "";
   }
   const zone = address.indexOf("%");
   const bare = zone === -1 ? address.trim() : address.slice(0, zone).trim();
-  return isIP(bare) === 0 ? "" : bare;
+  const family = isIP(bare);
+  if (family === 0) {
+    return "";
+  }
+  return family === 6 ? (mappedIPv4(bare) ?? bare) : bare;
+}
+
+/**
+ * mappedIPv4 returns the IPv4 address of an IPv4-mapped IPv6 address (::ffff:0:0/96), or null. `address`
+ * must be valid IPv6 text (isIP checked it). Hand-parsed: ipaddr.js would also fold the IPv4-compatible
+ * form ::a.b.c.d, which is a different address.
+ */
+function mappedIPv4(address: string): string | null {
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted !== null) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill("0");
+  const hextets = [...left, ...zeros, ...right].map((part) => Number.parseInt(part, 16));
+  const isMapped =
+    hextets.length === 8 && hextets.slice(0, 5).every((part) => part === 0) && hextets[5] === 0xffff;
+  if (!isMapped) {
+    return null;
+  }
+  const high = hextets[6] ?? 0;
+  const low = hextets[7] ?? 0;
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
 }
 
 function joinForwardedFor(value: string | readonly string[] | undefined): string {

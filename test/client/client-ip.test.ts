@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileTrustProxy, normalizeIp, resolveClientIp } from "../../src/client/client-ip.js";
 
@@ -83,14 +85,36 @@ describe("resolveClientIp", () => {
 
 describe("normalizeIp", () => {
   it.each([
-    ["203.0.113.9", "203.0.113.9"],
-    ["2001:db8::1", "2001:db8::1"],
-    ["::ffff:10.1.2.3", "::ffff:10.1.2.3"],
-    ["127.1", ""],
-    ["010.0.0.1", ""],
-    ["example.com", ""],
-    ["", ""],
-  ])("%j -> %j", (input, expected) => {
+    ["IPv4", "203.0.113.9", "203.0.113.9"],
+    ["IPv6", "2001:db8::1", "2001:db8::1"],
+    ["IPv4-mapped", "::ffff:10.1.2.3", "10.1.2.3"],
+    ["IPv4-mapped, upper case", "::FFFF:203.0.113.9", "203.0.113.9"],
+    ["IPv4-mapped in hex", "::ffff:7f00:1", "127.0.0.1"],
+    ["IPv4-mapped, zeros written out", "0:0:0:0:0:ffff:c000:0201", "192.0.2.1"],
+    ["not mapped: ffff elsewhere", "ffff::10.1.2.3", "ffff::10.1.2.3"],
+    ["not mapped: NAT64 prefix", "64:ff9b::10.1.2.3", "64:ff9b::10.1.2.3"],
+    ["IPv4-compatible (not mapped) stays IPv6", "::10.1.2.3", "::10.1.2.3"],
+    ["zone id dropped", "fe80::1%eth0", "fe80::1"],
+    ["short IPv4", "127.1", ""],
+    ["leading zero", "010.0.0.1", ""],
+    ["host name", "example.com", ""],
+    ["empty", "", ""],
+  ])("%s: %j -> %j", (_label, input, expected) => {
     expect(normalizeIp(input)).toBe(expected);
+  });
+
+  it("turns every IPv4-mapped address into its IPv4 address, and returns an IP or nothing for any input", () => {
+    fc.assert(
+      fc.property(fc.ipV4(), (ip) => {
+        expect(normalizeIp(`::ffff:${ip}`)).toBe(ip);
+        expect(normalizeIp(`0:0:0:0:0:FFFF:${ip}`)).toBe(ip);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.ipV6(), fc.ipV4Extended()), (input) => {
+        const result = normalizeIp(input);
+        expect(result === "" || isIP(result) !== 0).toBe(true);
+      }),
+    );
   });
 });
