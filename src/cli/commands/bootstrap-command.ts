@@ -55,10 +55,7 @@ function withForceHint(error: unknown, force: boolean): unknown {
     error.code === Code.FailedPrecondition &&
     /\bforce\b/.test(error.rawMessage)
   ) {
-    return new CliError(
-      `${error.rawMessage} (failed_precondition); pass --force to create another super-user key`,
-      ExitCode.rejected,
-    );
+    return new CliError(`${error.rawMessage} (failed_precondition; rerun with --force)`, ExitCode.rejected);
   }
   return error;
 }
