@@ -22,8 +22,9 @@ import type { KeyFormat } from "./key-format.js";
 import { digestsEqual, type KeyHasher } from "./key-hash.js";
 import { effectivePermissions } from "./permissions.js";
 import type { Clock } from "./ports.js";
-import { validateEndpoint, validateRequiredPermissions } from "./validation.js";
+import { MAX_REQUIRED_PERMISSIONS, validateEndpoint, validateRequiredPermissions } from "./validation.js";
 import type { VerifiableKey, VerifiedKeyDetails } from "./verifiable-key.js";
+import { type DigestWords, type KeyDigestMatcher, wordsEqual } from "./verification-hmac.js";
 import { decideVerification, type VerificationHttpStatus } from "./verification-policy.js";
 
 /** VerifyKeyInput is one VerifyKey request in domain terms. */
@@ -99,6 +100,11 @@ export interface KeyVerifierOptions {
   readonly clock: Clock;
   readonly usage?: UsageRecorder;
   readonly observer?: VerifyObserver;
+  /**
+   * matcher computes the keyed hash from precomputed pepper state (verification-hmac.ts); it must hold the
+   * same peppers as `hasher`. Without it the verifier uses hasher.digest.
+   */
+  readonly matcher?: KeyDigestMatcher;
   /** monotonicNow measures latency (milliseconds); defaults to performance.now. */
   readonly monotonicNow?: () => number;
 }
@@ -148,8 +154,14 @@ const SLOT: Readonly<Partial<Record<VerificationCode, number>>> = {
 interface VerdictMemo {
   group: GroupPermissions | null;
   permissions: readonly string[];
+  /** granted is `permissions` as a set, built on the first call that requires permissions. */
+  granted: ReadonlySet<string> | null;
   verdicts: Array<KeyVerification | undefined>;
 }
+
+// Permission strings already found valid, so a request's required permissions are checked with one set
+// lookup each instead of a pattern match; bounded, since requests choose them.
+const KNOWN_PERMISSIONS_MAX = 10_000;
 
 const NO_GROUP: GroupPermissions = Object.freeze({ permissions: null });
 
@@ -182,24 +194,64 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   const usage = options.usage ?? null;
   const observer = options.observer ?? null;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
+  const matcher = options.matcher ?? null;
   const memos = new WeakMap<VerifiableKey, VerdictMemo>();
+  const knownPermissions = new Set<string>();
+  const computed: DigestWords = new Int32Array(8);
+
+  /** requiredOf validates a request's required permissions, skipping the pattern for ones seen before. */
+  function requiredOf(values: readonly string[]): readonly string[] {
+    if (values.length === 0) {
+      return EMPTY;
+    }
+    if (values.length <= MAX_REQUIRED_PERMISSIONS) {
+      let known = true;
+      for (let i = 0; i < values.length && known; i++) {
+        known = knownPermissions.has(values[i] as string);
+      }
+      if (known) {
+        // Valid, but possibly unsorted or repeated: decide() normalises it when it needs the missing list.
+        return values;
+      }
+    }
+    const validated = validateRequiredPermissions(values);
+    for (const permission of validated) {
+      if (knownPermissions.size < KNOWN_PERMISSIONS_MAX) {
+        knownPermissions.add(permission);
+      }
+    }
+    return validated;
+  }
 
   /** matchSecret returns the index of the secret the candidate matches, or -1; the work does not depend on which. */
   function matchSecret(key: VerifiableKey, candidate: string): number {
     const secrets = key.secrets;
     let found = -1;
+    let version = -1;
+    let usable = false;
     let digest: Uint8Array | null = null;
-    let digestVersion = -1;
     for (let i = 0; i < secrets.length; i++) {
       const secret = secrets[i] as VerifiableKey["secrets"][number];
       // One HMAC per pepper version (normally one for all secrets), compared with each stored digest.
-      if (secret.pepperVersion !== digestVersion) {
-        digest = hasher.digest(candidate, secret.pepperVersion);
-        digestVersion = secret.pepperVersion;
+      if (secret.pepperVersion !== version) {
+        version = secret.pepperVersion;
+        if (matcher !== null) {
+          usable = matcher.digestInto(candidate, version, computed);
+        } else {
+          digest = hasher.digest(candidate, version);
+          usable = digest !== null;
+        }
       }
-      if (digest !== null && secret.digest !== null && digestsEqual(digest, secret.digest) && found < 0) {
+      const matches =
+        matcher !== null
+          ? usable && secret.words !== null && wordsEqual(computed, secret.words)
+          : usable && digest !== null && secret.digest !== null && digestsEqual(digest, secret.digest);
+      if (matches && found < 0) {
         found = i;
       }
+    }
+    if (matcher !== null) {
+      computed.fill(0);
     }
     return found;
   }
@@ -210,6 +262,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
       memo = {
         group,
         permissions: Object.freeze(effectivePermissions(key.ownPermissions, group.permissions)),
+        granted: null,
         verdicts: new Array(key.secrets.length * MEMO_SLOTS),
       };
       memos.set(key, memo);
@@ -223,17 +276,29 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     group: GroupPermissions,
     clientIp: ParsedIp | null,
     required: readonly string[],
+    now: Date | null,
   ): KeyVerification {
     const memo = memoFor(key, group);
     const matched = (key.secrets[secretIndex] as VerifiableKey["secrets"][number]).matched;
+    let stillRequired = EMPTY;
+    if (required.length > 0) {
+      memo.granted ??= new Set(memo.permissions);
+      const granted = memo.granted;
+      let all = true;
+      for (let i = 0; i < required.length && all; i++) {
+        all = granted.has(required[i] as string);
+      }
+      // Only a request the key cannot serve needs the policy's missing list, sorted and deduplicated.
+      stillRequired = all ? EMPTY : [...new Set(required)].sort();
+    }
     const decision = decideVerification({
       key,
       matchedSecret: matched,
       allowlist: key.allowlist,
       clientIp,
-      requiredPermissions: required,
+      requiredPermissions: stillRequired,
       effectivePermissions: memo.permissions,
-      now: clock.now(),
+      now: now ?? clock.now(),
     });
     const slot = SLOT[decision.code];
     if (slot !== undefined) {
@@ -264,6 +329,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     candidate: string,
     clientIp: ParsedIp | null,
     required: readonly string[],
+    now: Date | null,
   ): KeyVerification | Promise<KeyVerification> {
     if (key === null) {
       return NOT_FOUND_VERIFICATION;
@@ -275,19 +341,21 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     }
     const groupId = key.details.groupId;
     if (groupId === "") {
-      return decide(key, secretIndex, NO_GROUP, clientIp, required);
+      return decide(key, secretIndex, NO_GROUP, clientIp, required, now);
     }
     const group = source.group(groupId);
     if (isPromise(group)) {
-      return group.then((loaded) => decide(key, secretIndex, loaded, clientIp, required));
+      // After a lookup the clock is read again: expiry is decided at the moment of the answer.
+      return group.then((loaded) => decide(key, secretIndex, loaded, clientIp, required, null));
     }
-    return decide(key, secretIndex, group, clientIp, required);
+    return decide(key, secretIndex, group, clientIp, required, now);
   }
 
-  function evaluate(
+  function evaluateAt(
     candidate: string | null,
     clientIp: ParsedIp | null,
     required: readonly string[],
+    now: Date | null,
   ): KeyVerification | Promise<KeyVerification> {
     const parsed = candidate === null ? null : format.parse(candidate);
     if (parsed === null || candidate === null) {
@@ -295,14 +363,27 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     }
     const key = source.key(parsed.keyId);
     if (isPromise(key)) {
-      return key.then((loaded) => afterKey(loaded, candidate, clientIp, required));
+      return key.then((loaded) => afterKey(loaded, candidate, clientIp, required, null));
     }
-    return afterKey(key, candidate, clientIp, required);
+    return afterKey(key, candidate, clientIp, required, now);
   }
 
-  function finish(result: KeyVerification, input: VerifyKeyInput, started: number): KeyVerification {
+  function evaluate(
+    candidate: string | null,
+    clientIp: ParsedIp | null,
+    required: readonly string[],
+  ): KeyVerification | Promise<KeyVerification> {
+    return evaluateAt(candidate, clientIp, requiredOf(required), null);
+  }
+
+  function finish(
+    result: KeyVerification,
+    input: VerifyKeyInput,
+    started: number,
+    at: Date,
+  ): KeyVerification {
     if (usage !== null) {
-      usage.verified(result, input, clock.now());
+      usage.verified(result, input, at);
     }
     if (observer !== null) {
       observer.verdict(result, monotonicNow() - started);
@@ -327,25 +408,24 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     evaluate,
     verify(input) {
       const started = observer === null ? 0 : monotonicNow();
+      // One clock read per call: the decision of a warm call and its usage event share the instant.
+      const now = clock.now();
       let outcome: KeyVerification | Promise<KeyVerification>;
       try {
         const clientIp = checkClientIp(input.clientIp);
         validateEndpoint(input.endpoint);
-        const required =
-          input.requiredPermissions.length === 0
-            ? EMPTY
-            : validateRequiredPermissions(input.requiredPermissions);
-        outcome = evaluate(candidateKeyFromCredential(input.credential), clientIp, required);
+        const required = requiredOf(input.requiredPermissions);
+        outcome = evaluateAt(candidateKeyFromCredential(input.credential), clientIp, required, now);
       } catch (error) {
         return fail(error, started);
       }
       if (isPromise(outcome)) {
         return outcome.then(
-          (result) => finish(result, input, started),
+          (result) => finish(result, input, started, clock.now()),
           (error: unknown) => fail(error, started),
         );
       }
-      return finish(outcome, input, started);
+      return finish(outcome, input, started, now);
     },
   };
 }

@@ -11,6 +11,7 @@ import type { Registry } from "prom-client";
 import type { KeyFormat } from "../domain/key-format.js";
 import type { KeyHasher } from "../domain/key-hash.js";
 import type { AuditSink, Clock } from "../domain/ports.js";
+import { createKeyDigestMatcher } from "../domain/verification-hmac.js";
 import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { countDbCommands } from "../metrics/db-command-counter.js";
 import {
@@ -84,6 +85,13 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
       lastUsedWriteIntervalMs: config.usage.lastUsedWriteIntervalMs,
     },
     observer: verifyMetrics,
+    // The same peppers the hasher holds, as precomputed HMAC state for the hot path.
+    matcher: createKeyDigestMatcher(
+      [config.keys.pepper, ...config.keys.previousPeppers].map((pepper) => ({
+        version: pepper.version,
+        secret: Buffer.from(pepper.pepper, "utf8"),
+      })),
+    ),
     onInvalidationLag: verifyMetrics.invalidationLag,
     log: {
       lookupFailed: (error, what) => log.warn({ err: error, what }, "verification lookup failed"),

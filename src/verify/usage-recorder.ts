@@ -12,9 +12,9 @@
  *   are bounded (maxTrackedKeys); a key that does not fit is counted as dropped and tried again on its next use.
  */
 import type { NewAuditEvent } from "../domain/audit-event.js";
-import { newEventId } from "../domain/ids.js";
 import type { KeyVerification, UsageRecorder, VerifyKeyInput } from "../domain/key-verifier.js";
 import type { AuditSink, KeyRepository } from "../domain/ports.js";
+import { createEventIdSource, type EventIdSource } from "./event-ids.js";
 
 /** VerifyUsageRecorderOptions configure the recorder. */
 export interface VerifyUsageRecorderOptions {
@@ -28,6 +28,8 @@ export interface VerifyUsageRecorderOptions {
   readonly maxTrackedKeys?: number;
   /** onError hears about failed last-used writes (for logging); it must not throw. */
   readonly onError?: (error: unknown, keys: number) => void;
+  /** eventIds mints usage-event ids (default: a per-process random prefix and a counter). */
+  readonly eventIds?: EventIdSource;
 }
 
 /** VerifyUsageRecorderStats count last-used work for the metrics. */
@@ -60,6 +62,7 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
   const intervalMs = Math.max(options.lastUsedIntervalMs ?? 5_000, 1);
   const maxTracked = Math.max(options.maxTrackedKeys ?? 100_000, 1);
   const onError = options.onError;
+  const eventId = options.eventIds ?? createEventIdSource();
 
   // When each key was last queued (ms since epoch); pruned at every flush to the current interval.
   const queuedAt = new Map<string, number>();
@@ -139,7 +142,7 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
     verified(result: KeyVerification, input: VerifyKeyInput, at: Date): void {
       const key = result.key;
       const event: NewAuditEvent = {
-        id: newEventId(),
+        id: eventId(),
         time: at,
         tenantId: key === null ? "" : key.tenantId,
         detail: {

@@ -15,6 +15,7 @@ import type {
   GroupRepository,
   KeyRepository,
 } from "../domain/ports.js";
+import type { KeyDigestMatcher } from "../domain/verification-hmac.js";
 import { createVerifierCallerAuthenticator } from "./caller-authenticator.js";
 import { createInvalidationFollower, type InvalidationFollower } from "./invalidation-follower.js";
 import { createKeyCache, type KeyCache, type KeyCacheSettings } from "./key-cache.js";
@@ -57,6 +58,8 @@ export interface VerificationRuntimeOptions {
   readonly log?: VerificationLogHooks;
   /** monotonicNow is the monotonic clock of cache and follower; defaults to performance.now. */
   readonly monotonicNow?: () => number;
+  /** matcher is the precomputed keyed hash for the hot path (same peppers as `hasher`). */
+  readonly matcher?: KeyDigestMatcher;
 }
 
 /** VerificationRuntime is the assembled verification side. */
@@ -116,6 +119,7 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     usage,
     monotonicNow,
     ...(options.observer === undefined ? {} : { observer: options.observer }),
+    ...(options.matcher === undefined ? {} : { matcher: options.matcher }),
   });
   const authenticator = createVerifierCallerAuthenticator({ verifier, clock: options.clock, usage });
   return {

@@ -4,7 +4,7 @@
  * back). Cached keys keep verifying up to the staleness bound, unknown keys get UNAVAILABLE within the
  * 250 ms the issue allows (never a false "invalid"), and after SIGCONT the same runtime recovers by itself.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MongoClient } from "mongodb";
@@ -50,6 +50,19 @@ function verify(key: string): Promise<VerificationCode> {
   ).then((result) => result.code);
 }
 
+/** untilStopped waits until the kernel reports the process stopped (state T), at most 2 s. */
+async function untilStopped(pid: number): Promise<void> {
+  const deadline = performance.now() + 2_000;
+  while (performance.now() < deadline) {
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
+    if (state === "T" || state === "t") {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error("the database process did not stop");
+}
+
 /** failure returns what `verify` rejected with, and how long it took. */
 async function failure(key: string): Promise<{ error: unknown; elapsedMs: number }> {
   const start = performance.now();
@@ -74,6 +87,7 @@ describe("MongoDB unresponsive mid-run", () => {
   it("keeps verifying cached keys and answers UNAVAILABLE for unknown ones within 250 ms", async () => {
     process.kill(mongo.pid, "SIGSTOP");
     frozen = true;
+    await untilStopped(mongo.pid);
     const frozenAt = performance.now();
     expect(await verify(cached.key)).toBe("valid");
 
