@@ -20,6 +20,7 @@ import {
   lastCursorOf,
   openStream,
   persistedEvents,
+  retryingUnavailable,
   StreamReader,
   startAuditNode,
   TRANSPORTS,
@@ -47,11 +48,13 @@ async function stop(node: AuditNode): Promise<void> {
 async function verify(node: AuditNode, tag: string, count: number): Promise<void> {
   await Promise.all(
     Array.from({ length: count }, (_, i) =>
-      node.grpc.verify.verifyKey({
-        credential: { case: "key", value: key.secret },
-        endpoint: `POST /${tag}/${i}`,
-        clientIp: "198.51.100.4",
-      }),
+      retryingUnavailable(() =>
+        node.grpc.verify.verifyKey({
+          credential: { case: "key", value: key.secret },
+          endpoint: `POST /${tag}/${i}`,
+          clientIp: "198.51.100.4",
+        }),
+      ),
     ),
   );
 }

@@ -127,7 +127,7 @@ describe.each([
     healthy.close();
 
     slowHandle.resume();
-    await slow.readUntil(() => false);
+    await slow.readUntil(() => false, 60_000);
     if (kind === "grpc") {
       // gRPC ends the call with a status after the messages already on their way, ErrorInfo included.
       expect(slow.failure?.code).toBe("RESOURCE_EXHAUSTED");
@@ -146,7 +146,7 @@ describe.each([
     const cursor = lastCursorOf(slow.items) as string;
     const persisted = (await persistedEvents(node)).filter((event) => event.seq > startSeq);
     const resumed = new StreamReader(openStream(node, "grpc", { start: fromCursor(cursor) }, superuser));
-    await resumed.readUntil((items) => received.length + eventsOf(items).length >= persisted.length);
+    await resumed.readUntil((items) => received.length + eventsOf(items).length >= persisted.length, 60_000);
     resumed.close();
     const all = [...received, ...eventsOf(resumed.items)].map((event) => event.eventId);
     expect(all).toEqual(persisted.map((event) => event.eventId));

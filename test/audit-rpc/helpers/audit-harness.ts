@@ -427,6 +427,24 @@ export async function waitForFlushed(nodes: readonly AuditNode[]): Promise<void>
   });
 }
 
+/**
+ * retryingUnavailable runs a unary call again (up to 10 times, with a short pause) while it fails with
+ * UNAVAILABLE — what a real caller does when a loaded server's lookup budget runs out — and returns its
+ * answer. Any other failure is thrown at once.
+ */
+export async function retryingUnavailable<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= 10 || failureOf(error).code !== "UNAVAILABLE") {
+        throw error;
+      }
+      await sleep(50 * attempt);
+    }
+  }
+}
+
 /** sleep waits `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
