@@ -7,6 +7,7 @@ import { bootServer } from "./boot.js";
 import { type Config, loadConfig } from "./config.js";
 import { connectDatabase, type Database } from "./database.js";
 import { createLogger } from "./logger.js";
+import type { RunningServer } from "./start-server.js";
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -34,13 +35,43 @@ async function main(): Promise<void> {
     logger.warn("KEY_HASH_PEPPER is not set: using the built-in development pepper (not for production)");
   }
 
+  // A signal during startup (a local database may be starting) is honoured once startup settles, so the
+  // provisioned server is stopped instead of being orphaned.
+  let server: RunningServer | undefined;
+  let startupSignal: NodeJS.Signals | undefined;
+  let signals = 0;
+  const shutDown = (running: RunningServer, signal: NodeJS.Signals) => {
+    running.shutdown(`received ${signal}`).then(
+      (result) => process.exit(result.forced || result.hookFailures > 0 ? 1 : 0),
+      (error: unknown) => {
+        logger.fatal({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, "second signal during shutdown: exiting now");
+      process.exit(1);
+    }
+    if (server === undefined) {
+      logger.info({ signal }, "signal during startup: stopping once startup settles");
+      startupSignal = signal;
+    } else {
+      shutDown(server, signal);
+    }
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
   let database: Database | undefined;
   try {
     database = await connectDatabase(config, logger);
     const connected = database;
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
-    const server = await bootServer(config, {
+    server = await bootServer(config, {
       logger,
       mongoClient: connected.client,
       db: connected.db,
@@ -48,28 +79,13 @@ async function main(): Promise<void> {
       readiness: () => connected.ping(),
       closeHooks: [{ name: "mongodb", close: () => connected.close() }],
     });
-
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
-        logger.warn({ signal }, "second signal during shutdown: exiting now");
-        process.exit(1);
-      }
-      server.shutdown(`received ${signal}`).then(
-        (result) => process.exit(result.forced || result.hookFailures > 0 ? 1 : 0),
-        (error: unknown) => {
-          logger.fatal({ err: error }, "shutdown failed");
-          process.exit(1);
-        },
-      );
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
   } catch (error) {
     logger.fatal({ err: error }, `startup failed: ${messageOf(error)}`);
     await database?.close().catch(() => undefined);
     process.exit(1);
+  }
+  if (startupSignal !== undefined) {
+    shutDown(server, startupSignal);
   }
 }
 

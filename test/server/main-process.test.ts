@@ -98,6 +98,30 @@ describe("main (child process)", () => {
     expect(run.output()).not.toContain("listening");
   });
 
+  it("honours a SIGTERM that arrives during startup: it stops the provisioned database and exits 0", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "apikeys-main-"));
+    const run = startMain({
+      NODE_ENV: "development",
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: "0",
+      HTTP_HOST: "127.0.0.1",
+      HTTP_PORT: "0",
+      LOCAL_MONGO_DATA_DIR: dataDir,
+    });
+    running.push(run);
+    try {
+      // Logged synchronously just before the signal handlers are installed, before any await.
+      await waitForOutput(run, /KEY_HASH_PEPPER is not set/, 30_000);
+      run.child.kill("SIGTERM");
+      const { code } = await run.exited;
+      expect(code).toBe(0);
+      expect(run.output()).toContain("signal during startup");
+      expect(run.output()).toContain('"msg":"shutdown complete"');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("starts on a provisioned local database, logs both ports, and exits 0 on SIGTERM after ending an open call", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "apikeys-main-"));
     const run = startMain({
