@@ -31,10 +31,6 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, "unhandled rejection");
     process.exit(1);
   });
-  if (config.keys.usingDevPepper) {
-    logger.warn("KEY_HASH_PEPPER is not set: using the built-in development pepper (not for production)");
-  }
-
   // A signal during startup (a local database may be starting) is honoured once startup settles, so the
   // provisioned server is stopped instead of being orphaned.
   let server: RunningServer | undefined;
@@ -64,6 +60,10 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // Logged only now: a supervisor that saw a line may rely on the signal handlers being in place.
+  if (config.keys.usingDevPepper) {
+    logger.warn("KEY_HASH_PEPPER is not set: using the built-in development pepper (not for production)");
+  }
 
   let database: Database | undefined;
   try {

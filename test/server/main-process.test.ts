@@ -18,15 +18,25 @@ import { createGrpcJsClient } from "../helpers/grpc-client.js";
 const TSX = "node_modules/.bin/tsx";
 const MAIN = "src/server/main.ts";
 
+/**
+ * Signal tests run main in `node --import tsx`, one process: the tsx CLI is a parent that relays SIGTERM
+ * and SIGKILLs its child when the child does not acknowledge within 30 ms, which a loaded machine misses.
+ */
+const NODE_WITH_TSX = [process.execPath, "--import", "tsx", MAIN] as const;
+
 interface Run {
   readonly child: ChildProcess;
   readonly output: () => string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** startMain runs main.ts with exactly `env` (plus PATH/HOME), never the test run's own variables. */
-function startMain(env: Record<string, string>): Run {
-  const child = spawn(TSX, [MAIN], {
+/**
+ * startMain runs main.ts with exactly `env` (plus PATH/HOME), never the test run's own variables; through
+ * the tsx CLI (as `npm start` does), or in one node process when the test sends signals.
+ */
+function startMain(env: Record<string, string>, how: "tsx-cli" | "node" = "tsx-cli"): Run {
+  const [command, ...args] = how === "node" ? NODE_WITH_TSX : [TSX, MAIN];
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -100,17 +110,20 @@ describe("main (child process)", () => {
 
   it("honours a SIGTERM that arrives during startup: it stops the provisioned database and exits 0", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "apikeys-main-"));
-    const run = startMain({
-      NODE_ENV: "development",
-      GRPC_HOST: "127.0.0.1",
-      GRPC_PORT: "0",
-      HTTP_HOST: "127.0.0.1",
-      HTTP_PORT: "0",
-      LOCAL_MONGO_DATA_DIR: dataDir,
-    });
+    const run = startMain(
+      {
+        NODE_ENV: "development",
+        GRPC_HOST: "127.0.0.1",
+        GRPC_PORT: "0",
+        HTTP_HOST: "127.0.0.1",
+        HTTP_PORT: "0",
+        LOCAL_MONGO_DATA_DIR: dataDir,
+      },
+      "node",
+    );
     running.push(run);
     try {
-      // Logged synchronously just before the signal handlers are installed, before any await.
+      // The first line is logged after the signal handlers are installed.
       await waitForOutput(run, /KEY_HASH_PEPPER is not set/, 30_000);
       run.child.kill("SIGTERM");
       const { code } = await run.exited;
@@ -124,14 +137,17 @@ describe("main (child process)", () => {
 
   it("starts on a provisioned local database, logs both ports, and exits 0 on SIGTERM after ending an open call", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "apikeys-main-"));
-    const run = startMain({
-      NODE_ENV: "development",
-      GRPC_HOST: "127.0.0.1",
-      GRPC_PORT: "0",
-      HTTP_HOST: "127.0.0.1",
-      HTTP_PORT: "0",
-      LOCAL_MONGO_DATA_DIR: dataDir,
-    });
+    const run = startMain(
+      {
+        NODE_ENV: "development",
+        GRPC_HOST: "127.0.0.1",
+        GRPC_PORT: "0",
+        HTTP_HOST: "127.0.0.1",
+        HTTP_PORT: "0",
+        LOCAL_MONGO_DATA_DIR: dataDir,
+      },
+      "node",
+    );
     running.push(run);
     try {
       const grpcPort = (await waitForOutput(run, /"port":(\d+),[^\n]*"msg":"grpc listening"/, 60_000))[1];
