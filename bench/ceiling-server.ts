@@ -1,0 +1,75 @@
+/**
+ * The benchmark's ceiling: the service's own gRPC transport doing no work. A grpc-js server built exactly as
+ * the service builds its gRPC port (createGrpcServer: the project's generated messages, the grpc-js bridge,
+ * the call gate, the request log, the same limits from the same configuration, health and reflection), whose
+ * VerifyKey handler answers one fixed, realistic VALID response to whatever it receives. Whatever
+ * throughput the real service loses against it is the cost of actually verifying.
+ *
+ * Benchmark-only: never part of the product. Run by bench/verify-bench.ts as a child process:
+ *   node --import tsx bench/ceiling-server.ts      (GRPC_PORT, LOG_LEVEL... from the environment)
+ * It prints "CEILING_PORT=<port>" once listening and stops on SIGTERM/SIGINT.
+ */
+import { create } from "@bufbuild/protobuf";
+import {
+  KeyVerifyService,
+  VerificationCode,
+  VerifyKeyResponseSchema,
+} from "../src/gen/apikeys/v1/key_verify_service_pb.js";
+import { Health } from "../src/gen/grpc/health/v1/health_pb.js";
+import { createCallGate } from "../src/rpc/call-gate.js";
+import { createHealthService } from "../src/rpc/health-service.js";
+import { createHealthStatus, ServingStatus } from "../src/rpc/health-status.js";
+import { combineObservers, createRequestLog } from "../src/rpc/request-log.js";
+import { loadConfig } from "../src/server/config.js";
+import { createGrpcServer } from "../src/server/grpc-server.js";
+import { createLogger } from "../src/server/logger.js";
+
+const config = loadConfig(process.env);
+const logger = createLogger(config);
+
+// What a warm VALID verification of a typical pool key answers: same fields, similar sizes.
+const FIXED_RESPONSE = create(VerifyKeyResponseSchema, {
+  valid: true,
+  code: VerificationCode.VALID,
+  httpStatus: 200,
+  keyId: `${config.keys.prefix}Ab3xK9pLm3RtY8wQ`,
+  tenantId: "acme",
+  name: "bench key 0042",
+  userId: "user-0042",
+  groupId: "",
+  permissions: ["orders:read", "orders:write"],
+  secretGeneration: 1,
+  secretSuperseded: false,
+});
+
+const health = createHealthStatus([KeyVerifyService.typeName]);
+const requestLog = createRequestLog(logger.child({ component: "rpc" }), {
+  quietMethods: [KeyVerifyService.method.verifyKey, Health.method.check, Health.method.watch],
+});
+const server = createGrpcServer({
+  services: [
+    { service: KeyVerifyService, impl: { verifyKey: () => FIXED_RESPONSE } },
+    { service: Health, impl: createHealthService(health), refuseWhenDraining: false },
+  ],
+  bridge: {
+    observer: combineObservers(requestLog),
+    gate: createCallGate(),
+    defaultDeadlineMs: config.limits.defaultDeadlineMs,
+    maxDeadlineMs: config.limits.maxDeadlineMs,
+  },
+  maxMessageBytes: config.limits.maxMessageBytes,
+  tls: null,
+});
+
+const port = await server.listen(config.grpc.host, config.grpc.port);
+health.setAll(ServingStatus.SERVING);
+process.stdout.write(`CEILING_PORT=${port}\n`);
+
+const stop = () => {
+  server.close(0).then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
