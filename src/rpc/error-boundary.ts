@@ -6,13 +6,16 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DomainError } from "../domain/errors.js";
 import { errorCodes } from "./error-codes.js";
+import { errorWithInfo } from "./error-info.js";
 
 /** INTERNAL_ERROR_MESSAGE is the only text a client ever sees for an unexpected exception. */
 export const INTERNAL_ERROR_MESSAGE = "internal error";
 
 /**
  * toRpcError turns a thrown value into the error a client receives:
- * - a DomainError → its code from the error-code table, with its own message (written for the caller);
+ * - a DomainError → its code from the error-code table, with its own message (written for the caller), plus a
+ *   google.rpc.ErrorInfo detail when it names a specific reason (TENANT_KEY_LIMIT_EXCEEDED, KEY_REVOKED…), so
+ *   programs can branch on the reason instead of parsing the message;
  * - a ConnectError → unchanged (it was built for the caller on purpose);
  * - anything else → INTERNAL "internal error", keeping the original as `cause` for the log. When the call
  *   was already aborted with a ConnectError (`abortReason`: deadline, cancellation, shutdown), an exception
@@ -23,12 +26,21 @@ export function toRpcError(error: unknown, abortReason?: unknown): ConnectError 
     return error;
   }
   if (error instanceof DomainError) {
-    return new ConnectError(error.message, errorCodes[error.kind], undefined, undefined, error);
+    const reason = specificReason(error);
+    return reason === null
+      ? new ConnectError(error.message, errorCodes[error.kind], undefined, undefined, error)
+      : errorWithInfo(error.message, errorCodes[error.kind], reason, {}, error);
   }
   if (abortReason instanceof ConnectError) {
     return new ConnectError(abortReason.rawMessage, abortReason.code, undefined, undefined, error);
   }
   return new ConnectError(INTERNAL_ERROR_MESSAGE, Code.Internal, undefined, undefined, error);
+}
+
+/** specificReason is a domain error's machine-readable reason, or null when it only repeats the code's name. */
+function specificReason(error: DomainError): string | null {
+  const reason: unknown = "reason" in error ? error.reason : undefined;
+  return typeof reason === "string" && reason !== error.kind.toUpperCase() ? reason : null;
 }
 
 /** isServerFault tells whether a status code means the server (or a dependency) failed, not the caller. */

@@ -340,6 +340,7 @@ describe.each(TRANSPORTS)("KeyAdminService over %s", (transport) => {
         if (result.status === "rejected") {
           const failure = await rpcFailure(Promise.reject(result.reason));
           expect(failure.code).toBe("RESOURCE_EXHAUSTED");
+          expect(failure.reason).toBe("TENANT_KEY_LIMIT_EXCEEDED");
           expect(failure.message).toContain("/10 keys");
         }
       }

@@ -10,6 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
+import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -20,6 +21,7 @@ import {
   Metadata,
   type ServiceError,
 } from "@grpc/grpc-js";
+import { type ErrorInfo, errorInfoOf } from "../../src/rpc/error-info.js";
 import { createGrpcClientDefinition } from "../../src/rpc/grpc-js-bridge.js";
 
 /** GrpcCallOptions tune one call. */
@@ -136,4 +138,19 @@ export async function grpcFailure(promise: Promise<unknown>): Promise<ServiceErr
     throw error;
   }
   throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** grpcErrorInfo decodes the google.rpc.ErrorInfo of a grpc-js error from its grpc-status-details-bin trailer. */
+export function grpcErrorInfo(error: ServiceError): ErrorInfo | null {
+  const details = error.metadata?.get("grpc-status-details-bin")[0];
+  if (!(details instanceof Buffer)) {
+    return null;
+  }
+  const trailer = new Headers({
+    "grpc-status": String(error.code),
+    "grpc-message": encodeURIComponent(error.details),
+    "grpc-status-details-bin": details.toString("base64"),
+  });
+  const decoded = findTrailerError(trailer);
+  return decoded === undefined ? null : errorInfoOf(decoded);
 }

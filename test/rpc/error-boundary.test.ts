@@ -16,6 +16,7 @@ import {
 } from "../../src/domain/errors.js";
 import { INTERNAL_ERROR_MESSAGE, isServerFault, toRpcError } from "../../src/rpc/error-boundary.js";
 import { errorCodes, statusName } from "../../src/rpc/error-codes.js";
+import { errorInfoOf } from "../../src/rpc/error-info.js";
 
 const domainErrors: [DomainError, Code][] = [
   [new InvalidArgumentError("client_ip", "is not an IP address"), Code.InvalidArgument],
@@ -59,6 +60,27 @@ describe("toRpcError", () => {
     expect(mapped.code).toBe(code);
     expect(mapped.rawMessage).toBe(error.message);
     expect(mapped.cause).toBe(error);
+  });
+
+  it.each([
+    [
+      new ResourceExhaustedError("tenant acme is at its key limit (10)", "TENANT_KEY_LIMIT_EXCEEDED"),
+      "TENANT_KEY_LIMIT_EXCEEDED",
+    ],
+    [new FailedPreconditionError("key is revoked", "KEY_REVOKED"), "KEY_REVOKED"],
+  ])("attaches an ErrorInfo detail naming the specific reason of %s", (error, reason) => {
+    const mapped = toRpcError(error);
+    expect(mapped.code).toBe(errorCodes[error.kind]);
+    expect(mapped.rawMessage).toBe(error.message);
+    expect(errorInfoOf(mapped)).toEqual({ reason, domain: expect.any(String), metadata: {} });
+  });
+
+  it.each([
+    new FailedPreconditionError("key is revoked"),
+    new ResourceExhaustedError("limit reached"),
+    new NotFoundError("gone"),
+  ])("attaches no ErrorInfo when %s names no specific reason", (error) => {
+    expect(toRpcError(error).details).toEqual([]);
   });
 
   it("passes a ConnectError through unchanged", () => {

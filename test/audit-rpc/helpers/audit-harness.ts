@@ -7,7 +7,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, ConnectError } from "@connectrpc/connect";
-import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import type { ServiceError } from "@grpc/grpc-js";
 import { MongoClient } from "mongodb";
 import { expect } from "vitest";
@@ -22,7 +21,12 @@ import { statusName } from "../../../src/rpc/error-codes.js";
 import { type ErrorInfo, errorInfoOf } from "../../../src/rpc/error-info.js";
 import { AUDIT_EVENTS_COLLECTION } from "../../../src/storage/audit-event-store.js";
 import { createConnectClient } from "../../helpers/connect-client.js";
-import { createGrpcJsClient, type GrpcJsClient, isServiceError } from "../../helpers/grpc-client.js";
+import {
+  createGrpcJsClient,
+  type GrpcJsClient,
+  grpcErrorInfo,
+  isServiceError,
+} from "../../helpers/grpc-client.js";
 import { startTestServer, type TestDatabase, type TestServer } from "../../helpers/start-server.js";
 
 /** AUDIT_TEST_BOOTSTRAP_TOKEN is the bootstrap token every audit test server is configured with. */
@@ -227,21 +231,6 @@ export function failureOf(error: unknown): StreamFailure {
     };
   }
   throw error;
-}
-
-/** grpcErrorInfo decodes the ErrorInfo of a grpc-js error from its grpc-status-details-bin trailer. */
-function grpcErrorInfo(error: ServiceError): ErrorInfo | null {
-  const details = error.metadata?.get("grpc-status-details-bin")[0];
-  if (!(details instanceof Buffer)) {
-    return null;
-  }
-  const trailer = new Headers({
-    "grpc-status": String(error.code),
-    "grpc-message": encodeURIComponent(error.details),
-    "grpc-status-details-bin": details.toString("base64"),
-  });
-  const decoded = findTrailerError(trailer);
-  return decoded === undefined ? null : errorInfoOf(decoded);
 }
 
 /** Received is one message a consumer got: an event (id, cursor) or a heartbeat (cursor). */
