@@ -31,13 +31,13 @@ export interface AdminAuthenticator {
    * was none or it was unusable) seen from `peerIp`. Rejects with UnauthenticatedError when there is no key or
    * it would not verify, and with UnavailableError when that cannot be told now.
    */
-  authenticate(candidate: string | null, peerIp: string | null): Promise<Actor>;
+  authenticate(candidate: string | null, peerIp: string | null, callId?: string): Promise<Actor>;
 }
 
 /** createAdminAuthenticator builds the AdminAuthenticator on the shared CallerAuthenticator (VerifyKey rules). */
 export function createAdminAuthenticator(callers: CallerAuthenticator): AdminAuthenticator {
   return {
-    async authenticate(candidate, peerIp) {
+    async authenticate(candidate, peerIp, callId) {
       if (candidate === null || candidate === "") {
         throw new UnauthenticatedError(
           "missing credential: send 'authorization: Bearer <key>' or 'x-api-key'",
@@ -48,7 +48,8 @@ export function createAdminAuthenticator(callers: CallerAuthenticator): AdminAut
         // One message for every reason (unknown, revoked, expired, IP): the caller learns nothing about the key.
         throw new UnauthenticatedError("the API key is not valid");
       }
-      return actorOf(key);
+      const actor = actorOf(key);
+      return callId === undefined ? actor : { ...actor, callId };
     },
   };
 }

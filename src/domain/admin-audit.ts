@@ -15,7 +15,7 @@ export interface AdminEventTarget {
   readonly groupId?: string;
   /** changedFields are proto field names ("name", "permissions"...), sorted by the caller's mask order. */
   readonly changedFields?: readonly string[];
-  /** requestId is the client request id, or null when the request had none. */
+  /** requestId is the client request id, or null when the request had none (the actor's callId is used). */
   readonly requestId: string | null;
 }
 
@@ -38,7 +38,7 @@ export function adminEvent(
       keyId: target.keyId ?? "",
       groupId: target.groupId ?? "",
       changedFields: [...(target.changedFields ?? [])],
-      requestId: target.requestId ?? "",
+      requestId: target.requestId ?? actor.callId ?? "",
     },
   };
 }

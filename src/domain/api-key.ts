@@ -112,6 +112,9 @@ export interface Actor {
   readonly userId: string;
   /** role is what the caller may do: everything, its own tenant, or only read its own user's keys. */
   readonly role: "superuser" | "tenant_admin" | "key_holder";
+  /** callId is the server's id of the call that acts (its log request id), recorded in admin audit events
+   * when the client sent no request id, so every event can be matched with its log line. */
+  readonly callId?: string;
 }
 
 /** Permission names that give a key admin rights over this service. */

@@ -44,6 +44,8 @@ export interface BootstrapInput {
   /** name of the key; "" means DEFAULT_BOOTSTRAP_KEY_NAME. */
   readonly name: string;
   readonly force: boolean;
+  /** callId is the server's id of the call, recorded in the admin audit event. */
+  readonly callId?: string;
 }
 
 /** Bootstrapper runs Bootstrap. */
@@ -109,7 +111,9 @@ export function createBootstrapper(deps: BootstrapDependencies): Bootstrapper {
           },
           now,
         );
-        emitAdminEvent(deps.audit, BOOTSTRAP_ACTOR, "key_created", now, {
+        const actor =
+          input.callId === undefined ? BOOTSTRAP_ACTOR : { ...BOOTSTRAP_ACTOR, callId: input.callId };
+        emitAdminEvent(deps.audit, actor, "key_created", now, {
           tenantId: SYSTEM_TENANT,
           keyId: record.id,
           changedFields: ["name", "permissions"],

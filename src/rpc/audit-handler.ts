@@ -27,7 +27,7 @@ import {
   streamStartOf,
   verificationCodesOf,
 } from "./audit-mappers.js";
-import { kAbortCall } from "./context-keys.js";
+import { kAbortCall, kRequestId } from "./context-keys.js";
 
 /** SLOW_CONSUMER_ABORT_MS is how long a cut-off stream may wait for its writer before the call is aborted. */
 export const SLOW_CONSUMER_ABORT_MS = 1_000;
@@ -46,7 +46,7 @@ export function createAuditHandler(deps: AuditHandlerDependencies): ServiceImpl<
   const slowConsumerAbortMs = deps.slowConsumerAbortMs ?? SLOW_CONSUMER_ABORT_MS;
   const actorOf = (context: HandlerContext): Promise<Actor> => {
     const caller = adminCallerOf(context);
-    return deps.access.authenticate(caller.credential, caller.peerIp);
+    return deps.access.authenticate(caller.credential, caller.peerIp, context.values.get(kRequestId));
   };
 
   return {

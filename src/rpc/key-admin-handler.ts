@@ -13,6 +13,7 @@ import type { KeyAdmin } from "../domain/key-admin.js";
 import type { TenantAdmin } from "../domain/tenant-admin.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import { adminCallerOf } from "./admin-caller.js";
+import { kRequestId } from "./context-keys.js";
 import {
   dateOf,
   expirationStateFilterOf,
@@ -40,15 +41,16 @@ export function createKeyAdminHandler(
   const { keys, groups, tenants } = deps;
   const actorOf = (context: HandlerContext): Promise<Actor> => {
     const caller = adminCallerOf(context);
-    return deps.access.authenticate(caller.credential, caller.peerIp);
+    return deps.access.authenticate(caller.credential, caller.peerIp, context.values.get(kRequestId));
   };
 
   return {
-    async bootstrap(request) {
+    async bootstrap(request, context) {
       const issued = await deps.bootstrapper.bootstrap({
         token: request.bootstrapToken,
         name: request.name,
         force: request.force,
+        callId: context.values.get(kRequestId),
       });
       const { key, secret } = issuedKeyFields(issued);
       return { key, secret };

@@ -94,7 +94,8 @@ describe.each(TRANSPORTS)("KeyAdminService over %s", (transport) => {
         key: { keyId, name: "ERP sync", permissions: ["inventory:read"], groupId: "" },
         updateMask: { paths: ["name", "permissions", "group_id"] },
       },
-      as,
+      // No client request id: the audit event records the call's request id, here the caller's x-request-id.
+      { ...as, headers: { "x-request-id": "trace-update-1" } },
     );
     expect(updated.key).toMatchObject({ name: "ERP sync", permissions: ["inventory:read"], groupId: "" });
     expect(updated.key?.displayHint).toBe(created.key?.displayHint);
@@ -133,7 +134,9 @@ describe.each(TRANSPORTS)("KeyAdminService over %s", (transport) => {
     const cleared = await api().updateTenant({ tenantId }, su());
     expect(cleared.tenant).toMatchObject({ keyLimit: 10, keyLimitOverridden: false });
 
-    // One admin audit event per mutation of the key, with actor, changed field names and request id.
+    // One admin audit event per mutation of the key, with actor, changed field names and request id: the
+    // client's request_id when given, else the server's id of the call (the one its request log carries).
+    const serverRequestId = expect.stringMatching(/^[0-9a-f]{8}-[0-9a-z]+$/);
     const adminKeyId = key.slice(0, created.key!.keyId.length);
     await expect
       .poll(async () =>
@@ -157,10 +160,10 @@ describe.each(TRANSPORTS)("KeyAdminService over %s", (transport) => {
           "name,description,user_id,group_id,permissions,ip_allowlist,expire_time",
           "create-1",
         ],
-        ["key_updated", adminKeyId, "name,group_id,permissions", ""],
-        ["key_rotated", adminKeyId, "secrets", ""],
-        ["key_revoked", adminKeyId, "revoke_time,revoke_reason", ""],
-        ["key_deleted", adminKeyId, "delete_time", ""],
+        ["key_updated", adminKeyId, "name,group_id,permissions", "trace-update-1"],
+        ["key_rotated", adminKeyId, "secrets", serverRequestId],
+        ["key_revoked", adminKeyId, "revoke_time,revoke_reason", serverRequestId],
+        ["key_deleted", adminKeyId, "delete_time", serverRequestId],
       ]);
   });
 
