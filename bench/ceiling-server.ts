@@ -9,7 +9,8 @@
  *   node --import tsx bench/ceiling-server.ts      (GRPC_PORT, LOG_LEVEL... from the environment)
  * It prints "CEILING_PORT=<port>" once listening and stops on SIGTERM/SIGINT.
  */
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   KeyVerifyService,
   VerificationCode,
@@ -27,20 +28,25 @@ import { createLogger } from "../src/server/logger.js";
 const config = loadConfig(process.env);
 const logger = createLogger(config);
 
-// What a warm VALID verification of a typical pool key answers: same fields, similar sizes.
-const FIXED_RESPONSE = create(VerifyKeyResponseSchema, {
-  valid: true,
-  code: VerificationCode.VALID,
-  httpStatus: 200,
-  keyId: `${config.keys.prefix}Ab3xK9pLm3RtY8wQ`,
-  tenantId: "acme",
-  name: "bench key 0042",
-  userId: "user-0042",
-  groupId: "",
-  permissions: ["orders:read", "orders:write"],
-  secretGeneration: 1,
-  secretSuperseded: false,
-});
+// The answer: CEILING_RESPONSE (a serialized VerifyKeyResponse, base64), which the benchmark takes from the
+// service's own answer to a typical request; otherwise a realistic VALID response of the same shape.
+const FIXED_RESPONSE =
+  process.env.CEILING_RESPONSE === undefined || process.env.CEILING_RESPONSE === ""
+    ? create(VerifyKeyResponseSchema, {
+        valid: true,
+        code: VerificationCode.VALID,
+        httpStatus: 200,
+        keyId: `${config.keys.prefix}Ab3xK9pLm3RtY8wQ`,
+        tenantId: "acme",
+        name: "bench key 0042",
+        userId: "user-0042",
+        groupId: "",
+        permissions: ["orders:read", "orders:write"],
+        expireTime: timestampFromDate(new Date(Date.now() + 365 * 86_400_000)),
+        secretGeneration: 1,
+        secretSuperseded: false,
+      })
+    : fromBinary(VerifyKeyResponseSchema, Buffer.from(process.env.CEILING_RESPONSE, "base64"));
 
 const health = createHealthStatus([KeyVerifyService.typeName]);
 const requestLog = createRequestLog(logger.child({ component: "rpc" }), {

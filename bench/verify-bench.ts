@@ -26,12 +26,14 @@ import { createServer } from "node:net";
 import { setPriority, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { toBinary } from "@bufbuild/protobuf";
 import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
 import { MongoClient } from "mongodb";
 import {
   KeyVerifyService,
   VerificationCode,
   type VerifyKeyResponse,
+  VerifyKeyResponseSchema,
 } from "../src/gen/apikeys/v1/key_verify_service_pb.js";
 import { createGrpcClientDefinition } from "../src/rpc/grpc-js-bridge.js";
 import { type LocalMongo, startLocalMongo } from "../src/storage/local-mongo.js";
@@ -275,12 +277,13 @@ const EXPECTED_CODES: Readonly<Record<BenchRequest["expected"], VerificationCode
  * get: the round then measures warm verifications only (the cold path has its own run), and a wrong verdict
  * stops the benchmark. Bounded: 30 s per request.
  */
-async function prepare(grpcPort: number, requests: readonly BenchRequest[]): Promise<void> {
+async function prepare(grpcPort: number, requests: readonly BenchRequest[]): Promise<VerifyKeyResponse[]> {
   const method = createGrpcClientDefinition(KeyVerifyService).verifyKey;
   if (method === undefined) {
     throw new Error("no VerifyKey in the client definition");
   }
   const client = new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+  const responses: VerifyKeyResponse[] = [];
   try {
     for (const request of requests) {
       const deadline = Date.now() + 30_000;
@@ -302,6 +305,7 @@ async function prepare(grpcPort: number, requests: readonly BenchRequest[]): Pro
               `a ${request.kind} request answered code ${outcome.code}, expected ${request.expected}`,
             );
           }
+          responses.push(outcome);
           break;
         }
         if (Date.now() > deadline) {
@@ -313,6 +317,7 @@ async function prepare(grpcPort: number, requests: readonly BenchRequest[]): Pro
   } finally {
     client.close();
   }
+  return responses;
 }
 
 /** roundRequests draws one request per h2load process: valid calls of every form, one refusal. */
@@ -367,31 +372,13 @@ async function main(): Promise<number> {
       },
       profileDir("service"),
     );
-    const ceiling = startChild(
-      "bench/ceiling-server.ts",
-      {
-        ...common,
-        NODE_ENV: "production",
-        MONGODB_URI: mongo.uri,
-        GRPC_PORT: String(ceilingPort),
-        HTTP_PORT: String(await freePort()),
-      },
-      profileDir("ceiling"),
-    );
-    log("starting the service and the ceiling server");
+    log("starting the service");
     await waitFor(
       "the service",
       service,
       async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200,
       120_000,
     );
-    await waitFor(
-      "the ceiling server",
-      ceiling,
-      async () => ceiling.output().includes("CEILING_PORT="),
-      60_000,
-    );
-
     // Cold: the service has never seen these keys.
     const coldBefore = await scrape(httpPort);
     log(`cold run: ${settings.coldKeys} distinct keys`);
@@ -413,7 +400,33 @@ async function main(): Promise<number> {
 
     // Warm-up: let both processes reach steady state (JIT, connections) before anything is measured.
     const warmRequests = roundRequests(pool, 0, random);
-    await prepare(grpcPort, warmRequests);
+    const warmResponses = await prepare(grpcPort, warmRequests);
+    const typical = warmResponses.find((response) => response.valid);
+    if (typical === undefined) {
+      throw new Error("no valid response to model the ceiling's answer on");
+    }
+    log("starting the ceiling server");
+    const ceiling = startChild(
+      "bench/ceiling-server.ts",
+      {
+        ...common,
+        NODE_ENV: "production",
+        MONGODB_URI: mongo.uri,
+        GRPC_PORT: String(ceilingPort),
+        HTTP_PORT: String(await freePort()),
+        // The ceiling answers what the service itself answers to a typical request (same fields, same
+        // size), so both transports encode the same response.
+        CEILING_RESPONSE: Buffer.from(toBinary(VerifyKeyResponseSchema, typical)).toString("base64"),
+      },
+      profileDir("ceiling"),
+    );
+    await waitFor(
+      "the ceiling server",
+      ceiling,
+      async () => ceiling.output().includes("CEILING_PORT="),
+      60_000,
+    );
+
     const warmFiles = warmRequests.map((request, i) => {
       const file = join(work, `warmup-${i}.bin`);
       writeFileSync(file, requestFrame(request));
