@@ -75,11 +75,11 @@ function intSetting(name: string, fallback: number, min: number, max: number): n
 const settings = {
   keys: intSetting("BENCH_KEYS", 10_000, 100, 200_000),
   coldKeys: intSetting("BENCH_COLD_KEYS", 1_000, 0, 200_000),
-  rounds: intSetting("BENCH_ROUNDS", 5, 1, 50),
+  rounds: intSetting("BENCH_ROUNDS", 7, 1, 50),
   processes: intSetting("BENCH_PROCESSES", 8, 1, 64),
   load: {
     clients: intSetting("BENCH_CLIENTS", 1, 1, 64),
-    streams: intSetting("BENCH_STREAMS", 16, 1, 1_000),
+    streams: intSetting("BENCH_STREAMS", 4, 1, 1_000),
     durationS: intSetting("BENCH_DURATION_S", 5, 1, 120),
     warmupS: intSetting("BENCH_WARMUP_S", 1, 0, 60),
   } satisfies H2loadSettings,
@@ -202,6 +202,11 @@ function delta(after: Map<string, number>, before: Map<string, number>, name: st
 }
 
 const CODES = ["valid", "not_found", "expired", "revoked", "ip_not_allowed", "insufficient_permissions"];
+const ERROR_KINDS = ["invalid_argument", "unavailable", "internal"];
+const OUTCOME_SAMPLES = [
+  ...CODES.map((code) => `apikeys_verify_verdicts_total{code="${code}"}`),
+  ...ERROR_KINDS.map((kind) => `apikeys_verify_errors_total{kind="${kind}"}`),
+];
 
 /** coldRun verifies distinct pool keys once each (a cache miss each) with a grpc-js client. */
 async function coldRun(
@@ -439,6 +444,8 @@ async function main(): Promise<number> {
     }
 
     const warmBefore = await scrape(httpPort);
+    // Verdicts and errors during the measured verify runs only (not the rounds' key preparation).
+    const measuredOutcomes = new Map<string, number>();
     const rounds: Array<{
       verify: number;
       ceiling: number;
@@ -467,6 +474,7 @@ async function main(): Promise<number> {
       const cpu = { verify: 0, ceiling: 0 };
       for (const target of order) {
         const cpuBefore = cpuSeconds(pids[target]);
+        const metricsBefore = target === "verify" ? await scrape(httpPort) : null;
         const result = await runParallel(
           h2load,
           jobsFor(targets[target], VERIFY_PATH, `round-${round}-${target}`, files),
@@ -475,9 +483,16 @@ async function main(): Promise<number> {
         measured[target] = result.requestsPerSecond;
         cpu[target] = cpuPerRequestUs(cpuSeconds(pids[target]) - cpuBefore, result.requestsPerSecond);
         failedRequests += result.failed + result.errored;
-        if (target === "verify") {
+        if (metricsBefore !== null) {
           verifyRequests += result.succeeded;
           verifyLatencies.push(result.latenciesUs);
+          const metricsAfter = await scrape(httpPort);
+          for (const name of OUTCOME_SAMPLES) {
+            measuredOutcomes.set(
+              name,
+              (measuredOutcomes.get(name) ?? 0) + delta(metricsAfter, metricsBefore, name),
+            );
+          }
         }
       }
       const kinds = requests.map((request) => request.kind).join(",");
@@ -517,11 +532,11 @@ async function main(): Promise<number> {
     const dbCommands = delta(warmAfter, warmBefore, "apikeys_db_commands_total");
     const dbPerVerify = verifyRequests > 0 ? dbCommands / verifyRequests : Number.NaN;
     const verdicts = CODES.map(
-      (code) => `${code}=${delta(warmAfter, warmBefore, `apikeys_verify_verdicts_total{code="${code}"}`)}`,
+      (code) => `${code}=${measuredOutcomes.get(`apikeys_verify_verdicts_total{code="${code}"}`) ?? 0}`,
     ).join(" ");
-    const errors = ["invalid_argument", "unavailable", "internal"]
-      .map((kind) => `${kind}=${delta(warmAfter, warmBefore, `apikeys_verify_errors_total{kind="${kind}"}`)}`)
-      .join(" ");
+    const errors = ERROR_KINDS.map(
+      (kind) => `${kind}=${measuredOutcomes.get(`apikeys_verify_errors_total{kind="${kind}"}`) ?? 0}`,
+    ).join(" ");
 
     const out = (line: string) => process.stdout.write(`${line}\n`);
     out("");
@@ -549,7 +564,9 @@ async function main(): Promise<number> {
     out(
       `  grpc.health.v1.Health/Check: service ${fmt(health.verify ?? Number.NaN)} rps, ceiling ${fmt(health.ceiling ?? Number.NaN)} rps`,
     );
-    out(`  warm verdicts: ${verdicts}; RPC errors: ${errors}; h2load failures: ${failedRequests}`);
+    out(
+      `  measured verify runs: verdicts ${verdicts}; RPC errors ${errors}; h2load failures ${failedRequests}`,
+    );
     out(`  database commands during the warm rounds: ${dbCommands} for ${verifyRequests} verifications`);
     out(
       `  usage events: emitted ${final.get('apikeys_audit_events_total{state="emitted"}') ?? 0}, persisted ${final.get('apikeys_audit_events_total{state="persisted"}') ?? 0}, dropped ${final.get('apikeys_audit_events_total{state="dropped"}') ?? 0}, buffered ${final.get("apikeys_audit_buffer_events") ?? 0}`,
