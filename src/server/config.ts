@@ -144,8 +144,8 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
   variable("LAST_USED_WRITE_INTERVAL_MS", "60000", "at most one last-used write per key per interval"),
   variable(
     "AUDIT_BUFFER_MAX_EVENTS",
-    "100000",
-    "most audit events buffered in memory before new ones are dropped (and counted)",
+    "10000",
+    "most audit events buffered in memory before new ones are dropped (and counted); about 10 s of events at 1k/s",
   ),
   variable("AUDIT_BATCH_MAX_EVENTS", "1000", "most audit events written in one batch"),
   variable("AUDIT_RETENTION_DAYS", "90", "how long audit events are kept"),

@@ -53,7 +53,7 @@ describe("loadConfig", () => {
       },
       usage: { flushIntervalMs: 1000, lastUsedWriteIntervalMs: 60_000 },
       audit: {
-        bufferMaxEvents: 100_000,
+        bufferMaxEvents: 10_000,
         batchMaxEvents: 1000,
         retentionDays: 90,
         heartbeatMs: 5000,
