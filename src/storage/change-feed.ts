@@ -127,7 +127,12 @@ export function createMongoChangeFeed(db: Db, options: ChangeFeedOptions = {}): 
           .sort({ _id: 1 })
           .limit(limit)
           .toArray();
-        return documents.map((document) => ({ seq: document._id, kind: document.kind, id: document.id }));
+        return documents.map((document) => ({
+          seq: document._id,
+          kind: document.kind,
+          id: document.id,
+          at: document.at,
+        }));
       }),
 
     prune,

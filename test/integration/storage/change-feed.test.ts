@@ -54,11 +54,11 @@ describe("MongoChangeFeed", () => {
     await feed.publish("key", "ak_2");
     expect(await feed.latestSeq()).toBe(3);
     expect(await feed.after(0, 10)).toEqual([
-      { seq: 1, kind: "key", id: "ak_1" },
-      { seq: 2, kind: "group", id: "grp_1" },
-      { seq: 3, kind: "key", id: "ak_2" },
+      { seq: 1, kind: "key", id: "ak_1", at: expect.any(Date) },
+      { seq: 2, kind: "group", id: "grp_1", at: expect.any(Date) },
+      { seq: 3, kind: "key", id: "ak_2", at: expect.any(Date) },
     ]);
-    expect(await feed.after(1, 1)).toEqual([{ seq: 2, kind: "group", id: "grp_1" }]);
+    expect(await feed.after(1, 1)).toEqual([{ seq: 2, kind: "group", id: "grp_1", at: expect.any(Date) }]);
     expect(await feed.after(3, 10)).toEqual([]);
   });
 
@@ -139,13 +139,13 @@ describe("MongoChangeFeed", () => {
     // Everything is older than the cutoff: all but the newest go.
     expect(await feed.prune(at(60_000))).toBe(4);
     expect(await feed.latestSeq()).toBe(5);
-    expect(await feed.after(0, 10)).toEqual([{ seq: 5, kind: "key", id: "k4" }]);
+    expect(await feed.after(0, 10)).toEqual([{ seq: 5, kind: "key", id: "k4", at: at(0) }]);
     // A replica starting now (no memory of earlier seqs) continues after the newest.
     const restarted = createMongoChangeFeed(db, { clock, pruneEvery: 0 });
     await restarted.publish("group", "g1");
     expect(await restarted.after(4, 10)).toEqual([
-      { seq: 5, kind: "key", id: "k4" },
-      { seq: 6, kind: "group", id: "g1" },
+      { seq: 5, kind: "key", id: "k4", at: at(0) },
+      { seq: 6, kind: "group", id: "g1", at: at(0) },
     ]);
     expect(await feed.prune(at(60_000))).toBe(1);
     expect(await feed.latestSeq()).toBe(6);
