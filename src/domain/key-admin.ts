@@ -49,7 +49,7 @@ import {
 } from "./errors.js";
 import { isGroupId } from "./ids.js";
 import { normalizeAllowlist } from "./ip-allowlist.js";
-import { issueKey } from "./key-admin-issue.js";
+import { issueKey, type KeySpec } from "./key-admin-issue.js";
 import type { KeyFormat } from "./key-format.js";
 import type { KeyHasher } from "./key-hash.js";
 import type { PageTokenCodec } from "./page-token.js";
@@ -120,16 +120,11 @@ export interface KeyAdminDependencies {
   readonly reportError?: BackgroundErrorReporter;
 }
 
-/** CreateKeyInput is a CreateKey request in domain terms (absent values: "" / [] / null). */
-export interface CreateKeyInput {
-  readonly tenantId: string;
-  readonly name: string;
-  readonly description: string;
-  readonly userId: string;
-  readonly groupId: string;
-  readonly permissions: readonly string[];
-  readonly ipAllowlist: readonly string[];
-  readonly expiresAt: Date | null;
+/**
+ * CreateKeyInput is a CreateKey request in domain terms (absent values: "" / [] / null): the key's
+ * configuration as issued (less its creator, who is the actor) and the client request id.
+ */
+export interface CreateKeyInput extends Omit<KeySpec, "createdBy"> {
   readonly requestId: string;
 }
 
