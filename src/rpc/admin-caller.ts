@@ -5,8 +5,10 @@
  * grpc-js and connect-node alike.
  */
 import type { HandlerContext } from "@connectrpc/connect";
+import type { AdminAuthenticator } from "../domain/admin-access.js";
+import type { Actor } from "../domain/api-key.js";
 import { extractAdminCredential } from "../domain/credential.js";
-import { kPeerAddress } from "./context-keys.js";
+import { kPeerAddress, kRequestId } from "./context-keys.js";
 
 /** AdminCaller is what authenticating a call needs: the presented key (null if none/unusable) and peer IP. */
 export interface AdminCaller {
@@ -24,6 +26,15 @@ export function adminCallerOf(context: HandlerContext): AdminCaller {
     credential: extractAdminCredential({ authorization, xApiKey }),
     peerIp: peerIpOf(context.values.get(kPeerAddress)),
   };
+}
+
+/**
+ * authenticateAdminCall resolves the actor of an admin or audit call: its credential and peer IP checked by
+ * `access`, with the call's request id attached for the audit trail.
+ */
+export function authenticateAdminCall(access: AdminAuthenticator, context: HandlerContext): Promise<Actor> {
+  const caller = adminCallerOf(context);
+  return access.authenticate(caller.credential, caller.peerIp, context.values.get(kRequestId));
 }
 
 /**

@@ -16,7 +16,7 @@ import type { Actor } from "../domain/api-key.js";
 import type { AuditReader } from "../domain/audit-reader.js";
 import type { ResourceExhaustedError } from "../domain/errors.js";
 import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
-import { adminCallerOf } from "./admin-caller.js";
+import { authenticateAdminCall } from "./admin-caller.js";
 import {
   auditPageOf,
   dateOrNull,
@@ -27,7 +27,7 @@ import {
   streamStartOf,
   verificationCodesOf,
 } from "./audit-mappers.js";
-import { kAbortCall, kRequestId } from "./context-keys.js";
+import { kAbortCall } from "./context-keys.js";
 
 /** SLOW_CONSUMER_ABORT_MS is how long a cut-off stream may wait for its writer before the call is aborted. */
 export const SLOW_CONSUMER_ABORT_MS = 1_000;
@@ -44,10 +44,7 @@ export interface AuditHandlerDependencies {
 export function createAuditHandler(deps: AuditHandlerDependencies): ServiceImpl<typeof AuditService> {
   const { reader } = deps;
   const slowConsumerAbortMs = deps.slowConsumerAbortMs ?? SLOW_CONSUMER_ABORT_MS;
-  const actorOf = (context: HandlerContext): Promise<Actor> => {
-    const caller = adminCallerOf(context);
-    return deps.access.authenticate(caller.credential, caller.peerIp, context.values.get(kRequestId));
-  };
+  const actorOf = (context: HandlerContext): Promise<Actor> => authenticateAdminCall(deps.access, context);
 
   return {
     async listKeyUsage(request, context) {

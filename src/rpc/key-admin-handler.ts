@@ -12,7 +12,7 @@ import type { GroupAdmin } from "../domain/group-admin.js";
 import type { KeyAdmin } from "../domain/key-admin.js";
 import type { TenantAdmin } from "../domain/tenant-admin.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
-import { adminCallerOf } from "./admin-caller.js";
+import { authenticateAdminCall } from "./admin-caller.js";
 import { kRequestId } from "./context-keys.js";
 import {
   dateOf,
@@ -39,10 +39,7 @@ export function createKeyAdminHandler(
   deps: KeyAdminHandlerDependencies,
 ): ServiceImpl<typeof KeyAdminService> {
   const { keys, groups, tenants } = deps;
-  const actorOf = (context: HandlerContext): Promise<Actor> => {
-    const caller = adminCallerOf(context);
-    return deps.access.authenticate(caller.credential, caller.peerIp, context.values.get(kRequestId));
-  };
+  const actorOf = (context: HandlerContext): Promise<Actor> => authenticateAdminCall(deps.access, context);
 
   return {
     async bootstrap(request, context) {
