@@ -3,9 +3,15 @@
  * provisioned for development; driver timeouts from config; a ping at start so an unreachable database is
  * one clear error within the server-selection timeout, not a hang.
  */
-import { type Db, MongoClient } from "mongodb";
+import type { Db, MongoClient } from "mongodb";
 import type { Logger } from "pino";
 import { type LocalMongo, startLocalMongo } from "../storage/local-mongo.js";
+import {
+  connectAndPing,
+  createMongoClient,
+  createReadinessCheck,
+  mongoHosts,
+} from "../storage/mongo-client.js";
 import type { Config } from "./config.js";
 
 /** Database is the connected client, its database, and the local server it may own. */
@@ -18,27 +24,6 @@ export interface Database {
   ping(): Promise<boolean>;
   /** close closes the client, then stops the local server if one was started. */
   close(): Promise<void>;
-}
-
-/** describeMongoHosts returns the host list of a MongoDB URI without credentials, options or database. */
-export function describeMongoHosts(uri: string): string {
-  const withoutScheme = uri.replace(/^mongodb(?:\+srv)?:\/\//, "");
-  const authority = withoutScheme.split(/[/?]/, 1)[0] ?? "";
-  const at = authority.lastIndexOf("@");
-  return at >= 0 ? authority.slice(at + 1) : authority;
-}
-
-/** createMongoClient builds (does not connect) a client with the configured request-path timeouts. */
-export function createMongoClient(uri: string, mongo: Config["mongo"]): MongoClient {
-  return new MongoClient(uri, {
-    serverSelectionTimeoutMS: mongo.serverSelectionTimeoutMs,
-    connectTimeoutMS: mongo.connectTimeoutMs,
-    socketTimeoutMS: mongo.socketTimeoutMs,
-    appName: "apikeys",
-    // Command events feed apikeys_db_commands_total (the benchmark proves warm verifies issue none). It
-    // must be set at construction: connections copy the flag when they open.
-    monitorCommands: true,
-  });
 }
 
 /**
@@ -66,17 +51,24 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<D
       );
     }
   }
-  const client = createMongoClient(uri, config.mongo);
+  const client = createMongoClient({
+    uri,
+    serverSelectionTimeoutMS: config.mongo.serverSelectionTimeoutMs,
+    connectTimeoutMS: config.mongo.connectTimeoutMs,
+    socketTimeoutMS: config.mongo.socketTimeoutMs,
+    // Command events feed apikeys_db_commands_total (the benchmark proves warm verifies issue none). It
+    // must be set at construction: connections copy the flag when they open.
+    monitorCommands: true,
+  });
   const db = client.db(config.mongo.dbName);
   try {
-    await client.connect();
-    await db.command({ ping: 1 });
+    await connectAndPing(client, db);
   } catch (error) {
     await client.close().catch(() => undefined);
     await local?.stop();
-    const reason = error instanceof Error ? error.name : "error";
+    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.name : "error";
     throw new Error(
-      `MONGODB_URI: cannot reach MongoDB at ${describeMongoHosts(uri)} within ${config.mongo.serverSelectionTimeoutMs} ms (${reason})`,
+      `MONGODB_URI: cannot reach MongoDB at ${mongoHosts(client)} within ${config.mongo.serverSelectionTimeoutMs} ms (${reason})`,
       { cause: error },
     );
   }
@@ -84,14 +76,7 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<D
     client,
     db,
     local,
-    async ping() {
-      try {
-        await db.command({ ping: 1 });
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    ping: createReadinessCheck(db),
     async close() {
       await client.close();
       await local?.stop();
