@@ -9,6 +9,7 @@
  * A run that fails gives the id back (abandon), so the client can retry it.
  */
 import { createHash } from "node:crypto";
+import type { Actor } from "./api-key.js";
 import { AbortedError, FailedPreconditionError } from "./errors.js";
 import type { IdempotencyStore } from "./ports.js";
 
@@ -48,6 +49,27 @@ export function requestFingerprint(operation: string, parameters: unknown): stri
   return createHash("sha256")
     .update(JSON.stringify([operation, parameters]))
     .digest("base64url");
+}
+
+/**
+ * idempotentRequest describes a mutation for runIdempotent: scoped to the caller's tenant and the operation,
+ * fingerprinted by its parameters; null when the client sent no request id.
+ */
+export function idempotentRequest(
+  actor: Actor,
+  operation: string,
+  requestId: string | null,
+  parameters: unknown,
+  now: Date,
+): IdempotentRequest | null {
+  return requestId === null
+    ? null
+    : {
+        scope: idempotencyScope(actor.tenantId, operation),
+        requestId,
+        fingerprint: requestFingerprint(operation, parameters),
+        now,
+      };
 }
 
 /**

@@ -10,13 +10,7 @@
 import { canSeeTenantResource, requireAdmin, resolveTenant } from "./admin-access.js";
 import { emitAdminEvent } from "./admin-audit.js";
 import { updateMaskOf } from "./admin-field-mask.js";
-import {
-  type BackgroundErrorReporter,
-  type IdempotentRequest,
-  idempotencyScope,
-  requestFingerprint,
-  runIdempotent,
-} from "./admin-idempotency.js";
+import { type BackgroundErrorReporter, idempotentRequest, runIdempotent } from "./admin-idempotency.js";
 import { type GroupView, groupView } from "./admin-views.js";
 import { type Actor, type GroupRecord, SUPERUSER_PERMISSION } from "./api-key.js";
 import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
@@ -129,22 +123,6 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
   const withCount = async (group: GroupRecord): Promise<GroupView> =>
     groupView(group, await deps.keys.countByGroup(group.tenantId, group.id));
 
-  const request = (
-    actor: Actor,
-    operation: string,
-    requestId: string | null,
-    parameters: unknown,
-    now: Date,
-  ) =>
-    requestId === null
-      ? null
-      : ({
-          scope: idempotencyScope(actor.tenantId, operation),
-          requestId,
-          fingerprint: requestFingerprint(operation, parameters),
-          now,
-        } satisfies IdempotentRequest);
-
   return {
     async createGroup(actor, input) {
       requireAdmin(actor);
@@ -156,7 +134,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
       const now = clock.now();
       return runIdempotent(
         deps.idempotency,
-        request(actor, "CreateGroup", requestId, { tenantId, name, description, permissions }, now),
+        idempotentRequest(actor, "CreateGroup", requestId, { tenantId, name, description, permissions }, now),
         async () => {
           const group: GroupRecord = {
             id: newGroupId(deps.random),
@@ -222,7 +200,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
       const now = clock.now();
       return runIdempotent(
         deps.idempotency,
-        request(actor, "UpdateGroup", requestId, { groupId, changes }, now),
+        idempotentRequest(actor, "UpdateGroup", requestId, { groupId, changes }, now),
         async () => {
           let current = await visibleGroup(actor, groupId);
           for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
@@ -264,7 +242,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
       const now = clock.now();
       await runIdempotent(
         deps.idempotency,
-        request(actor, "DeleteGroup", requestId, { groupId }, now),
+        idempotentRequest(actor, "DeleteGroup", requestId, { groupId }, now),
         async () => {
           for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
             const current = await visibleGroup(actor, groupId);

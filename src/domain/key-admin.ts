@@ -23,13 +23,7 @@
 import { canSeeKey, requireAdmin, requireOwnUser, resolveTenant } from "./admin-access.js";
 import { emitAdminEvent } from "./admin-audit.js";
 import { updateMaskOf } from "./admin-field-mask.js";
-import {
-  type BackgroundErrorReporter,
-  type IdempotentRequest,
-  idempotencyScope,
-  requestFingerprint,
-  runIdempotent,
-} from "./admin-idempotency.js";
+import { type BackgroundErrorReporter, idempotentRequest, runIdempotent } from "./admin-idempotency.js";
 import { type KeyView, keyViewAt, type TenantView, tenantView } from "./admin-views.js";
 import {
   type Actor,
@@ -270,22 +264,6 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
     }
   };
 
-  const request = (
-    actor: Actor,
-    operation: string,
-    requestId: string | null,
-    parameters: unknown,
-    now: Date,
-  ) =>
-    requestId === null
-      ? null
-      : ({
-          scope: idempotencyScope(actor.tenantId, operation),
-          requestId,
-          fingerprint: requestFingerprint(operation, parameters),
-          now,
-        } satisfies IdempotentRequest);
-
   /** replayKey answers a replayed request with the key as it is now. */
   const replayKey = async (actor: Actor, keyId: string): Promise<KeyView> =>
     view(await visibleKey(actor, keyId), clock.now());
@@ -338,7 +316,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
       const fingerprinted = { ...parameters, expiresAt: spec.expiresAt?.getTime() ?? null };
       return runIdempotent<IssuedKey>(
         deps.idempotency,
-        request(actor, "CreateKey", requestId, fingerprinted, now),
+        idempotentRequest(actor, "CreateKey", requestId, fingerprinted, now),
         async () => {
           await requireGroupOf(tenantId, spec.groupId, "group_id");
           const { record, generated } = await issueKey(deps, spec, now);
@@ -472,7 +450,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
       };
       return runIdempotent(
         deps.idempotency,
-        request(actor, "UpdateKey", requestId, fingerprinted, now),
+        idempotentRequest(actor, "UpdateKey", requestId, fingerprinted, now),
         async () => {
           const first = await liveKey(actor, keyId);
           if (paths.includes("permissions")) {
@@ -520,7 +498,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
       const fingerprinted = { keyId, overlapMs: input.overlapMs, expiresAt: newExpiry?.getTime() ?? null };
       return runIdempotent<IssuedKey>(
         deps.idempotency,
-        request(actor, "RotateKey", requestId, fingerprinted, now),
+        idempotentRequest(actor, "RotateKey", requestId, fingerprinted, now),
         async () => {
           const first = await liveKey(actor, keyId);
           requireChangeable(first);
@@ -587,7 +565,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
       const now = clock.now();
       return runIdempotent(
         deps.idempotency,
-        request(actor, "RevokeKey", requestId, { keyId, reason }, now),
+        idempotentRequest(actor, "RevokeKey", requestId, { keyId, reason }, now),
         async () => {
           const first = await liveKey(actor, keyId);
           const { after, written } = await writeGuarded(actor, first, (current) => {
@@ -637,7 +615,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
       const now = clock.now();
       return runIdempotent(
         deps.idempotency,
-        request(actor, "DeleteKey", requestId, { keyId }, now),
+        idempotentRequest(actor, "DeleteKey", requestId, { keyId }, now),
         async () => {
           const first = await liveKey(actor, keyId);
           const { before, after } = await writeGuarded(actor, first, (current) => {
