@@ -6,12 +6,7 @@
  */
 import { requireAdmin, requireSuperuser, resolveTenant } from "./admin-access.js";
 import { emitAdminEvent } from "./admin-audit.js";
-import {
-  type BackgroundErrorReporter,
-  idempotencyScope,
-  requestFingerprint,
-  runIdempotent,
-} from "./admin-idempotency.js";
+import { type BackgroundErrorReporter, idempotentRequest, runIdempotent } from "./admin-idempotency.js";
 import { type TenantView, tenantView } from "./admin-views.js";
 import type { Actor } from "./api-key.js";
 import { InvalidArgumentError } from "./errors.js";
@@ -73,18 +68,9 @@ export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
       }
       const requestId = validateRequestId(input.requestId, "request_id");
       const now = deps.clock.now();
-      const request =
-        requestId === null
-          ? null
-          : {
-              scope: idempotencyScope(actor.tenantId, "UpdateTenant"),
-              requestId,
-              fingerprint: requestFingerprint("UpdateTenant", { tenantId, keyLimit }),
-              now,
-            };
       return runIdempotent(
         deps.idempotency,
-        request,
+        idempotentRequest(actor, "UpdateTenant", requestId, { tenantId, keyLimit }, now),
         async () => {
           const tenant = await deps.tenants.setKeyLimit(tenantId, keyLimit);
           emitAdminEvent(deps.audit, actor, "tenant_updated", now, {
