@@ -173,3 +173,43 @@ describe("compileVerifiableKey", () => {
     expect(JSON.stringify(compiled)).not.toContain(issued.secretKey);
   });
 });
+
+describe("KeyVerifier remembered client addresses and endpoints", () => {
+  const issued = buildKey({ ipAllowlist: ["2001:db8::/32", "10.0.0.0/8"] });
+  const verifier = () =>
+    createKeyVerifier({
+      format: testFormat,
+      hasher: testHasher,
+      clock,
+      source: memorySource([issued.record]).source,
+    });
+  const call = (clientIp: string, endpoint = "GET /orders") => ({
+    ...candidate(issued.key),
+    clientIp,
+    endpoint,
+  });
+
+  it.each([
+    { clientIp: "2001:db8::1", code: "valid" },
+    { clientIp: "::ffff:10.1.2.3", code: "valid" },
+    { clientIp: "10.1.2.3", code: "valid" },
+    { clientIp: "2001:db9::1", code: "ip_not_allowed" },
+    { clientIp: "192.0.2.1", code: "ip_not_allowed" },
+  ])("$clientIp gets $code on the first call and on every repeat", ({ clientIp, code }) => {
+    const subject = verifier();
+    for (let i = 0; i < 3; i++) {
+      expect((subject.verify(call(clientIp)) as KeyVerification).code).toBe(code);
+    }
+  });
+
+  it("still refuses malformed input after the remembered sets filled up and were cleared", () => {
+    const subject = verifier();
+    for (let i = 0; i < 5_000; i++) {
+      const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      expect((subject.verify(call(address, `GET /orders/${i}`)) as KeyVerification).code).toBe("valid");
+    }
+    expect(() => subject.verify(call("10.0.0.300"))).toThrow(/client_ip/);
+    expect(() => subject.verify(call("10.1.2.3", "GET /\u0007"))).toThrow(/endpoint/);
+    expect((subject.verify(call("2001:db9::1")) as KeyVerification).code).toBe("ip_not_allowed");
+  });
+});
