@@ -23,7 +23,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { setPriority, tmpdir } from "node:os";
+import { availableParallelism, setPriority, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { toBinary } from "@bufbuild/protobuf";
@@ -83,10 +83,39 @@ const settings = {
     durationS: intSetting("BENCH_DURATION_S", 5, 1, 120),
     warmupS: intSetting("BENCH_WARMUP_S", 1, 0, 60),
   } satisfies H2loadSettings,
+  /** pin puts the servers under test on CPU 0 and everything else on the other CPUs (see docs/bench.md). */
+  pin: intSetting("BENCH_PIN", 1, 0, 1) === 1,
   /** dbNice is the CPU priority of the database stand-in (see docs/bench.md); -1 leaves it alone. */
   dbNice: intSetting("BENCH_DB_NICE", 10, -1, 19),
   seed: intSetting("BENCH_SEED", 20_240_601, 0, 2 ** 31),
 };
+
+/** CpuPlan says which CPUs the servers under test run on, and which the rest (database, h2load, this script). */
+interface CpuPlan {
+  readonly servers: string;
+  readonly others: string;
+}
+
+/**
+ * cpuPlan pins when asked, taskset (util-linux) exists and there are at least two CPUs: the service and
+ * the ceiling on CPU 0 (never at the same time: they are driven alternately), everything else on the rest.
+ */
+function cpuPlan(): CpuPlan | null {
+  const cpus = availableParallelism();
+  if (!settings.pin || cpus < 2 || spawnSync("taskset", ["--version"], { stdio: "ignore" }).status !== 0) {
+    return null;
+  }
+  return { servers: "0", others: cpus === 2 ? "1" : `1-${cpus - 1}` };
+}
+
+const cpus = cpuPlan();
+
+/** pinProcess moves every thread of `pid` to `cpuList`; threads it starts later inherit the setting. */
+function pinProcess(pid: number | undefined, cpuList: string): void {
+  if (pid !== undefined) {
+    spawnSync("taskset", ["-a", "-cp", cpuList, String(pid)], { stdio: "ignore" });
+  }
+}
 
 function profileDir(name: string): string | null {
   const base = process.env.BENCH_PROFILE;
@@ -417,6 +446,12 @@ async function main(): Promise<number> {
     // From here on every verification is warm: the database stand-in only has background work left (usage
     // events), and gets the CPU the service and the load generator leave (see docs/bench.md).
     lowerDatabasePriority();
+    if (cpus !== null) {
+      // After the cold run, which is bound by the database: it has both CPUs for it.
+      pinProcess(service.process.pid, cpus.servers);
+      pinProcess(databasePid, cpus.others);
+      pinProcess(process.pid, cpus.others);
+    }
 
     const random = seededRandom(settings.seed);
     const targets = {
@@ -454,6 +489,9 @@ async function main(): Promise<number> {
       async () => ceiling.output().includes("CEILING_PORT="),
       60_000,
     );
+    if (cpus !== null) {
+      pinProcess(ceiling.process.pid, cpus.servers);
+    }
 
     const warmFiles = warmRequests.map((request, i) => {
       const file = join(work, `warmup-${i}.bin`);
@@ -570,6 +608,11 @@ async function main(): Promise<number> {
     );
     out(
       `  load: ${settings.processes} h2load processes x ${settings.load.clients} connection(s) x ${settings.load.streams} streams, ${settings.load.warmupS}s warm-up + ${settings.load.durationS}s per run, ${settings.rounds} rounds, verify and ceiling alternating`,
+    );
+    out(
+      cpus === null
+        ? "  cpus: not pinned (BENCH_PIN=0, one CPU, or no taskset)"
+        : `  cpus: service and ceiling on CPU ${cpus.servers}; database, h2load and this script on CPU ${cpus.others}`,
     );
     if (cold !== null) {
       out(
