@@ -52,7 +52,7 @@ export interface AdminDetail {
 
 /** NewAuditEvent is an event before it is persisted (it has no sequence number yet). */
 export interface NewAuditEvent {
-  /** id is unique per event (for example a UUID), assigned when the event is created. */
+  /** id is unique per event (for example a UUID); it never changes once read (a usage event mints it then). */
   readonly id: string;
   readonly time: Date;
   /** tenantId is "" for a usage event whose key was not identified. */

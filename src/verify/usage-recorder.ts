@@ -2,7 +2,7 @@
  * UsageRecorder for VerifyKey: one usage event per verdict into the AuditSink, and "last used" timestamps
  * coalesced in memory. Neither ever blocks or fails a verification.
  *
- * - Usage events: built and handed to AuditSink.emit, which is O(1) and bounded (the buffered sink drops and
+ * - Usage events: one UsageEvent object per verdict (usage-event.ts) handed to AuditSink.emit, which is O(1) and bounded (the buffered sink drops and
  *   counts when full). The endpoint and client IP have been validated by the verifier (bounded, no control
  *   characters); no credential is ever part of an event.
  * - Last used: only VALID verifications (and successful admin authentications) count. A key is queued at most
@@ -11,10 +11,10 @@
  *   write per interval however often it is used, and a failed write is retried at the next flush. Both maps
  *   are bounded (maxTrackedKeys); a key that does not fit is counted as dropped and tried again on its next use.
  */
-import type { NewAuditEvent } from "../domain/audit-event.js";
 import type { KeyVerification, UsageRecorder, VerifyKeyInput } from "../domain/key-verifier.js";
 import type { AuditSink, KeyRepository } from "../domain/ports.js";
 import { createEventIdSource, type EventIdSource } from "./event-ids.js";
+import { UsageEvent, type UsageEventOrigin } from "./usage-event.js";
 
 /** VerifyUsageRecorderOptions configure the recorder. */
 export interface VerifyUsageRecorderOptions {
@@ -62,7 +62,7 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
   const intervalMs = Math.max(options.lastUsedIntervalMs ?? 5_000, 1);
   const maxTracked = Math.max(options.maxTrackedKeys ?? 100_000, 1);
   const onError = options.onError;
-  const eventId = options.eventIds ?? createEventIdSource();
+  const origin: UsageEventOrigin = { replica, ids: options.eventIds ?? createEventIdSource() };
 
   // When each key was last queued (ms since epoch); pruned at every flush to the current interval.
   const queuedAt = new Map<string, number>();
@@ -141,21 +141,18 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
   return {
     verified(result: KeyVerification, input: VerifyKeyInput, at: Date): void {
       const key = result.key;
-      const event: NewAuditEvent = {
-        id: eventId(),
-        time: at,
-        tenantId: key === null ? "" : key.tenantId,
-        detail: {
-          kind: "usage",
-          keyId: key === null ? "" : key.keyId,
-          endpoint: input.endpoint,
-          clientIp: input.clientIp,
-          code: result.code,
-          httpStatus: result.httpStatus,
-          replica,
-        },
-      };
-      sink.emit(event);
+      sink.emit(
+        new UsageEvent(
+          origin,
+          at,
+          key === null ? "" : key.tenantId,
+          key === null ? "" : key.keyId,
+          input.endpoint,
+          input.clientIp,
+          result.code,
+          result.httpStatus,
+        ),
+      );
       if (result.valid && key !== null) {
         used(key.keyId, at);
       }
