@@ -139,6 +139,16 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
     "60000",
     "how long cached keys keep verifying while MongoDB cannot be reached",
   ),
+  variable(
+    "KEY_LOOKUP_TIMEOUT_MS",
+    "200",
+    "time budget of one cache-miss lookup, waiting for a slot included; past it VerifyKey answers UNAVAILABLE",
+  ),
+  variable(
+    "KEY_LOOKUP_MAX_CONCURRENT",
+    "32",
+    "most cache-miss lookups in flight per replica; more wait (up to 1000) within the budget, then UNAVAILABLE",
+  ),
   variable("INVALIDATION_POLL_MS", "100", "how often each replica polls the invalidation feed"),
   variable("USAGE_FLUSH_INTERVAL_MS", "1000", "how often buffered usage events are written"),
   variable("LAST_USED_WRITE_INTERVAL_MS", "60000", "at most one last-used write per key per interval"),
@@ -217,6 +227,8 @@ export interface Config {
     readonly negativeMaxEntries: number;
     readonly negativeTtlMs: number;
     readonly maxStaleMs: number;
+    readonly lookupTimeoutMs: number;
+    readonly maxConcurrentLookups: number;
     readonly invalidationPollMs: number;
   };
   readonly usage: { readonly flushIntervalMs: number; readonly lastUsedWriteIntervalMs: number };
@@ -478,6 +490,8 @@ export function loadConfig(
     negativeMaxEntries: reader.int("NEGATIVE_CACHE_MAX_ENTRIES", 1, 100_000_000),
     negativeTtlMs: reader.int("NEGATIVE_CACHE_TTL_MS", 1, 3_600_000),
     maxStaleMs: reader.int("CACHE_MAX_STALE_MS", 0, 3_600_000),
+    lookupTimeoutMs: reader.int("KEY_LOOKUP_TIMEOUT_MS", 10, 60_000),
+    maxConcurrentLookups: reader.int("KEY_LOOKUP_MAX_CONCURRENT", 1, 10_000),
     invalidationPollMs: reader.int("INVALIDATION_POLL_MS", 10, 60_000),
   };
   const usage = {

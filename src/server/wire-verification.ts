@@ -81,6 +81,8 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
       negativeMaxEntries: config.cache.negativeMaxEntries,
       negativeTtlMs: config.cache.negativeTtlMs,
       maxStaleMs: config.cache.maxStaleMs,
+      lookupTimeoutMs: config.cache.lookupTimeoutMs,
+      maxConcurrentLookups: config.cache.maxConcurrentLookups,
       invalidationPollMs: config.cache.invalidationPollMs,
       lastUsedWriteIntervalMs: config.usage.lastUsedWriteIntervalMs,
     },

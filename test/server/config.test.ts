@@ -49,6 +49,8 @@ describe("loadConfig", () => {
         negativeMaxEntries: 100_000,
         negativeTtlMs: 30_000,
         maxStaleMs: 60_000,
+        lookupTimeoutMs: 200,
+        maxConcurrentLookups: 32,
         invalidationPollMs: 100,
       },
       usage: { flushIntervalMs: 1000, lastUsedWriteIntervalMs: 60_000 },
@@ -90,6 +92,10 @@ describe("loadConfig", () => {
       { grpc: { host: "127.0.0.1" }, http: { host: "::1" } },
     ],
     [{ HTTP_HOST: "localhost" }, { http: { host: "localhost" } }],
+    [
+      { KEY_LOOKUP_TIMEOUT_MS: "150", KEY_LOOKUP_MAX_CONCURRENT: "8" },
+      { cache: { lookupTimeoutMs: 150, maxConcurrentLookups: 8 } },
+    ],
     [
       { NODE_ENV: "test", LOG_LEVEL: "silent" },
       { nodeEnv: "test", logLevel: "silent" },
@@ -226,6 +232,8 @@ describe("loadConfig", () => {
     [{ NEGATIVE_CACHE_MAX_ENTRIES: "many" }, "NEGATIVE_CACHE_MAX_ENTRIES: must be an integer"],
     [{ NEGATIVE_CACHE_TTL_MS: "0" }, "NEGATIVE_CACHE_TTL_MS: must be an integer"],
     [{ CACHE_MAX_STALE_MS: "-1" }, "CACHE_MAX_STALE_MS: must be an integer"],
+    [{ KEY_LOOKUP_TIMEOUT_MS: "5" }, "KEY_LOOKUP_TIMEOUT_MS: must be an integer"],
+    [{ KEY_LOOKUP_MAX_CONCURRENT: "0" }, "KEY_LOOKUP_MAX_CONCURRENT: must be an integer"],
     [{ INVALIDATION_POLL_MS: "1" }, "INVALIDATION_POLL_MS: must be an integer between 10"],
     [{ USAGE_FLUSH_INTERVAL_MS: "1" }, "USAGE_FLUSH_INTERVAL_MS: must be an integer between 10"],
     [{ LAST_USED_WRITE_INTERVAL_MS: "x" }, "LAST_USED_WRITE_INTERVAL_MS: must be an integer"],
