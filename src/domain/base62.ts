@@ -21,6 +21,11 @@ const REJECT_FROM = 62 * 4;
 // A broken random source (for example one returning only 0xff) would otherwise loop forever.
 const MAX_DRAWS = 64;
 
+/** isBase62Code tells whether char code `c` is a base62 character. */
+export function isBase62Code(c: number): boolean {
+  return c < 128 && (DIGIT_VALUE[c] as number) >= 0;
+}
+
 /** isBase62 tells whether `s[start, end)` consists only of base62 characters; false when out of range. */
 export function isBase62(s: string, start = 0, end = s.length): boolean {
   if (start < 0 || end > s.length || start > end) {

@@ -15,7 +15,7 @@
  * Joining key id + "_" + secret key gives the whole key. The display hint shows the key id and the first 4
  * secret characters; the 28 hidden ones still carry ≈ 166 bits.
  */
-import { decodeBase62, encodeBase62Fixed, isBase62, randomBase62 } from "./base62.js";
+import { decodeBase62, encodeBase62Fixed, isBase62, isBase62Code, randomBase62 } from "./base62.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { RandomSource } from "./ports.js";
 
@@ -94,6 +94,8 @@ export function createKeyFormat(prefix: string): KeyFormat {
   const secretStart = keyIdLength + 1;
   const checksumStart = secretStart + SECRET_RANDOM_LENGTH;
   const keyLength = checksumStart + CHECKSUM_LENGTH;
+  // The checksum covers the prefix too, which is the same in every key: its CRC state is computed once.
+  const prefixCrc = crc32Update(-1, prefix, 0, prefix.length);
 
   const isKeyId = (s: string): boolean =>
     typeof s === "string" &&
@@ -134,17 +136,30 @@ export function createKeyFormat(prefix: string): KeyFormat {
       if (typeof candidate !== "string" || candidate.length !== keyLength) {
         return null;
       }
-      if (
-        !candidate.startsWith(prefix) ||
-        !isBase62(candidate, prefix.length, keyIdLength) ||
-        candidate.charCodeAt(keyIdLength) !== UNDERSCORE ||
-        !isBase62(candidate, secretStart, keyLength)
-      ) {
+      if (!candidate.startsWith(prefix) || candidate.charCodeAt(keyIdLength) !== UNDERSCORE) {
         return null;
       }
-      // Everything is ASCII now, so char codes are the bytes the checksum was computed over. Comparing
-      // numbers (not re-encoded text) also rejects digits that decode above 2^32 − 1, like "zzzzzz".
-      if (decodeBase62(candidate, checksumStart, keyLength) !== crc32Ascii(candidate, 0, checksumStart)) {
+      // One pass over id and secret checks the alphabet and computes the checksum together. Everything it
+      // hashes is ASCII then, so char codes are the bytes the checksum was computed over.
+      let crc = prefixCrc;
+      for (let i = prefix.length; i < keyIdLength; i++) {
+        const c = candidate.charCodeAt(i);
+        if (!isBase62Code(c)) {
+          return null;
+        }
+        crc = (CRC_TABLE[(crc ^ c) & 0xff] as number) ^ (crc >>> 8);
+      }
+      crc = (CRC_TABLE[(crc ^ UNDERSCORE) & 0xff] as number) ^ (crc >>> 8);
+      for (let i = secretStart; i < checksumStart; i++) {
+        const c = candidate.charCodeAt(i);
+        if (!isBase62Code(c)) {
+          return null;
+        }
+        crc = (CRC_TABLE[(crc ^ c) & 0xff] as number) ^ (crc >>> 8);
+      }
+      // Comparing numbers (not re-encoded text) also rejects digits that decode above 2^32 − 1, like
+      // "zzzzzz"; a non-base62 checksum character decodes to -1.
+      if (decodeBase62(candidate, checksumStart, keyLength) !== (crc ^ -1) >>> 0) {
         return null;
       }
       return { keyId: candidate.slice(0, keyIdLength) };
@@ -169,11 +184,16 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
+/** crc32Update continues CRC-32 state `crc` (-1 to start) over `s[start, end)`; characters below U+0080. */
+function crc32Update(crc: number, s: string, start: number, end: number): number {
+  let state = crc;
+  for (let i = start; i < end; i++) {
+    state = (CRC_TABLE[(state ^ s.charCodeAt(i)) & 0xff] as number) ^ (state >>> 8);
+  }
+  return state;
+}
+
 /** crc32Ascii computes the CRC-32 of `s[start, end)`, whose characters must all be below U+0080. */
 export function crc32Ascii(s: string, start: number, end: number): number {
-  let crc = -1;
-  for (let i = start; i < end; i++) {
-    crc = (CRC_TABLE[(crc ^ s.charCodeAt(i)) & 0xff] as number) ^ (crc >>> 8);
-  }
-  return (crc ^ -1) >>> 0;
+  return (crc32Update(-1, s, start, end) ^ -1) >>> 0;
 }
