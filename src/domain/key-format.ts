@@ -139,20 +139,12 @@ export function createKeyFormat(prefix: string): KeyFormat {
       if (!candidate.startsWith(prefix) || candidate.charCodeAt(keyIdLength) !== UNDERSCORE) {
         return null;
       }
-      // One pass over id and secret checks the alphabet and computes the checksum together. Everything it
-      // hashes is ASCII then, so char codes are the bytes the checksum was computed over.
+      // One pass over id, separator and secret checks the alphabet and computes the checksum together.
+      // Everything it hashes is ASCII then, so char codes are the bytes the checksum was computed over.
       let crc = prefixCrc;
-      for (let i = prefix.length; i < keyIdLength; i++) {
+      for (let i = prefix.length; i < checksumStart; i++) {
         const c = candidate.charCodeAt(i);
-        if (!isBase62Code(c)) {
-          return null;
-        }
-        crc = (CRC_TABLE[(crc ^ c) & 0xff] as number) ^ (crc >>> 8);
-      }
-      crc = (CRC_TABLE[(crc ^ UNDERSCORE) & 0xff] as number) ^ (crc >>> 8);
-      for (let i = secretStart; i < checksumStart; i++) {
-        const c = candidate.charCodeAt(i);
-        if (!isBase62Code(c)) {
+        if (i !== keyIdLength && !isBase62Code(c)) {
           return null;
         }
         crc = (CRC_TABLE[(crc ^ c) & 0xff] as number) ^ (crc >>> 8);

@@ -194,6 +194,13 @@ export function checkClientIp(text: string, field = "client_ip"): ParsedIp | nul
   return parsed;
 }
 
+/** makeRoom empties a memo of recent values that is full (simpler than LRU order, and as bounded). */
+function makeRoom(memo: { readonly size: number; clear(): void }): void {
+  if (memo.size >= RECENT_MAX) {
+    memo.clear();
+  }
+}
+
 function freezeIp(ip: ParsedIp): ParsedIp {
   if (ip.kind === "ipv6") {
     Object.freeze(ip.parts);
@@ -222,9 +229,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     }
     const parsed = checkClientIp(text);
     if (parsed !== null) {
-      if (recentIps.size >= RECENT_MAX) {
-        recentIps.clear();
-      }
+      makeRoom(recentIps);
       recentIps.set(text, freezeIp(parsed));
     }
     return parsed;
@@ -234,9 +239,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   function checkEndpoint(endpoint: string): void {
     if (!recentEndpoints.has(endpoint)) {
       validateEndpoint(endpoint);
-      if (recentEndpoints.size >= RECENT_MAX) {
-        recentEndpoints.clear();
-      }
+      makeRoom(recentEndpoints);
       recentEndpoints.add(endpoint);
     }
   }

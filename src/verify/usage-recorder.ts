@@ -2,9 +2,9 @@
  * UsageRecorder for VerifyKey: one usage event per verdict into the AuditSink, and "last used" timestamps
  * coalesced in memory. Neither ever blocks or fails a verification.
  *
- * - Usage events: one UsageEvent object per verdict (usage-event.ts) handed to AuditSink.emit, which is O(1) and bounded (the buffered sink drops and
- *   counts when full). The endpoint and client IP have been validated by the verifier (bounded, no control
- *   characters); no credential is ever part of an event.
+ * - Usage events: one UsageEvent (usage-event.ts) per verdict, handed to AuditSink.emit, which is O(1) and
+ *   bounded (the buffered sink drops and counts when full). The endpoint and client IP have been validated
+ *   by the verifier (bounded, no control characters); no credential is ever part of an event.
  * - Last used: only VALID verifications (and successful admin authentications) count. A key is queued at most
  *   once per lastUsedIntervalMs; every lastUsedIntervalMs the queued keys are written with ONE bulk write
  *   (KeyRepository.recordLastUsed, which only moves the timestamp forward). So each key costs at most one
