@@ -4,7 +4,7 @@
  * back). Cached keys keep verifying up to the staleness bound, unknown keys get UNAVAILABLE within the
  * 250 ms the issue allows (never a false "invalid"), and after SIGCONT the same runtime recovers by itself.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MongoClient } from "mongodb";
@@ -14,6 +14,7 @@ import { UnavailableError } from "../../src/domain/errors.js";
 import { type LocalMongo, startLocalMongo } from "../../src/storage/local-mongo.js";
 import { createMongoClient } from "../../src/storage/mongo-client.js";
 import { cryptoRandom, type IssuedKey, issueKey, testFormat } from "../helpers/key-fixtures.js";
+import { untilStopped } from "../helpers/stopped-process.js";
 import { startReplica, type TestReplica } from "./helpers/verify-setup.js";
 
 const MAX_STALE_MS = 1_500;
@@ -48,19 +49,6 @@ function verify(key: string): Promise<VerificationCode> {
       requiredPermissions: [],
     }),
   ).then((result) => result.code);
-}
-
-/** untilStopped waits until the kernel reports the process stopped (state T), at most 2 s. */
-async function untilStopped(pid: number): Promise<void> {
-  const deadline = performance.now() + 2_000;
-  while (performance.now() < deadline) {
-    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
-    if (state === "T" || state === "t") {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error("the database process did not stop");
 }
 
 /** failure returns what `verify` rejected with, and how long it took. */

@@ -15,6 +15,7 @@ import {
 } from "../../../src/storage/mongo-client.js";
 import { createMongoTenantRepository } from "../../../src/storage/tenant-repository.js";
 import { mongoUri, uniqueDbName, useTestDatabase } from "../../helpers/mongo.js";
+import { untilStopped } from "../../helpers/stopped-process.js";
 import { at, groupRecord, keyRecord, uniqueId } from "./fixtures.js";
 
 /** UNREACHABLE is a port nothing listens on, with credentials that must never show up in an error. */
@@ -173,6 +174,7 @@ describe("storage when the database stops answering", () => {
 
     process.kill(server.pid, "SIGSTOP");
     try {
+      await untilStopped(server.pid);
       await expect(keys.findById(key.id)).rejects.toBeInstanceOf(UnavailableError);
       await expect(keys.insert(keyRecord({ tenantId: key.tenantId }))).rejects.toBeInstanceOf(
         UnavailableError,
