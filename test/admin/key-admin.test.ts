@@ -372,15 +372,16 @@ describe("RevokeKey and DeleteKey", () => {
     const listed = await keyAdmin.listKeys(admin, { ...listInput(""), status: "revoked" });
     expect(listed.keys.map((k) => k.id)).toEqual([issued.key.id]);
     for (const call of [
-      keyAdmin.rotateKey(admin, { keyId: issued.key.id, overlapMs: 0, expiresAt: null, requestId: "" }),
-      keyAdmin.updateKey(admin, {
-        keyId: issued.key.id,
-        paths: ["name"],
-        values: { ...noValues, name: "new" },
-        requestId: "",
-      }),
+      () => keyAdmin.rotateKey(admin, { keyId: issued.key.id, overlapMs: 0, expiresAt: null, requestId: "" }),
+      () =>
+        keyAdmin.updateKey(admin, {
+          keyId: issued.key.id,
+          paths: ["name"],
+          values: { ...noValues, name: "new" },
+          requestId: "",
+        }),
     ]) {
-      await expect(call).rejects.toBeInstanceOf(FailedPreconditionError);
+      await expect(call()).rejects.toBeInstanceOf(FailedPreconditionError);
     }
   });
 
@@ -400,12 +401,14 @@ describe("RevokeKey and DeleteKey", () => {
     expect((await keyAdmin.listKeys(superuser, listInput(tenantId))).keys).toEqual([]);
     const withDeleted = await keyAdmin.listKeys(superuser, { ...listInput(tenantId), showDeleted: true });
     expect(withDeleted.keys.map((k) => k.name)).toEqual(["revoked", "active"]);
+    // Each call starts only when the previous one is checked: a rejection never waits without a handler.
     for (const call of [
-      keyAdmin.deleteKey(superuser, { keyId: active.key.id, requestId: "" }),
-      keyAdmin.revokeKey(superuser, { keyId: active.key.id, reason: "", requestId: "" }),
-      keyAdmin.rotateKey(superuser, { keyId: active.key.id, overlapMs: 0, expiresAt: null, requestId: "" }),
+      () => keyAdmin.deleteKey(superuser, { keyId: active.key.id, requestId: "" }),
+      () => keyAdmin.revokeKey(superuser, { keyId: active.key.id, reason: "", requestId: "" }),
+      () =>
+        keyAdmin.rotateKey(superuser, { keyId: active.key.id, overlapMs: 0, expiresAt: null, requestId: "" }),
     ]) {
-      await expect(call).rejects.toBeInstanceOf(NotFoundError);
+      await expect(call()).rejects.toBeInstanceOf(NotFoundError);
     }
     // The audit history stays: one event per mutation, in order.
     const actions = fixture.audit.events
