@@ -120,7 +120,16 @@ export interface KeyCache extends VerificationSource {
 interface PositiveEntry {
   readonly key: VerifiableKey;
   readonly loadedAt: number;
+  /** touchedAt is when the entry last moved to the recent end of the LRU order. */
+  touchedAt: number;
 }
+
+/**
+ * RECENCY_REFRESH_MS: a hit moves its entry to the recent end of the LRU order at most this often. Moving it
+ * on every hit (LRUCache.get) rewrites the LRU links on every VerifyKey call; a hot key needs that once a
+ * second to stay far from eviction, so the other hits only peek.
+ */
+const RECENCY_REFRESH_MS = 1_000;
 
 interface GroupEntry {
   readonly value: GroupPermissions;
@@ -316,7 +325,7 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
               negative.set(keyId, startedAt);
             } else {
               negative.delete(keyId);
-              positive.set(keyId, { key, loadedAt: startedAt });
+              positive.set(keyId, { key, loadedAt: startedAt, touchedAt: startedAt });
             }
           }
           return key;
@@ -371,8 +380,12 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
   return {
     key(keyId) {
       const at = now();
-      const entry = positive.get(keyId);
+      const entry = positive.peek(keyId);
       if (entry !== undefined) {
+        if (at - entry.touchedAt > RECENCY_REFRESH_MS) {
+          entry.touchedAt = at;
+          positive.get(keyId);
+        }
         if (trusted(entry.loadedAt, at)) {
           positiveHits += 1;
           if (at - entry.loadedAt > maxAgeMs && !keyFlights.has(keyId)) {
