@@ -6,26 +6,18 @@
  */
 
 import type { Registry } from "prom-client";
-import type { VerificationCode } from "../domain/audit-event.js";
-import type { KeyVerification, VerifyFailureKind, VerifyObserver } from "../domain/key-verifier.js";
 import type { KeyCacheStats } from "../verify/key-cache.js";
-import { createFastHistogram, type FastHistogram, registerCollectedMetric } from "./collected-metric.js";
+import { createFastHistogram, histogramSamples, registerCollectedMetric } from "./collected-metric.js";
+import {
+  createVerifyCounters,
+  FAILURE_KINDS,
+  LATENCY_BOUNDS_SECONDS,
+  VERIFY_CODES,
+  type VerifyCounters,
+  type VerifyCountersSnapshot,
+} from "./verify-counters.js";
 
-/** VERIFY_CODES lists the verdict codes in the order of the counters. */
-const VERIFY_CODES: readonly VerificationCode[] = [
-  "valid",
-  "not_found",
-  "expired",
-  "revoked",
-  "ip_not_allowed",
-  "insufficient_permissions",
-];
-const FAILURE_KINDS: readonly VerifyFailureKind[] = ["invalid_argument", "unavailable", "internal"];
-
-/** LATENCY_BOUNDS_SECONDS are the latency histogram's buckets: 50 µs to 1 s. */
-export const LATENCY_BOUNDS_SECONDS: readonly number[] = [
-  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-];
+export { LATENCY_BOUNDS_SECONDS } from "./verify-counters.js";
 
 /** LAG_BOUNDS_SECONDS are the invalidation-lag histogram's buckets: 10 ms to 30 s. */
 export const LAG_BOUNDS_SECONDS: readonly number[] = [
@@ -33,37 +25,61 @@ export const LAG_BOUNDS_SECONDS: readonly number[] = [
 ];
 
 /** VerifyMetrics is the observer the verifier reports to, and the lag sink the follower reports to. */
-export interface VerifyMetrics extends VerifyObserver {
+export interface VerifyMetrics extends VerifyCounters {
   /** invalidationLag records one applied notice's lag in milliseconds. */
   invalidationLag(lagMs: number): void;
-  /** verdictCounts returns the verdict counters by code (tests and the benchmark read them). */
-  verdictCounts(): Readonly<Record<VerificationCode, number>>;
+}
+
+/** VerifyMetricsOptions add counts kept elsewhere (the verify worker's) to this process's metrics. */
+export interface VerifyMetricsOptions {
+  /** more reads other counters to add at scrape time; null when there are none (yet). */
+  readonly more?: () => Promise<VerifyCountersSnapshot | null> | VerifyCountersSnapshot | null;
 }
 
 /** createVerifyMetrics registers the verdict, error, latency and lag metrics on `registry`. */
-export function createVerifyMetrics(registry: Registry): VerifyMetrics {
-  const verdicts = new Float64Array(VERIFY_CODES.length);
-  const failures = new Float64Array(FAILURE_KINDS.length);
-  const latency: FastHistogram = createFastHistogram(LATENCY_BOUNDS_SECONDS);
-  const lag: FastHistogram = createFastHistogram(LAG_BOUNDS_SECONDS);
+export function createVerifyMetrics(registry: Registry, options: VerifyMetricsOptions = {}): VerifyMetrics {
+  const counters = createVerifyCounters();
+  const lag = createFastHistogram(LAG_BOUNDS_SECONDS);
+  const more = options.more;
+  const snapshots = async (): Promise<VerifyCountersSnapshot[]> => {
+    const own = counters.snapshot();
+    const other = more === undefined ? null : await more();
+    return other === null ? [own] : [own, other];
+  };
+  const sumAt = (
+    all: readonly VerifyCountersSnapshot[],
+    pick: (s: VerifyCountersSnapshot) => readonly number[],
+    i: number,
+  ) => all.reduce((total, snapshot) => total + (pick(snapshot)[i] ?? 0), 0);
 
   registerCollectedMetric(registry, {
     name: "apikeys_verify_verdicts_total",
     help: "VerifyKey verdicts by code (valid, not_found, expired, revoked, ip_not_allowed, insufficient_permissions).",
     type: "counter",
-    collect: () => VERIFY_CODES.map((code, i) => ({ labels: { code }, value: verdicts[i] as number })),
+    collect: async () => {
+      const all = await snapshots();
+      return VERIFY_CODES.map((code, i) => ({ labels: { code }, value: sumAt(all, (s) => s.verdicts, i) }));
+    },
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_errors_total",
     help: "VerifyKey calls that ended in an RPC error, by kind (invalid_argument, unavailable, internal).",
     type: "counter",
-    collect: () => FAILURE_KINDS.map((kind, i) => ({ labels: { kind }, value: failures[i] as number })),
+    collect: async () => {
+      const all = await snapshots();
+      return FAILURE_KINDS.map((kind, i) => ({ labels: { kind }, value: sumAt(all, (s) => s.failures, i) }));
+    },
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_duration_seconds",
     help: "VerifyKey latency inside the service (validation to verdict), verdicts and errors alike.",
     type: "histogram",
-    collect: () => latency.samples("apikeys_verify_duration_seconds"),
+    collect: async () =>
+      histogramSamples(
+        "apikeys_verify_duration_seconds",
+        LATENCY_BOUNDS_SECONDS,
+        (await snapshots()).map((snapshot) => snapshot.latency),
+      ),
   });
   registerCollectedMetric(registry, {
     name: "apikeys_invalidation_lag_seconds",
@@ -73,43 +89,12 @@ export function createVerifyMetrics(registry: Registry): VerifyMetrics {
   });
 
   return {
-    verdict(result: KeyVerification, elapsedMs: number) {
-      switch (result.code) {
-        case "valid":
-          verdicts[0] = (verdicts[0] as number) + 1;
-          break;
-        case "not_found":
-          verdicts[1] = (verdicts[1] as number) + 1;
-          break;
-        case "expired":
-          verdicts[2] = (verdicts[2] as number) + 1;
-          break;
-        case "revoked":
-          verdicts[3] = (verdicts[3] as number) + 1;
-          break;
-        case "ip_not_allowed":
-          verdicts[4] = (verdicts[4] as number) + 1;
-          break;
-        case "insufficient_permissions":
-          verdicts[5] = (verdicts[5] as number) + 1;
-          break;
-      }
-      latency.observe(elapsedMs / 1000);
-    },
-    failure(kind: VerifyFailureKind, elapsedMs: number) {
-      const index = FAILURE_KINDS.indexOf(kind);
-      failures[index] = (failures[index] as number) + 1;
-      latency.observe(elapsedMs / 1000);
-    },
+    // The counters' own methods (they use no `this`): no extra frame on the hot path.
+    verdict: counters.verdict,
+    failure: counters.failure,
+    snapshot: counters.snapshot,
     invalidationLag(lagMs: number) {
       lag.observe(lagMs / 1000);
-    },
-    verdictCounts() {
-      const counts = {} as Record<VerificationCode, number>;
-      VERIFY_CODES.forEach((code, i) => {
-        counts[code] = verdicts[i] as number;
-      });
-      return counts;
     },
   };
 }
@@ -122,28 +107,41 @@ export interface AuditBufferCounters {
   readonly buffered: number;
 }
 
-/** VerificationRuntimeStats are the stats() readers of the verification components. */
+/** FollowerStatsView is what the metrics read of the invalidation follower. */
+export interface FollowerStatsView {
+  readonly lastSuccessAgeMs: number | null;
+  readonly pollFailures: number;
+  readonly noticesApplied: number;
+  readonly gapFlushes: number;
+}
+
+/** NotifierStatsView is what the metrics read of the change notifier. */
+export interface NotifierStatsView {
+  readonly published: number;
+  readonly publishFailures: number;
+  readonly pending: number;
+}
+
+/** LastUsedStatsView is what the metrics read of the last-used recorders. */
+export interface LastUsedStatsView {
+  readonly lastUsedPending: number;
+  readonly lastUsedWrites: number;
+  readonly lastUsedFailures: number;
+  readonly lastUsedDropped: number;
+}
+
+/**
+ * VerificationRuntimeStats are the stats() readers of the verification components. A reader may be
+ * asynchronous: with the verify worker, cache, last-used and audit figures add the worker's, read from it at
+ * scrape time.
+ */
 export interface VerificationRuntimeStats {
-  readonly cache: () => KeyCacheStats;
-  readonly follower: () => {
-    readonly lastSuccessAgeMs: number | null;
-    readonly pollFailures: number;
-    readonly noticesApplied: number;
-    readonly gapFlushes: number;
-  };
-  readonly notifier: () => {
-    readonly published: number;
-    readonly publishFailures: number;
-    readonly pending: number;
-  };
-  readonly usage: () => {
-    readonly lastUsedPending: number;
-    readonly lastUsedWrites: number;
-    readonly lastUsedFailures: number;
-    readonly lastUsedDropped: number;
-  };
+  readonly cache: () => KeyCacheStats | Promise<KeyCacheStats>;
+  readonly follower: () => FollowerStatsView;
+  readonly notifier: () => NotifierStatsView;
+  readonly usage: () => LastUsedStatsView | Promise<LastUsedStatsView>;
   /** audit reads the audit sink's counters; absent when usage events are not recorded. */
-  readonly audit?: () => AuditBufferCounters;
+  readonly audit?: () => AuditBufferCounters | Promise<AuditBufferCounters>;
   /** dbCommands reads the number of database commands started; absent without command monitoring. */
   readonly dbCommands?: () => number;
 }
@@ -158,8 +156,8 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_hits_total",
     help: "Verification cache hits: positive (known keys), negative (unknown ids), group (permissions).",
     type: "counter",
-    collect: () => {
-      const s = cache();
+    collect: async () => {
+      const s = await cache();
       return [
         { labels: { cache: "positive" }, value: s.positiveHits },
         { labels: { cache: "negative" }, value: s.negativeHits },
@@ -171,8 +169,8 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_misses_total",
     help: "Verification cache misses that needed a database lookup, by cache (key, group).",
     type: "counter",
-    collect: () => {
-      const s = cache();
+    collect: async () => {
+      const s = await cache();
       return [
         { labels: { cache: "key" }, value: s.misses },
         { labels: { cache: "group" }, value: s.groupMisses },
@@ -183,14 +181,14 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_untrusted_total",
     help: "Cached keys found but no longer trusted because the invalidation feed was too old (looked up again).",
     type: "counter",
-    collect: () => [{ value: cache().untrustedHits }],
+    collect: async () => [{ value: (await cache()).untrustedHits }],
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_cache_entries",
     help: "Entries in the verification caches: positive (keys), negative (unknown ids), group.",
     type: "gauge",
-    collect: () => {
-      const s = cache();
+    collect: async () => {
+      const s = await cache();
       return [
         { labels: { cache: "positive" }, value: s.positiveSize },
         { labels: { cache: "negative" }, value: s.negativeSize },
@@ -202,20 +200,20 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_bytes",
     help: "Approximate memory held by the positive verification cache.",
     type: "gauge",
-    collect: () => [{ value: cache().positiveBytes }],
+    collect: async () => [{ value: (await cache()).positiveBytes }],
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_lookups_total",
     help: "Database lookups started by the verification cache (concurrent misses for one id share one).",
     type: "counter",
-    collect: () => [{ value: cache().lookups }],
+    collect: async () => [{ value: (await cache()).lookups }],
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_lookup_failures_total",
     help: "Verification lookups that failed: error (database error), timeout (budget ran out), fast_fail (refused while the database was known down or too busy).",
     type: "counter",
-    collect: () => {
-      const s = cache();
+    collect: async () => {
+      const s = await cache();
       return [
         { labels: { reason: "error" }, value: s.lookupFailures - s.lookupTimeouts },
         { labels: { reason: "timeout" }, value: s.lookupTimeouts },
@@ -227,8 +225,8 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_invalidations_total",
     help: "Cache entries dropped by change notices (entry) and whole-cache flushes (flush).",
     type: "counter",
-    collect: () => {
-      const s = cache();
+    collect: async () => {
+      const s = await cache();
       return [
         { labels: { scope: "entry" }, value: s.invalidations },
         { labels: { scope: "flush" }, value: s.flushes },
@@ -284,8 +282,8 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_last_used_writes_total",
     help: "Coalesced last-used bulk writes, by outcome (ok, failed).",
     type: "counter",
-    collect: () => {
-      const s = stats.usage();
+    collect: async () => {
+      const s = await stats.usage();
       return [
         { labels: { outcome: "ok" }, value: s.lastUsedWrites },
         { labels: { outcome: "failed" }, value: s.lastUsedFailures },
@@ -296,13 +294,13 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_last_used_pending",
     help: "Keys whose last-used time waits for the next coalesced write.",
     type: "gauge",
-    collect: () => [{ value: stats.usage().lastUsedPending }],
+    collect: async () => [{ value: (await stats.usage()).lastUsedPending }],
   });
   registerCollectedMetric(registry, {
     name: "apikeys_last_used_dropped_total",
     help: "Key uses not queued for a last-used write because the tracking maps were full.",
     type: "counter",
-    collect: () => [{ value: stats.usage().lastUsedDropped }],
+    collect: async () => [{ value: (await stats.usage()).lastUsedDropped }],
   });
   const audit = stats.audit;
   if (audit !== undefined) {
@@ -310,8 +308,8 @@ export function registerVerificationRuntimeMetrics(
       name: "apikeys_audit_events_total",
       help: "Audit events by state: emitted = persisted + dropped + buffered.",
       type: "counter",
-      collect: () => {
-        const s = audit();
+      collect: async () => {
+        const s = await audit();
         return [
           { labels: { state: "emitted" }, value: s.emitted },
           { labels: { state: "persisted" }, value: s.persisted },
@@ -323,7 +321,7 @@ export function registerVerificationRuntimeMetrics(
       name: "apikeys_audit_buffer_events",
       help: "Audit events buffered in memory, waiting to be persisted (the buffer depth).",
       type: "gauge",
-      collect: () => [{ value: audit().buffered }],
+      collect: async () => [{ value: (await audit()).buffered }],
     });
   }
   const dbCommands = stats.dbCommands;
