@@ -224,6 +224,51 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** threadCpuSeconds reads the user + system CPU time of each thread of a process (Linux /proc). */
+function threadCpuSeconds(pid: number | undefined): Map<number, number> {
+  const times = new Map<number, number>();
+  if (pid === undefined) {
+    return times;
+  }
+  for (const thread of threadsOf(pid)) {
+    try {
+      const fields =
+        readFileSync(`/proc/${pid}/task/${thread}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      times.set(thread, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return times;
+}
+
+/**
+ * ThreadSplit is a process's CPU over a run by thread: the main thread (the process id), the busiest other
+ * thread (the service's verify worker), and the rest (V8's garbage collection helpers, libuv).
+ */
+interface ThreadSplit {
+  readonly main: number;
+  readonly busiest: number;
+  readonly rest: number;
+}
+
+function threadSplit(pid: number | undefined, before: Map<number, number>): ThreadSplit {
+  const after = threadCpuSeconds(pid);
+  let main = 0;
+  let busiest = 0;
+  let total = 0;
+  for (const [thread, seconds] of after) {
+    const used = seconds - (before.get(thread) ?? 0);
+    total += used;
+    if (thread === pid) {
+      main = used;
+    } else if (used > busiest) {
+      busiest = used;
+    }
+  }
+  return { main, busiest, rest: total - main - busiest };
+}
+
 /** scrape reads the service's /metrics into "name{labels}" → value. */
 async function scrape(httpPort: number): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
@@ -371,7 +416,8 @@ function roundRequests(pool: KeyPool, round: number, random: () => number): Benc
   for (let i = 0; i < settings.processes; i++) {
     const refusal = settings.processes > 1 && i === settings.processes - 1;
     const kind = refusal
-      ? (REFUSED_KINDS[round % REFUSED_KINDS.length] as (typeof REFUSED_KINDS)[number])
+      ? ((process.env.XP_REFUSAL as (typeof REFUSED_KINDS)[number] | undefined) ??
+        (REFUSED_KINDS[round % REFUSED_KINDS.length] as (typeof REFUSED_KINDS)[number]))
       : (VALID_KINDS[(i + round) % VALID_KINDS.length] as (typeof VALID_KINDS)[number]);
     requests.push(drawRequest(pool, kind, random));
   }
@@ -513,6 +559,7 @@ async function main(): Promise<number> {
       kinds: string;
       cpuVerify: number;
       cpuCeiling: number;
+      threads: ThreadSplit;
     }> = [];
     const pids = { verify: service.process.pid, ceiling: ceiling.process.pid };
     // Server CPU per request over a run (warm-up included, so requests are estimated from the rate): a
@@ -533,9 +580,11 @@ async function main(): Promise<number> {
       const order = round % 2 === 1 ? (["verify", "ceiling"] as const) : (["ceiling", "verify"] as const);
       const measured = { verify: 0, ceiling: 0 };
       const cpu = { verify: 0, ceiling: 0 };
+      let threads: ThreadSplit = { main: Number.NaN, busiest: Number.NaN, rest: Number.NaN };
       for (const target of order) {
         lowerDatabasePriority();
         const cpuBefore = cpuSeconds(pids[target]);
+        const threadsBefore = threadCpuSeconds(pids[target]);
         const metricsBefore = target === "verify" ? await scrape(httpPort) : null;
         const result = await runParallel(
           h2load,
@@ -544,6 +593,15 @@ async function main(): Promise<number> {
         );
         measured[target] = result.requestsPerSecond;
         cpu[target] = cpuPerRequestUs(cpuSeconds(pids[target]) - cpuBefore, result.requestsPerSecond);
+        if (target === "verify") {
+          const split = threadSplit(pids.verify, threadsBefore);
+          const perRequest = (seconds: number) => cpuPerRequestUs(seconds, result.requestsPerSecond);
+          threads = {
+            main: perRequest(split.main),
+            busiest: perRequest(split.busiest),
+            rest: perRequest(split.rest),
+          };
+        }
         failedRequests += result.failed + result.errored;
         if (metricsBefore !== null) {
           verifyRequests += result.succeeded;
@@ -558,9 +616,9 @@ async function main(): Promise<number> {
         }
       }
       const kinds = requests.map((request) => request.kind).join(",");
-      rounds.push({ ...measured, kinds, cpuVerify: cpu.verify, cpuCeiling: cpu.ceiling });
+      rounds.push({ ...measured, kinds, cpuVerify: cpu.verify, cpuCeiling: cpu.ceiling, threads });
       log(
-        `round ${round}: verify ${fmt(measured.verify)} rps, ceiling ${fmt(measured.ceiling)} rps, ratio ${fmt(measured.verify / measured.ceiling, 3)}; server CPU per request ${fmt(cpu.verify, 1)} vs ${fmt(cpu.ceiling, 1)} us [${kinds}]`,
+        `round ${round}: verify ${fmt(measured.verify)} rps, ceiling ${fmt(measured.ceiling)} rps, ratio ${fmt(measured.verify / measured.ceiling, 3)}; server CPU per request ${fmt(cpu.verify, 1)} vs ${fmt(cpu.ceiling, 1)} us (service threads: main ${fmt(threads.main, 1)}, busiest other ${fmt(threads.busiest, 1)}, rest ${fmt(threads.rest, 1)}) [${kinds}]`,
       );
     }
     const warmAfter = await scrape(httpPort);
