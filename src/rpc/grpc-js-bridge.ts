@@ -53,6 +53,11 @@ export interface GrpcBridgeOptions {
   readonly defaultDeadlineMs: number;
   /** maxDeadlineMs rejects (INVALID_ARGUMENT) a call whose requested deadline is further away. */
   readonly maxDeadlineMs: number;
+  /**
+   * peerAddress tells a call's peer address (kPeerAddress) when it is not the socket's: the main thread's
+   * internal server reads the address the verify worker relayed (src/rpc/grpc-relay.ts). Default: the socket.
+   */
+  readonly peerAddress?: (call: { readonly metadata: Metadata; getPeer(): string }) => string;
 }
 
 /** BridgeServiceOptions adjust one service. */
@@ -295,8 +300,9 @@ class BridgeContext implements HandlerContext {
   get values(): ContextValues {
     if (this.valuesStore === undefined) {
       const requestId = this.call.metadata.get(REQUEST_ID_HEADER)[0];
+      const peerAddress = this.binding.options.peerAddress;
       this.valuesStore = createContextValues()
-        .set(kPeerAddress, this.call.getPeer())
+        .set(kPeerAddress, peerAddress === undefined ? this.call.getPeer() : peerAddress(this.call))
         .set(kRequestId, requestIdFor(typeof requestId === "string" ? requestId : undefined));
     }
     return this.valuesStore;

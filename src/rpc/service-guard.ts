@@ -70,3 +70,12 @@ export function combineGuards(...guards: CallGuard[]): CallGuard {
     }
   };
 }
+
+/** callerTokenGuarded is `impl` guarded by the caller token when one is configured, else `impl` itself. */
+export function callerTokenGuarded<S extends DescService>(
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  token: string | null,
+): Partial<ServiceImpl<S>> {
+  return token === null ? impl : guardService(service, impl, callerTokenGuard(token));
+}

@@ -8,15 +8,15 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { Db, MongoClient } from "mongodb";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { createKeyFormat } from "../domain/key-format.js";
-import { createKeyHasher, type Pepper } from "../domain/key-hash.js";
 import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import type { IndexDeclaration } from "../storage/indexes.js";
+import type { VerifyWorkerHost } from "../verify-worker/verify-worker-host.js";
 import { createAuditPipeline } from "./audit-pipeline.js";
-import type { Config, PepperVersion } from "./config.js";
+import type { Config } from "./config.js";
 import type { CloseHook } from "./start-server.js";
+import { keyFormatOf, keyHasherOf } from "./verification-config.js";
 import { wireAuditService } from "./wire-audit.js";
 import { wireKeyAdmin } from "./wire-key-admin.js";
 import { wireVerification } from "./wire-verification.js";
@@ -29,6 +29,8 @@ export interface WireDeps {
   readonly db: Db;
   /** metrics is the registry /metrics serves; register service metrics here. */
   readonly metrics: Registry;
+  /** onVerifyWorkerFailure hears about a verify worker that stopped while serving (main exits). */
+  readonly onVerifyWorkerFailure?: (error: Error) => void;
 }
 
 /** StartHook starts a background task once indexes exist and before the ports open. */
@@ -42,6 +44,8 @@ export interface WiredServices {
   readonly verify?: Partial<ServiceImpl<typeof KeyVerifyService>>;
   readonly admin?: Partial<ServiceImpl<typeof KeyAdminService>>;
   readonly audit?: Partial<ServiceImpl<typeof AuditService>>;
+  /** verifyWorker serves the gRPC port from its own thread (VERIFY_WORKER=on). */
+  readonly verifyWorker?: VerifyWorkerHost;
   /** indexes are created (awaited, fatal on failure) before anything starts. */
   readonly indexes: readonly IndexDeclaration[];
   readonly startHooks: readonly StartHook[];
@@ -49,16 +53,11 @@ export interface WiredServices {
   readonly closeHooks: readonly CloseHook[];
 }
 
-/** pepperOf turns a configured pepper into the hasher's form. */
-function pepperOf(pepper: PepperVersion): Pepper {
-  return { version: pepper.version, secret: Buffer.from(pepper.pepper, "utf8") };
-}
-
 /** wireServices builds every service implementation. Services not wired yet answer UNIMPLEMENTED. */
 export async function wireServices(deps: WireDeps): Promise<WiredServices> {
   const { config, db } = deps;
-  const keyFormat = createKeyFormat(config.keys.prefix);
-  const hasher = createKeyHasher(pepperOf(config.keys.pepper), config.keys.previousPeppers.map(pepperOf));
+  const keyFormat = keyFormatOf(config);
+  const hasher = keyHasherOf(config);
 
   // --- Audit (owned by the audit wiring): ONE sink that VerifyKey and the admin use cases emit into, ONE
   // stream hub, the audit_events indexes; its close hook flushes the sink and closes the store and hub. ---
@@ -75,6 +74,9 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     hasher,
     sink: audit.sink,
     auditCounters: audit.sink.counters,
+    ...(deps.onVerifyWorkerFailure === undefined
+      ? {}
+      : { onVerifyWorkerFailure: deps.onVerifyWorkerFailure }),
   });
 
   // --- KeyAdminService (owned by the admin wiring): use cases on the shared cache's authenticator and
@@ -97,6 +99,7 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     verify: verification.service,
     audit: auditService,
     admin: admin.service,
+    ...(verification.verifyWorker === undefined ? {} : { verifyWorker: verification.verifyWorker }),
     indexes: [...verification.indexes, ...audit.indexes, ...admin.indexes],
     startHooks: [...verification.startHooks],
     // Verification first (its last-used flush), then the audit buffer, then MongoDB (main's hook).

@@ -11,7 +11,6 @@ import type { Registry } from "prom-client";
 import type { KeyFormat } from "../domain/key-format.js";
 import type { KeyHasher } from "../domain/key-hash.js";
 import type { AuditSink, Clock } from "../domain/ports.js";
-import { createKeyDigestMatcher } from "../domain/verification-hmac.js";
 import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { countDbCommands } from "../metrics/db-command-counter.js";
 import {
@@ -25,8 +24,11 @@ import { createMongoGroupRepository, groupIndexes } from "../storage/group-repos
 import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.js";
 import { createVerificationRuntime, type VerificationRuntime } from "../verify/verification-runtime.js";
+import { createVerifyWorkerHost, type VerifyWorkerHost } from "../verify-worker/verify-worker-host.js";
+import { addCounts, processAuditCounters, workerSnapshotReader } from "../verify-worker/worker-metrics.js";
 import type { Config } from "./config.js";
 import type { CloseHook } from "./start-server.js";
+import { keyCacheSettingsOf, keyDigestMatcherOf } from "./verification-config.js";
 import type { StartHook } from "./wire-services.js";
 
 /** VerificationWiringDeps are what the verification side is built from. */
@@ -44,6 +46,8 @@ export interface VerificationWiringDeps {
   /** auditCounters exposes the sink's accounting as metrics, when the sink has counters. */
   readonly auditCounters?: () => AuditBufferCounters;
   readonly clock?: Clock;
+  /** onVerifyWorkerFailure hears about a verify worker that stopped while serving (main exits). */
+  readonly onVerifyWorkerFailure?: (error: Error) => void;
 }
 
 /** WiredVerification is the verification side as the composition root needs it. */
@@ -51,6 +55,8 @@ export interface WiredVerification {
   readonly service: ServiceImpl<typeof KeyVerifyService>;
   /** runtime holds the shared notifier and authenticator for the other services. */
   readonly runtime: VerificationRuntime;
+  /** verifyWorker serves the gRPC port from its own thread (VERIFY_WORKER=on); undefined when off. */
+  readonly verifyWorker?: VerifyWorkerHost;
   readonly indexes: readonly IndexDeclaration[];
   readonly startHooks: readonly StartHook[];
   readonly closeHooks: readonly CloseHook[];
@@ -64,36 +70,32 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
   const { config, db } = deps;
   const log = deps.logger.child({ component: "verify" });
   const clock: Clock = deps.clock ?? { now: () => new Date() };
-  const verifyMetrics = createVerifyMetrics(deps.metrics);
+  const keys = createMongoKeyRepository(db);
+  const groups = createMongoGroupRepository(db);
+  // The worker is built once the runtime exists; the metrics read it at scrape time only.
+  let verifyWorker: VerifyWorkerHost | undefined;
+  const workerSnapshot = () => workerSnapshotReader(verifyWorker)();
+  const verifyMetrics = createVerifyMetrics(deps.metrics, {
+    more: async () => (await workerSnapshot())?.worker.verify ?? null,
+  });
   const dbCommands = countDbCommands(deps.mongoClient);
   const runtime = createVerificationRuntime({
     format: deps.keyFormat,
     hasher: deps.hasher,
     clock,
-    keys: createMongoKeyRepository(db),
-    groups: createMongoGroupRepository(db),
+    keys,
+    groups,
     feed: createMongoChangeFeed(db),
     sink: deps.sink,
     replica: config.replicaId,
     settings: {
-      maxEntries: config.cache.keyMaxEntries,
-      maxBytes: config.cache.keyMaxBytes,
-      negativeMaxEntries: config.cache.negativeMaxEntries,
-      negativeTtlMs: config.cache.negativeTtlMs,
-      maxStaleMs: config.cache.maxStaleMs,
-      lookupTimeoutMs: config.cache.lookupTimeoutMs,
-      maxConcurrentLookups: config.cache.maxConcurrentLookups,
+      ...keyCacheSettingsOf(config),
       invalidationPollMs: config.cache.invalidationPollMs,
       lastUsedWriteIntervalMs: config.usage.lastUsedWriteIntervalMs,
     },
     observer: verifyMetrics,
     // The same peppers the hasher holds, as precomputed HMAC state for the hot path.
-    matcher: createKeyDigestMatcher(
-      [config.keys.pepper, ...config.keys.previousPeppers].map((pepper) => ({
-        version: pepper.version,
-        secret: Buffer.from(pepper.pepper, "utf8"),
-      })),
-    ),
+    matcher: keyDigestMatcherOf(config),
     onInvalidationLag: verifyMetrics.invalidationLag,
     log: {
       lookupFailed: (error, what) => log.warn({ err: error, what }, "verification lookup failed"),
@@ -108,17 +110,34 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
         log.warn({ err: error, keys }, "last-used write failed; retrying"),
     },
   });
+  if (config.verifyWorker) {
+    verifyWorker = createVerifyWorkerHost({
+      config,
+      logger: deps.logger,
+      keys,
+      groups,
+      sink: deps.sink,
+      ...(deps.auditCounters === undefined ? {} : { sinkCounters: deps.auditCounters }),
+      replica: config.replicaId,
+      runtime,
+      ...(deps.onVerifyWorkerFailure === undefined ? {} : { onFailure: deps.onVerifyWorkerFailure }),
+    });
+  }
+  const auditCounters = deps.auditCounters;
   registerVerificationRuntimeMetrics(deps.metrics, {
-    cache: runtime.cache.stats,
+    cache: async () => addCounts(runtime.cache.stats(), (await workerSnapshot())?.worker.cache),
     follower: runtime.follower.stats,
     notifier: runtime.notifier.stats,
-    usage: runtime.usage.stats,
+    usage: async () => addCounts(runtime.usage.stats(), (await workerSnapshot())?.worker.lastUsed),
     dbCommands: dbCommands.total,
-    ...(deps.auditCounters === undefined ? {} : { audit: deps.auditCounters }),
+    ...(auditCounters === undefined
+      ? {}
+      : { audit: async () => processAuditCounters(auditCounters(), await workerSnapshot()) }),
   });
   return {
     service: createKeyVerifyHandler(runtime.verifier),
     runtime,
+    ...(verifyWorker === undefined ? {} : { verifyWorker }),
     indexes: [...keyIndexes, ...groupIndexes, ...changeFeedIndexes],
     startHooks: [{ name: "verification", start: () => runtime.start() }],
     closeHooks: [

@@ -62,6 +62,16 @@ export interface VerificationRuntimeOptions {
   readonly matcher?: KeyDigestMatcher;
 }
 
+/**
+ * CacheMirror is another cache that must drop whatever this replica's cache drops, when it drops it: the
+ * verify worker's (src/verify-worker/verify-worker-host.ts). `markFeedFresh` takes this thread's monotonic
+ * clock (performance.now).
+ */
+export type CacheMirror = Pick<
+  KeyCache,
+  "invalidateKey" | "invalidateGroup" | "invalidateAll" | "markFeedFresh"
+>;
+
 /** VerificationRuntime is the assembled verification side. */
 export interface VerificationRuntime {
   readonly cache: KeyCache;
@@ -74,6 +84,12 @@ export interface VerificationRuntime {
   start(): Promise<void>;
   /** stop ends the loops and writes the pending last-used timestamps. */
   stop(): Promise<void>;
+  /**
+   * mirror makes the follower (notices from other replicas) and the notifier (this replica's own changes)
+   * apply every invalidation and freshness report to `target` too, right after this replica's cache.
+   * Returns the function that stops it.
+   */
+  mirror(target: CacheMirror): () => void;
 }
 
 /** createVerificationRuntime builds the verification side; call start() before serving. */
@@ -88,9 +104,37 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     monotonicNow,
     ...(log.lookupFailed === undefined ? {} : { onLookupError: log.lookupFailed }),
   });
+  const mirrors = new Set<CacheMirror>();
+  // What the follower and the notifier invalidate: this replica's cache, then every mirror.
+  const invalidation: CacheMirror = {
+    invalidateKey(keyId) {
+      cache.invalidateKey(keyId);
+      for (const target of mirrors) {
+        target.invalidateKey(keyId);
+      }
+    },
+    invalidateGroup(groupId) {
+      cache.invalidateGroup(groupId);
+      for (const target of mirrors) {
+        target.invalidateGroup(groupId);
+      }
+    },
+    invalidateAll() {
+      cache.invalidateAll();
+      for (const target of mirrors) {
+        target.invalidateAll();
+      }
+    },
+    markFeedFresh(asOf) {
+      cache.markFeedFresh(asOf);
+      for (const target of mirrors) {
+        target.markFeedFresh(asOf);
+      }
+    },
+  };
   const follower = createInvalidationFollower({
     feed: options.feed,
-    cache,
+    cache: invalidation,
     clock: options.clock,
     monotonicNow,
     ...(settings.invalidationPollMs === undefined ? {} : { pollIntervalMs: settings.invalidationPollMs }),
@@ -98,7 +142,7 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     ...(log.pollFailed === undefined ? {} : { onError: log.pollFailed }),
   });
   const notifier = createCacheKeyChangeNotifier({
-    cache,
+    cache: invalidation,
     feed: options.feed,
     ...(log.publishFailed === undefined ? {} : { onError: log.publishFailed }),
   });
@@ -138,6 +182,12 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
       await follower.stop();
       notifier.close();
       await usage.close();
+    },
+    mirror(target) {
+      mirrors.add(target);
+      return () => {
+        mirrors.delete(target);
+      };
     },
   };
 }

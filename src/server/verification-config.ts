@@ -1,0 +1,43 @@
+/**
+ * The verification pieces that come straight from the configuration, built the same way in the main thread
+ * (wire-services.ts, wire-verification.ts) and in the verify worker (src/verify-worker/verify-worker.ts).
+ * Imports no I/O module: the worker loads it.
+ */
+import { createKeyFormat, type KeyFormat } from "../domain/key-format.js";
+import { createKeyHasher, type KeyHasher, type Pepper } from "../domain/key-hash.js";
+import { createKeyDigestMatcher, type KeyDigestMatcher } from "../domain/verification-hmac.js";
+import type { KeyCacheSettings } from "../verify/key-cache.js";
+import type { Config, PepperVersion } from "./config.js";
+
+/** pepperOf turns a configured pepper into the hasher's form. */
+function pepperOf(pepper: PepperVersion): Pepper {
+  return { version: pepper.version, secret: Buffer.from(pepper.pepper, "utf8") };
+}
+
+/** keyFormatOf is the key format of the configured prefix. */
+export function keyFormatOf(config: Config): KeyFormat {
+  return createKeyFormat(config.keys.prefix);
+}
+
+/** keyHasherOf hashes with the current pepper and verifies with it and every previous one. */
+export function keyHasherOf(config: Config): KeyHasher {
+  return createKeyHasher(pepperOf(config.keys.pepper), config.keys.previousPeppers.map(pepperOf));
+}
+
+/** keyDigestMatcherOf holds the same peppers as keyHasherOf, as precomputed HMAC state for the hot path. */
+export function keyDigestMatcherOf(config: Config): KeyDigestMatcher {
+  return createKeyDigestMatcher([config.keys.pepper, ...config.keys.previousPeppers].map(pepperOf));
+}
+
+/** keyCacheSettingsOf maps the cache variables to the KeyCache's settings. */
+export function keyCacheSettingsOf(config: Config): KeyCacheSettings {
+  return {
+    maxEntries: config.cache.keyMaxEntries,
+    maxBytes: config.cache.keyMaxBytes,
+    negativeMaxEntries: config.cache.negativeMaxEntries,
+    negativeTtlMs: config.cache.negativeTtlMs,
+    maxStaleMs: config.cache.maxStaleMs,
+    lookupTimeoutMs: config.cache.lookupTimeoutMs,
+    maxConcurrentLookups: config.cache.maxConcurrentLookups,
+  };
+}
