@@ -16,12 +16,13 @@
  *
  * Invalidations come the other way: the main thread posts every notice its own cache applies, then bumps a
  * counter in shared memory. Every verification compares that counter first and, when it moved, handles the
- * messages waiting on the port before it looks anything up. So a change made on this replica takes effect
- * here before the admin RPC that made it has answered, with no round trip: one atomic load per call.
+ * messages waiting on the port before it looks anything up (catch-up-source.ts). So a change made on this
+ * replica takes effect here before the admin RPC that made it has answered, with no round trip: one atomic
+ * load per call.
  */
-import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import type { MessagePort } from "node:worker_threads";
 import { Client, credentials } from "@grpc/grpc-js";
-import { createKeyVerifier, type VerificationSource } from "../domain/key-verifier.js";
+import { createKeyVerifier } from "../domain/key-verifier.js";
 import type { Clock } from "../domain/ports.js";
 import { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
@@ -46,6 +47,7 @@ import {
 } from "../server/verification-config.js";
 import { createKeyCache } from "../verify/key-cache.js";
 import { createVerifyUsageRecorder } from "../verify/usage-recorder.js";
+import { createCatchUpSource } from "./catch-up-source.js";
 import { createPortChannel, type PortChannel } from "./port-channel.js";
 import { createUsageRelay } from "./usage-relay.js";
 import {
@@ -137,29 +139,12 @@ export function runVerifyWorker(data: VerifyWorkerData, port: MessagePort): void
   });
   const counters = createVerifyCounters();
 
-  let seenEpoch = Atomics.load(shared, SHARED_SLOTS.invalidationEpoch);
-  /** catchUp handles the messages waiting on the port when the main thread signalled invalidations. */
-  const catchUp = () => {
-    const epoch = Atomics.load(shared, SHARED_SLOTS.invalidationEpoch);
-    if (epoch === seenEpoch) {
-      return;
-    }
-    seenEpoch = epoch;
-    for (
-      let waiting = receiveMessageOnPort(port);
-      waiting !== undefined;
-      waiting = receiveMessageOnPort(port)
-    ) {
-      channel.dispatch(waiting.message);
-    }
-  };
-  const source: VerificationSource = {
-    key(keyId) {
-      catchUp();
-      return cache.key(keyId);
-    },
-    group: (groupId) => cache.group(groupId),
-  };
+  const source = createCatchUpSource({
+    source: cache,
+    shared,
+    port,
+    dispatch: (message) => channel.dispatch(message),
+  });
   const verifier = createKeyVerifier({
     format: keyFormatOf(config),
     hasher: keyHasherOf(config),
