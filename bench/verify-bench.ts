@@ -9,7 +9,7 @@
  *     fixed response) as another.
  *  4. Cold run: BENCH_COLD_KEYS distinct keys verified once each on the fresh service (empty cache), by a
  *     grpc-js client (h2load posts one body per process, so it cannot send thousands of different keys).
- *  5. Warm rounds (BENCH_ROUNDS, default 5): each round draws new requests from the pool — one request body
+ *  5. Warm rounds (BENCH_ROUNDS, default 11): each round draws new requests from the pool — one request body
  *     per h2load process, BENCH_PROCESSES processes in parallel (mostly valid calls of every credential form,
  *     one process of refusals) — and drives the service and the ceiling alternately with identical files
  *     and h2load settings. Medians over rounds.
@@ -75,12 +75,12 @@ function intSetting(name: string, fallback: number, min: number, max: number): n
 const settings = {
   keys: intSetting("BENCH_KEYS", 10_000, 100, 200_000),
   coldKeys: intSetting("BENCH_COLD_KEYS", 1_000, 0, 200_000),
-  rounds: intSetting("BENCH_ROUNDS", 7, 1, 50),
+  rounds: intSetting("BENCH_ROUNDS", 11, 1, 50),
   processes: intSetting("BENCH_PROCESSES", 8, 1, 64),
   load: {
     clients: intSetting("BENCH_CLIENTS", 1, 1, 64),
     streams: intSetting("BENCH_STREAMS", 4, 1, 1_000),
-    durationS: intSetting("BENCH_DURATION_S", 5, 1, 120),
+    durationS: intSetting("BENCH_DURATION_S", 3, 1, 120),
     warmupS: intSetting("BENCH_WARMUP_S", 1, 0, 60),
   } satisfies H2loadSettings,
   /** pin puts the servers under test on CPU 0 and everything else on the other CPUs (see docs/bench.md). */
