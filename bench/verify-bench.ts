@@ -38,6 +38,7 @@ import {
 import { createGrpcClientDefinition } from "../src/rpc/grpc-js-bridge.js";
 import { type LocalMongo, startLocalMongo } from "../src/storage/local-mongo.js";
 import { fixtureServerEnv } from "../test/helpers/key-fixtures.js";
+import { scrapeMetrics } from "../test/helpers/metrics-scrape.js";
 import {
   findH2load,
   type H2loadJob,
@@ -270,16 +271,8 @@ function threadSplit(pid: number | undefined, before: Map<number, number>): Thre
 }
 
 /** scrape reads the service's /metrics into "name{labels}" → value. */
-async function scrape(httpPort: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line !== "" && !line.startsWith("#")) {
-      const space = line.lastIndexOf(" ");
-      samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-    }
-  }
-  return samples;
+function scrape(httpPort: number): Promise<Map<string, number>> {
+  return scrapeMetrics(`http://127.0.0.1:${httpPort}`);
 }
 
 function delta(after: Map<string, number>, before: Map<string, number>, name: string): number {

@@ -4,19 +4,12 @@
  * can be added to the main thread's when /metrics is scraped (verify-metrics.ts). Loads nothing but this
  * file and collected-metric.ts (no prom-client at run time): the verify worker uses it.
  */
-import type { VerificationCode } from "../domain/audit-event.js";
+import { VERIFICATION_CODES, type VerificationCode, verificationCodeIndex } from "../domain/audit-event.js";
 import type { KeyVerification, VerifyFailureKind, VerifyObserver } from "../domain/key-verifier.js";
 import { createFastHistogram, type HistogramSnapshot } from "./collected-metric.js";
 
 /** VERIFY_CODES lists the verdict codes in the order of the counters. */
-export const VERIFY_CODES: readonly VerificationCode[] = Object.freeze([
-  "valid",
-  "not_found",
-  "expired",
-  "revoked",
-  "ip_not_allowed",
-  "insufficient_permissions",
-]);
+export const VERIFY_CODES: readonly VerificationCode[] = VERIFICATION_CODES;
 
 /** FAILURE_KINDS lists the RPC error kinds in the order of the counters. */
 export const FAILURE_KINDS: readonly VerifyFailureKind[] = Object.freeze([
@@ -51,26 +44,8 @@ export function createVerifyCounters(): VerifyCounters {
   const latency = createFastHistogram(LATENCY_BOUNDS_SECONDS);
   return {
     verdict(result: KeyVerification, elapsedMs: number) {
-      switch (result.code) {
-        case "valid":
-          verdicts[0] = (verdicts[0] as number) + 1;
-          break;
-        case "not_found":
-          verdicts[1] = (verdicts[1] as number) + 1;
-          break;
-        case "expired":
-          verdicts[2] = (verdicts[2] as number) + 1;
-          break;
-        case "revoked":
-          verdicts[3] = (verdicts[3] as number) + 1;
-          break;
-        case "ip_not_allowed":
-          verdicts[4] = (verdicts[4] as number) + 1;
-          break;
-        case "insufficient_permissions":
-          verdicts[5] = (verdicts[5] as number) + 1;
-          break;
-      }
+      const index = verificationCodeIndex(result.code);
+      verdicts[index] = (verdicts[index] as number) + 1;
       latency.observe(elapsedMs / 1000);
     },
     failure(kind: VerifyFailureKind, elapsedMs: number) {

@@ -136,12 +136,56 @@ function followUpstream(
   });
 }
 
+/**
+ * relay forwards one admitted call upstream: it counts it in the gate until the upstream status has been
+ * handled (or the caller cancelled), relays response headers, hands each upstream message to `onMessage`
+ * and the status, after every message, to `onEnd`.
+ */
+function relay(
+  options: GrpcRelayOptions,
+  path: string,
+  call: ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer>,
+  onMessage: (message: Buffer, relayed: ClientReadableStream<Buffer>) => void,
+  onEnd: (status: StatusObject) => void,
+): void {
+  const { upstream, gate } = options;
+  gate.enter();
+  let open = true;
+  const leave = () => {
+    if (open) {
+      open = false;
+      gate.leave();
+    }
+  };
+  const relayed = upstream.makeServerStreamRequest(
+    path,
+    passThrough,
+    passThrough,
+    call.request,
+    upstreamMetadata(call),
+    finiteDeadline(call),
+  );
+  relayed.on("metadata", (headers: Metadata) => call.sendMetadata(forwardable(headers)));
+  followUpstream(
+    relayed,
+    (message) => onMessage(message, relayed),
+    (status) => {
+      leave();
+      onEnd(status);
+    },
+  );
+  call.on("cancelled", () => {
+    relayed.cancel();
+    leave();
+  });
+}
+
 /** createGrpcRelayHandlers returns grpc-js handlers that relay every method of `service` upstream. */
 export function createGrpcRelayHandlers(
   service: DescService,
   options: GrpcRelayOptions,
 ): UntypedServiceImplementation {
-  const { upstream, gate } = options;
+  const { gate } = options;
   const handlers: UntypedServiceImplementation = {};
   for (const method of service.methods) {
     const path = pathOf(method);
@@ -154,31 +198,15 @@ export function createGrpcRelayHandlers(
           callback(SHUTTING_DOWN);
           return;
         }
-        gate.enter();
-        let open = true;
-        const leave = () => {
-          if (open) {
-            open = false;
-            gate.leave();
-          }
-        };
-        const relayed = upstream.makeServerStreamRequest(
-          path,
-          passThrough,
-          passThrough,
-          call.request,
-          upstreamMetadata(call),
-          finiteDeadline(call),
-        );
         let response: Buffer | undefined;
-        relayed.on("metadata", (headers: Metadata) => call.sendMetadata(forwardable(headers)));
-        followUpstream(
-          relayed,
+        relay(
+          options,
+          path,
+          call,
           (message) => {
             response = message;
           },
           (status) => {
-            leave();
             if (status.code !== Status.OK) {
               callback(errorStatus(status));
             } else if (response === undefined) {
@@ -188,10 +216,6 @@ export function createGrpcRelayHandlers(
             }
           },
         );
-        call.on("cancelled", () => {
-          relayed.cancel();
-          leave();
-        });
       };
     } else if (method.methodKind === "server_streaming") {
       handlers[method.localName] = (call: ServerWritableStream<Buffer, Buffer>) => {
@@ -199,35 +223,18 @@ export function createGrpcRelayHandlers(
           call.emit("error", SHUTTING_DOWN);
           return;
         }
-        gate.enter();
-        let open = true;
-        const leave = () => {
-          if (open) {
-            open = false;
-            gate.leave();
-          }
-        };
-        const relayed = upstream.makeServerStreamRequest(
+        relay(
+          options,
           path,
-          passThrough,
-          passThrough,
-          call.request,
-          upstreamMetadata(call),
-          finiteDeadline(call),
-        );
-        const resume = () => relayed.resume();
-        relayed.on("metadata", (headers: Metadata) => call.sendMetadata(forwardable(headers)));
-        followUpstream(
-          relayed,
-          (message) => {
+          call,
+          (message, relayed) => {
             // Flow control end to end: stop reading upstream until the caller has read what we sent.
             if (!call.write(message)) {
               relayed.pause();
-              call.once("drain", resume);
+              call.once("drain", () => relayed.resume());
             }
           },
           (status) => {
-            leave();
             if (call.cancelled) {
               return;
             }
@@ -238,10 +245,6 @@ export function createGrpcRelayHandlers(
             }
           },
         );
-        call.on("cancelled", () => {
-          relayed.cancel();
-          leave();
-        });
       };
     } else {
       throw new Error(

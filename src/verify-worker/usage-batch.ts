@@ -9,35 +9,12 @@
  * one object per cached key) and one of strings (endpoints and client IPs). The tables are bounded: when
  * either is full the next batch starts new ones (`reset`), which the decoder follows.
  */
-import type { VerificationCode } from "../domain/audit-event.js";
+import { VERIFICATION_CODES, type VerificationCode, verificationCodeIndex } from "../domain/audit-event.js";
 import type { VerifiedKeyDetails } from "../domain/verifiable-key.js";
+import type { UsageEventArgs } from "../verify/usage-recorder.js";
 
 /** USAGE_CODES numbers the verification codes in batches. */
-export const USAGE_CODES: readonly VerificationCode[] = Object.freeze([
-  "valid",
-  "not_found",
-  "expired",
-  "revoked",
-  "ip_not_allowed",
-  "insufficient_permissions",
-]);
-
-function codeIndex(code: VerificationCode): number {
-  switch (code) {
-    case "valid":
-      return 0;
-    case "not_found":
-      return 1;
-    case "expired":
-      return 2;
-    case "revoked":
-      return 3;
-    case "ip_not_allowed":
-      return 4;
-    default:
-      return 5;
-  }
-}
+export const USAGE_CODES: readonly VerificationCode[] = VERIFICATION_CODES;
 
 /** NO_KEY is the key reference of an event whose key was not identified (not_found). */
 const NO_KEY = -1;
@@ -65,14 +42,7 @@ export interface UsageBatch {
 /** UsageBatchEncoder fills one batch at a time. */
 export interface UsageBatchEncoder {
   /** add appends an event and returns the batch's size with it. */
-  add(
-    at: Date,
-    key: VerifiedKeyDetails | null,
-    endpoint: string,
-    clientIp: string,
-    code: VerificationCode,
-    httpStatus: number,
-  ): number;
+  add(...event: UsageEventArgs): number;
   /** size is the number of events in the batch being filled. */
   readonly size: number;
   /** take hands over the batch being filled (and the buffers to transfer), or null when it is empty. */
@@ -131,7 +101,7 @@ export function createUsageBatchEncoder(capacity: number, maxEntries: number): U
       keyRefs[size] = keyRef(key);
       stringRefs[2 * size] = stringRef(endpoint);
       stringRefs[2 * size + 1] = stringRef(clientIp);
-      codes[size] = codeIndex(code);
+      codes[size] = verificationCodeIndex(code);
       httpStatuses[size] = httpStatus;
       size += 1;
       return size;

@@ -20,18 +20,21 @@ import { createEventIdSource, type EventIdSource } from "./event-ids.js";
 import { UsageEvent, type UsageEventOrigin } from "./usage-event.js";
 
 /**
- * UsageEventWriter records the usage event of one verdict; it must never block or throw. `key` is the
- * verdict's key details (one object per cached key), null when the key was not identified.
+ * UsageEventArgs are the fields of one verdict's usage event. `key` is the verdict's key details (one object
+ * per cached key), null when the key was not identified.
  */
+export type UsageEventArgs = [
+  at: Date,
+  key: VerifiedKeyDetails | null,
+  endpoint: string,
+  clientIp: string,
+  code: VerificationCode,
+  httpStatus: number,
+];
+
+/** UsageEventWriter records the usage event of one verdict; it must never block or throw. */
 export interface UsageEventWriter {
-  write(
-    at: Date,
-    key: VerifiedKeyDetails | null,
-    endpoint: string,
-    clientIp: string,
-    code: VerificationCode,
-    httpStatus: number,
-  ): void;
+  write(...event: UsageEventArgs): void;
 }
 
 /** createSinkUsageWriter writes each usage event into `sink` as one UsageEvent (see usage-event.ts). */

@@ -14,8 +14,10 @@ import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/he
 import { AUDIT_EVENTS_COLLECTION } from "../../src/storage/audit-event-store.js";
 import { createConnectClient } from "../helpers/connect-client.js";
 import { createGrpcJsClient, type GrpcJsClient, grpcFailure } from "../helpers/grpc-client.js";
+import { scrapeMetrics } from "../helpers/metrics-scrape.js";
 import { useTestDatabase } from "../helpers/mongo.js";
 import { startTestServer, type TestServer } from "../helpers/start-server.js";
+import { within } from "../helpers/within.js";
 
 const BOOTSTRAP_TOKEN = "verify-worker-bootstrap-token";
 const database = useTestDatabase("verifyworker");
@@ -25,27 +27,8 @@ const UNAUTHENTICATED = 16;
 const UNAVAILABLE = 14;
 const INVALID_ARGUMENT = 3;
 
-async function scrape(server: TestServer): Promise<Map<string, number>> {
-  const text = await (await fetch(`${server.httpBaseUrl}/metrics`)).text();
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line !== "" && !line.startsWith("#")) {
-      const space = line.lastIndexOf(" ");
-      samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-    }
-  }
-  return samples;
-}
-
-/** within polls `check` until it holds; it fails the test when `deadlineMs` passes first. */
-async function within(deadlineMs: number, check: () => Promise<boolean>): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > deadlineMs) {
-      throw new Error(`not within ${deadlineMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function scrape(server: TestServer): Promise<Map<string, number>> {
+  return scrapeMetrics(server.httpBaseUrl);
 }
 
 describe.each(["on", "off"] as const)("VERIFY_WORKER=%s", (mode) => {

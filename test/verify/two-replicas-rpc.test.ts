@@ -11,6 +11,7 @@ import { KeyVerifyService, VerificationCode } from "../../src/gen/apikeys/v1/key
 import { createGrpcJsClient, type GrpcJsClient } from "../helpers/grpc-client.js";
 import { useTestDatabase } from "../helpers/mongo.js";
 import { startTestServer, type TestServer } from "../helpers/start-server.js";
+import { within } from "../helpers/within.js";
 
 const BOOTSTRAP_TOKEN = "two-replicas-bootstrap-token";
 const database = useTestDatabase("tworeplicas");
@@ -41,17 +42,6 @@ afterAll(async () => {
 
 async function codeOn(client: GrpcJsClient<typeof KeyVerifyService>, key: string): Promise<VerificationCode> {
   return (await client.verifyKey({ credential: { case: "key", value: key } })).code;
-}
-
-/** within polls `check` until it holds; it fails the test when `deadlineMs` passes first. */
-async function within(deadlineMs: number, check: () => Promise<boolean>): Promise<void> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > deadlineMs) {
-      throw new Error(`not within ${deadlineMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 async function createKey(name: string): Promise<{ keyId: string; secret: string }> {
