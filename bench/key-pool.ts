@@ -117,7 +117,8 @@ export type RequestKind =
   | "insufficient"
   | "not-found"
   | "ip-not-allowed"
-  | "revoked";
+  | "revoked"
+  | "expired";
 
 /** BenchRequest is one request body and the verdict it must get. */
 export interface BenchRequest {
@@ -250,6 +251,13 @@ export function drawRequest(pool: KeyPool, kind: RequestKind, random: Random): B
         clientIp: publicIp(random),
       });
     }
+    case "expired": {
+      const key = pick(pool.byKind.expired, random).issued;
+      return build(key, "expired", {
+        credential: { case: "authorization", value: `Bearer ${key.key}` },
+        clientIp: publicIp(random),
+      });
+    }
   }
 }
 
@@ -269,6 +277,7 @@ export const REFUSED_KINDS: readonly RequestKind[] = [
   "ip-not-allowed",
   "insufficient",
   "revoked",
+  "expired",
 ];
 
 /** grpcFrame wraps a serialized request in the gRPC length-prefixed message frame (uncompressed). */

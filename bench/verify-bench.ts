@@ -409,8 +409,7 @@ function roundRequests(pool: KeyPool, round: number, random: () => number): Benc
   for (let i = 0; i < settings.processes; i++) {
     const refusal = settings.processes > 1 && i === settings.processes - 1;
     const kind = refusal
-      ? ((process.env.XP_REFUSAL as (typeof REFUSED_KINDS)[number] | undefined) ??
-        (REFUSED_KINDS[round % REFUSED_KINDS.length] as (typeof REFUSED_KINDS)[number]))
+      ? (REFUSED_KINDS[round % REFUSED_KINDS.length] as (typeof REFUSED_KINDS)[number])
       : (VALID_KINDS[(i + round) % VALID_KINDS.length] as (typeof VALID_KINDS)[number]);
     requests.push(drawRequest(pool, kind, random));
   }
