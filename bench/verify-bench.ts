@@ -551,7 +551,7 @@ async function main(): Promise<number> {
       kinds: string;
       cpuVerify: number;
       cpuCeiling: number;
-      threads: ThreadSplit;
+      threads: Record<"verify" | "ceiling", ThreadSplit>;
     }> = [];
     const pids = { verify: service.process.pid, ceiling: ceiling.process.pid };
     // Server CPU per request over a run (warm-up included, so requests are estimated from the rate): a
@@ -572,7 +572,11 @@ async function main(): Promise<number> {
       const order = round % 2 === 1 ? (["verify", "ceiling"] as const) : (["ceiling", "verify"] as const);
       const measured = { verify: 0, ceiling: 0 };
       const cpu = { verify: 0, ceiling: 0 };
-      let threads: ThreadSplit = { main: Number.NaN, busiest: Number.NaN, rest: Number.NaN };
+      const unknownSplit: ThreadSplit = { main: Number.NaN, busiest: Number.NaN, rest: Number.NaN };
+      const threads: Record<"verify" | "ceiling", ThreadSplit> = {
+        verify: unknownSplit,
+        ceiling: unknownSplit,
+      };
       for (const target of order) {
         lowerDatabasePriority();
         const cpuBefore = cpuSeconds(pids[target]);
@@ -585,15 +589,13 @@ async function main(): Promise<number> {
         );
         measured[target] = result.requestsPerSecond;
         cpu[target] = cpuPerRequestUs(cpuSeconds(pids[target]) - cpuBefore, result.requestsPerSecond);
-        if (target === "verify") {
-          const split = threadSplit(pids.verify, threadsBefore);
-          const perRequest = (seconds: number) => cpuPerRequestUs(seconds, result.requestsPerSecond);
-          threads = {
-            main: perRequest(split.main),
-            busiest: perRequest(split.busiest),
-            rest: perRequest(split.rest),
-          };
-        }
+        const split = threadSplit(pids[target], threadsBefore);
+        const perRequest = (seconds: number) => cpuPerRequestUs(seconds, result.requestsPerSecond);
+        threads[target] = {
+          main: perRequest(split.main),
+          busiest: perRequest(split.busiest),
+          rest: perRequest(split.rest),
+        };
         failedRequests += result.failed + result.errored;
         if (metricsBefore !== null) {
           verifyRequests += result.succeeded;
@@ -610,7 +612,7 @@ async function main(): Promise<number> {
       const kinds = requests.map((request) => request.kind).join(",");
       rounds.push({ ...measured, kinds, cpuVerify: cpu.verify, cpuCeiling: cpu.ceiling, threads });
       log(
-        `round ${round}: verify ${fmt(measured.verify)} rps, ceiling ${fmt(measured.ceiling)} rps, ratio ${fmt(measured.verify / measured.ceiling, 3)}; server CPU per request ${fmt(cpu.verify, 1)} vs ${fmt(cpu.ceiling, 1)} us (service threads: main ${fmt(threads.main, 1)}, busiest other ${fmt(threads.busiest, 1)}, rest ${fmt(threads.rest, 1)}) [${kinds}]`,
+        `round ${round}: verify ${fmt(measured.verify)} rps, ceiling ${fmt(measured.ceiling)} rps, ratio ${fmt(measured.verify / measured.ceiling, 3)}; server CPU per request ${fmt(cpu.verify, 1)} vs ${fmt(cpu.ceiling, 1)} us (threads of the service: main ${fmt(threads.verify.main, 1)}, busiest other ${fmt(threads.verify.busiest, 1)}, rest ${fmt(threads.verify.rest, 1)}; of the ceiling: main ${fmt(threads.ceiling.main, 1)}, rest ${fmt(threads.ceiling.busiest + threads.ceiling.rest, 1)}) [${kinds}]`,
       );
     }
     const warmAfter = await scrape(httpPort);
