@@ -11,6 +11,7 @@
  */
 import { VERIFICATION_CODES, type VerificationCode, verificationCodeIndex } from "../domain/audit-event.js";
 import type { VerifiedKeyDetails } from "../domain/verifiable-key.js";
+import type { UsageEventFields } from "../verify/usage-event.js";
 import type { UsageEventArgs } from "../verify/usage-recorder.js";
 
 /** USAGE_CODES numbers the verification codes in batches. */
@@ -140,15 +141,7 @@ export function createUsageBatchEncoder(capacity: number, maxEntries: number): U
 }
 
 /** UsageEventVisitor receives one decoded event ("" tenant and key id when the key was not identified). */
-export type UsageEventVisitor = (
-  at: Date,
-  tenantId: string,
-  keyId: string,
-  endpoint: string,
-  clientIp: string,
-  code: VerificationCode,
-  httpStatus: number,
-) => void;
+export type UsageEventVisitor = (...fields: UsageEventFields) => void;
 
 /** UsageBatchDecoder reads the batches of one encoder, in the order it made them. */
 export interface UsageBatchDecoder {
