@@ -27,7 +27,7 @@ import { availableParallelism, setPriority, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { toBinary } from "@bufbuild/protobuf";
-import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, type ServiceError, status as Status } from "@grpc/grpc-js";
 import { MongoClient } from "mongodb";
 import {
   KeyVerifyService,
@@ -291,7 +291,7 @@ async function coldRun(
   pool: KeyPool,
   grpcPort: number,
   count: number,
-): Promise<{ rps: number; p50: number; p99: number; verified: number; errors: number }> {
+): Promise<{ rps: number; p50: number; p99: number; verified: number; errors: number; errorKinds: string }> {
   const definition = createGrpcClientDefinition(KeyVerifyService);
   const method = definition.verifyKey;
   if (method === undefined) {
@@ -303,6 +303,8 @@ async function coldRun(
   let next = 0;
   let errors = 0;
   let verified = 0;
+  // What the failures were: an RPC status (UNAVAILABLE when a lookup outlasts its budget) or a verdict.
+  const errorKinds = new Map<string, number>();
   const started = performance.now();
   const deadline = started + 180_000;
   const worker = async () => {
@@ -323,6 +325,11 @@ async function coldRun(
           (error: ServiceError | null, response?: VerifyKeyResponse) => {
             if (error !== null || response?.valid !== true) {
               errors += 1;
+              const kind =
+                error !== null
+                  ? (Status[error.code] ?? String(error.code))
+                  : (VerificationCode[response?.code ?? 0] ?? "?");
+              errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
             } else {
               verified += 1;
             }
@@ -343,6 +350,7 @@ async function coldRun(
     p99: percentile(measured, 99) / 1_000,
     verified,
     errors,
+    errorKinds: [...errorKinds].map(([kind, count]) => `${kind} ${count}`).join(", "),
   };
 }
 
@@ -668,7 +676,7 @@ async function main(): Promise<number> {
     );
     if (cold !== null) {
       out(
-        `  cold (empty cache, ${cold.verified + cold.errors} distinct keys, grpc-js client x${COLD_CONCURRENCY}): ${fmt(cold.rps)} rps, p50 ${fmt(cold.p50, 2)} ms, p99 ${fmt(cold.p99, 2)} ms, ${cold.errors} errors, db commands/verify ${fmt(delta(coldAfter, coldBefore, "apikeys_db_commands_total") / Math.max(1, cold.verified + cold.errors), 2)}`,
+        `  cold (empty cache, ${cold.verified + cold.errors} distinct keys, grpc-js client x${COLD_CONCURRENCY}): ${fmt(cold.rps)} rps, p50 ${fmt(cold.p50, 2)} ms, p99 ${fmt(cold.p99, 2)} ms, ${cold.errors} errors${cold.errors > 0 ? ` (${cold.errorKinds})` : ""}, db commands/verify ${fmt(delta(coldAfter, coldBefore, "apikeys_db_commands_total") / Math.max(1, cold.verified + cold.errors), 2)}`,
       );
     }
     for (const [i, round] of rounds.entries()) {
