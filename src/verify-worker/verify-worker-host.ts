@@ -76,14 +76,6 @@ export interface VerifyWorkerHost {
   snapshot(): Promise<VerifyWorkerSnapshot | null>;
 }
 
-/**
- * FRESH_NOTE_EVERY_MS spaces the freshness reports the worker gets: the follower reports after every poll
- * (10 a second), but freshness only bounds how long the worker trusts its cache (CACHE_MAX_STALE_MS, a
- * minute by default), so a report every half second is as good and costs the worker a fifth of the wake-ups.
- * A report that follows a gap (failed polls) goes at once: it ends the worker's fast-fail period.
- */
-const FRESH_NOTE_EVERY_MS = 500;
-
 /** WORKER_CLOSE_MS bounds how long close waits for the worker to flush what it holds. */
 const WORKER_CLOSE_MS = 10_000;
 
@@ -135,8 +127,6 @@ export function createVerifyWorkerHost(options: VerifyWorkerHostOptions): Verify
   let stopMirroring: (() => void) | null = null;
   let stopping = false;
   let pendingSnapshot: Promise<VerifyWorkerSnapshot> | null = null;
-  let lastFresh = Number.NEGATIVE_INFINITY;
-  let lastFreshSent = Number.NEGATIVE_INFINITY;
 
   const signalInvalidation = () => {
     Atomics.add(slots, SHARED_SLOTS.invalidationEpoch, 1);
@@ -156,12 +146,9 @@ export function createVerifyWorkerHost(options: VerifyWorkerHostOptions): Verify
       signalInvalidation();
     },
     markFeedFresh(asOf) {
-      const afterGap = asOf - lastFresh > 2 * FRESH_NOTE_EVERY_MS;
-      lastFresh = asOf;
-      if (afterGap || asOf - lastFreshSent >= FRESH_NOTE_EVERY_MS) {
-        lastFreshSent = asOf;
-        channel?.note("fresh", toProcessClock(asOf));
-      }
+      // Every report goes (one per poll, 10 a second by default): besides bounding how long the worker trusts
+      // its entries, it ends the worker's fast-fail period after a failed lookup, as it does in-process.
+      channel?.note("fresh", toProcessClock(asOf));
     },
   };
 
