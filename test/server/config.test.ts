@@ -49,7 +49,7 @@ describe("loadConfig", () => {
         negativeMaxEntries: 100_000,
         negativeTtlMs: 30_000,
         maxStaleMs: 60_000,
-        lookupTimeoutMs: 200,
+        lookupTimeoutMs: 150,
         maxConcurrentLookups: 32,
         invalidationPollMs: 100,
       },
@@ -93,8 +93,8 @@ describe("loadConfig", () => {
     ],
     [{ HTTP_HOST: "localhost" }, { http: { host: "localhost" } }],
     [
-      { KEY_LOOKUP_TIMEOUT_MS: "150", KEY_LOOKUP_MAX_CONCURRENT: "8" },
-      { cache: { lookupTimeoutMs: 150, maxConcurrentLookups: 8 } },
+      { KEY_LOOKUP_TIMEOUT_MS: "120", KEY_LOOKUP_MAX_CONCURRENT: "8" },
+      { cache: { lookupTimeoutMs: 120, maxConcurrentLookups: 8 } },
     ],
     [
       { NODE_ENV: "test", LOG_LEVEL: "silent" },
