@@ -124,13 +124,18 @@ describe("MongoDB unresponsive while the verify worker serves the gRPC port", ()
     expect((await verify(cached)).outcome).toBe(VerificationCode.VALID);
   });
 
-  it("keeps verifying cached keys and answers UNAVAILABLE for unknown ones within 250 ms", async () => {
+  it("keeps verifying cached keys and answers UNAVAILABLE for unknown ones within the lookup budget", async () => {
     await freeze();
     const frozenAt = performance.now();
     expect((await verify(cached)).outcome).toBe(VerificationCode.VALID);
     const first = await verify(uncached);
     expect(first.outcome).toBe("unavailable");
-    expect(first.elapsedMs, "the lookup budget bounds the wait on a hung database").toBeLessThan(250);
+    // The lookup budget (150 ms) ends the wait: without it the call would hang until its 5 s deadline. The
+    // 250 ms promise itself is held in-process by test/verify/database-outage.test.ts. Through the port this
+    // measures 175–185 ms on an idle machine, including delays outside the worker: the test's client runs on
+    // the service's main thread, busy then with the driver's failing connections. A fully loaded test machine
+    // has stretched it past 400 ms.
+    expect(first.elapsedMs, "the lookup budget bounds the wait on a hung database").toBeLessThan(1_000);
     // A random well-formed key is unknown too: UNAVAILABLE, never a false not_found.
     expect((await verify(testFormat.generate(cryptoRandom).key)).outcome).toBe("unavailable");
     // Garbage never needs the database.
