@@ -1,3 +1,4 @@
+import { connect, type IncomingHttpHeaders } from "node:http2";
 import { create, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
@@ -324,12 +325,36 @@ describe("grpc-js bridge", () => {
           });
         });
     });
-    const client = verifyClient();
-    const error = await grpcFailure(client.verifyKey({}, { deadlineMs: 1_000 }));
-    await aborted;
-    client.close();
-    expect(error.code).toBe(status.DEADLINE_EXCEEDED);
-    expect((abortReason as ConnectError).code).toBe(Code.DeadlineExceeded);
+    // A raw HTTP/2 request carries the deadline (grpc-timeout) but never cancels: a grpc-js client would reset
+    // the stream at its own deadline, which can reach the server before the server's clock (started when the
+    // request arrived, a little later) says the deadline passed — a CANCELLED from the server's view.
+    const session = connect(`http://${address}`);
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": `/${KeyVerifyService.typeName}/${KeyVerifyService.method.verifyKey.name}`,
+        "content-type": "application/grpc",
+        te: "trailers",
+        "grpc-timeout": "300m",
+      });
+      stream.end(Buffer.from([0, 0, 0, 0, 0]));
+      stream.resume();
+      // The status comes in trailers, or in the headers of a trailers-only response.
+      const ending = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+        stream.once("response", (headers) => {
+          if (headers["grpc-status"] !== undefined) {
+            resolve(headers);
+          }
+        });
+        stream.once("trailers", resolve);
+        stream.once("error", reject);
+      });
+      await aborted;
+      expect(ending["grpc-status"]).toBe(String(status.DEADLINE_EXCEEDED));
+      expect((abortReason as ConnectError).code).toBe(Code.DeadlineExceeded);
+    } finally {
+      session.close();
+    }
   });
 
   it("aborts the handler's signal with CANCELLED when the client cancels", async () => {
