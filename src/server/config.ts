@@ -141,7 +141,7 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
   ),
   variable(
     "KEY_LOOKUP_TIMEOUT_MS",
-    "150",
+    "200",
     "time budget of one cache-miss lookup, waiting for a slot included; past it VerifyKey answers UNAVAILABLE",
   ),
   variable(

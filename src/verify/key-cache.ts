@@ -54,7 +54,7 @@ export interface KeyCacheSettings {
   readonly maxStaleMs?: number;
   /** maxAgeMs is the age after which a trusted entry is refreshed in the background (default 300,000). */
   readonly maxAgeMs?: number;
-  /** lookupTimeoutMs is the time budget of one lookup, queueing included (default 150). */
+  /** lookupTimeoutMs is the time budget of one lookup, queueing included (default 200). */
   readonly lookupTimeoutMs?: number;
   /** maxConcurrentLookups bounds database lookups in flight (default 32). */
   readonly maxConcurrentLookups?: number;
@@ -152,7 +152,7 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
   const maxStaleMs = options.maxStaleMs ?? 30_000;
   const maxAgeMs = Math.max(options.maxAgeMs ?? 300_000, 1);
   const negativeTtlMs = Math.min(options.negativeTtlMs ?? 5_000, maxStaleMs);
-  const lookupTimeoutMs = options.lookupTimeoutMs ?? 150;
+  const lookupTimeoutMs = options.lookupTimeoutMs ?? 200;
   const maxConcurrent = Math.max(options.maxConcurrentLookups ?? 32, 1);
   const maxQueued = Math.max(options.maxQueuedLookups ?? 1_000, 0);
   const backoffMs = options.unavailableBackoffMs ?? 1_000;

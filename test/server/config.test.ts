@@ -49,7 +49,7 @@ describe("loadConfig", () => {
         negativeMaxEntries: 100_000,
         negativeTtlMs: 30_000,
         maxStaleMs: 60_000,
-        lookupTimeoutMs: 150,
+        lookupTimeoutMs: 200,
         maxConcurrentLookups: 32,
         invalidationPollMs: 100,
       },
