@@ -25,7 +25,7 @@ import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.js";
 import { createVerificationRuntime, type VerificationRuntime } from "../verify/verification-runtime.js";
 import { createVerifyWorkerHost, type VerifyWorkerHost } from "../verify-worker/verify-worker-host.js";
-import { addCounts, processAuditCounters, workerSnapshotReader } from "../verify-worker/worker-metrics.js";
+import { addCounts, processAuditCounters } from "../verify-worker/worker-metrics.js";
 import type { Config } from "./config.js";
 import type { CloseHook } from "./start-server.js";
 import { keyCacheSettingsOf, keyDigestMatcherOf } from "./verification-config.js";
@@ -74,7 +74,7 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
   const groups = createMongoGroupRepository(db);
   // The worker is built once the runtime exists; the metrics read it at scrape time only.
   let verifyWorker: VerifyWorkerHost | undefined;
-  const workerSnapshot = () => workerSnapshotReader(verifyWorker)();
+  const workerSnapshot = () => verifyWorker?.snapshot() ?? Promise.resolve(null);
   const verifyMetrics = createVerifyMetrics(deps.metrics, {
     more: async () => (await workerSnapshot())?.worker.verify ?? null,
   });

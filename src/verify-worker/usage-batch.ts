@@ -9,13 +9,10 @@
  * one object per cached key) and one of strings (endpoints and client IPs). The tables are bounded: when
  * either is full the next batch starts new ones (`reset`), which the decoder follows.
  */
-import { VERIFICATION_CODES, type VerificationCode, verificationCodeIndex } from "../domain/audit-event.js";
+import { VERIFICATION_CODES, verificationCodeIndex } from "../domain/audit-event.js";
 import type { VerifiedKeyDetails } from "../domain/verifiable-key.js";
 import type { UsageEventFields } from "../verify/usage-event.js";
 import type { UsageEventArgs } from "../verify/usage-recorder.js";
-
-/** USAGE_CODES numbers the verification codes in batches. */
-export const USAGE_CODES: readonly VerificationCode[] = VERIFICATION_CODES;
 
 /** NO_KEY is the key reference of an event whose key was not identified (not_found). */
 const NO_KEY = -1;
@@ -29,7 +26,7 @@ export interface UsageBatch {
   readonly keyRefs: Int32Array;
   /** stringRefs holds two string-table indexes per event: endpoint, client IP. */
   readonly stringRefs: Int32Array;
-  /** codes holds each event's index in USAGE_CODES. */
+  /** codes holds each event's index in VERIFICATION_CODES. */
   readonly codes: Uint8Array;
   readonly httpStatuses: Uint16Array;
   /** keys are appended to the key table, in order: tenant id then key id for each. */
@@ -181,7 +178,7 @@ export function createUsageBatchDecoder(): UsageBatchDecoder {
           known ? entryOf(keyTable, 2 * keyRef + 1) : "",
           entryOf(stringTable, batch.stringRefs[2 * i] as number),
           entryOf(stringTable, batch.stringRefs[2 * i + 1] as number),
-          USAGE_CODES[batch.codes[i] as number] ?? "not_found",
+          VERIFICATION_CODES[batch.codes[i] as number] ?? "not_found",
           batch.httpStatuses[i] as number,
         );
       }

@@ -66,12 +66,10 @@ export function createUsageRelay(options: UsageRelayOptions): UsageRelay {
   let postedWrapped = 0;
   let closed = false;
   let timer: AuditTimerHandle = null;
-  let armed = false;
 
   function flush(): void {
-    if (armed) {
+    if (timer !== null) {
       timers.clearTimeout(timer);
-      armed = false;
       timer = null;
     }
     const taking = encoder.take();
@@ -84,7 +82,6 @@ export function createUsageRelay(options: UsageRelayOptions): UsageRelay {
   }
 
   function onTimer(): void {
-    armed = false;
     timer = null;
     flush();
   }
@@ -100,8 +97,7 @@ export function createUsageRelay(options: UsageRelayOptions): UsageRelay {
       const size = encoder.add(at, key, endpoint, clientIp, code, httpStatus);
       if (size >= batchSize) {
         flush();
-      } else if (!armed) {
-        armed = true;
+      } else if (timer === null) {
         timer = timers.setTimeout(onTimer, flushIntervalMs);
       }
     },

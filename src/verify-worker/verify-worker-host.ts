@@ -194,17 +194,15 @@ export function createVerifyWorkerHost(options: VerifyWorkerHostOptions): Verify
       // Before the port opens: the worker's cache is empty until then, and misses nothing from now on.
       stopMirroring = options.runtime.mirror(mirror);
       const ended = new Promise<never>((_, reject) => {
-        started.on("error", (error: Error) => {
+        const stopped = (error: Error) => {
           open.close(new UnavailableError("the verify worker stopped"));
           reject(error);
           failed(error);
-        });
-        started.on("exit", (code: number) => {
-          const error = new Error(`the verify worker exited with code ${code}`);
-          open.close(new UnavailableError("the verify worker stopped"));
-          reject(error);
-          failed(error);
-        });
+        };
+        started.on("error", stopped);
+        started.on("exit", (code: number) =>
+          stopped(new Error(`the verify worker exited with code ${code}`)),
+        );
       });
       ended.catch(() => undefined);
       return Promise.race([open.call("listen", undefined), ended]);

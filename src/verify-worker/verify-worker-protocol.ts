@@ -2,7 +2,7 @@
  * What the main thread and the verify worker say to each other (over one PortChannel, port-channel.ts), and
  * what the worker starts from; the shared-memory layout; the clock both sides can convert to.
  */
-import type { ApiKeyRecord, GroupRecord } from "../domain/api-key.js";
+import type { GroupRepository, KeyRepository } from "../domain/ports.js";
 import type { VerifyCountersSnapshot } from "../metrics/verify-counters.js";
 import type { Config } from "../server/config.js";
 import type { KeyCacheStats } from "../verify/key-cache.js";
@@ -33,20 +33,14 @@ export const SHARED_SLOTS = Object.freeze({
 /** SHARED_BYTES is the size of VerifyWorkerData.shared. */
 export const SHARED_BYTES = 2 * Int32Array.BYTES_PER_ELEMENT;
 
-/** LastUsedEntry is one key's newest use, for KeyRepository.recordLastUsed. */
-export interface LastUsedEntry {
-  readonly id: string;
-  readonly at: Date;
-}
-
 /** MainCalls are what the worker asks the main thread. */
 export type MainCalls = {
   /** findKey is KeyRepository.findById. */
-  findKey(id: string): Promise<ApiKeyRecord | null>;
+  findKey: KeyRepository["findById"];
   /** findGroup is GroupRepository.findById. */
-  findGroup(id: string): Promise<GroupRecord | null>;
+  findGroup: GroupRepository["findById"];
   /** recordLastUsed is KeyRepository.recordLastUsed. */
-  recordLastUsed(entries: readonly LastUsedEntry[]): Promise<void>;
+  recordLastUsed: KeyRepository["recordLastUsed"];
 };
 
 /** MainNotes are what the worker tells the main thread. */

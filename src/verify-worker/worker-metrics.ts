@@ -4,7 +4,7 @@
  * see VerifyWorkerHost.snapshot).
  */
 import type { AuditBufferCounters } from "../metrics/verify-metrics.js";
-import type { VerifyWorkerHost, VerifyWorkerSnapshot } from "./verify-worker-host.js";
+import type { VerifyWorkerSnapshot } from "./verify-worker-host.js";
 
 /** addCounts adds every numeric field of `other` to `own`'s (the two are the same kind of stats). */
 export function addCounts<T extends object>(own: T, other: T | undefined): T {
@@ -41,11 +41,4 @@ export function processAuditCounters(
     dropped: atSnapshot.dropped + dropped,
     buffered: atSnapshot.buffered + pending,
   };
-}
-
-/** workerSnapshotReader reads the worker's snapshot, or null when there is no worker (or it is not running). */
-export function workerSnapshotReader(
-  host: VerifyWorkerHost | undefined,
-): () => Promise<VerifyWorkerSnapshot | null> {
-  return () => (host === undefined ? Promise.resolve(null) : host.snapshot());
 }

@@ -104,30 +104,27 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     monotonicNow,
     ...(log.lookupFailed === undefined ? {} : { onLookupError: log.lookupFailed }),
   });
-  const mirrors = new Set<CacheMirror>();
-  // What the follower and the notifier invalidate: this replica's cache, then every mirror.
+  // What the follower and the notifier invalidate: this replica's cache first (insertion order), then every
+  // mirror.
+  const targets = new Set<CacheMirror>([cache]);
   const invalidation: CacheMirror = {
     invalidateKey(keyId) {
-      cache.invalidateKey(keyId);
-      for (const target of mirrors) {
+      for (const target of targets) {
         target.invalidateKey(keyId);
       }
     },
     invalidateGroup(groupId) {
-      cache.invalidateGroup(groupId);
-      for (const target of mirrors) {
+      for (const target of targets) {
         target.invalidateGroup(groupId);
       }
     },
     invalidateAll() {
-      cache.invalidateAll();
-      for (const target of mirrors) {
+      for (const target of targets) {
         target.invalidateAll();
       }
     },
     markFeedFresh(asOf) {
-      cache.markFeedFresh(asOf);
-      for (const target of mirrors) {
+      for (const target of targets) {
         target.markFeedFresh(asOf);
       }
     },
@@ -184,9 +181,9 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
       await usage.close();
     },
     mirror(target) {
-      mirrors.add(target);
+      targets.add(target);
       return () => {
-        mirrors.delete(target);
+        targets.delete(target);
       };
     },
   };
