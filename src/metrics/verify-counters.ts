@@ -4,12 +4,9 @@
  * can be added to the main thread's when /metrics is scraped (verify-metrics.ts). Loads nothing but this
  * file and collected-metric.ts (no prom-client at run time): the verify worker uses it.
  */
-import { VERIFICATION_CODES, type VerificationCode, verificationCodeIndex } from "../domain/audit-event.js";
+import { VERIFICATION_CODES, verificationCodeIndex } from "../domain/audit-event.js";
 import type { KeyVerification, VerifyFailureKind, VerifyObserver } from "../domain/key-verifier.js";
 import { createFastHistogram, type HistogramSnapshot } from "./collected-metric.js";
-
-/** VERIFY_CODES lists the verdict codes in the order of the counters. */
-export const VERIFY_CODES: readonly VerificationCode[] = VERIFICATION_CODES;
 
 /** FAILURE_KINDS lists the RPC error kinds in the order of the counters. */
 export const FAILURE_KINDS: readonly VerifyFailureKind[] = Object.freeze([
@@ -25,7 +22,7 @@ export const LATENCY_BOUNDS_SECONDS: readonly number[] = Object.freeze([
 
 /** VerifyCountersSnapshot is the counters' state as plain numbers (it crosses from the worker). */
 export interface VerifyCountersSnapshot {
-  /** verdicts by VERIFY_CODES index. */
+  /** verdicts by VERIFICATION_CODES index. */
   readonly verdicts: readonly number[];
   /** failures by FAILURE_KINDS index. */
   readonly failures: readonly number[];
@@ -39,7 +36,7 @@ export interface VerifyCounters extends VerifyObserver {
 
 /** createVerifyCounters starts counting from zero. */
 export function createVerifyCounters(): VerifyCounters {
-  const verdicts = new Float64Array(VERIFY_CODES.length);
+  const verdicts = new Float64Array(VERIFICATION_CODES.length);
   const failures = new Float64Array(FAILURE_KINDS.length);
   const latency = createFastHistogram(LATENCY_BOUNDS_SECONDS);
   return {

@@ -6,18 +6,16 @@
  */
 
 import type { Registry } from "prom-client";
+import { VERIFICATION_CODES } from "../domain/audit-event.js";
 import type { KeyCacheStats } from "../verify/key-cache.js";
 import { createFastHistogram, histogramSamples, registerCollectedMetric } from "./collected-metric.js";
 import {
   createVerifyCounters,
   FAILURE_KINDS,
   LATENCY_BOUNDS_SECONDS,
-  VERIFY_CODES,
   type VerifyCounters,
   type VerifyCountersSnapshot,
 } from "./verify-counters.js";
-
-export { LATENCY_BOUNDS_SECONDS } from "./verify-counters.js";
 
 /** LAG_BOUNDS_SECONDS are the invalidation-lag histogram's buckets: 10 ms to 30 s. */
 export const LAG_BOUNDS_SECONDS: readonly number[] = [
@@ -58,7 +56,10 @@ export function createVerifyMetrics(registry: Registry, options: VerifyMetricsOp
     type: "counter",
     collect: async () => {
       const all = await snapshots();
-      return VERIFY_CODES.map((code, i) => ({ labels: { code }, value: sumAt(all, (s) => s.verdicts, i) }));
+      return VERIFICATION_CODES.map((code, i) => ({
+        labels: { code },
+        value: sumAt(all, (s) => s.verdicts, i),
+      }));
     },
   });
   registerCollectedMetric(registry, {
