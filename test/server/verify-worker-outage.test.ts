@@ -18,6 +18,7 @@ import { createGrpcJsClient, type GrpcJsClient, isServiceError } from "../helper
 import { cryptoRandom, fixtureServerEnv, testFormat } from "../helpers/key-fixtures.js";
 import { startTestServer, type TestServer } from "../helpers/start-server.js";
 import { untilStopped } from "../helpers/stopped-process.js";
+import { within } from "../helpers/within.js";
 
 const BOOTSTRAP_TOKEN = "worker-outage-bootstrap-token";
 const MAX_STALE_MS = 1_500;
@@ -102,16 +103,9 @@ async function newKey(name: string): Promise<string> {
   return (await admin.createKey({ tenantId: "outage", name }, auth)).secret;
 }
 
-/** untilValid retries `key` until it verifies, for at most `limitMs`; answers when it did. */
-async function untilValid(key: string, limitMs: number): Promise<number> {
-  const start = performance.now();
-  while (performance.now() - start < limitMs) {
-    if ((await verify(key)).outcome === VerificationCode.VALID) {
-      return performance.now();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`the key did not verify within ${limitMs} ms`);
+/** verifies tells whether `key` verifies now (for `within`). */
+async function verifies(key: string): Promise<boolean> {
+  return (await verify(key)).outcome === VerificationCode.VALID;
 }
 
 describe("MongoDB unresponsive while the verify worker serves the gRPC port", () => {
@@ -153,7 +147,7 @@ describe("MongoDB unresponsive while the verify worker serves the gRPC port", ()
 
   it("recovers without a restart once the database answers again", async () => {
     thaw();
-    await untilValid(uncached, 15_000);
+    await within(15_000, () => verifies(uncached), 10);
     expect((await verify(cached)).outcome).toBe(VerificationCode.VALID);
     expect((await verify(testFormat.generate(cryptoRandom).key)).outcome).toBe(VerificationCode.NOT_FOUND);
   });
@@ -168,7 +162,8 @@ describe("MongoDB unresponsive while the verify worker serves the gRPC port", ()
     expect(failed.outcome, "the lookup outlasted its budget").toBe("unavailable");
     // `next` was never looked up (the late answer for `timedOut` is cached when it comes, `next` is not):
     // until the worker hears that the feed reached the database, its lookups fail fast for the backoff.
-    const validAt = await untilValid(next, 15_000);
+    await within(15_000, () => verifies(next), 10);
+    const validAt = performance.now();
     // The feed polls every 100 ms: its next success comes long before the backoff would end.
     expect(validAt - failedAt).toBeLessThan(UNAVAILABLE_BACKOFF_MS / 2);
   });
