@@ -2,7 +2,7 @@
  * Audit events: one per VerifyKey call (usage) and one per admin mutation (admin). They never carry a secret.
  */
 
-/** VERIFICATION_CODES lists every verification code, in a fixed order (counters and batches index it). */
+/** VERIFICATION_CODES lists every verification code, in a fixed order (the metrics index it). */
 export const VERIFICATION_CODES = Object.freeze([
   "valid",
   "not_found",
@@ -14,24 +14,6 @@ export const VERIFICATION_CODES = Object.freeze([
 
 /** VerificationCode is the single reason of a verification verdict. */
 export type VerificationCode = (typeof VERIFICATION_CODES)[number];
-
-/** verificationCodeIndex is `code`'s index in VERIFICATION_CODES, without a lookup (hot path). */
-export function verificationCodeIndex(code: VerificationCode): number {
-  switch (code) {
-    case "valid":
-      return 0;
-    case "not_found":
-      return 1;
-    case "expired":
-      return 2;
-    case "revoked":
-      return 3;
-    case "ip_not_allowed":
-      return 4;
-    default:
-      return 5;
-  }
-}
 
 /** AdminAction names an admin mutation. */
 export type AdminAction =

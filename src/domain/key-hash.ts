@@ -2,15 +2,8 @@
  * The keyed hash stored for each key secret: HMAC-SHA-256 of the whole key under a server-side pepper,
  * base64url. The pepper lives only in the server's configuration, so a leaked database alone does not let
  * anyone test guesses offline. Keys carry ≥ 190 random bits, so a fast hash is enough (no slow KDF).
- *
- * This runs on every VerifyKey, so HMAC is built by hand from RFC 2104 — H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)) —
- * with the padded key blocks precomputed and two one-shot `crypto.hash` calls into preallocated buffers.
- * On Node 20 that beats `createHmac` per call (which re-derives the pads and allocates an HMAC context each
- * time) and copying precomputed `createHash` states; see bench/key-hash-bench.ts for the figures. The result
- * is byte-for-byte HMAC-SHA-256 (test/unit/domain/key-hash.test.ts checks it against createHmac).
  */
-import * as nodeCrypto from "node:crypto";
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 
 /** MIN_PEPPER_BYTES is the shortest pepper accepted: 256 bits, the HMAC-SHA-256 security level. */
 export const MIN_PEPPER_BYTES = 32;
@@ -117,46 +110,11 @@ export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-// The widest message the fast path takes: UTF-8 needs at most 3 bytes per UTF-16 unit, so any string up to
-// this many units fits the preallocated buffer. Whole keys are ~60 ASCII characters.
-const FAST_PATH_MAX_UNITS = 1024;
-const BLOCK_BYTES = 64;
-
-// crypto.hash exists from Node 20.12 (the engines field requires 20.19); looked up dynamically so the code
-// still runs, on createHmac, if a runtime lacks it.
-const oneShotHash: typeof nodeCrypto.hash | undefined = (nodeCrypto as Partial<typeof nodeCrypto>).hash;
-
 /**
- * createHmacSha256 returns a function computing HMAC-SHA-256 under `secret` (any length, as RFC 2104 allows;
- * createKeyHasher enforces the minimum). The returned function is synchronous, so two calls never share its
- * scratch buffers at the same time.
+ * createHmacSha256 returns a function computing HMAC-SHA-256 under `secret` with node:crypto (one hashing
+ * path for writing and verifying). The key is copied: a caller reusing its buffer must not change it.
  */
 export function createHmacSha256(secret: Uint8Array): HmacSha256 {
-  // RFC 2104: keys longer than a block are hashed first, then every key is zero-padded to a block.
-  const keyBlock = Buffer.alloc(BLOCK_BYTES);
-  keyBlock.set(secret.length > BLOCK_BYTES ? createHash("sha256").update(secret).digest() : secret);
-  const inner = Buffer.alloc(BLOCK_BYTES + FAST_PATH_MAX_UNITS * 3);
-  const outer = Buffer.alloc(BLOCK_BYTES + DIGEST_BYTES);
-  for (let i = 0; i < BLOCK_BYTES; i++) {
-    inner[i] = (keyBlock[i] as number) ^ 0x36;
-    outer[i] = (keyBlock[i] as number) ^ 0x5c;
-  }
-  // A private copy: a caller reusing or zeroing its buffer later must not change the key under us.
   const key = Buffer.from(secret);
-  const slow = (message: string): Buffer => createHmac("sha256", key).update(message, "utf8").digest();
-  if (oneShotHash === undefined) {
-    return slow;
-  }
-  const hash = oneShotHash;
-  return (message) => {
-    if (message.length > FAST_PATH_MAX_UNITS) {
-      return slow(message);
-    }
-    const length = inner.write(message, BLOCK_BYTES, "utf8");
-    const innerDigest = hash("sha256", inner.subarray(0, BLOCK_BYTES + length), "buffer");
-    // Do not leave the key in a long-lived buffer after the call.
-    inner.fill(0, BLOCK_BYTES, BLOCK_BYTES + length);
-    outer.set(innerDigest, BLOCK_BYTES);
-    return hash("sha256", outer, "buffer");
-  };
+  return (message) => createHmac("sha256", key).update(message, "utf8").digest();
 }

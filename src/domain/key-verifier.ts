@@ -1,30 +1,26 @@
 /**
  * KeyVerifier: the VerifyKey use case, and the same check for admin callers (CallerAuthenticator).
  *
- * One call: validate the request fields (malformed → InvalidArgumentError) → unwrap the credential →
+ * One call: validate the request fields (malformed → an invalid-argument error) → unwrap the credential →
  * KeyFormat.parse (length, prefix, alphabet, CRC32; garbage ends here as not_found, with no lookup) → look the
  * key id up through a VerificationSource (a cache; see src/verify/key-cache.ts) → keyed hash of the presented
  * key compared in constant time with every live secret → the group's current permissions → the policy
  * (verification-policy.ts) with the clock read at decision time.
  *
- * Speed without caching decisions. The source answers synchronously when it holds the key, so a warm call
- * allocates no promise. Per call the verifier computes one HMAC per pepper version in use (normally one),
- * and decides with the clock; nothing it reuses depends on the clock or on the secret. What it does reuse is
- * result objects: for a given compiled key, group permission set, matched secret and verdict code the answer
- * is always the same frozen object, so the transport can map it to its response message once (see
- * src/rpc/key-verify-handler.ts) — the verdict is still decided on every call.
+ * The source answers synchronously when it holds the key, so a warm call allocates no promise. Every call
+ * computes one HMAC per pepper version in use (normally one) and decides with the clock; no verdict is
+ * remembered between calls.
  */
 import type { VerificationCode } from "./audit-event.js";
 import { candidateKeyFromCredential, type VerifyCredential } from "./credential.js";
-import { InvalidArgumentError, UnavailableError } from "./errors.js";
+import { DomainError, invalidArgument } from "./errors.js";
 import { type ParsedIp, parseClientIp } from "./ip-allowlist.js";
 import type { KeyFormat } from "./key-format.js";
 import { digestsEqual, type KeyHasher } from "./key-hash.js";
 import { effectivePermissions } from "./permissions.js";
 import type { Clock } from "./ports.js";
-import { MAX_REQUIRED_PERMISSIONS, validateEndpoint, validateRequiredPermissions } from "./validation.js";
+import { validateEndpoint, validateRequiredPermissions } from "./validation.js";
 import type { VerifiableKey, VerifiedKeyDetails } from "./verifiable-key.js";
-import { type DigestWords, type KeyDigestMatcher, wordsEqual } from "./verification-hmac.js";
 import { decideVerification, type VerificationHttpStatus } from "./verification-policy.js";
 
 /** VerifyKeyInput is one VerifyKey request in domain terms. */
@@ -65,7 +61,7 @@ export interface GroupPermissions {
 
 /**
  * VerificationSource gives keys and group permissions, synchronously when it holds a trusted copy. It
- * rejects with UnavailableError when it cannot tell (database unreachable, lookup budget exhausted), and
+ * rejects with an unavailable error when it cannot tell (database unreachable, lookup budget exhausted), and
  * never answers "unknown" for a key it could not look up.
  */
 export interface VerificationSource {
@@ -100,11 +96,6 @@ export interface KeyVerifierOptions {
   readonly clock: Clock;
   readonly usage?: UsageRecorder;
   readonly observer?: VerifyObserver;
-  /**
-   * matcher computes the keyed hash from precomputed pepper state (verification-hmac.ts); it must hold the
-   * same peppers as `hasher`. Without it the verifier uses hasher.digest.
-   */
-  readonly matcher?: KeyDigestMatcher;
   /** monotonicNow measures latency (milliseconds); defaults to performance.now. */
   readonly monotonicNow?: () => number;
 }
@@ -113,12 +104,12 @@ export interface KeyVerifierOptions {
 export interface KeyVerifier {
   /**
    * verify runs a whole VerifyKey call: validation, verdict, usage recording. Throws (or rejects with)
-   * InvalidArgumentError for malformed request fields and UnavailableError when the key store cannot answer.
+   * an invalid-argument error for malformed request fields and an unavailable error when the key store cannot answer.
    */
   verify(input: VerifyKeyInput): KeyVerification | Promise<KeyVerification>;
   /**
    * evaluate decides a candidate whole key (null = no usable credential) for a parsed client address, with
-   * no request validation and no recording. Rejects with UnavailableError when the key store cannot answer.
+   * no request validation and no recording. Rejects with an unavailable error when the key store cannot answer.
    */
   evaluate(
     candidate: string | null,
@@ -141,34 +132,6 @@ export const NOT_FOUND_VERIFICATION: KeyVerification = Object.freeze({
   missingPermissions: EMPTY,
 });
 
-// Slots of the per-secret verdict memo: every code whose verdict is fully determined by key, group and secret.
-const MEMO_SLOTS = 4;
-const SLOT: Readonly<Partial<Record<VerificationCode, number>>> = {
-  valid: 0,
-  revoked: 1,
-  expired: 2,
-  ip_not_allowed: 3,
-};
-
-/** VerdictMemo is what the verifier remembers about one compiled key for one group permission set. */
-interface VerdictMemo {
-  group: GroupPermissions | null;
-  permissions: readonly string[];
-  /** granted is `permissions` as a set, built on the first call that requires permissions. */
-  granted: ReadonlySet<string> | null;
-  verdicts: Array<KeyVerification | undefined>;
-}
-
-// Permission strings already found valid, so a request's required permissions are checked with one set
-// lookup each instead of a pattern match; bounded, since requests choose them.
-const KNOWN_PERMISSIONS_MAX = 10_000;
-
-// Client addresses and endpoints repeat from call to call (a user's address, a service's routes): the last
-// ones parsed or validated are remembered, so a repeat costs one map lookup instead of an IPv6 parse or a
-// regular expression. Bounded (cleared when full), since requests choose them; a parsed address is frozen,
-// so sharing it between calls is safe. Neither depends on the clock or on a secret.
-const RECENT_MAX = 4_096;
-
 const NO_GROUP: GroupPermissions = Object.freeze({ permissions: null });
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
@@ -178,7 +141,7 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 /** checkClientIp parses the request's client_ip strictly: "" is null, anything unparsable is refused. */
 export function checkClientIp(text: string, field = "client_ip"): ParsedIp | null {
   if (typeof text !== "string") {
-    throw new InvalidArgumentError(field, "must be a string");
+    throw invalidArgument(field, "must be a string");
   }
   if (text.length === 0) {
     return null;
@@ -186,26 +149,12 @@ export function checkClientIp(text: string, field = "client_ip"): ParsedIp | nul
   const parsed = parseClientIp(text);
   if (parsed === null) {
     const shown = JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `${shown} is not an IP address: expected an IPv4 dotted quad (like 203.0.113.9) or IPv6 text, without port, brackets or zone id`,
     );
   }
   return parsed;
-}
-
-/** makeRoom empties a memo of recent values that is full (simpler than LRU order, and as bounded). */
-function makeRoom(memo: { readonly size: number; clear(): void }): void {
-  if (memo.size >= RECENT_MAX) {
-    memo.clear();
-  }
-}
-
-function freezeIp(ip: ParsedIp): ParsedIp {
-  if (ip.kind === "ipv6") {
-    Object.freeze(ip.parts);
-  }
-  return Object.freeze(ip);
 }
 
 /** createKeyVerifier builds the verifier over its collaborators. */
@@ -214,105 +163,24 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   const usage = options.usage ?? null;
   const observer = options.observer ?? null;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
-  const matcher = options.matcher ?? null;
-  const memos = new WeakMap<VerifiableKey, VerdictMemo>();
-  const knownPermissions = new Set<string>();
-  const computed: DigestWords = new Int32Array(8);
-  const recentIps = new Map<string, ParsedIp>();
-  const recentEndpoints = new Set<string>();
-
-  /** clientIpOf is checkClientIp with the recently parsed addresses remembered. */
-  function clientIpOf(text: string): ParsedIp | null {
-    const known = recentIps.get(text);
-    if (known !== undefined) {
-      return known;
-    }
-    const parsed = checkClientIp(text);
-    if (parsed !== null) {
-      makeRoom(recentIps);
-      recentIps.set(text, freezeIp(parsed));
-    }
-    return parsed;
-  }
-
-  /** checkEndpoint is validateEndpoint with the recently validated endpoints remembered. */
-  function checkEndpoint(endpoint: string): void {
-    if (!recentEndpoints.has(endpoint)) {
-      validateEndpoint(endpoint);
-      makeRoom(recentEndpoints);
-      recentEndpoints.add(endpoint);
-    }
-  }
-
-  /** requiredOf validates a request's required permissions, skipping the pattern for ones seen before. */
-  function requiredOf(values: readonly string[]): readonly string[] {
-    if (values.length === 0) {
-      return EMPTY;
-    }
-    if (values.length <= MAX_REQUIRED_PERMISSIONS) {
-      let known = true;
-      for (let i = 0; i < values.length && known; i++) {
-        known = knownPermissions.has(values[i] as string);
-      }
-      if (known) {
-        // Valid, but possibly unsorted or repeated: decide() normalises it when it needs the missing list.
-        return values;
-      }
-    }
-    const validated = validateRequiredPermissions(values);
-    for (const permission of validated) {
-      if (knownPermissions.size < KNOWN_PERMISSIONS_MAX) {
-        knownPermissions.add(permission);
-      }
-    }
-    return validated;
-  }
 
   /** matchSecret returns the index of the secret the candidate matches, or -1; the work does not depend on which. */
   function matchSecret(key: VerifiableKey, candidate: string): number {
-    const secrets = key.secrets;
     let found = -1;
     let version = -1;
-    let usable = false;
     let digest: Uint8Array | null = null;
-    for (let i = 0; i < secrets.length; i++) {
-      const secret = secrets[i] as VerifiableKey["secrets"][number];
+    key.secrets.forEach((secret, i) => {
       // One HMAC per pepper version (normally one for all secrets), compared with each stored digest.
       if (secret.pepperVersion !== version) {
         version = secret.pepperVersion;
-        if (matcher !== null) {
-          usable = matcher.digestInto(candidate, version, computed);
-        } else {
-          digest = hasher.digest(candidate, version);
-          usable = digest !== null;
-        }
+        digest = hasher.digest(candidate, version);
       }
-      const matches =
-        matcher !== null
-          ? usable && secret.words !== null && wordsEqual(computed, secret.words)
-          : usable && digest !== null && secret.digest !== null && digestsEqual(digest, secret.digest);
+      const matches = digest !== null && secret.digest !== null && digestsEqual(digest, secret.digest);
       if (matches && found < 0) {
         found = i;
       }
-    }
-    if (matcher !== null) {
-      computed.fill(0);
-    }
+    });
     return found;
-  }
-
-  function memoFor(key: VerifiableKey, group: GroupPermissions): VerdictMemo {
-    let memo = memos.get(key);
-    if (memo === undefined || memo.group !== group) {
-      memo = {
-        group,
-        permissions: Object.freeze(effectivePermissions(key.ownPermissions, group.permissions)),
-        granted: null,
-        verdicts: new Array(key.secrets.length * MEMO_SLOTS),
-      };
-      memos.set(key, memo);
-    }
-    return memo;
   }
 
   function decide(
@@ -323,50 +191,30 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     required: readonly string[],
     now: Date | null,
   ): KeyVerification {
-    const memo = memoFor(key, group);
     const matched = (key.secrets[secretIndex] as VerifiableKey["secrets"][number]).matched;
-    let stillRequired = EMPTY;
-    if (required.length > 0) {
-      memo.granted ??= new Set(memo.permissions);
-      const granted = memo.granted;
-      let all = true;
-      for (let i = 0; i < required.length && all; i++) {
-        all = granted.has(required[i] as string);
-      }
-      // Only a request the key cannot serve needs the policy's missing list, sorted and deduplicated.
-      stillRequired = all ? EMPTY : [...new Set(required)].sort();
-    }
+    const permissions = Object.freeze(effectivePermissions(key.ownPermissions, group.permissions));
     const decision = decideVerification({
       key,
       matchedSecret: matched,
       allowlist: key.allowlist,
       clientIp,
-      requiredPermissions: stillRequired,
-      effectivePermissions: memo.permissions,
+      requiredPermissions: required,
+      effectivePermissions: permissions,
       now: now ?? clock.now(),
     });
-    const slot = SLOT[decision.code];
-    if (slot !== undefined) {
-      const index = secretIndex * MEMO_SLOTS + slot;
-      const remembered = memo.verdicts[index];
-      if (remembered !== undefined) {
-        return remembered;
-      }
-      const verdict = makeVerdict(key, memo, matched, decision.code, decision.httpStatus, EMPTY);
-      memo.verdicts[index] = verdict;
-      return verdict;
-    }
     if (decision.code === "not_found") {
       return NOT_FOUND_VERIFICATION;
     }
-    return makeVerdict(
-      key,
-      memo,
-      matched,
-      decision.code,
-      decision.httpStatus,
-      Object.freeze([...decision.missingPermissions]),
-    );
+    return Object.freeze({
+      valid: decision.code === "valid",
+      code: decision.code,
+      httpStatus: decision.httpStatus,
+      key: key.details,
+      permissions,
+      secretGeneration: matched.generation,
+      secretSuperseded: matched.superseded,
+      missingPermissions: Object.freeze([...decision.missingPermissions]),
+    });
   }
 
   function afterKey(
@@ -418,7 +266,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     clientIp: ParsedIp | null,
     required: readonly string[],
   ): KeyVerification | Promise<KeyVerification> {
-    return evaluateAt(candidate, clientIp, requiredOf(required), null);
+    return evaluateAt(candidate, clientIp, validateRequiredPermissions(required), null);
   }
 
   function finish(
@@ -439,11 +287,9 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   function fail(error: unknown, started: number): never {
     if (observer !== null) {
       const kind: VerifyFailureKind =
-        error instanceof InvalidArgumentError
-          ? "invalid_argument"
-          : error instanceof UnavailableError
-            ? "unavailable"
-            : "internal";
+        error instanceof DomainError && (error.kind === "invalid_argument" || error.kind === "unavailable")
+          ? error.kind
+          : "internal";
       observer.failure(kind, monotonicNow() - started);
     }
     throw error;
@@ -457,9 +303,9 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
       const now = clock.now();
       let outcome: KeyVerification | Promise<KeyVerification>;
       try {
-        const clientIp = clientIpOf(input.clientIp);
-        checkEndpoint(input.endpoint);
-        const required = requiredOf(input.requiredPermissions);
+        const clientIp = checkClientIp(input.clientIp);
+        validateEndpoint(input.endpoint);
+        const required = validateRequiredPermissions(input.requiredPermissions);
         outcome = evaluateAt(candidateKeyFromCredential(input.credential), clientIp, required, now);
       } catch (error) {
         return fail(error, started);
@@ -473,24 +319,4 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
       return finish(outcome, input, started, now);
     },
   };
-}
-
-function makeVerdict(
-  key: VerifiableKey,
-  memo: VerdictMemo,
-  matched: VerifiableKey["secrets"][number]["matched"],
-  code: VerificationCode,
-  httpStatus: VerificationHttpStatus,
-  missing: readonly string[],
-): KeyVerification {
-  return Object.freeze({
-    valid: code === "valid",
-    code,
-    httpStatus,
-    key: key.details,
-    permissions: memo.permissions,
-    secretGeneration: matched.generation,
-    secretSuperseded: matched.superseded,
-    missingPermissions: missing,
-  });
 }

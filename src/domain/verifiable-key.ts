@@ -10,7 +10,6 @@
 import type { ApiKeyRecord } from "./api-key.js";
 import { type CompiledAllowlist, compileAllowlist } from "./ip-allowlist.js";
 import { decodeStoredHash } from "./key-hash.js";
-import { type DigestWords, digestWords } from "./verification-hmac.js";
 import type { MatchedSecret } from "./verification-policy.js";
 
 /** VerifiedKeyDetails are the non-secret key details a verdict carries for an identified key. Frozen. */
@@ -30,8 +29,6 @@ export interface VerifiedKeyDetails {
 export interface VerifiableSecret {
   /** digest is the stored HMAC decoded to bytes; null when the stored text is malformed (never matches). */
   readonly digest: Uint8Array | null;
-  /** words is `digest` as big-endian words, for KeyDigestMatcher; null when the digest is. */
-  readonly words: DigestWords | null;
   /** pepperVersion names the pepper the hash was made with. */
   readonly pepperVersion: number;
   /** matched is what the policy is told when this secret matches (shared, frozen). */
@@ -76,7 +73,6 @@ export function compileVerifiableKey(record: ApiKeyRecord): VerifiableKey {
     const digest = decodeStoredHash(secret.hash);
     return Object.freeze({
       digest,
-      words: digest === null ? null : digestWords(digest),
       pepperVersion: secret.pepperVersion,
       matched: Object.freeze({ generation: secret.generation, superseded, expiresAt: secret.expiresAt }),
     });

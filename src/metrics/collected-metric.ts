@@ -18,11 +18,8 @@ export interface CollectedMetricSpec {
   readonly name: string;
   readonly help: string;
   readonly type: "counter" | "gauge" | "histogram";
-  /**
-   * collect returns the current samples; called once per scrape. It may be asynchronous (samples that live in
-   * the verify worker are read from it at scrape time).
-   */
-  readonly collect: () => readonly Sample[] | Promise<readonly Sample[]>;
+  /** collect returns the current samples; called once per scrape. */
+  readonly collect: () => readonly Sample[];
 }
 
 /** registerCollectedMetric adds a scrape-time metric to `registry`. */
@@ -40,7 +37,7 @@ export function registerCollectedMetric(registry: Registry, spec: CollectedMetri
         help: spec.help,
         type: spec.type,
         aggregator: "sum" as const,
-        values: (await spec.collect()).map((sample) => ({
+        values: spec.collect().map((sample) => ({
           value: sample.value,
           labels: sample.labels ?? {},
           ...(sample.metricName === undefined ? {} : { metricName: sample.metricName }),
@@ -52,13 +49,6 @@ export function registerCollectedMetric(registry: Registry, spec: CollectedMetri
   registry.registerMetric(metric as unknown as Metric);
 }
 
-/** HistogramSnapshot is a histogram's state as plain numbers: per-bucket counts (+Inf last), sum, count. */
-export interface HistogramSnapshot {
-  readonly counts: readonly number[];
-  readonly sum: number;
-  readonly count: number;
-}
-
 /** FastHistogram is a fixed-bucket histogram: observe() is a short loop and two additions. */
 export interface FastHistogram {
   observe(value: number): void;
@@ -66,34 +56,6 @@ export interface FastHistogram {
   samples(name: string, labels?: Readonly<Record<string, string>>): Sample[];
   /** count is the number of observations so far. */
   count(): number;
-  /** snapshot copies the state (to add it to another histogram's over the same bounds). */
-  snapshot(): HistogramSnapshot;
-}
-
-/**
- * histogramSamples gives the Prometheus samples of the sum of `snapshots`, all over `bounds` (cumulative
- * buckets, sum, count) under `name`.
- */
-export function histogramSamples(
-  name: string,
-  bounds: readonly number[],
-  snapshots: readonly HistogramSnapshot[],
-  labels: Readonly<Record<string, string>> = {},
-): Sample[] {
-  const out: Sample[] = [];
-  let cumulative = 0;
-  for (let i = 0; i <= bounds.length; i++) {
-    for (const snapshot of snapshots) {
-      cumulative += snapshot.counts[i] ?? 0;
-    }
-    const le = i === bounds.length ? "+Inf" : String(bounds[i]);
-    out.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
-  }
-  const sum = snapshots.reduce((total, snapshot) => total + snapshot.sum, 0);
-  const count = snapshots.reduce((total, snapshot) => total + snapshot.count, 0);
-  out.push({ metricName: `${name}_sum`, labels, value: sum });
-  out.push({ metricName: `${name}_count`, labels, value: count });
-  return out;
 }
 
 /** createFastHistogram builds a histogram over ascending upper `bounds` (+Inf is implicit). */
@@ -103,7 +65,6 @@ export function createFastHistogram(bounds: readonly number[]): FastHistogram {
   const last = upper.length;
   let sum = 0;
   let total = 0;
-  const snapshot = (): HistogramSnapshot => ({ counts: Array.from(counts), sum, count: total });
   return {
     observe(value) {
       let i = 0;
@@ -115,9 +76,17 @@ export function createFastHistogram(bounds: readonly number[]): FastHistogram {
       total += 1;
     },
     samples(name, labels = {}) {
-      return histogramSamples(name, bounds, [snapshot()], labels);
+      const out: Sample[] = [];
+      let cumulative = 0;
+      for (let i = 0; i <= last; i++) {
+        cumulative += counts[i] as number;
+        const le = i === last ? "+Inf" : String(upper[i]);
+        out.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
+      }
+      out.push({ metricName: `${name}_sum`, labels, value: sum });
+      out.push({ metricName: `${name}_count`, labels, value: total });
+      return out;
     },
     count: () => total,
-    snapshot,
   };
 }

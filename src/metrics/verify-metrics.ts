@@ -6,16 +6,17 @@
  */
 
 import type { Registry } from "prom-client";
-import { VERIFICATION_CODES } from "../domain/audit-event.js";
+import { VERIFICATION_CODES, type VerificationCode } from "../domain/audit-event.js";
+import type { KeyVerification, VerifyFailureKind, VerifyObserver } from "../domain/key-verifier.js";
 import type { KeyCacheStats } from "../verify/key-cache.js";
-import { createFastHistogram, histogramSamples, registerCollectedMetric } from "./collected-metric.js";
-import {
-  createVerifyCounters,
-  FAILURE_KINDS,
-  LATENCY_BOUNDS_SECONDS,
-  type VerifyCounters,
-  type VerifyCountersSnapshot,
-} from "./verify-counters.js";
+import { createFastHistogram, type FastHistogram, registerCollectedMetric } from "./collected-metric.js";
+
+const FAILURE_KINDS: readonly VerifyFailureKind[] = ["invalid_argument", "unavailable", "internal"];
+
+/** LATENCY_BOUNDS_SECONDS are the latency histogram's buckets: 50 µs to 1 s. */
+export const LATENCY_BOUNDS_SECONDS: readonly number[] = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
 
 /** LAG_BOUNDS_SECONDS are the invalidation-lag histogram's buckets: 10 ms to 30 s. */
 export const LAG_BOUNDS_SECONDS: readonly number[] = [
@@ -23,64 +24,37 @@ export const LAG_BOUNDS_SECONDS: readonly number[] = [
 ];
 
 /** VerifyMetrics is the observer the verifier reports to, and the lag sink the follower reports to. */
-export interface VerifyMetrics extends VerifyCounters {
+export interface VerifyMetrics extends VerifyObserver {
   /** invalidationLag records one applied notice's lag in milliseconds. */
   invalidationLag(lagMs: number): void;
-}
-
-/** VerifyMetricsOptions add counts kept elsewhere (the verify worker's) to this process's metrics. */
-export interface VerifyMetricsOptions {
-  /** more reads other counters to add at scrape time; null when there are none (yet). */
-  readonly more?: () => Promise<VerifyCountersSnapshot | null> | VerifyCountersSnapshot | null;
+  /** verdictCounts returns the verdict counters by code (tests and the benchmark read them). */
+  verdictCounts(): Readonly<Record<VerificationCode, number>>;
 }
 
 /** createVerifyMetrics registers the verdict, error, latency and lag metrics on `registry`. */
-export function createVerifyMetrics(registry: Registry, options: VerifyMetricsOptions = {}): VerifyMetrics {
-  const counters = createVerifyCounters();
-  const lag = createFastHistogram(LAG_BOUNDS_SECONDS);
-  const more = options.more;
-  const snapshots = async (): Promise<VerifyCountersSnapshot[]> => {
-    const own = counters.snapshot();
-    const other = more === undefined ? null : await more();
-    return other === null ? [own] : [own, other];
-  };
-  const sumAt = (
-    all: readonly VerifyCountersSnapshot[],
-    pick: (s: VerifyCountersSnapshot) => readonly number[],
-    i: number,
-  ) => all.reduce((total, snapshot) => total + (pick(snapshot)[i] ?? 0), 0);
+export function createVerifyMetrics(registry: Registry): VerifyMetrics {
+  const verdicts = new Float64Array(VERIFICATION_CODES.length);
+  const failures = new Float64Array(FAILURE_KINDS.length);
+  const latency: FastHistogram = createFastHistogram(LATENCY_BOUNDS_SECONDS);
+  const lag: FastHistogram = createFastHistogram(LAG_BOUNDS_SECONDS);
 
   registerCollectedMetric(registry, {
     name: "apikeys_verify_verdicts_total",
     help: "VerifyKey verdicts by code (valid, not_found, expired, revoked, ip_not_allowed, insufficient_permissions).",
     type: "counter",
-    collect: async () => {
-      const all = await snapshots();
-      return VERIFICATION_CODES.map((code, i) => ({
-        labels: { code },
-        value: sumAt(all, (s) => s.verdicts, i),
-      }));
-    },
+    collect: () => VERIFICATION_CODES.map((code, i) => ({ labels: { code }, value: verdicts[i] as number })),
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_errors_total",
     help: "VerifyKey calls that ended in an RPC error, by kind (invalid_argument, unavailable, internal).",
     type: "counter",
-    collect: async () => {
-      const all = await snapshots();
-      return FAILURE_KINDS.map((kind, i) => ({ labels: { kind }, value: sumAt(all, (s) => s.failures, i) }));
-    },
+    collect: () => FAILURE_KINDS.map((kind, i) => ({ labels: { kind }, value: failures[i] as number })),
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_duration_seconds",
     help: "VerifyKey latency inside the service (validation to verdict), verdicts and errors alike.",
     type: "histogram",
-    collect: async () =>
-      histogramSamples(
-        "apikeys_verify_duration_seconds",
-        LATENCY_BOUNDS_SECONDS,
-        (await snapshots()).map((snapshot) => snapshot.latency),
-      ),
+    collect: () => latency.samples("apikeys_verify_duration_seconds"),
   });
   registerCollectedMetric(registry, {
     name: "apikeys_invalidation_lag_seconds",
@@ -90,12 +64,25 @@ export function createVerifyMetrics(registry: Registry, options: VerifyMetricsOp
   });
 
   return {
-    // The counters' own methods (they use no `this`): no extra frame on the hot path.
-    verdict: counters.verdict,
-    failure: counters.failure,
-    snapshot: counters.snapshot,
+    verdict(result: KeyVerification, elapsedMs: number) {
+      const index = VERIFICATION_CODES.indexOf(result.code);
+      verdicts[index] = (verdicts[index] as number) + 1;
+      latency.observe(elapsedMs / 1000);
+    },
+    failure(kind: VerifyFailureKind, elapsedMs: number) {
+      const index = FAILURE_KINDS.indexOf(kind);
+      failures[index] = (failures[index] as number) + 1;
+      latency.observe(elapsedMs / 1000);
+    },
     invalidationLag(lagMs: number) {
       lag.observe(lagMs / 1000);
+    },
+    verdictCounts() {
+      const counts = {} as Record<VerificationCode, number>;
+      VERIFICATION_CODES.forEach((code, i) => {
+        counts[code] = verdicts[i] as number;
+      });
+      return counts;
     },
   };
 }
@@ -108,41 +95,28 @@ export interface AuditBufferCounters {
   readonly buffered: number;
 }
 
-/** FollowerStatsView is what the metrics read of the invalidation follower. */
-export interface FollowerStatsView {
-  readonly lastSuccessAgeMs: number | null;
-  readonly pollFailures: number;
-  readonly noticesApplied: number;
-  readonly gapFlushes: number;
-}
-
-/** NotifierStatsView is what the metrics read of the change notifier. */
-export interface NotifierStatsView {
-  readonly published: number;
-  readonly publishFailures: number;
-  readonly pending: number;
-}
-
-/** LastUsedStatsView is what the metrics read of the last-used recorders. */
-export interface LastUsedStatsView {
-  readonly lastUsedPending: number;
-  readonly lastUsedWrites: number;
-  readonly lastUsedFailures: number;
-  readonly lastUsedDropped: number;
-}
-
-/**
- * VerificationRuntimeStats are the stats() readers of the verification components. A reader may be
- * asynchronous: with the verify worker, cache, last-used and audit figures add the worker's, read from it at
- * scrape time.
- */
+/** VerificationRuntimeStats are the stats() readers of the verification components. */
 export interface VerificationRuntimeStats {
-  readonly cache: () => KeyCacheStats | Promise<KeyCacheStats>;
-  readonly follower: () => FollowerStatsView;
-  readonly notifier: () => NotifierStatsView;
-  readonly usage: () => LastUsedStatsView | Promise<LastUsedStatsView>;
+  readonly cache: () => KeyCacheStats;
+  readonly follower: () => {
+    readonly lastSuccessAgeMs: number | null;
+    readonly pollFailures: number;
+    readonly noticesApplied: number;
+    readonly gapFlushes: number;
+  };
+  readonly notifier: () => {
+    readonly published: number;
+    readonly publishFailures: number;
+    readonly pending: number;
+  };
+  readonly usage: () => {
+    readonly lastUsedPending: number;
+    readonly lastUsedWrites: number;
+    readonly lastUsedFailures: number;
+    readonly lastUsedDropped: number;
+  };
   /** audit reads the audit sink's counters; absent when usage events are not recorded. */
-  readonly audit?: () => AuditBufferCounters | Promise<AuditBufferCounters>;
+  readonly audit?: () => AuditBufferCounters;
   /** dbCommands reads the number of database commands started; absent without command monitoring. */
   readonly dbCommands?: () => number;
 }
@@ -157,8 +131,8 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_hits_total",
     help: "Verification cache hits: positive (known keys), negative (unknown ids), group (permissions).",
     type: "counter",
-    collect: async () => {
-      const s = await cache();
+    collect: () => {
+      const s = cache();
       return [
         { labels: { cache: "positive" }, value: s.positiveHits },
         { labels: { cache: "negative" }, value: s.negativeHits },
@@ -170,8 +144,8 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_misses_total",
     help: "Verification cache misses that needed a database lookup, by cache (key, group).",
     type: "counter",
-    collect: async () => {
-      const s = await cache();
+    collect: () => {
+      const s = cache();
       return [
         { labels: { cache: "key" }, value: s.misses },
         { labels: { cache: "group" }, value: s.groupMisses },
@@ -182,14 +156,14 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_untrusted_total",
     help: "Cached keys found but no longer trusted because the invalidation feed was too old (looked up again).",
     type: "counter",
-    collect: async () => [{ value: (await cache()).untrustedHits }],
+    collect: () => [{ value: cache().untrustedHits }],
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_cache_entries",
     help: "Entries in the verification caches: positive (keys), negative (unknown ids), group.",
     type: "gauge",
-    collect: async () => {
-      const s = await cache();
+    collect: () => {
+      const s = cache();
       return [
         { labels: { cache: "positive" }, value: s.positiveSize },
         { labels: { cache: "negative" }, value: s.negativeSize },
@@ -201,20 +175,20 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_bytes",
     help: "Approximate memory held by the positive verification cache.",
     type: "gauge",
-    collect: async () => [{ value: (await cache()).positiveBytes }],
+    collect: () => [{ value: cache().positiveBytes }],
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_lookups_total",
     help: "Database lookups started by the verification cache (concurrent misses for one id share one).",
     type: "counter",
-    collect: async () => [{ value: (await cache()).lookups }],
+    collect: () => [{ value: cache().lookups }],
   });
   registerCollectedMetric(registry, {
     name: "apikeys_verify_lookup_failures_total",
     help: "Verification lookups that failed: error (database error), timeout (budget ran out), fast_fail (refused while the database was known down or too busy).",
     type: "counter",
-    collect: async () => {
-      const s = await cache();
+    collect: () => {
+      const s = cache();
       return [
         { labels: { reason: "error" }, value: s.lookupFailures - s.lookupTimeouts },
         { labels: { reason: "timeout" }, value: s.lookupTimeouts },
@@ -226,8 +200,8 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_verify_cache_invalidations_total",
     help: "Cache entries dropped by change notices (entry) and whole-cache flushes (flush).",
     type: "counter",
-    collect: async () => {
-      const s = await cache();
+    collect: () => {
+      const s = cache();
       return [
         { labels: { scope: "entry" }, value: s.invalidations },
         { labels: { scope: "flush" }, value: s.flushes },
@@ -283,8 +257,8 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_last_used_writes_total",
     help: "Coalesced last-used bulk writes, by outcome (ok, failed).",
     type: "counter",
-    collect: async () => {
-      const s = await stats.usage();
+    collect: () => {
+      const s = stats.usage();
       return [
         { labels: { outcome: "ok" }, value: s.lastUsedWrites },
         { labels: { outcome: "failed" }, value: s.lastUsedFailures },
@@ -295,13 +269,13 @@ export function registerVerificationRuntimeMetrics(
     name: "apikeys_last_used_pending",
     help: "Keys whose last-used time waits for the next coalesced write.",
     type: "gauge",
-    collect: async () => [{ value: (await stats.usage()).lastUsedPending }],
+    collect: () => [{ value: stats.usage().lastUsedPending }],
   });
   registerCollectedMetric(registry, {
     name: "apikeys_last_used_dropped_total",
     help: "Key uses not queued for a last-used write because the tracking maps were full.",
     type: "counter",
-    collect: async () => [{ value: (await stats.usage()).lastUsedDropped }],
+    collect: () => [{ value: stats.usage().lastUsedDropped }],
   });
   const audit = stats.audit;
   if (audit !== undefined) {
@@ -309,8 +283,8 @@ export function registerVerificationRuntimeMetrics(
       name: "apikeys_audit_events_total",
       help: "Audit events by state: emitted = persisted + dropped + buffered.",
       type: "counter",
-      collect: async () => {
-        const s = await audit();
+      collect: () => {
+        const s = audit();
         return [
           { labels: { state: "emitted" }, value: s.emitted },
           { labels: { state: "persisted" }, value: s.persisted },
@@ -322,7 +296,7 @@ export function registerVerificationRuntimeMetrics(
       name: "apikeys_audit_buffer_events",
       help: "Audit events buffered in memory, waiting to be persisted (the buffer depth).",
       type: "gauge",
-      collect: async () => [{ value: (await audit()).buffered }],
+      collect: () => [{ value: audit().buffered }],
     });
   }
   const dbCommands = stats.dbCommands;

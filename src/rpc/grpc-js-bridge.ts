@@ -41,7 +41,6 @@ import { toRpcError } from "./error-boundary.js";
 import { headersToMetadata, isEmptyHeaders, MetadataHeaders } from "./metadata-headers.js";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.js";
 import type { CallObserver } from "./request-log.js";
-import { installNodeTextEncoding } from "./text-encoding.js";
 
 /** GrpcBridgeOptions are the limits and hooks shared by every service the bridge serves. */
 export interface GrpcBridgeOptions {
@@ -53,11 +52,6 @@ export interface GrpcBridgeOptions {
   readonly defaultDeadlineMs: number;
   /** maxDeadlineMs rejects (INVALID_ARGUMENT) a call whose requested deadline is further away. */
   readonly maxDeadlineMs: number;
-  /**
-   * peerAddress tells a call's peer address (kPeerAddress) when it is not the socket's: the main thread's
-   * internal server reads the address the verify worker relayed (src/rpc/grpc-relay.ts). Default: the socket.
-   */
-  readonly peerAddress?: (call: { readonly metadata: Metadata; getPeer(): string }) => string;
 }
 
 /** BridgeServiceOptions adjust one service. */
@@ -159,7 +153,6 @@ export function createGrpcServiceHandlers<S extends DescService>(
   options: GrpcBridgeOptions,
   serviceOptions: BridgeServiceOptions = {},
 ): UntypedServiceImplementation {
-  installNodeTextEncoding();
   const handlers: UntypedServiceImplementation = {};
   const defaultDeadlines = new DefaultDeadlines();
   for (const method of service.methods) {
@@ -300,9 +293,8 @@ class BridgeContext implements HandlerContext {
   get values(): ContextValues {
     if (this.valuesStore === undefined) {
       const requestId = this.call.metadata.get(REQUEST_ID_HEADER)[0];
-      const peerAddress = this.binding.options.peerAddress;
       this.valuesStore = createContextValues()
-        .set(kPeerAddress, peerAddress === undefined ? this.call.getPeer() : peerAddress(this.call))
+        .set(kPeerAddress, this.call.getPeer())
         .set(kRequestId, requestIdFor(typeof requestId === "string" ? requestId : undefined));
     }
     return this.valuesStore;

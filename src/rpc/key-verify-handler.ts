@@ -1,12 +1,8 @@
 /**
  * KeyVerifyService on the KeyVerifier: maps VerifyKeyRequest to the domain input and the verdict back to
- * VerifyKeyResponse, nothing more. Domain errors (InvalidArgumentError, UnavailableError) are thrown as they
+ * VerifyKeyResponse, nothing more. Domain errors (an invalid-argument error, an unavailable error) are thrown as they
  * are; the shared error boundary maps them to gRPC codes.
- *
- * The verifier hands back the same frozen verdict object whenever key, group permissions, matched secret and
- * code are the same (it still decides every call), so the response message built for a verdict is
- * remembered per verdict object: a warm VALID answer builds no message. Verdicts that differ per call
- * (insufficient permissions, with the missing list) get a fresh message.
+
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -85,23 +81,10 @@ export function toVerifyKeyResponse(result: KeyVerification): VerifyKeyResponse 
 
 /** createKeyVerifyHandler returns the KeyVerifyService implementation over `verifier`. */
 export function createKeyVerifyHandler(verifier: KeyVerifier): ServiceImpl<typeof KeyVerifyService> {
-  const responses = new WeakMap<KeyVerification, VerifyKeyResponse>();
-  const respond = (result: KeyVerification): VerifyKeyResponse => {
-    // Only shared verdicts are worth remembering; an insufficient_permissions verdict is built per call.
-    if (result.code === "insufficient_permissions") {
-      return toVerifyKeyResponse(result);
-    }
-    let response = responses.get(result);
-    if (response === undefined) {
-      response = toVerifyKeyResponse(result);
-      responses.set(result, response);
-    }
-    return response;
-  };
   return {
     verifyKey(request: VerifyKeyRequest): VerifyKeyResponse | Promise<VerifyKeyResponse> {
       const outcome = verifier.verify(toVerifyKeyInput(request));
-      return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
+      return outcome instanceof Promise ? outcome.then(toVerifyKeyResponse) : toVerifyKeyResponse(outcome);
     },
   };
 }

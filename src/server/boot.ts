@@ -25,8 +25,6 @@ export interface BootDeps {
   /** overrides replace wired service implementations (tests inject slow or throwing handlers). */
   readonly overrides?: ServiceImpls;
   readonly observers?: readonly CallObserver[];
-  /** onVerifyWorkerFailure hears about a verify worker that stopped while serving (main exits). */
-  readonly onVerifyWorkerFailure?: (error: Error) => void;
 }
 
 /** bootServer wires the services and starts the server; it resolves once both ports listen. */
@@ -37,19 +35,13 @@ export async function bootServer(config: Config, deps: BootDeps): Promise<Runnin
     mongoClient: deps.mongoClient,
     db: deps.db,
     metrics: deps.metrics,
-    ...(deps.onVerifyWorkerFailure === undefined
-      ? {}
-      : { onVerifyWorkerFailure: deps.onVerifyWorkerFailure }),
   });
   await ensureIndexes(deps.db, wired.indexes);
   for (const hook of wired.startHooks) {
     await hook.start();
   }
   const services: ServiceImpls = { ...pickServices(wired), ...deps.overrides };
-  // A replaced VerifyKey is a function of this thread: it cannot run in the verify worker.
-  const verifyWorker = deps.overrides?.verify === undefined ? wired.verifyWorker : undefined;
   return startServer(config, {
-    ...(verifyWorker === undefined ? {} : { verifyWorker }),
     logger: deps.logger,
     services,
     readiness: deps.readiness,

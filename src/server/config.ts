@@ -150,11 +150,6 @@ export const configVariables: readonly ConfigVariable[] = Object.freeze([
     "most cache-miss lookups in flight per replica; more wait (up to 1000) within the budget, then UNAVAILABLE",
   ),
   variable("INVALIDATION_POLL_MS", "100", "how often each replica polls the invalidation feed"),
-  variable(
-    "VERIFY_WORKER",
-    "on",
-    "on: the gRPC port (VerifyKey) is served by a worker thread of its own; off: by the main thread",
-  ),
   variable("USAGE_FLUSH_INTERVAL_MS", "1000", "how often buffered usage events are written"),
   variable("LAST_USED_WRITE_INTERVAL_MS", "60000", "at most one last-used write per key per interval"),
   variable(
@@ -236,8 +231,6 @@ export interface Config {
     readonly maxConcurrentLookups: number;
     readonly invalidationPollMs: number;
   };
-  /** verifyWorker serves the gRPC port from a dedicated worker thread (src/verify-worker/). */
-  readonly verifyWorker: boolean;
   readonly usage: { readonly flushIntervalMs: number; readonly lastUsedWriteIntervalMs: number };
   readonly audit: {
     readonly bufferMaxEvents: number;
@@ -501,7 +494,6 @@ export function loadConfig(
     maxConcurrentLookups: reader.int("KEY_LOOKUP_MAX_CONCURRENT", 1, 10_000),
     invalidationPollMs: reader.int("INVALIDATION_POLL_MS", 10, 60_000),
   };
-  const verifyWorker = reader.oneOf("VERIFY_WORKER", ["on", "off"] as const) === "on";
   const usage = {
     flushIntervalMs: reader.int("USAGE_FLUSH_INTERVAL_MS", 10, 600_000),
     lastUsedWriteIntervalMs: reader.int("LAST_USED_WRITE_INTERVAL_MS", 0, 86_400_000),
@@ -556,7 +548,6 @@ export function loadConfig(
     limits: { maxMessageBytes, maxDeadlineMs, defaultDeadlineMs },
     shutdownDrainMs,
     cache,
-    verifyWorker,
     usage,
     audit,
     replicaId,

@@ -5,9 +5,8 @@
 import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { addServiceToGrpcServer, type GrpcBridgeOptions } from "../rpc/grpc-js-bridge.js";
-import { createGrpcRelayDefinition } from "../rpc/grpc-relay.js";
 import { createReflectionService } from "../rpc/reflection.js";
 import type { GrpcTlsConfig } from "./config.js";
 
@@ -32,17 +31,9 @@ export function grpcService<S extends DescService>(
   return { service, impl, ...options };
 }
 
-/** GrpcRelayRegistration is a service served by relaying its calls elsewhere (src/rpc/grpc-relay.ts). */
-export interface GrpcRelayRegistration {
-  readonly service: DescService;
-  readonly handlers: UntypedServiceImplementation;
-}
-
 /** GrpcServerOptions wire the gRPC port. */
 export interface GrpcServerOptions {
   readonly services: readonly GrpcServiceRegistration[];
-  /** relays are served by relaying, not through the bridge; reflection lists them too. */
-  readonly relays?: readonly GrpcRelayRegistration[];
   readonly bridge: GrpcBridgeOptions;
   readonly maxMessageBytes: number;
   readonly tls: GrpcTlsConfig | null;
@@ -52,8 +43,6 @@ export interface GrpcServerOptions {
 export interface GrpcServer {
   /** listen binds `host:port` and resolves with the bound port. */
   listen(host: string, port: number): Promise<number>;
-  /** listenUnix binds a Unix socket at `path` (the main thread's internal server for the verify worker). */
-  listenUnix(path: string): Promise<void>;
   /** close lets open calls finish for up to `graceMs` (0: at once), then cancels the rest. */
   close(graceMs: number): Promise<void>;
 }
@@ -99,28 +88,18 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       refuseWhenDraining: registration.refuseWhenDraining ?? true,
     });
   }
-  const relays = options.relays ?? [];
-  for (const relay of relays) {
-    server.addService(createGrpcRelayDefinition(relay.service), relay.handlers);
-  }
-  createReflectionService([
-    ...options.services.map((registration) => registration.service),
-    ...relays.map((relay) => relay.service),
-  ]).addToServer(server);
-  const bind = (address: string) =>
-    new Promise<number>((resolve, reject) => {
-      server.bindAsync(address, credentials, (error, boundPort) => {
-        if (error !== null) {
-          reject(error);
-        } else {
-          resolve(boundPort);
-        }
-      });
-    });
+  createReflectionService(options.services.map((registration) => registration.service)).addToServer(server);
   return {
-    listen: (host, port) => bind(hostPort(host, port)),
-    async listenUnix(path) {
-      await bind(`unix:${path}`);
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.bindAsync(hostPort(host, port), credentials, (error, boundPort) => {
+          if (error !== null) {
+            reject(error);
+          } else {
+            resolve(boundPort);
+          }
+        });
+      });
     },
     close(graceMs) {
       return new Promise((resolve) => {

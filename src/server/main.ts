@@ -80,16 +80,6 @@ async function main(): Promise<void> {
       metrics,
       readiness: () => connected.ping(),
       closeHooks: [{ name: "mongodb", close: () => connected.close() }],
-      // Without its worker the gRPC port is gone: stop, and let the supervisor start a new process.
-      onVerifyWorkerFailure: () => {
-        if (server === undefined) {
-          return;
-        }
-        server.shutdown("the verify worker stopped").then(
-          () => process.exit(1),
-          () => process.exit(1),
-        );
-      },
     });
   } catch (error) {
     logger.fatal({ err: error }, `startup failed: ${messageOf(error)}`);

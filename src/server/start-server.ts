@@ -2,9 +2,6 @@
  * startServer: both transports serving the same service implementations, health on both, reflection on
  * the gRPC port, and the one graceful-shutdown procedure SIGTERM, SIGINT and tests all use.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -16,8 +13,6 @@ import { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { type CallGate, createCallGate, SHUTTING_DOWN_MESSAGE } from "../rpc/call-gate.js";
 import { createConnectBoundary, createConnectContextValues } from "../rpc/connect-boundary.js";
-import type { GrpcBridgeOptions } from "../rpc/grpc-js-bridge.js";
-import { RELAYED_PEER_HEADER } from "../rpc/grpc-relay.js";
 import { createHealthService } from "../rpc/health-service.js";
 import { createHealthStatus, type HealthStatus, ServingStatus } from "../rpc/health-status.js";
 import { type CallObserver, combineObservers, createRequestLog } from "../rpc/request-log.js";
@@ -29,8 +24,7 @@ import {
   guardService,
   refuseAllGuard,
 } from "../rpc/service-guard.js";
-import { installNodeTextEncoding } from "../rpc/text-encoding.js";
-import type { VerifyWorkerHost } from "../verify-worker/verify-worker-host.js";
+import { addStrictJsonService } from "../rpc/strict-json.js";
 import type { Config } from "./config.js";
 import { createGrpcServer, type GrpcServiceRegistration, grpcService } from "./grpc-server.js";
 import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
@@ -60,11 +54,6 @@ export interface ServerDeps {
   readonly closeHooks?: readonly CloseHook[];
   /** observers are told about every finished call, besides the request log (for example RPC metrics). */
   readonly observers?: readonly CallObserver[];
-  /**
-   * verifyWorker, when given, serves the gRPC port from a thread of its own (src/verify-worker/): VerifyKey
-   * there, the other services relayed to this thread's internal server. Without it this thread serves it.
-   */
-  readonly verifyWorker?: VerifyWorkerHost;
 }
 
 /** ShutdownResult says how shutdown went; main exits non-zero unless it was clean. */
@@ -96,13 +85,12 @@ export const servedServices: readonly DescService[] = [KeyVerifyService, KeyAdmi
 const TRANSPORT_CLOSE_GRACE_MS = 1_000;
 
 function addRoute(router: ConnectRouter, registration: GrpcServiceRegistration): void {
-  router.service(registration.service, registration.impl as Partial<ServiceImpl<DescService>>);
+  addStrictJsonService(router, registration.service, registration.impl as Partial<ServiceImpl<DescService>>);
 }
 
 /** startServer starts both ports and resolves once both listen and health says SERVING. */
 export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
   const { logger } = deps;
-  installNodeTextEncoding();
   const gate = createCallGate();
   const health = createHealthStatus(servedServices.map((service) => service.typeName));
   const requestLog = createRequestLog(logger.child({ component: "rpc" }), {
@@ -124,28 +112,27 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const httpVerify =
     httpGuards.length === 0 ? verify : guardService(KeyVerifyService, verify, combineGuards(...httpGuards));
 
-  // Admin and audit: on the HTTP port, and on the gRPC port directly or relayed by the verify worker.
-  const managed: GrpcServiceRegistration[] = [
-    grpcService(KeyAdminService, deps.services.admin ?? {}),
-    grpcService(AuditService, deps.services.audit ?? {}),
-  ];
   const registrations = (
     verifyImpl: Partial<ServiceImpl<typeof KeyVerifyService>>,
   ): GrpcServiceRegistration[] => [
     grpcService(KeyVerifyService, verifyImpl),
-    ...managed,
+    grpcService(KeyAdminService, deps.services.admin ?? {}),
+    grpcService(AuditService, deps.services.audit ?? {}),
     grpcService(Health, healthImpl, { refuseWhenDraining: false }),
   ];
 
-  const bridge = {
-    observer,
-    gate,
-    defaultDeadlineMs: config.limits.defaultDeadlineMs,
-    maxDeadlineMs: config.limits.maxDeadlineMs,
-  };
-  const grpcPort = deps.verifyWorker
-    ? await startVerifyWorkerPort(config, deps.verifyWorker, managed, bridge)
-    : await startGrpcPort(config, registrations(grpcVerify), bridge);
+  const grpcServer = createGrpcServer({
+    services: registrations(grpcVerify),
+    bridge: {
+      observer,
+      gate,
+      defaultDeadlineMs: config.limits.defaultDeadlineMs,
+      maxDeadlineMs: config.limits.maxDeadlineMs,
+    },
+    maxMessageBytes: config.limits.maxMessageBytes,
+    tls: config.grpc.tls,
+  });
+  const grpcPort = await grpcServer.listen(config.grpc.host, config.grpc.port);
 
   // Aborted only when the drain times out: connect-node then aborts every handler's signal.
   const forceController = new AbortController();
@@ -184,15 +171,14 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   try {
     httpPort = await httpServer.listen(config.http.host, config.http.port);
   } catch (error) {
-    await grpcPort.close(0);
+    await grpcServer.close(0);
     throw new Error(`HTTP_PORT: cannot listen on ${config.http.host}:${config.http.port}`, { cause: error });
   }
   health.setAll(ServingStatus.SERVING);
-  deps.verifyWorker?.setHealth(ServingStatus.SERVING);
   logger.info(
     {
       host: config.grpc.host,
-      port: grpcPort.port,
+      port: grpcPort,
       tls: config.grpc.tls === null ? "off" : config.grpc.tls.clientCaFile === null ? "tls" : "mtls",
     },
     "grpc listening",
@@ -202,19 +188,14 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const runShutdown = async (reason: string): Promise<ShutdownResult> => {
     logger.info({ reason, inFlight: gate.inFlight, drainMs: config.shutdownDrainMs }, "shutting down");
     health.setAll(ServingStatus.NOT_SERVING);
-    deps.verifyWorker?.drain();
     gate.beginDrain();
-    const idle = await Promise.all([
-      gate.whenIdle(config.shutdownDrainMs),
-      deps.verifyWorker?.whenIdle(config.shutdownDrainMs) ?? true,
-    ]);
-    const drained = idle.every(Boolean);
+    const drained = await gate.whenIdle(config.shutdownDrainMs);
     if (!drained) {
       logger.warn({ inFlight: gate.inFlight }, "drain time is up: cancelling the calls still in flight");
       forceController.abort(new ConnectError(SHUTTING_DOWN_MESSAGE, Code.Unavailable));
     }
     const grace = drained ? TRANSPORT_CLOSE_GRACE_MS : 0;
-    await Promise.all([grpcPort.close(grace), httpServer.close(grace)]);
+    await Promise.all([grpcServer.close(grace), httpServer.close(grace)]);
     let hookFailures = 0;
     for (const hook of deps.closeHooks ?? []) {
       try {
@@ -229,82 +210,13 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   };
 
   return {
-    grpcPort: grpcPort.port,
+    grpcPort,
     httpPort,
     health,
     gate,
     shutdown(reason = "shutdown requested") {
       shuttingDown ??= runShutdown(reason);
       return shuttingDown;
-    },
-  };
-}
-
-/** GrpcPort is the bound gRPC port, whichever thread serves it. */
-interface GrpcPort {
-  readonly port: number;
-  /** close lets open calls finish for up to `graceMs` (0: at once), then cancels the rest. */
-  close(graceMs: number): Promise<void>;
-}
-
-/** startGrpcPort serves the gRPC port from this thread. */
-async function startGrpcPort(
-  config: Config,
-  services: readonly GrpcServiceRegistration[],
-  bridge: GrpcBridgeOptions,
-): Promise<GrpcPort> {
-  const server = createGrpcServer({
-    services,
-    bridge,
-    maxMessageBytes: config.limits.maxMessageBytes,
-    tls: config.grpc.tls,
-  });
-  const port = await server.listen(config.grpc.host, config.grpc.port);
-  return { port, close: (graceMs) => server.close(graceMs) };
-}
-
-/**
- * startVerifyWorkerPort serves the gRPC port from the verify worker. The services it relays (admin, audit)
- * are served here by an internal grpc-js server on a Unix socket in a private directory (mode 0700): only
- * this process's user can reach it, so it may trust the peer address the worker relays.
- */
-async function startVerifyWorkerPort(
-  config: Config,
-  worker: VerifyWorkerHost,
-  relayed: readonly GrpcServiceRegistration[],
-  bridge: GrpcBridgeOptions,
-): Promise<GrpcPort> {
-  const directory = mkdtempSync(join(tmpdir(), "apikeys-relay-"));
-  const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
-  const internal = createGrpcServer({
-    services: relayed,
-    bridge: {
-      ...bridge,
-      peerAddress: (call) => {
-        const relayedPeer = call.metadata.get(RELAYED_PEER_HEADER)[0];
-        return typeof relayedPeer === "string" ? relayedPeer : call.getPeer();
-      },
-    },
-    maxMessageBytes: config.limits.maxMessageBytes,
-    tls: null,
-  });
-  const socket = join(directory, "relay.sock");
-  let port: number;
-  try {
-    await internal.listenUnix(socket);
-    port = await worker.start(socket);
-  } catch (error) {
-    await Promise.all([worker.close(0), internal.close(0)]);
-    removeDirectory();
-    throw error;
-  }
-  return {
-    port,
-    async close(graceMs) {
-      // The worker first: calls it relays still need the internal server until they end.
-      await worker.close(graceMs);
-      await internal.close(graceMs);
-      removeDirectory();
     },
   };
 }

@@ -1,11 +1,6 @@
-/**
- * The verification pieces that come straight from the configuration, built the same way in the main thread
- * (wire-services.ts, wire-verification.ts) and in the verify worker (src/verify-worker/verify-worker.ts).
- * Imports no I/O module: the worker loads it.
- */
+/** The verification pieces that come straight from the configuration. */
 import { createKeyFormat, type KeyFormat } from "../domain/key-format.js";
 import { createKeyHasher, type KeyHasher, type Pepper } from "../domain/key-hash.js";
-import { createKeyDigestMatcher, type KeyDigestMatcher } from "../domain/verification-hmac.js";
 import type { KeyCacheSettings } from "../verify/key-cache.js";
 import type { Config, PepperVersion } from "./config.js";
 
@@ -22,11 +17,6 @@ export function keyFormatOf(config: Config): KeyFormat {
 /** keyHasherOf hashes with the current pepper and verifies with it and every previous one. */
 export function keyHasherOf(config: Config): KeyHasher {
   return createKeyHasher(pepperOf(config.keys.pepper), config.keys.previousPeppers.map(pepperOf));
-}
-
-/** keyDigestMatcherOf holds the same peppers as keyHasherOf, as precomputed HMAC state for the hot path. */
-export function keyDigestMatcherOf(config: Config): KeyDigestMatcher {
-  return createKeyDigestMatcher([config.keys.pepper, ...config.keys.previousPeppers].map(pepperOf));
 }
 
 /** keyCacheSettingsOf maps the cache variables to the KeyCache's settings. */

@@ -12,7 +12,6 @@ import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import type { IndexDeclaration } from "../storage/indexes.js";
-import type { VerifyWorkerHost } from "../verify-worker/verify-worker-host.js";
 import { createAuditPipeline } from "./audit-pipeline.js";
 import type { Config } from "./config.js";
 import type { CloseHook } from "./start-server.js";
@@ -29,8 +28,6 @@ export interface WireDeps {
   readonly db: Db;
   /** metrics is the registry /metrics serves; register service metrics here. */
   readonly metrics: Registry;
-  /** onVerifyWorkerFailure hears about a verify worker that stopped while serving (main exits). */
-  readonly onVerifyWorkerFailure?: (error: Error) => void;
 }
 
 /** StartHook starts a background task once indexes exist and before the ports open. */
@@ -44,8 +41,6 @@ export interface WiredServices {
   readonly verify?: Partial<ServiceImpl<typeof KeyVerifyService>>;
   readonly admin?: Partial<ServiceImpl<typeof KeyAdminService>>;
   readonly audit?: Partial<ServiceImpl<typeof AuditService>>;
-  /** verifyWorker serves the gRPC port from its own thread (VERIFY_WORKER=on). */
-  readonly verifyWorker?: VerifyWorkerHost;
   /** indexes are created (awaited, fatal on failure) before anything starts. */
   readonly indexes: readonly IndexDeclaration[];
   readonly startHooks: readonly StartHook[];
@@ -74,9 +69,6 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     hasher,
     sink: audit.sink,
     auditCounters: audit.sink.counters,
-    ...(deps.onVerifyWorkerFailure === undefined
-      ? {}
-      : { onVerifyWorkerFailure: deps.onVerifyWorkerFailure }),
   });
 
   // --- KeyAdminService (owned by the admin wiring): use cases on the shared cache's authenticator and
@@ -99,7 +91,6 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     verify: verification.service,
     audit: auditService,
     admin: admin.service,
-    ...(verification.verifyWorker === undefined ? {} : { verifyWorker: verification.verifyWorker }),
     indexes: [...verification.indexes, ...audit.indexes, ...admin.indexes],
     startHooks: [...verification.startHooks],
     // Verification first (its last-used flush), then the audit buffer, then MongoDB (main's hook).

@@ -24,11 +24,9 @@ import { createMongoGroupRepository, groupIndexes } from "../storage/group-repos
 import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.js";
 import { createVerificationRuntime, type VerificationRuntime } from "../verify/verification-runtime.js";
-import { createVerifyWorkerHost, type VerifyWorkerHost } from "../verify-worker/verify-worker-host.js";
-import { addCounts, processAuditCounters } from "../verify-worker/worker-metrics.js";
 import type { Config } from "./config.js";
 import type { CloseHook } from "./start-server.js";
-import { keyCacheSettingsOf, keyDigestMatcherOf } from "./verification-config.js";
+import { keyCacheSettingsOf } from "./verification-config.js";
 import type { StartHook } from "./wire-services.js";
 
 /** VerificationWiringDeps are what the verification side is built from. */
@@ -46,8 +44,6 @@ export interface VerificationWiringDeps {
   /** auditCounters exposes the sink's accounting as metrics, when the sink has counters. */
   readonly auditCounters?: () => AuditBufferCounters;
   readonly clock?: Clock;
-  /** onVerifyWorkerFailure hears about a verify worker that stopped while serving (main exits). */
-  readonly onVerifyWorkerFailure?: (error: Error) => void;
 }
 
 /** WiredVerification is the verification side as the composition root needs it. */
@@ -55,8 +51,6 @@ export interface WiredVerification {
   readonly service: ServiceImpl<typeof KeyVerifyService>;
   /** runtime holds the shared notifier and authenticator for the other services. */
   readonly runtime: VerificationRuntime;
-  /** verifyWorker serves the gRPC port from its own thread (VERIFY_WORKER=on); undefined when off. */
-  readonly verifyWorker?: VerifyWorkerHost;
   readonly indexes: readonly IndexDeclaration[];
   readonly startHooks: readonly StartHook[];
   readonly closeHooks: readonly CloseHook[];
@@ -72,12 +66,7 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
   const clock: Clock = deps.clock ?? { now: () => new Date() };
   const keys = createMongoKeyRepository(db);
   const groups = createMongoGroupRepository(db);
-  // The worker is built once the runtime exists; the metrics read it at scrape time only.
-  let verifyWorker: VerifyWorkerHost | undefined;
-  const workerSnapshot = () => verifyWorker?.snapshot() ?? Promise.resolve(null);
-  const verifyMetrics = createVerifyMetrics(deps.metrics, {
-    more: async () => (await workerSnapshot())?.worker.verify ?? null,
-  });
+  const verifyMetrics = createVerifyMetrics(deps.metrics);
   const dbCommands = countDbCommands(deps.mongoClient);
   const runtime = createVerificationRuntime({
     format: deps.keyFormat,
@@ -94,8 +83,6 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
       lastUsedWriteIntervalMs: config.usage.lastUsedWriteIntervalMs,
     },
     observer: verifyMetrics,
-    // The same peppers the hasher holds, as precomputed HMAC state for the hot path.
-    matcher: keyDigestMatcherOf(config),
     onInvalidationLag: verifyMetrics.invalidationLag,
     log: {
       lookupFailed: (error, what) => log.warn({ err: error, what }, "verification lookup failed"),
@@ -110,34 +97,18 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
         log.warn({ err: error, keys }, "last-used write failed; retrying"),
     },
   });
-  if (config.verifyWorker) {
-    verifyWorker = createVerifyWorkerHost({
-      config,
-      logger: deps.logger,
-      keys,
-      groups,
-      sink: deps.sink,
-      ...(deps.auditCounters === undefined ? {} : { sinkCounters: deps.auditCounters }),
-      replica: config.replicaId,
-      runtime,
-      ...(deps.onVerifyWorkerFailure === undefined ? {} : { onFailure: deps.onVerifyWorkerFailure }),
-    });
-  }
   const auditCounters = deps.auditCounters;
   registerVerificationRuntimeMetrics(deps.metrics, {
-    cache: async () => addCounts(runtime.cache.stats(), (await workerSnapshot())?.worker.cache),
+    cache: runtime.cache.stats,
     follower: runtime.follower.stats,
     notifier: runtime.notifier.stats,
-    usage: async () => addCounts(runtime.usage.stats(), (await workerSnapshot())?.worker.lastUsed),
+    usage: runtime.usage.stats,
     dbCommands: dbCommands.total,
-    ...(auditCounters === undefined
-      ? {}
-      : { audit: async () => processAuditCounters(auditCounters(), await workerSnapshot()) }),
+    ...(auditCounters === undefined ? {} : { audit: auditCounters }),
   });
   return {
     service: createKeyVerifyHandler(runtime.verifier),
     runtime,
-    ...(verifyWorker === undefined ? {} : { verifyWorker }),
     indexes: [...keyIndexes, ...groupIndexes, ...changeFeedIndexes],
     startHooks: [{ name: "verification", start: () => runtime.start() }],
     closeHooks: [

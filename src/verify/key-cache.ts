@@ -25,7 +25,7 @@
  *   and its publish): an older entry is refreshed in the background while it keeps serving.
  *
  * Outage behaviour. Each lookup has a time budget (lookupTimeoutMs, covering its wait for a slot); when it
- * runs out the call gets UnavailableError while the database operation finishes on its own. After a failure
+ * runs out the call gets an unavailable error while the database operation finishes on its own. After a failure
  * the cache fails new lookups at once for unavailableBackoffMs (or until the follower reaches the database
  * again), so an outage costs callers microseconds, not the budget, on every unknown key. Concurrent misses for
  * one id share one lookup, and at most maxConcurrentLookups run at once (maxQueuedLookups wait), which is what
@@ -33,7 +33,7 @@
  */
 import { LRUCache } from "lru-cache";
 import type { ApiKeyRecord, GroupRecord } from "../domain/api-key.js";
-import { UnavailableError } from "../domain/errors.js";
+import { DomainError, KEY_STORE_UNAVAILABLE } from "../domain/errors.js";
 import type { GroupPermissions, VerificationSource } from "../domain/key-verifier.js";
 import type { GroupRepository, KeyRepository } from "../domain/ports.js";
 import { compileVerifiableKey, type VerifiableKey } from "../domain/verifiable-key.js";
@@ -207,7 +207,7 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
   }
 
   function noteFailure(error: unknown, what: "key" | "group"): void {
-    if (error instanceof UnavailableError) {
+    if (error instanceof DomainError && error.kind === "unavailable") {
       unavailableUntil = now() + backoffMs;
     }
     lookupFailures += 1;
@@ -232,11 +232,11 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
   ): Promise<T> {
     if (unavailableUntil > 0 && now() < unavailableUntil) {
       fastFailures += 1;
-      return Promise.reject(new UnavailableError());
+      return Promise.reject(new DomainError("unavailable", KEY_STORE_UNAVAILABLE));
     }
     if (active >= maxConcurrent && queue.length >= maxQueued) {
       fastFailures += 1;
-      return Promise.reject(new UnavailableError("the key store is busy, try again"));
+      return Promise.reject(new DomainError("unavailable", "the key store is busy, try again"));
     }
     return new Promise<T>((resolve, reject) => {
       let done = false;
@@ -254,8 +254,8 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
           }
         }
         lookupTimeouts += 1;
-        noteFailure(new UnavailableError("the key store did not answer in time"), what);
-        reject(new UnavailableError("the key store did not answer in time, try again"));
+        noteFailure(new DomainError("unavailable", "the key store did not answer in time"), what);
+        reject(new DomainError("unavailable", "the key store did not answer in time, try again"));
       }, lookupTimeoutMs);
       const run = (): void => {
         active += 1;

@@ -9,11 +9,11 @@
  *
  * When the publish fails (database unreachable), the change itself is already stored: the notice is kept in a
  * bounded pending set and re-published in the background until it succeeds, and the caller gets
- * UnavailableError saying exactly that, so an admin tool can retry (the admin operations are idempotent).
+ * an unavailable error saying exactly that, so an admin tool can retry (the admin operations are idempotent).
  * Meanwhile other replicas are protected by their staleness bound: while the feed is unreachable they stop
  * trusting their caches after CACHE_MAX_STALE_MS.
  */
-import { UnavailableError } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 import type { ChangeFeed, ChangeNotice, KeyChangeNotifier } from "../domain/ports.js";
 import type { KeyCache } from "./key-cache.js";
 
@@ -135,7 +135,8 @@ export function createCacheKeyChangeNotifier(options: CacheKeyChangeNotifierOpti
       const notice = { kind, id };
       report(error, notice);
       keep(notice);
-      throw new UnavailableError(
+      throw new DomainError(
+        "unavailable",
         "the change is saved, but other replicas could not be told yet; they will be, and a retry is safe",
         { cause: error },
       );

@@ -17,13 +17,6 @@ export interface UsageEventOrigin {
   readonly ids: EventIdSource;
 }
 
-/**
- * UsageEventFields are an event's own fields in constructor order (after the origin): what a producer
- * that holds events as columns hands back one event at a time.
- */
-export type UsageEventFields =
-  ConstructorParameters<typeof UsageEvent> extends [UsageEventOrigin, ...infer Fields] ? Fields : never;
-
 /** UsageEvent is a NewAuditEvent of kind "usage" (see the module comment). */
 export class UsageEvent implements NewAuditEvent {
   readonly time: Date;

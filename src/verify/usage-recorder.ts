@@ -2,9 +2,8 @@
  * UsageRecorder for VerifyKey: one usage event per verdict into the AuditSink, and "last used" timestamps
  * coalesced in memory. Neither ever blocks or fails a verification.
  *
- * - Usage events: one per verdict, handed to a UsageEventWriter: by default one UsageEvent (usage-event.ts)
- *   into AuditSink.emit, which is O(1) and bounded (the buffered sink drops and counts when full); in the
- *   verify worker, a column in the next batch for the main thread (src/verify-worker/usage-relay.ts). The endpoint and client IP have been validated
+ * - Usage events: one UsageEvent (usage-event.ts) per verdict, handed to AuditSink.emit, which is O(1) and
+ *   bounded (the buffered sink drops and counts when full). The endpoint and client IP have been validated
  *   by the verifier (bounded, no control characters); no credential is ever part of an event.
  * - Last used: only VALID verifications (and successful admin authentications) count. A key is queued at most
  *   once per lastUsedIntervalMs; every lastUsedIntervalMs the queued keys are written with ONE bulk write
@@ -12,75 +11,26 @@
  *   write per interval however often it is used, and a failed write is retried at the next flush. Both maps
  *   are bounded (maxTrackedKeys); a key that does not fit is counted as dropped and tried again on its next use.
  */
-import type { VerificationCode } from "../domain/audit-event.js";
 import type { KeyVerification, UsageRecorder, VerifyKeyInput } from "../domain/key-verifier.js";
 import type { AuditSink, KeyRepository } from "../domain/ports.js";
-import type { VerifiedKeyDetails } from "../domain/verifiable-key.js";
 import { createEventIdSource, type EventIdSource } from "./event-ids.js";
 import { UsageEvent, type UsageEventOrigin } from "./usage-event.js";
 
-/**
- * UsageEventArgs are the fields of one verdict's usage event. `key` is the verdict's key details (one object
- * per cached key), null when the key was not identified.
- */
-export type UsageEventArgs = [
-  at: Date,
-  key: VerifiedKeyDetails | null,
-  endpoint: string,
-  clientIp: string,
-  code: VerificationCode,
-  httpStatus: number,
-];
-
-/** UsageEventWriter records the usage event of one verdict; it must never block or throw. */
-export interface UsageEventWriter {
-  write(...event: UsageEventArgs): void;
-}
-
-/** createSinkUsageWriter writes each usage event into `sink` as one UsageEvent (see usage-event.ts). */
-export function createSinkUsageWriter(sink: AuditSink, origin: UsageEventOrigin): UsageEventWriter {
-  return {
-    write(at, key, endpoint, clientIp, code, httpStatus) {
-      sink.emit(
-        new UsageEvent(
-          origin,
-          at,
-          key === null ? "" : key.tenantId,
-          key === null ? "" : key.keyId,
-          endpoint,
-          clientIp,
-          code,
-          httpStatus,
-        ),
-      );
-    },
-  };
-}
-
-/** UsageEventsIntoSink sends usage events into an AuditSink, named by replica. */
-export interface UsageEventsIntoSink {
+/** VerifyUsageRecorderOptions configure the recorder. */
+export interface VerifyUsageRecorderOptions {
   readonly sink: AuditSink;
+  readonly keys: Pick<KeyRepository, "recordLastUsed">;
   /** replica names this process in usage events. */
   readonly replica: string;
-  /** eventIds mints usage-event ids (default: a per-process random prefix and a counter). */
-  readonly eventIds?: EventIdSource;
-}
-
-/** UsageEventsThroughWriter hands usage events to a writer (the verify worker's batches to the main thread). */
-export interface UsageEventsThroughWriter {
-  readonly events: UsageEventWriter;
-}
-
-/** VerifyUsageRecorderOptions configure the recorder: where usage events go, and the last-used writes. */
-export type VerifyUsageRecorderOptions = (UsageEventsIntoSink | UsageEventsThroughWriter) & {
-  readonly keys: Pick<KeyRepository, "recordLastUsed">;
   /** lastUsedIntervalMs is the coalescing interval of last-used writes (default 5,000). */
   readonly lastUsedIntervalMs?: number;
   /** maxTrackedKeys bounds the keys remembered between flushes (default 100,000). */
   readonly maxTrackedKeys?: number;
   /** onError hears about failed last-used writes (for logging); it must not throw. */
   readonly onError?: (error: unknown, keys: number) => void;
-};
+  /** eventIds mints usage-event ids (default: a per-process random prefix and a counter). */
+  readonly eventIds?: EventIdSource;
+}
 
 /** VerifyUsageRecorderStats count last-used work for the metrics. */
 export interface VerifyUsageRecorderStats {
@@ -108,17 +58,11 @@ export interface VerifyUsageRecorder extends UsageRecorder {
 
 /** createVerifyUsageRecorder builds the recorder. */
 export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): VerifyUsageRecorder {
-  const { keys } = options;
-  const events =
-    "events" in options
-      ? options.events
-      : createSinkUsageWriter(options.sink, {
-          replica: options.replica,
-          ids: options.eventIds ?? createEventIdSource(),
-        });
+  const { sink, keys, replica } = options;
   const intervalMs = Math.max(options.lastUsedIntervalMs ?? 5_000, 1);
   const maxTracked = Math.max(options.maxTrackedKeys ?? 100_000, 1);
   const onError = options.onError;
+  const origin: UsageEventOrigin = { replica, ids: options.eventIds ?? createEventIdSource() };
 
   // When each key was last queued (ms since epoch); pruned at every flush to the current interval.
   const queuedAt = new Map<string, number>();
@@ -197,7 +141,18 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
   return {
     verified(result: KeyVerification, input: VerifyKeyInput, at: Date): void {
       const key = result.key;
-      events.write(at, key, input.endpoint, input.clientIp, result.code, result.httpStatus);
+      sink.emit(
+        new UsageEvent(
+          origin,
+          at,
+          key === null ? "" : key.tenantId,
+          key === null ? "" : key.keyId,
+          input.endpoint,
+          input.clientIp,
+          result.code,
+          result.httpStatus,
+        ),
+      );
       if (result.valid && key !== null) {
         used(key.keyId, at);
       }

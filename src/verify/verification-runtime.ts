@@ -15,7 +15,6 @@ import type {
   GroupRepository,
   KeyRepository,
 } from "../domain/ports.js";
-import type { KeyDigestMatcher } from "../domain/verification-hmac.js";
 import { createVerifierCallerAuthenticator } from "./caller-authenticator.js";
 import { createInvalidationFollower, type InvalidationFollower } from "./invalidation-follower.js";
 import { createKeyCache, type KeyCache, type KeyCacheSettings } from "./key-cache.js";
@@ -58,19 +57,7 @@ export interface VerificationRuntimeOptions {
   readonly log?: VerificationLogHooks;
   /** monotonicNow is the monotonic clock of cache and follower; defaults to performance.now. */
   readonly monotonicNow?: () => number;
-  /** matcher is the precomputed keyed hash for the hot path (same peppers as `hasher`). */
-  readonly matcher?: KeyDigestMatcher;
 }
-
-/**
- * CacheMirror is another cache that must drop whatever this replica's cache drops, when it drops it: the
- * verify worker's (src/verify-worker/verify-worker-host.ts). `markFeedFresh` takes this thread's monotonic
- * clock (performance.now).
- */
-export type CacheMirror = Pick<
-  KeyCache,
-  "invalidateKey" | "invalidateGroup" | "invalidateAll" | "markFeedFresh"
->;
 
 /** VerificationRuntime is the assembled verification side. */
 export interface VerificationRuntime {
@@ -84,12 +71,6 @@ export interface VerificationRuntime {
   start(): Promise<void>;
   /** stop ends the loops and writes the pending last-used timestamps. */
   stop(): Promise<void>;
-  /**
-   * mirror makes the follower (notices from other replicas) and the notifier (this replica's own changes)
-   * apply every invalidation and freshness report to `target` too, right after this replica's cache.
-   * Returns the function that stops it.
-   */
-  mirror(target: CacheMirror): () => void;
 }
 
 /** createVerificationRuntime builds the verification side; call start() before serving. */
@@ -104,34 +85,9 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     monotonicNow,
     ...(log.lookupFailed === undefined ? {} : { onLookupError: log.lookupFailed }),
   });
-  // What the follower and the notifier invalidate: this replica's cache first (insertion order), then every
-  // mirror.
-  const targets = new Set<CacheMirror>([cache]);
-  const invalidation: CacheMirror = {
-    invalidateKey(keyId) {
-      for (const target of targets) {
-        target.invalidateKey(keyId);
-      }
-    },
-    invalidateGroup(groupId) {
-      for (const target of targets) {
-        target.invalidateGroup(groupId);
-      }
-    },
-    invalidateAll() {
-      for (const target of targets) {
-        target.invalidateAll();
-      }
-    },
-    markFeedFresh(asOf) {
-      for (const target of targets) {
-        target.markFeedFresh(asOf);
-      }
-    },
-  };
   const follower = createInvalidationFollower({
     feed: options.feed,
-    cache: invalidation,
+    cache,
     clock: options.clock,
     monotonicNow,
     ...(settings.invalidationPollMs === undefined ? {} : { pollIntervalMs: settings.invalidationPollMs }),
@@ -139,7 +95,7 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     ...(log.pollFailed === undefined ? {} : { onError: log.pollFailed }),
   });
   const notifier = createCacheKeyChangeNotifier({
-    cache: invalidation,
+    cache,
     feed: options.feed,
     ...(log.publishFailed === undefined ? {} : { onError: log.publishFailed }),
   });
@@ -160,7 +116,6 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     usage,
     monotonicNow,
     ...(options.observer === undefined ? {} : { observer: options.observer }),
-    ...(options.matcher === undefined ? {} : { matcher: options.matcher }),
   });
   const authenticator = createVerifierCallerAuthenticator({ verifier, clock: options.clock, usage });
   return {
@@ -179,12 +134,6 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
       await follower.stop();
       notifier.close();
       await usage.close();
-    },
-    mirror(target) {
-      targets.add(target);
-      return () => {
-        targets.delete(target);
-      };
     },
   };
 }

@@ -8,7 +8,7 @@
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VerificationCode } from "../../src/domain/audit-event.js";
-import { UnavailableError } from "../../src/domain/errors.js";
+import { DomainError, KEY_STORE_UNAVAILABLE } from "../../src/domain/errors.js";
 import type { ChangeFeed, KeyRepository } from "../../src/domain/ports.js";
 import {
   createGroup,
@@ -182,13 +182,21 @@ describe("bounded staleness when the feed stops answering", () => {
     const base = (await replicaOn(client)).stores;
     const feed: ChangeFeed = {
       publish: (kind, id) => base.feed.publish(kind, id),
-      latestSeq: () => (feedDown ? Promise.reject(new UnavailableError()) : base.feed.latestSeq()),
+      latestSeq: () =>
+        feedDown
+          ? Promise.reject(new DomainError("unavailable", KEY_STORE_UNAVAILABLE))
+          : base.feed.latestSeq(),
       after: (seq, limit) =>
-        feedDown ? Promise.reject(new UnavailableError()) : base.feed.after(seq, limit),
+        feedDown
+          ? Promise.reject(new DomainError("unavailable", KEY_STORE_UNAVAILABLE))
+          : base.feed.after(seq, limit),
     };
     const keys: KeyRepository = {
       ...base.keys,
-      findById: (id) => (storeDown ? Promise.reject(new UnavailableError()) : base.keys.findById(id)),
+      findById: (id) =>
+        storeDown
+          ? Promise.reject(new DomainError("unavailable", KEY_STORE_UNAVAILABLE))
+          : base.keys.findById(id),
     };
     const key = await issueKey(base.keys);
 
@@ -214,7 +222,7 @@ describe("bounded staleness when the feed stops answering", () => {
     expect(await codeOf(failing, other.key)).toBe("valid");
     monotonic += 1_100;
     storeDown = true;
-    await expect(codeOf(failing, other.key)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(codeOf(failing, other.key)).rejects.toHaveProperty("kind", "unavailable");
     storeDown = false;
     feedDown = false;
     expect(await failing.runtime.follower.pollOnce()).toBe(true);
@@ -228,7 +236,9 @@ describe("a publish that fails", () => {
     let feedDown = true;
     const feed: ChangeFeed = {
       publish: (kind, id) =>
-        feedDown ? Promise.reject(new UnavailableError()) : writerBase.stores.feed.publish(kind, id),
+        feedDown
+          ? Promise.reject(new DomainError("unavailable", KEY_STORE_UNAVAILABLE))
+          : writerBase.stores.feed.publish(kind, id),
       latestSeq: () => writerBase.stores.feed.latestSeq(),
       after: (seq, limit) => writerBase.stores.feed.after(seq, limit),
     };
@@ -238,7 +248,7 @@ describe("a publish that fails", () => {
     expect(await codeOf(writer, key.key)).toBe("valid");
     expect(await codeOf(reader, key.key)).toBe("valid");
     await revokeKey(writer.stores.keys, key.keyId);
-    await expect(writer.runtime.notifier.keyChanged(key.keyId)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(writer.runtime.notifier.keyChanged(key.keyId)).rejects.toHaveProperty("kind", "unavailable");
     expect(await codeOf(writer, key.key), "the local replica sees the change at once").toBe("revoked");
     expect(writer.runtime.notifier.stats().pending).toBe(1);
     feedDown = false;

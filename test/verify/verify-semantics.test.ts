@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { VerificationCode } from "../../src/domain/audit-event.js";
 import { encodeBase62Fixed } from "../../src/domain/base62.js";
 import type { VerifyCredential } from "../../src/domain/credential.js";
-import { InvalidArgumentError } from "../../src/domain/errors.js";
+import { DomainError } from "../../src/domain/errors.js";
 import { crc32Ascii } from "../../src/domain/key-format.js";
 import type { KeyVerification, VerifyKeyInput } from "../../src/domain/key-verifier.js";
 import {
@@ -316,8 +316,8 @@ describe("IP allowlists", () => {
       const error = await Promise.resolve()
         .then(() => verify(raw(key), { clientIp }))
         .catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect((error as InvalidArgumentError).field).toBe("client_ip");
+      expect(error).toHaveProperty("kind", "invalid_argument");
+      expect((error as DomainError).field).toBe("client_ip");
     }
   });
 });
@@ -347,8 +347,8 @@ describe("request validation", () => {
       const error = await Promise.resolve()
         .then(() => verify(raw(wellFormedUnknown()), changes))
         .catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect((error as InvalidArgumentError).field).toBe(field);
+      expect(error).toHaveProperty("kind", "invalid_argument");
+      expect((error as DomainError).field).toBe(field);
       expect(replica.sink.events.length).toBe(events);
       expect(keyStoreCommands()).toBe(before);
     },

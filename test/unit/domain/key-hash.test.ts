@@ -1,5 +1,4 @@
 import { createHmac, randomBytes } from "node:crypto";
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createKeyFormat } from "../../../src/domain/key-format.js";
 import {
@@ -37,36 +36,6 @@ describe("createHmacSha256", () => {
     expect(createHmacSha256(key)(message).toString("hex")).toBe(expected);
   });
 
-  it("equals createHmac for any pepper and message, including non-ASCII and over-long messages", () => {
-    const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 0, maxLength: 200 }),
-        fc.oneof(
-          fc.string({ maxLength: 100 }),
-          fc.string({ unit: "binary", maxLength: 300 }),
-          fc.string({ unit: anyUnit, maxLength: 100 }),
-          fc.string({ minLength: 1000, maxLength: 3000 }),
-        ),
-        (secret, message) => {
-          expect(createHmacSha256(secret)(message).equals(reference(secret, message))).toBe(true);
-        },
-      ),
-      { numRuns: 2_000 },
-    );
-  });
-
-  it("gives the same answer when called repeatedly with messages of different lengths (scratch buffers reset)", () => {
-    const secret = randomBytes(32);
-    const hmac = createHmacSha256(secret);
-    fc.assert(
-      fc.property(fc.array(fc.string({ unit: "binary", maxLength: 80 }), { maxLength: 20 }), (messages) => {
-        for (const m of messages) {
-          expect(hmac(m).equals(reference(secret, m))).toBe(true);
-        }
-      }),
-    );
-  });
   it("keeps its own copy of the pepper (zeroing the caller's buffer changes nothing)", () => {
     const secret = randomBytes(32);
     const copy = Buffer.from(secret);

@@ -5,7 +5,6 @@
 import type { Db, MongoClient } from "mongodb";
 import type { NewAuditEvent } from "../../../src/domain/audit-event.js";
 import type { AuditSink, ChangeFeed, GroupRepository, KeyRepository } from "../../../src/domain/ports.js";
-import { createKeyDigestMatcher } from "../../../src/domain/verification-hmac.js";
 import { createMongoChangeFeed, type MongoChangeFeed } from "../../../src/storage/change-feed.js";
 import { createMongoGroupRepository } from "../../../src/storage/group-repository.js";
 import { createMongoKeyRepository } from "../../../src/storage/key-repository.js";
@@ -15,8 +14,6 @@ import {
   type VerificationSettings,
 } from "../../../src/verify/verification-runtime.js";
 import { ManualClock, testFormat, testHasher, testPepper } from "../../helpers/key-fixtures.js";
-
-const testMatcher = createKeyDigestMatcher([testPepper]);
 
 /** CollectingSink is an AuditSink that keeps every event (tests read `events`). */
 export interface CollectingSink extends AuditSink {
@@ -79,7 +76,6 @@ export async function startReplica(
     sink,
     replica: "test-replica",
     settings,
-    matcher: testMatcher,
     ...(options.monotonicNow === undefined ? {} : { monotonicNow: options.monotonicNow }),
   });
   await runtime.start();
