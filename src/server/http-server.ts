@@ -75,12 +75,13 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> 
   }
 }
 
-function sendText(
-  res: ServerResponse | Http2ServerResponse,
-  status: number,
-  body: string,
-  type = "text/plain",
-): void {
+/** ProbeResponse is what a probe writes: the part both HTTP versions' responses share with one signature. */
+interface ProbeResponse {
+  writeHead(status: number, headers: http.OutgoingHttpHeaders): unknown;
+  end(body: string): unknown;
+}
+
+function sendText(res: ProbeResponse, status: number, body: string, type = "text/plain"): void {
   res.writeHead(status, { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" });
   res.end(body);
 }
@@ -88,7 +89,7 @@ function sendText(
 /** createHttpServer builds the dual-protocol HTTP port. */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { logger } = options;
-  const probes = async (path: string, res: ServerResponse | Http2ServerResponse): Promise<void> => {
+  const probes = async (path: string, res: ProbeResponse): Promise<void> => {
     if (path === "/healthz") {
       sendText(res, 200, "ok\n");
     } else if (path === "/readyz") {
