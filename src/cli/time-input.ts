@@ -1,3 +1,4 @@
+import { isCalendarDateTime } from "../domain/validation.js";
 import { usageError } from "./cli-error.js";
 
 const durationPattern = /^(\d+)(ms|s|m|h|d|w)$/;
@@ -43,7 +44,7 @@ export function parseTimeInput(value: string, option: string, now: Date, directi
     const parsed = Date.parse(
       hasOffset ? normalized : `${normalized}${normalized.length === 10 ? "T00:00:00" : ""}Z`,
     );
-    if (!Number.isNaN(parsed) && calendarDateExists(trimmed.slice(0, 10))) {
+    if (!Number.isNaN(parsed) && isCalendarDateTime(trimmed)) {
       return new Date(parsed);
     }
   }
@@ -51,13 +52,4 @@ export function parseTimeInput(value: string, option: string, now: Date, directi
   throw usageError(
     `invalid ${option} '${value}': use an ISO 8601 time (2025-12-31T23:00:00Z) or a duration like ${example}`,
   );
-}
-
-function calendarDateExists(date: string): boolean {
-  const [year, month, day] = date.split("-").map(Number);
-  if (year === undefined || month === undefined || day === undefined) {
-    return false;
-  }
-  const probe = new Date(Date.UTC(year, month - 1, day));
-  return probe.getUTCFullYear() === year && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
 }

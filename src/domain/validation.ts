@@ -316,6 +316,38 @@ export function validateExpiry(value: Date, now: Date, field = "expire_time"): D
   return new Date(time);
 }
 
+// The date and time-of-day fields at the start of ISO 8601 / RFC 3339 text ("2030-02-28", "2030-02-28T23:59",
+// "2030-02-28 23:59:59.5+01:00").
+const DATE_TIME_FIELDS = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2}))?)?/;
+
+/**
+ * isCalendarDateTime tells whether text starting with an ISO 8601 date (optionally followed by a time of day)
+ * names a day the calendar has (month 1-12, a day the month has, leap years counted) and a time the day has
+ * (hour 0-23, minute and second 0-59). Date.parse and protobuf-es's JSON Timestamp reader roll impossible
+ * fields over instead — "2030-02-30" becomes 2030-03-02, "T24:00" the next day — so every parser of time
+ * text checks this first. False for text that does not start with a date.
+ */
+export function isCalendarDateTime(text: string): boolean {
+  const fields = DATE_TIME_FIELDS.exec(text);
+  if (fields === null) {
+    return false;
+  }
+  const [year, month, day, hour, minute, second] = fields.slice(1, 7).map((f) => Number(f ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) {
+    return false;
+  }
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return day <= days;
+}
+
 /**
  * timestampToDate converts protobuf Timestamp parts to a Date, refusing what the binary decoder lets through:
  * seconds outside 0001-01-01..9999-12-31 and nanos outside 0..999,999,999 (sub-millisecond precision is

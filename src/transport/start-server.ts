@@ -24,10 +24,10 @@ import {
   guardService,
   refuseAllGuard,
 } from "../rpc/service-guard.js";
-import { addStrictJsonService } from "../rpc/strict-json.js";
 import type { Config } from "./config.js";
 import { createGrpcServer, type GrpcServiceRegistration, grpcService } from "./grpc-server.js";
 import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
+import { addStrictJsonService } from "./strict-json.js";
 
 /** ServiceImpls are the API's service implementations; a missing one answers UNIMPLEMENTED everywhere. */
 export interface ServiceImpls {

@@ -438,7 +438,7 @@ describe.each(TRANSPORTS)("bad input over %s", (transport) => {
   });
 });
 
-describe("timestamps the decoders let through", () => {
+describe("what the decoders let through", () => {
   it.each<[string, bigint, number]>([
     ["seconds 1e15", 1_000_000_000_000_000n, 0],
     ["year 10000", 253_402_300_800n, 0],
@@ -459,8 +459,8 @@ describe("timestamps the decoders let through", () => {
   });
 
   /** postJson sends a raw Connect JSON request, the way curl would. */
-  async function postJson(body: string) {
-    const response = await fetch(`${admin.server.httpBaseUrl}/apikeys.v1.KeyAdminService/CreateKey`, {
+  async function postJson(body: string, method = "CreateKey") {
+    const response = await fetch(`${admin.server.httpBaseUrl}/apikeys.v1.KeyAdminService/${method}`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${admin.superuserKey()}` },
       body,
@@ -490,14 +490,67 @@ describe("timestamps the decoders let through", () => {
     expect(await admin.server.db.collection(KEYS_COLLECTION).countDocuments({ tenantId })).toBe(0);
   });
 
-  it("ignores an unknown JSON field (Connect's default): it grants nothing", async () => {
+  /** jsonCases: [case, method, request fields besides tenant_id, field the error must name]. */
+  const jsonCases: Array<[string, string, Record<string, unknown>, string]> = [
+    ["A16 expire_time on February 30", "CreateKey", { expireTime: "2030-02-30T00:00:00Z" }, "expire_time"],
+    ["expire_time on April 31", "CreateKey", { expireTime: "2030-04-31T12:00:00+02:00" }, "expire_time"],
+    ["expire_time at 24:00", "CreateKey", { expireTime: "2030-01-01T24:00:00Z" }, "expire_time"],
+    [
+      "expire_time on February 29 of a common year",
+      "CreateKey",
+      { expire_time: "2031-02-29T00:00:00Z" },
+      "expire_time",
+    ],
+    ["A11 unknown field isAdmin", "CreateKey", { isAdmin: true }, "isAdmin"],
+    ["misspelled field", "CreateKey", { nmae: "typo" }, "nmae"],
+    ["misspelled status filter", "ListKeys", { status: "ACTIV" }, "status"],
+    ["status filter by short name", "ListKeys", { status: "ACTIVE" }, "status"],
+    ["undefined status number", "ListKeys", { status: 9 }, "status"],
+    ["misspelled expiration_state filter", "ListKeys", { expirationState: "EXPIRING" }, "expiration_state"],
+    ["misspelled filter field", "ListKeys", { stauts: "KEY_STATUS_ACTIVE" }, "stauts"],
+  ];
+
+  it.each(jsonCases)(
+    "Connect JSON with %s answers invalid_argument naming it",
+    async (_name, method, fields, field) => {
+      const tenantId = uniqueTenant("json");
+      const base = method === "CreateKey" ? { tenantId, name: "json" } : { tenantId };
+      const result = await postJson(JSON.stringify({ ...base, ...fields }), method);
+      expect(result.status).toBe(400);
+      expect(result.body.code).toBe("invalid_argument");
+      expect(result.body.message?.startsWith(`${field}: `), result.body.message).toBe(true);
+      expect(await admin.server.db.collection(KEYS_COLLECTION).countDocuments({ tenantId })).toBe(0);
+    },
+  );
+
+  it("Connect JSON UpdateKey with an impossible nested expire_time or unknown nested field changes nothing", async () => {
     const tenantId = uniqueTenant("json");
-    const result = await postJson(
-      JSON.stringify({ tenantId, name: "plain", isAdmin: true, permissions: [] }),
+    const created = await postJson(JSON.stringify({ tenantId, name: "nested" }));
+    const keyId = (created.body as { key?: { keyId?: string } }).key?.keyId as string;
+    const before = await admin.server.db.collection(KEYS_COLLECTION).findOne({ _id: keyId as never });
+    for (const [key, field] of [
+      [{ keyId, expireTime: "2030-02-30T00:00:00Z" }, "key.expire_time"],
+      [{ keyId, nmae: "typo" }, "key.nmae"],
+    ] as const) {
+      const result = await postJson(JSON.stringify({ key, updateMask: "expireTime" }), "UpdateKey");
+      expect(result.body.code).toBe("invalid_argument");
+      expect(result.body.message?.startsWith(`${field}: `), result.body.message).toBe(true);
+    }
+    expect(await admin.server.db.collection(KEYS_COLLECTION).findOne({ _id: keyId as never })).toEqual(
+      before,
     );
-    expect(result.status).toBe(200);
-    const created = result.body as { key?: { permissions?: string[] } };
-    expect(created.key?.permissions ?? []).toEqual([]);
+  });
+
+  it("Connect JSON with known enum names, proto field names and a real leap day is accepted", async () => {
+    const tenantId = uniqueTenant("json");
+    const listed = await postJson(
+      JSON.stringify({ tenant_id: tenantId, status: "KEY_STATUS_ACTIVE", expiration_state: 0 }),
+      "ListKeys",
+    );
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    const leapDay = `${new Date().getUTCFullYear() + 4 - (new Date().getUTCFullYear() % 4)}-02-29T00:00:00Z`;
+    const created = await postJson(JSON.stringify({ tenantId, name: "leap", expireTime: leapDay }));
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
   });
 
   it("round-trips a Unicode name byte-exact, stored as NFC", async () => {

@@ -143,6 +143,7 @@ describe("time and duration input", () => {
     ["2025-12-31", "future", "2025-12-31T00:00:00.000Z"],
     ["2025-12-31T23:30:00Z", "future", "2025-12-31T23:30:00.000Z"],
     ["2025-12-31T23:30:00+01:00", "future", "2025-12-31T22:30:00.000Z"],
+    ["2028-02-29T12:00:00Z", "future", "2028-02-29T12:00:00.000Z"],
     ["30d", "future", "2025-07-01T00:00:00.000Z"],
     ["+12h", "future", "2025-06-01T12:00:00.000Z"],
     ["1h", "past", "2025-05-31T23:00:00.000Z"],
@@ -151,21 +152,33 @@ describe("time and duration input", () => {
     expect(parseTimeInput(value, "--x", now, direction).toISOString()).toBe(expected);
   });
 
-  it.each(["", "tomorrow", "1", "2025-02-30", "2025-13-01", "30 days", "-5d", "2025-12-31T24:61Z"])(
-    "rejects %j as a usage error",
-    (value) => {
-      const error = (() => {
-        try {
-          parseTimeInput(value, "--expires", now, "future");
-        } catch (e) {
-          return e;
-        }
-        return null;
-      })();
-      expect(error).toBeInstanceOf(CliError);
-      expect((error as CliError).exitCode).toBe(ExitCode.usage);
-    },
-  );
+  it.each([
+    "",
+    "tomorrow",
+    "1",
+    "2025-02-30",
+    "2025-13-01",
+    "30 days",
+    "-5d",
+    "2025-12-31T24:61Z",
+    // Impossible fields that Date.parse would roll over into a real instant.
+    "2030-02-30T00:00:00Z",
+    "2025-02-29",
+    "2025-04-31T12:00:00+02:00",
+    "2025-12-31T24:00:00Z",
+    "2025-12-31 24:00",
+  ])("rejects %j as a usage error", (value) => {
+    const error = (() => {
+      try {
+        parseTimeInput(value, "--expires", now, "future");
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(ExitCode.usage);
+  });
 
   it.each([
     ["0", 0],
