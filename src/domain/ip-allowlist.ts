@@ -4,7 +4,8 @@
  * Write time (normalizeAllowlist) accepts only unambiguous text and stores it canonical: IPv4 as a strict
  * dotted quad (no leading zeros — "010.0.0.1" is 8.0.0.1 to some parsers and 10.0.0.1 to others — no short,
  * hex or integer forms), IPv6 in standard text (RFC 4291 §2.2, stored as RFC 5952), a decimal prefix, no host
- * bits beyond the prefix, no zone ids, no whitespace, no hostnames, no catch-all. A bare address becomes /32
+ * bits beyond the prefix, no zone ids, no whitespace, no hostnames, no catch-all — neither one range nor
+ * several that together allow every IPv4 or every IPv6 address. A bare address becomes /32
  * or /128, an IPv4-mapped IPv6 range (::ffff:a.b.c.d/96+n) becomes the IPv4 range a.b.c.d/n.
  *
  * Verify time (parseClientIp, compileAllowlist) parses the client address with the same strictness, folds
@@ -100,7 +101,52 @@ export function normalizeAllowlist(entries: readonly string[], field = "ip_allow
       ),
   );
   kept.sort(compareRanges);
+  refuseCoveringUnion(kept, field);
   return kept.map(formatRange);
+}
+
+// IPv4-mapped IPv6 addresses (::ffff:0:0/96) are IPv4 clients (parseClientIp folds them), so no IPv6 client
+// is ever in that block: a list of IPv6 ranges that covers everything else allows every IPv6 client.
+const IPV6_MAPPED_START = 0xffffn << 32n;
+const IPV6_MAPPED_END = IPV6_MAPPED_START + 0xffffffffn;
+
+function rangeBounds(range: IpRange): [bigint, bigint] {
+  const bits = range.kind === "ipv4" ? 32n : 128n;
+  const start =
+    range.kind === "ipv4"
+      ? BigInt(range.value)
+      : range.parts.reduce((acc, part) => (acc << 16n) | BigInt(part), 0n);
+  return [start, start + (1n << (bits - BigInt(range.prefix))) - 1n];
+}
+
+/**
+ * refuseCoveringUnion refuses a list whose ranges together allow every IPv4 or every IPv6 client
+ * ("0.0.0.0/1, 128.0.0.0/1"), exactly as the single catch-all 0.0.0.0/0 is refused: the ranges are merged as
+ * address intervals and checked for a gap. `sorted` is sorted and has no range nested in another.
+ */
+function refuseCoveringUnion(sorted: readonly IpRange[], field: string): void {
+  for (const kind of ["ipv4", "ipv6"] as const) {
+    const ranges = sorted.filter((range) => range.kind === kind);
+    const intervals = ranges.map(rangeBounds);
+    if (kind === "ipv6") {
+      intervals.push([IPV6_MAPPED_START, IPV6_MAPPED_END]);
+      intervals.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    }
+    let next = 0n; // the lowest address not yet covered
+    for (const [start, end] of intervals) {
+      if (start > next) {
+        break;
+      }
+      next = end + 1n > next ? end + 1n : next;
+    }
+    if (ranges.length > 0 && next === 1n << (kind === "ipv4" ? 32n : 128n)) {
+      const shown = ranges.slice(0, 4).map(formatRange).join(", ");
+      throw new InvalidArgumentError(
+        field,
+        `together allows every ${kind === "ipv4" ? "IPv4" : "IPv6"} address (${shown}${ranges.length > 4 ? ", …" : ""}); leave the allowlist empty to allow any address`,
+      );
+    }
+  }
 }
 
 /** EMPTY_ALLOWLIST is the compiled form of an empty allowlist (any address). */

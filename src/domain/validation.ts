@@ -6,10 +6,14 @@
  * - Control characters (C0, DEL, C1) are refused everywhere, except line feed and tab in multi-line text
  *   (descriptions, revoke reasons); a CRLF there is stored as LF, a lone CR is refused. Refusing rather than
  *   escaping keeps names safe for every log, terminal and UI that shows them.
- * - Invisible and bidirectional formatting characters are refused everywhere (U+061C, U+200B–U+200F,
- *   U+2028–U+202E, U+2060–U+2064, U+2066–U+2069, U+FEFF): they make two different names look the same, or
- *   make text display in a different order than it is stored ("Trojan Source"). This also refuses the
- *   zero-width joiner, so emoji ZWJ sequences cannot be used in names.
+ * - Invisible and bidirectional formatting characters are refused everywhere: every format character
+ *   (Unicode Cf: the bidi embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069, the marks
+ *   U+200E, U+200F and U+061C, zero-width characters, the soft hyphen, U+FEFF, tag characters…), the line and
+ *   paragraph separators U+2028/U+2029, the blank Hangul fillers and the noncharacters U+FFFE/U+FFFF. They
+ *   make two different names look the same, make text display in a different order than it is stored
+ *   ("Trojan Source"), or hide text from the reader. This also refuses the zero-width joiner, so emoji ZWJ
+ *   sequences cannot be used in names. The same rule covers every free-text field the service stores or
+ *   logs: names, descriptions, revoke reasons, user ids, name queries and VerifyKey endpoints.
  * - Lengths count Unicode code points, after trimming (names) and NFC normalisation (names, descriptions).
  * - Identifiers (user ids, request ids) are compared exactly, so they are never trimmed or normalised; leading
  *   or trailing whitespace is refused instead of silently changing the id.
@@ -59,24 +63,29 @@ const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
 // Protobuf Duration range: ±10,000 years.
 const MAX_DURATION_SECONDS = 315_576_000_000n;
 
-// Matches the first character a text field may not hold: \p{Cc} is exactly C0, DEL and C1. The `u` flag makes
-// \p{Cs} match lone surrogates, which are not text and cannot be stored as UTF-8.
-const FORBIDDEN_SINGLE_LINE =
-  /\p{Cc}|\p{Cs}|[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
+// Matches the first character a text field may not hold: \p{Cc} is exactly C0, DEL and C1; \p{Cf} every format
+// character (bidi controls, zero-width characters, tags…); \p{Zl} and \p{Zp} U+2028 and U+2029. The `u` flag
+// makes \p{Cs} match lone surrogates, which are not text and cannot be stored as UTF-8. The Hangul fillers
+// render as blanks, so a name of them looks empty.
+const FORBIDDEN_SINGLE_LINE = /\p{Cc}|\p{Cf}|\p{Cs}|\p{Zl}|\p{Zp}|[\u115f\u1160\u3164\uffa0\ufffe\uffff]/u;
 const FORBIDDEN_MULTI_LINE =
-  /(?![\t\n])\p{Cc}|\p{Cs}|[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
-const CONTROL = /\p{Cc}/u;
+  /(?![\t\n])\p{Cc}|\p{Cf}|\p{Cs}|\p{Zl}|\p{Zp}|[\u115f\u1160\u3164\uffa0\ufffe\uffff]/u;
+
 
 const CHARACTER_NAMES: Readonly<Record<number, string>> = {
   0: "NUL",
   9: "tab",
   10: "line feed",
   13: "carriage return",
+  173: "soft hyphen",
+  1564: "arabic letter mark",
   8203: "zero width space",
   8204: "zero width non-joiner",
   8205: "zero width joiner",
   8206: "left-to-right mark",
   8207: "right-to-left mark",
+  8232: "line separator",
+  8233: "paragraph separator",
   8234: "left-to-right embedding",
   8235: "right-to-left embedding",
   8236: "pop directional formatting",
@@ -442,7 +451,8 @@ export function validateNameQuery(value: string, field = "name_query"): string |
 
 /**
  * validateEndpoint checks a VerifyKey endpoint ("GET /api/products"): optional, at most 256 UTF-8 bytes, no
- * control characters. Runs on the hot path: a length check comes before any scan.
+ * control or invisible formatting characters (the text rule of every field: it is stored in usage events and
+ * shown by the CLI). Runs on the hot path: a length check comes before any scan.
  */
 export function validateEndpoint(value: string, field = "endpoint"): string {
   requireString(value, field);
@@ -450,9 +460,7 @@ export function validateEndpoint(value: string, field = "endpoint"): string {
   if (value.length > MAX_ENDPOINT_BYTES || Buffer.byteLength(value, "utf8") > MAX_ENDPOINT_BYTES) {
     throw new InvalidArgumentError(field, `must be at most ${MAX_ENDPOINT_BYTES} bytes`);
   }
-  if (CONTROL.test(value)) {
-    throw new InvalidArgumentError(field, "must not contain control characters");
-  }
+  rejectForbidden(value, field, FORBIDDEN_SINGLE_LINE);
   return value;
 }
 

@@ -40,6 +40,18 @@ const createCases: Array<[string, Omit<CreateKeyInit, "$typeName" | "$unknown">,
   ["name with a trailing CR", { name: "name\r" }, "name"],
   ["1001-character description", { description: "d".repeat(1001) }, "description"],
   ["description with a bell", { description: "ding\u0007" }, "description"],
+  ["description with a right-to-left isolate", { description: "a\u2067b" }, "description"],
+  ["name with a tag character", { name: "safe\u{e0041}" }, "name"],
+  ["name of Hangul fillers", { name: "\u3164\u3164" }, "name"],
+  ["user_id with a right-to-left override", { userId: "bob\u202e" }, "user_id"],
+  ["user_id with a left-to-right mark", { userId: "bob\u200e" }, "user_id"],
+  ["allowlist of the two IPv4 halves", { ipAllowlist: ["0.0.0.0/1", "128.0.0.0/1"] }, "ip_allowlist"],
+  ["allowlist of the two IPv6 halves", { ipAllowlist: ["::/1", "8000::/1"] }, "ip_allowlist"],
+  [
+    "allowlist covering IPv4 in four quarters",
+    { ipAllowlist: ["192.0.0.0/2", "0.0.0.0/2", "128.0.0.0/2", "64.0.0.0/2"] },
+    "ip_allowlist",
+  ],
   ["expiry in the past", { expireTime: inFuture(-DAY) }, "expire_time"],
   ["expiry now", { expireTime: inFuture(0) }, "expire_time"],
   ["expiry 30 s ahead", { expireTime: inFuture(30_000) }, "expire_time"],
@@ -323,6 +335,38 @@ describe.each(TRANSPORTS)("bad input over %s", (transport) => {
         null,
       ],
       ["RevokeKey without key_id", () => api().revokeKey({}, su()), "INVALID_ARGUMENT", "key_id"],
+      [
+        "RevokeKey with a right-to-left override in the reason",
+        () => api().revokeKey({ keyId, reason: "lost \u202eyek" }, su()),
+        "INVALID_ARGUMENT",
+        "reason",
+      ],
+      [
+        "UpdateKey with a bidi control in the user_id",
+        () =>
+          api().updateKey({ key: { keyId, userId: "a\u2069" }, updateMask: { paths: ["user_id"] } }, su()),
+        "INVALID_ARGUMENT",
+        "key.user_id",
+      ],
+      [
+        "UpdateKey with an allowlist covering every IPv6 address",
+        () =>
+          api().updateKey(
+            {
+              key: { keyId, ipAllowlist: ["::/1", "8000::/2", "c000::/2"] },
+              updateMask: { paths: ["ip_allowlist"] },
+            },
+            su(),
+          ),
+        "INVALID_ARGUMENT",
+        "key.ip_allowlist",
+      ],
+      [
+        "ListKeys with a right-to-left override in name_query",
+        () => api().listKeys({ tenantId, nameQuery: "a\u202e" }, su()),
+        "INVALID_ARGUMENT",
+        "name_query",
+      ],
       [
         "RevokeKey with a 1001-character reason",
         () => api().revokeKey({ keyId, reason: "r".repeat(1001) }, su()),

@@ -126,6 +126,8 @@ describe("VerifyKey over gRPC", () => {
   it.each<[string, Pick<Request, "clientIp" | "endpoint" | "requiredPermissions">, string]>([
     ["a malformed client_ip", { clientIp: "10.0.0.1:443" }, "client_ip"],
     ["an oversized endpoint", { endpoint: `GET /${"x".repeat(300)}` }, "endpoint"],
+    ["an endpoint with a right-to-left override", { endpoint: "GET /invoice\u202efdp.exe" }, "endpoint"],
+    ["an endpoint with a bidi isolate", { endpoint: "GET /a\u2066b" }, "endpoint"],
     [
       "33 required permissions",
       { requiredPermissions: Array.from({ length: 33 }, (_, i) => `p${i}`) },

@@ -392,10 +392,11 @@ describe("validateEndpoint", () => {
     ["V32 10 KB", `GET /${"p".repeat(10_000)}`, /at most 256 bytes/],
     ["257 ASCII bytes", `GET /${"p".repeat(252)}`, /at most 256 bytes/],
     ["257 UTF-8 bytes in 131 characters", `GET /${"é".repeat(126)}`, /at most 256 bytes/],
-    ["V32 CR LF", "GET /a\r\nX-Injected: 1", /control characters/],
-    ["NUL", "GET /\u0000", /control characters/],
-    ["tab", "GET\t/", /control characters/],
-    ["C1 next line", "GET /\u0085", /control characters/],
+    ["V32 CR LF", "GET /a\r\nX-Injected: 1", /control and invisible formatting characters/],
+    ["NUL", "GET /\u0000", /control and invisible formatting characters/],
+    ["tab", "GET\t/", /control and invisible formatting characters/],
+    ["C1 next line", "GET /\u0085", /control and invisible formatting characters/],
+    ["right-to-left override", "GET /\u202eexe.txt", /U\+202E \(right-to-left override\)/],
   ])("refuses %s", (_label, value, message) => {
     const error = rejection(() => validateEndpoint(value));
     expect(error.field).toBe("endpoint");
