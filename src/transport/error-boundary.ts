@@ -5,8 +5,8 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DomainError } from "../domain/errors.js";
-import { errorCodes } from "./error-codes.js";
-import { errorWithInfo } from "./error-info.js";
+import { errorCodes } from "../rpc/error-codes.js";
+import { errorWithInfo } from "../rpc/error-info.js";
 
 /** INTERNAL_ERROR_MESSAGE is the only text a client ever sees for an unexpected exception. */
 export const INTERNAL_ERROR_MESSAGE = "internal error";
