@@ -26,7 +26,7 @@ import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.
 import { createVerificationRuntime, type VerificationRuntime } from "../verify/verification-runtime.js";
 import type { Config } from "./config.js";
 import type { CloseHook } from "../transport/start-server.js";
-import { keyCacheSettingsOf } from "./verification-config.js";
+import { verificationSettingsOf } from "./verification-config.js";
 import type { StartHook } from "./wire-services.js";
 
 /** VerificationWiringDeps are what the verification side is built from. */
@@ -77,11 +77,7 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
     feed: createMongoChangeFeed(db),
     sink: deps.sink,
     replica: config.replicaId,
-    settings: {
-      ...keyCacheSettingsOf(config),
-      invalidationPollMs: config.cache.invalidationPollMs,
-      lastUsedWriteIntervalMs: config.usage.lastUsedWriteIntervalMs,
-    },
+    settings: verificationSettingsOf(config),
     observer: verifyMetrics,
     onInvalidationLag: verifyMetrics.invalidationLag,
     log: {
