@@ -27,7 +27,7 @@ import {
 import type { Config } from "../server/config.js";
 import { createGrpcServer, type GrpcServiceRegistration, grpcService } from "./grpc-server.js";
 import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
-import { addStrictJsonService } from "../server/strict-json.js";
+import { addStrictJsonService } from "./strict-json.js";
 
 /** ServiceImpls are the API's service implementations; a missing one answers UNIMPLEMENTED everywhere. */
 export interface ServiceImpls {
