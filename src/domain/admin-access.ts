@@ -20,7 +20,7 @@ import {
   SUPERUSER_PERMISSION,
   SYSTEM_TENANT,
 } from "./api-key.js";
-import { InvalidArgumentError, PermissionDeniedError, UnauthenticatedError } from "./errors.js";
+import { DomainError, invalidArgument } from "./errors.js";
 import type { AuthenticatedKey, CallerAuthenticator } from "./ports.js";
 import { validateTenantId } from "./validation.js";
 
@@ -28,8 +28,8 @@ import { validateTenantId } from "./validation.js";
 export interface AdminAuthenticator {
   /**
    * authenticate resolves the actor for `candidate` (the key from the request metadata, or null when there
-   * was none or it was unusable) seen from `peerIp`. Rejects with UnauthenticatedError when there is no key or
-   * it would not verify, and with UnavailableError when that cannot be told now.
+   * was none or it was unusable) seen from `peerIp`. Rejects with an unauthenticated error when there is no key or
+   * it would not verify, and with an unavailable error when that cannot be told now.
    */
   authenticate(candidate: string | null, peerIp: string | null, callId?: string): Promise<Actor>;
 }
@@ -39,14 +39,15 @@ export function createAdminAuthenticator(callers: CallerAuthenticator): AdminAut
   return {
     async authenticate(candidate, peerIp, callId) {
       if (candidate === null || candidate === "") {
-        throw new UnauthenticatedError(
+        throw new DomainError(
+          "unauthenticated",
           "missing credential: send 'authorization: Bearer <key>' or 'x-api-key'",
         );
       }
       const key = await callers.authenticate(candidate, peerIp);
       if (key === null) {
         // One message for every reason (unknown, revoked, expired, IP): the caller learns nothing about the key.
-        throw new UnauthenticatedError("the API key is not valid");
+        throw new DomainError("unauthenticated", "the API key is not valid");
       }
       const actor = actorOf(key);
       return callId === undefined ? actor : { ...actor, callId };
@@ -77,7 +78,8 @@ export const BOOTSTRAP_ACTOR: Actor = Object.freeze({
 /** requireAdmin refuses key holders: every operation but reading one's own keys needs an admin role. */
 export function requireAdmin(actor: Actor): void {
   if (actor.role === "key_holder") {
-    throw new PermissionDeniedError(
+    throw new DomainError(
+      "permission_denied",
       `this operation needs the ${ADMIN_PERMISSION} permission; this key may only read the keys of its own user`,
     );
   }
@@ -86,7 +88,10 @@ export function requireAdmin(actor: Actor): void {
 /** requireSuperuser refuses everyone but super users. */
 export function requireSuperuser(actor: Actor): void {
   if (actor.role !== "superuser") {
-    throw new PermissionDeniedError(`this operation needs a super-user key (${SUPERUSER_PERMISSION})`);
+    throw new DomainError(
+      "permission_denied",
+      `this operation needs a super-user key (${SUPERUSER_PERMISSION})`,
+    );
   }
 }
 
@@ -113,7 +118,7 @@ export interface TenantArgument {
 export function resolveTenant(actor: Actor, requested: string, argument: TenantArgument): string {
   if (typeof requested !== "string" || requested === "") {
     if (argument.required || (actor.role === "superuser" && argument.superuserDefault !== true)) {
-      throw new InvalidArgumentError(argument.field, "is required");
+      throw invalidArgument(argument.field, "is required");
     }
     return actor.tenantId;
   }
@@ -122,7 +127,8 @@ export function resolveTenant(actor: Actor, requested: string, argument: TenantA
       ? requested
       : validateTenantId(requested, argument.field);
   if (actor.role !== "superuser" && tenantId !== actor.tenantId) {
-    throw new PermissionDeniedError(
+    throw new DomainError(
+      "permission_denied",
       `this key may only act on its own tenant ${JSON.stringify(actor.tenantId)}`,
     );
   }
@@ -164,7 +170,8 @@ export function canSeeTenantResource(actor: Actor, tenantId: string): boolean {
  */
 export function requireOwnUser(actor: Actor): void {
   if (actor.role === "key_holder" && actor.userId === "") {
-    throw new PermissionDeniedError(
+    throw new DomainError(
+      "permission_denied",
       `this key has no associated user; reading keys needs the ${ADMIN_PERMISSION} permission or a user_id`,
     );
   }

@@ -3,7 +3,7 @@
  * JSON form "expireTime" arrives converted to "expire_time"). An empty mask is refused rather than read as
  * "replace everything", so a client that forgets the mask cannot blank a key by accident.
  */
-import { InvalidArgumentError } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 
 /**
  * updateMaskOf validates field-mask paths against `allowed`: at least one path, none empty, none unknown;
@@ -15,15 +15,15 @@ export function updateMaskOf<T extends string>(
   field: string,
 ): T[] {
   if (paths.length === 0) {
-    throw new InvalidArgumentError(field, `must name at least one field to change: ${allowed.join(", ")}`);
+    throw invalidArgument(field, `must name at least one field to change: ${allowed.join(", ")}`);
   }
   const named = new Set<string>();
   paths.forEach((path, i) => {
     if (path === "") {
-      throw new InvalidArgumentError(`${field}.paths[${i}]`, "is empty");
+      throw invalidArgument(`${field}.paths[${i}]`, "is empty");
     }
     if (!(allowed as readonly string[]).includes(path)) {
-      throw new InvalidArgumentError(
+      throw invalidArgument(
         `${field}.paths[${i}]`,
         `${JSON.stringify(path.slice(0, 60))} is not a field that can be changed; expected one of ${allowed.join(", ")}`,
       );

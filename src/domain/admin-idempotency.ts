@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Actor } from "./api-key.js";
-import { AbortedError, FailedPreconditionError } from "./errors.js";
+import { DomainError } from "./errors.js";
 import type { IdempotencyStore } from "./ports.js";
 
 /** IDEMPOTENCY_MISMATCH is the reason of the FAILED_PRECONDITION for a reused request id. */
@@ -94,11 +94,12 @@ export async function runIdempotent<T>(
     case "completed":
       return replay(claim.result);
     case "in_progress":
-      throw new AbortedError("a request with this request_id is still in progress; retry it later");
+      throw new DomainError("aborted", "a request with this request_id is still in progress; retry it later");
     case "mismatch":
-      throw new FailedPreconditionError(
+      throw new DomainError(
+        "failed_precondition",
         "request_id was already used with different parameters; use a new request_id for a new request",
-        IDEMPOTENCY_MISMATCH,
+        { reason: IDEMPOTENCY_MISMATCH },
       );
     case "claimed":
       break;

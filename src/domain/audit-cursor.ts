@@ -12,11 +12,11 @@
  * A cursor names the position right after the event (or heartbeat) that carried it: resuming from it
  * continues with the next seq. Neither is a secret nor a capability; the audit RPCs authorise the caller
  * and apply its tenant scope whatever position it presents. Decoding is strict (exact length, canonical
- * base64url, known format, seq within JavaScript's safe integers), so garbage gets InvalidArgumentError
+ * base64url, known format, seq within JavaScript's safe integers), so garbage gets an invalid-argument error
  * and nothing else.
  */
 import { Buffer } from "node:buffer";
-import { InvalidArgumentError } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 
 /** RESUME_CURSOR_FIELD is the request field a bad resume cursor is reported against. */
 export const RESUME_CURSOR_FIELD = "resume_cursor";
@@ -49,16 +49,16 @@ export function encodeAuditCursor(seq: number): string {
 
 /**
  * decodeAuditCursor reads a resume cursor made by encodeAuditCursor and returns its seq, or throws
- * InvalidArgumentError("resume_cursor") for anything else.
+ * invalidArgument("resume_cursor") for anything else.
  */
 export function decodeAuditCursor(cursor: string): number {
   const bytes = decodeStrict(cursor, RESUME_BYTES, RESUME_FORMAT);
   if (bytes === null) {
-    throw new InvalidArgumentError(RESUME_CURSOR_FIELD, "is not a valid audit stream cursor");
+    throw invalidArgument(RESUME_CURSOR_FIELD, "is not a valid audit stream cursor");
   }
   const seq = bytes.readBigUInt64BE(1);
   if (seq > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new InvalidArgumentError(RESUME_CURSOR_FIELD, "is not a valid audit stream cursor");
+    throw invalidArgument(RESUME_CURSOR_FIELD, "is not a valid audit stream cursor");
   }
   return Number(seq);
 }
@@ -79,11 +79,11 @@ export function encodeAuditPageToken(position: AuditPagePosition): string {
 
 /**
  * decodeAuditPageToken reads a page token made by encodeAuditPageToken, or throws
- * InvalidArgumentError("page_token") for anything else.
+ * invalidArgument("page_token") for anything else.
  */
 export function decodeAuditPageToken(token: string): AuditPagePosition {
   const bytes = decodeStrict(token, PAGE_BYTES, PAGE_FORMAT);
-  const invalid = () => new InvalidArgumentError(AUDIT_PAGE_TOKEN_FIELD, "is not a valid page token");
+  const invalid = () => invalidArgument(AUDIT_PAGE_TOKEN_FIELD, "is not a valid page token");
   if (bytes === null) {
     throw invalid();
   }

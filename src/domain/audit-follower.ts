@@ -14,20 +14,14 @@
  * - a heartbeat is yielded after `heartbeatMs` without any item, carrying the position up to which every
  *   matching event has been delivered, so a consumer whose filter matches rarely still advances its cursor;
  * - a consumer that lets more than `maxBufferedEvents` matching events pile up while live is ended with
- *   ResourceExhaustedError; its queue is released and nobody else waits for it (the hub never awaits a
+ *   a resource-exhausted error; its queue is released and nobody else waits for it (the hub never awaits a
  *   consumer). Resuming from its last cursor loses nothing: catching up reads the database.
  */
 import { decodeAuditCursor, encodeAuditCursor, RESUME_CURSOR_FIELD } from "./audit-cursor.js";
 import type { AuditEventRecord } from "./audit-event.js";
 import { type AuditEventFilter, type AuditLog, matchesAuditEventFilter } from "./audit-log.js";
 import { type AuditTimerHandle, type AuditTimers, systemAuditTimers } from "./audit-timers.js";
-import {
-  type DomainError,
-  InvalidArgumentError,
-  OutOfRangeError,
-  ResourceExhaustedError,
-  UnavailableError,
-} from "./errors.js";
+import { DomainError, invalidArgument } from "./errors.js";
 import type { Clock } from "./ports.js";
 
 /** AuditStreamStart says where a stream begins. */
@@ -78,30 +72,31 @@ export interface AuditFollowRequest {
    * writer is blocked (the generator is not being pulled) can close the call; the iteration itself throws
    * the same error when pulled next.
    */
-  readonly onSlowConsumer?: (error: ResourceExhaustedError) => void;
+  readonly onSlowConsumer?: (error: DomainError) => void;
 }
 
 /** AuditStreamHub is the process-wide source of audit streams. */
 export interface AuditStreamHub {
   /**
-   * follow yields the stream. It throws InvalidArgumentError("resume_cursor") for a malformed cursor or one
+   * follow yields the stream. It throws invalidArgument("resume_cursor") for a malformed cursor or one
    * ahead of the newest event, AuditCursorExpiredError (OUT_OF_RANGE) when events after the start position
-   * were removed by retention, ResourceExhaustedError for a slow consumer, UnavailableError when the hub
+   * were removed by retention, a resource-exhausted error for a slow consumer, an unavailable error when the hub
    * closes or the database cannot answer while catching up.
    */
   follow(request: AuditFollowRequest): AsyncGenerator<AuditStreamItem, void, undefined>;
   /** activeFollowers counts open streams (catching up or live). */
   activeFollowers(): number;
-  /** close ends every stream with UnavailableError (clients resume elsewhere) and stops polling. */
+  /** close ends every stream with an unavailable error (clients resume elsewhere) and stops polling. */
   close(): void;
 }
 
 /** AuditCursorExpiredError means the resume position is older than the retained events (OUT_OF_RANGE). */
-export class AuditCursorExpiredError extends OutOfRangeError {
+export class AuditCursorExpiredError extends DomainError {
   /** earliestCursor is the oldest position that misses no retained event; a client may re-sync from it. */
   readonly earliestCursor: string;
   constructor(earliestSeq: number) {
     super(
+      "out_of_range",
       `${RESUME_CURSOR_FIELD}: events after this cursor were removed by retention; resume from earliest_cursor`,
     );
     this.name = "AuditCursorExpiredError";
@@ -109,7 +104,7 @@ export class AuditCursorExpiredError extends OutOfRangeError {
   }
 }
 
-/** SLOW_CONSUMER_REASON is the ResourceExhaustedError reason of a consumer that did not keep up. */
+/** SLOW_CONSUMER_REASON is the resource_exhausted reason of a consumer that did not keep up. */
 export const SLOW_CONSUMER_REASON = "AUDIT_STREAM_SLOW_CONSUMER";
 
 /** Subscriber is a live follower as the hub sees it. */
@@ -238,7 +233,7 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
         const seq = decodeAuditCursor(start.cursor);
         const latest = await log.latestSeq();
         if (seq > latest) {
-          throw new InvalidArgumentError(RESUME_CURSOR_FIELD, "is ahead of the newest audit event");
+          throw invalidArgument(RESUME_CURSOR_FIELD, "is ahead of the newest audit event");
         }
         const earliest = earliestPosition(await log.oldestSeq(), latest);
         if (seq < earliest) {
@@ -278,9 +273,10 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
           enqueuedUpTo = event.seq;
           if (matchesAuditEventFilter(event, filter)) {
             if (queue.length() >= maxBufferedEvents) {
-              const error = new ResourceExhaustedError(
+              const error = new DomainError(
+                "resource_exhausted",
                 `the audit stream consumer fell more than ${maxBufferedEvents} events behind; resume from the last cursor received`,
-                SLOW_CONSUMER_REASON,
+                { reason: SLOW_CONSUMER_REASON },
               );
               subscriber.fail(error);
               if (request.onSlowConsumer !== undefined) {
@@ -422,8 +418,11 @@ function earliestPosition(oldest: number | null, latest: number): number {
   return oldest === null ? latest : oldest - 1;
 }
 
-function shuttingDown(): UnavailableError {
-  return new UnavailableError("the audit stream is shutting down; resume from the last cursor received");
+function shuttingDown(): DomainError {
+  return new DomainError(
+    "unavailable",
+    "the audit stream is shutting down; resume from the last cursor received",
+  );
 }
 
 /** EventQueue is a FIFO of events with O(1) push and shift. */

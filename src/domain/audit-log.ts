@@ -50,7 +50,7 @@ export interface AdminEventQuery {
 
 /**
  * AuditLog persists audit events in one global commit order (seq 1, 2, 3… with no gaps other than events
- * removed by retention) and reads them back. Every method may reject with UnavailableError.
+ * removed by retention) and reads them back. Every method may reject with an unavailable error.
  */
 export interface AuditLog extends AuditEventStore {
   /**

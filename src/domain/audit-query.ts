@@ -5,7 +5,7 @@
 import { decodeAuditPageToken } from "./audit-cursor.js";
 import type { VerificationCode } from "./audit-event.js";
 import type { AdminEventQuery, KeyUsageQuery } from "./audit-log.js";
-import { InvalidArgumentError } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 
 /** DEFAULT_AUDIT_PAGE_SIZE is the page size when the request gives 0. */
 export const DEFAULT_AUDIT_PAGE_SIZE = 50;
@@ -38,12 +38,12 @@ export interface AdminEventsRequest {
 
 /**
  * toKeyUsageQuery validates a usage-log request and scopes it to `tenantScope` (the caller's tenant, or null
- * for a super user). Throws InvalidArgumentError naming the offending field.
+ * for a super user). Throws an invalid-argument error naming the offending field.
  */
 export function toKeyUsageQuery(request: KeyUsageRequest, tenantScope: string | null): KeyUsageQuery {
   const keyId = requiredId(request.keyId, "key_id");
   if (request.startTime !== null && request.endTime !== null && request.endTime <= request.startTime) {
-    throw new InvalidArgumentError("end_time", "must be after start_time");
+    throw invalidArgument("end_time", "must be after start_time");
   }
   return {
     keyId,
@@ -56,7 +56,7 @@ export function toKeyUsageQuery(request: KeyUsageRequest, tenantScope: string | 
   };
 }
 
-/** toAdminEventQuery validates an admin-history request. Throws InvalidArgumentError naming the field. */
+/** toAdminEventQuery validates an admin-history request. Throws an invalid-argument error naming the field. */
 export function toAdminEventQuery(request: AdminEventsRequest): AdminEventQuery {
   return {
     tenantId: requiredId(request.tenantId, "tenant_id"),
@@ -73,14 +73,14 @@ export function toPageSize(pageSize: number): number {
     return DEFAULT_AUDIT_PAGE_SIZE;
   }
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_AUDIT_PAGE_SIZE) {
-    throw new InvalidArgumentError("page_size", `must be between 1 and ${MAX_AUDIT_PAGE_SIZE} (0 means 50)`);
+    throw invalidArgument("page_size", `must be between 1 and ${MAX_AUDIT_PAGE_SIZE} (0 means 50)`);
   }
   return pageSize;
 }
 
 function requiredId(value: string, field: string): string {
   if (value === "") {
-    throw new InvalidArgumentError(field, "is required");
+    throw invalidArgument(field, "is required");
   }
   return checkedId(value, field);
 }
@@ -91,7 +91,7 @@ function optionalId(value: string, field: string): string | null {
 
 function checkedId(value: string, field: string): string {
   if (value.length > MAX_AUDIT_ID_LENGTH) {
-    throw new InvalidArgumentError(field, `must be at most ${MAX_AUDIT_ID_LENGTH} characters`);
+    throw invalidArgument(field, `must be at most ${MAX_AUDIT_ID_LENGTH} characters`);
   }
   return value;
 }

@@ -24,7 +24,7 @@ import {
   toAdminEventQuery,
   toKeyUsageQuery,
 } from "./audit-query.js";
-import { InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
+import { DomainError, invalidArgument } from "./errors.js";
 import type { KeyRepository, Page } from "./ports.js";
 import { validateTenantId } from "./validation.js";
 
@@ -90,7 +90,7 @@ export function createAuditReader(deps: AuditReaderDependencies): AuditReader {
       const query = toKeyUsageQuery(request, null);
       const key = await deps.keys.findById(query.keyId);
       if (key === null || (actor.role !== "superuser" && key.tenantId !== actor.tenantId)) {
-        throw new NotFoundError(`key ${JSON.stringify(query.keyId)} not found`);
+        throw new DomainError("not_found", `key ${JSON.stringify(query.keyId)} not found`);
       }
       return deps.log.listKeyUsage({ ...query, tenantId: key.tenantId });
     },
@@ -122,7 +122,8 @@ function streamTenant(actor: Actor, requested: string): string | null {
     return requested === SYSTEM_TENANT ? requested : validateTenantId(requested, "tenant_id");
   }
   if (requested !== "" && requested !== actor.tenantId) {
-    throw new PermissionDeniedError(
+    throw new DomainError(
+      "permission_denied",
       `this key may only follow the audit events of its own tenant ${JSON.stringify(actor.tenantId)}`,
     );
   }
@@ -134,7 +135,7 @@ function optionalKeyId(value: string): string | null {
     return null;
   }
   if (value.length > MAX_STREAM_KEY_ID_LENGTH) {
-    throw new InvalidArgumentError("key_id", `must be at most ${MAX_STREAM_KEY_ID_LENGTH} characters`);
+    throw invalidArgument("key_id", `must be at most ${MAX_STREAM_KEY_ID_LENGTH} characters`);
   }
   return value;
 }

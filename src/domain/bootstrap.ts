@@ -13,7 +13,7 @@ import { emitAdminEvent } from "./admin-audit.js";
 import type { BackgroundErrorReporter } from "./admin-idempotency.js";
 import { keyViewAt } from "./admin-views.js";
 import { SUPERUSER_PERMISSION, SYSTEM_TENANT } from "./api-key.js";
-import { AbortedError, FailedPreconditionError, UnauthenticatedError } from "./errors.js";
+import { DomainError } from "./errors.js";
 import type { IssuedKey } from "./key-admin.js";
 import { issueKey, type KeyIssuerDependencies } from "./key-admin-issue.js";
 import type { AuditSink, Clock, IdempotencyStore } from "./ports.js";
@@ -69,31 +69,33 @@ export function createBootstrapper(deps: BootstrapDependencies): Bootstrapper {
   return {
     async bootstrap(input) {
       if (expected === null) {
-        throw new FailedPreconditionError(
+        throw new DomainError(
+          "failed_precondition",
           "bootstrap is disabled: the server has no BOOTSTRAP_TOKEN configured",
-          BOOTSTRAP_DISABLED,
+          { reason: BOOTSTRAP_DISABLED },
         );
       }
       const given = createHash("sha256")
         .update(typeof input.token === "string" ? input.token : "", "utf8")
         .digest();
       if (!timingSafeEqual(given, expected) || input.token === "") {
-        throw new UnauthenticatedError("the bootstrap token is not valid");
+        throw new DomainError("unauthenticated", "the bootstrap token is not valid");
       }
       const name = input.name === "" ? DEFAULT_BOOTSTRAP_KEY_NAME : validateName(input.name, "name");
       const now = deps.clock.now();
       const claim = await deps.idempotency.claim(LOCK_SCOPE, LOCK_ID, LOCK_ID, now);
       if (claim.state !== "claimed") {
-        throw new AbortedError("another bootstrap is in progress; try again");
+        throw new DomainError("aborted", "another bootstrap is in progress; try again");
       }
       try {
         if (
           !input.force &&
           (await deps.keys.hasActiveWithPermission(SYSTEM_TENANT, SUPERUSER_PERMISSION, now))
         ) {
-          throw new FailedPreconditionError(
+          throw new DomainError(
+            "failed_precondition",
             "an active super-user key already exists; use it, or bootstrap with force to create another",
-            SUPERUSER_EXISTS,
+            { reason: SUPERUSER_EXISTS },
           );
         }
         const { record, generated } = await issueKey(

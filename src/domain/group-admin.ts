@@ -13,7 +13,7 @@ import { updateMaskOf } from "./admin-field-mask.js";
 import { type BackgroundErrorReporter, idempotentRequest, runIdempotent } from "./admin-idempotency.js";
 import { type GroupView, groupView } from "./admin-views.js";
 import { type Actor, type GroupRecord, SUPERUSER_PERMISSION } from "./api-key.js";
-import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "./errors.js";
+import { DomainError, invalidArgument } from "./errors.js";
 import { isGroupId, newGroupId } from "./ids.js";
 import { type PageTokenCodec, pageTokenScope } from "./page-token.js";
 import type {
@@ -115,7 +115,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
   const visibleGroup = async (actor: Actor, groupId: string): Promise<GroupRecord> => {
     const group = await groups.findById(groupId);
     if (group === null || !canSeeTenantResource(actor, group.tenantId)) {
-      throw new NotFoundError(`group ${groupId} not found`);
+      throw new DomainError("not_found", `group ${groupId} not found`);
     }
     return group;
   };
@@ -228,7 +228,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
             }
             current = await visibleGroup(actor, groupId);
           }
-          throw new AbortedError("the group was changed concurrently; try again");
+          throw new DomainError("aborted", "the group was changed concurrently; try again");
         },
         async (stored) => withCount(await visibleGroup(actor, stored)),
         report,
@@ -248,9 +248,10 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
             const current = await visibleGroup(actor, groupId);
             const used = await deps.keys.countByGroup(current.tenantId, groupId);
             if (used > 0) {
-              throw new FailedPreconditionError(
+              throw new DomainError(
+                "failed_precondition",
                 `group ${groupId} is still used by ${used} key${used === 1 ? "" : "s"}; move those keys to another group or delete them first`,
-                GROUP_IN_USE,
+                { reason: GROUP_IN_USE },
               );
             }
             if (await groups.delete(groupId, current.version)) {
@@ -263,7 +264,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
               return { value: undefined, stored: groupId };
             }
           }
-          throw new AbortedError("the group was changed concurrently; try again");
+          throw new DomainError("aborted", "the group was changed concurrently; try again");
         },
         async () => undefined,
         report,
@@ -275,10 +276,10 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
 /** groupIdOf validates a required group id. */
 function groupIdOf(value: string, field: string): string {
   if (typeof value !== "string" || value === "") {
-    throw new InvalidArgumentError(field, "is required");
+    throw invalidArgument(field, "is required");
   }
   if (!isGroupId(value)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `${JSON.stringify(value.slice(0, 40))} is not a group id (grp_ followed by 16 letters and digits)`,
     );
@@ -291,7 +292,7 @@ function groupPermissions(values: readonly string[], field: string): string[] {
   const permissions = validatePermissions(values, field);
   const index = values.indexOf(SUPERUSER_PERMISSION);
   if (index !== -1) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       `${field}[${index}]`,
       `${JSON.stringify(SUPERUSER_PERMISSION)} cannot be granted through a group; it belongs to system-tenant keys only`,
     );

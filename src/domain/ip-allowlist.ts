@@ -19,7 +19,7 @@
  * kind mismatch is simply "not contained", never an error.
  */
 import ipaddr from "ipaddr.js";
-import { InvalidArgumentError } from "./errors.js";
+import { type DomainError, invalidArgument } from "./errors.js";
 
 /** MAX_ALLOWLIST_ENTRIES is the most entries an allowlist may have. */
 export const MAX_ALLOWLIST_ENTRIES = 100;
@@ -68,7 +68,7 @@ export function formatIp(ip: ParsedIp): string {
 
 /**
  * normalizeCidr checks one allowlist entry and returns its canonical form ("10.0.0.0/8", "2001:db8::/32").
- * Throws InvalidArgumentError(field) saying what is wrong with the entry and, where there is one, what to
+ * Throws invalidArgument(field) saying what is wrong with the entry and, where there is one, what to
  * write instead.
  */
 export function normalizeCidr(entry: string, field = "ip_allowlist"): string {
@@ -76,7 +76,7 @@ export function normalizeCidr(entry: string, field = "ip_allowlist"): string {
 }
 
 /**
- * normalizeAllowlist checks every entry (InvalidArgumentError naming `field[i]` and the entry), and returns
+ * normalizeAllowlist checks every entry (an invalid-argument error naming `field[i]` and the entry), and returns
  * the canonical list: sorted (IPv4 before IPv6, then by address), without duplicates, and without ranges
  * contained in another entry of the list. Two CIDR ranges are either disjoint or nested, so dropping the
  * nested one keeps exactly the same set of allowed addresses with fewer entries. More than
@@ -84,7 +84,7 @@ export function normalizeCidr(entry: string, field = "ip_allowlist"): string {
  */
 export function normalizeAllowlist(entries: readonly string[], field = "ip_allowlist"): string[] {
   if (entries.length > MAX_ALLOWLIST_ENTRIES) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `has ${entries.length} entries; at most ${MAX_ALLOWLIST_ENTRIES} are allowed (use wider CIDR ranges)`,
     );
@@ -141,7 +141,7 @@ function refuseCoveringUnion(sorted: readonly IpRange[], field: string): void {
     }
     if (ranges.length > 0 && next === 1n << (kind === "ipv4" ? 32n : 128n)) {
       const shown = ranges.slice(0, 4).map(formatRange).join(", ");
-      throw new InvalidArgumentError(
+      throw invalidArgument(
         field,
         `together allows every ${kind === "ipv4" ? "IPv4" : "IPv6"} address (${shown}${ranges.length > 4 ? ", …" : ""}); leave the allowlist empty to allow any address`,
       );
@@ -154,7 +154,7 @@ export const EMPTY_ALLOWLIST: CompiledAllowlist = { size: 0, contains: () => fal
 
 /**
  * compileAllowlist parses canonical entries (as normalizeAllowlist stores them) once into a matcher. Throws
- * InvalidArgumentError on an entry that is not canonical, which can only mean corrupted storage: failing
+ * an invalid-argument error on an entry that is not canonical, which can only mean corrupted storage: failing
  * loudly beats silently dropping an entry (an allowlist that lost all its entries would allow everything).
  */
 export function compileAllowlist(canonical: readonly string[]): CompiledAllowlist {
@@ -167,7 +167,7 @@ export function compileAllowlist(canonical: readonly string[]): CompiledAllowlis
   canonical.forEach((entry, i) => {
     const range = parseEntry(entry, `ip_allowlist[${i}]`);
     if (formatRange(range) !== entry) {
-      throw new InvalidArgumentError(`ip_allowlist[${i}]`, `${quote(entry)} is not in canonical form`);
+      throw invalidArgument(`ip_allowlist[${i}]`, `${quote(entry)} is not in canonical form`);
     }
     if (range.kind === "ipv4") {
       v4Networks.push(range.value | 0);
@@ -208,8 +208,8 @@ function quote(entry: string): string {
   return JSON.stringify(entry.length > 60 ? `${entry.slice(0, 60)}…` : entry);
 }
 
-function invalid(field: string, entry: string, why: string): InvalidArgumentError {
-  return new InvalidArgumentError(field, `${quote(entry)} ${why}`);
+function invalid(field: string, entry: string, why: string): DomainError {
+  return invalidArgument(field, `${quote(entry)} ${why}`);
 }
 
 const PREFIX_TEXT = /^(?:0|[1-9][0-9]{0,2})$/;
@@ -218,10 +218,7 @@ const HOSTNAME_LIKE = /^[A-Za-z0-9.-]+$/;
 
 function parseEntry(entry: string, field: string): IpRange {
   if (typeof entry !== "string" || entry.length === 0) {
-    throw new InvalidArgumentError(
-      field,
-      "is empty; expected an IP address or CIDR range such as 10.0.0.0/8",
-    );
+    throw invalidArgument(field, "is empty; expected an IP address or CIDR range such as 10.0.0.0/8");
   }
   if (entry.length > MAX_ENTRY_TEXT) {
     throw invalid(field, entry, "is too long to be an IP address or CIDR range");

@@ -5,7 +5,7 @@
  * back if the insert fails. Only the keyed hash and a display hint are stored, never the secret.
  */
 import type { ApiKeyRecord } from "./api-key.js";
-import { AbortedError, AlreadyExistsError, ResourceExhaustedError } from "./errors.js";
+import { DomainError } from "./errors.js";
 import type { GeneratedKey, KeyFormat } from "./key-format.js";
 import type { KeyHasher } from "./key-hash.js";
 import type { KeyRepository, RandomSource, TenantRepository } from "./ports.js";
@@ -47,7 +47,7 @@ export interface IssuedKeyRecord {
 }
 
 /**
- * issueKey reserves a tenant slot and stores a new key. Rejects with ResourceExhaustedError
+ * issueKey reserves a tenant slot and stores a new key. Rejects with a resource-exhausted error
  * (TENANT_KEY_LIMIT_EXCEEDED) when the tenant is at its limit, storing nothing.
  */
 export async function issueKey(
@@ -58,9 +58,10 @@ export async function issueKey(
   if (!(await deps.tenants.reserveKeySlot(spec.tenantId, deps.defaultKeyLimit))) {
     const tenant = await deps.tenants.get(spec.tenantId);
     const limit = tenant.keyLimit ?? deps.defaultKeyLimit;
-    throw new ResourceExhaustedError(
+    throw new DomainError(
+      "resource_exhausted",
       `tenant ${JSON.stringify(spec.tenantId)} has reached its key limit (${tenant.usedKeys}/${limit} keys); revoke or delete a key, or ask for a higher limit`,
-      TENANT_KEY_LIMIT_EXCEEDED,
+      { reason: TENANT_KEY_LIMIT_EXCEEDED },
     );
   }
   try {
@@ -94,12 +95,12 @@ export async function issueKey(
         await deps.keys.insert(record);
         return { record, generated };
       } catch (error) {
-        if (!(error instanceof AlreadyExistsError)) {
+        if (!(error instanceof DomainError && error.kind === "already_exists")) {
           throw error;
         }
       }
     }
-    throw new AbortedError("could not allocate a key id, try again");
+    throw new DomainError("aborted", "could not allocate a key id, try again");
   } catch (error) {
     // The key was not stored: give the slot back so the limit stays exact. (If the insert's reply was lost
     // after the server stored it, the count ends one low; there is no transaction to avoid that.)

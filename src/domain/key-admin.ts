@@ -34,13 +34,7 @@ import {
   SUPERUSER_PERMISSION,
   SYSTEM_TENANT,
 } from "./api-key.js";
-import {
-  AbortedError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-} from "./errors.js";
+import { DomainError, invalidArgument } from "./errors.js";
 import { isGroupId } from "./ids.js";
 import { normalizeAllowlist } from "./ip-allowlist.js";
 import { issueKey, type KeySpec } from "./key-admin-issue.js";
@@ -222,10 +216,10 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
 
   const keyIdOf = (value: string, field: string): string => {
     if (typeof value !== "string" || value === "") {
-      throw new InvalidArgumentError(field, "is required");
+      throw invalidArgument(field, "is required");
     }
     if (!keyFormat.isKeyId(value)) {
-      throw new InvalidArgumentError(
+      throw invalidArgument(
         field,
         `is not a key id of this service (${keyFormat.prefix} followed by 16 letters and digits)`,
       );
@@ -237,7 +231,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
   const visibleKey = async (actor: Actor, keyId: string): Promise<ApiKeyRecord> => {
     const key = await keys.findById(keyId);
     if (key === null || !canSeeKey(actor, key)) {
-      throw new NotFoundError(`key ${keyId} not found`);
+      throw new DomainError("not_found", `key ${keyId} not found`);
     }
     return key;
   };
@@ -246,7 +240,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
   const liveKey = async (actor: Actor, keyId: string): Promise<ApiKeyRecord> => {
     const key = await visibleKey(actor, keyId);
     if (key.deletedAt !== null) {
-      throw new NotFoundError(`key ${keyId} not found`);
+      throw new DomainError("not_found", `key ${keyId} not found`);
     }
     return key;
   };
@@ -257,7 +251,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
     }
     const group = await deps.groups.findById(groupId);
     if (group === null || group.tenantId !== tenantId) {
-      throw new InvalidArgumentError(
+      throw invalidArgument(
         field,
         `unknown group ${JSON.stringify(groupId)} in tenant ${JSON.stringify(tenantId)}`,
       );
@@ -292,7 +286,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
       }
       current = await liveKey(actor, current.id);
     }
-    throw new AbortedError("the key was changed concurrently; try again");
+    throw new DomainError("aborted", "the key was changed concurrently; try again");
   };
 
   return {
@@ -354,10 +348,10 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
       let userId = validateUserId(input.userId, "user_id");
       if (actor.role === "key_holder") {
         if (userId !== "" && userId !== actor.userId) {
-          throw new PermissionDeniedError("this key may only list the keys of its own user");
+          throw new DomainError("permission_denied", "this key may only list the keys of its own user");
         }
         if (input.showDeleted) {
-          throw new PermissionDeniedError("deleted keys are listed for admins only");
+          throw new DomainError("permission_denied", "deleted keys are listed for admins only");
         }
         userId = actor.userId;
       }
@@ -429,7 +423,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
             break;
           case "expire_time":
             if (values.expiresAt === null) {
-              throw new InvalidArgumentError(
+              throw invalidArgument(
                 "key.expire_time",
                 "cannot be removed by UpdateKey; expiry may only move earlier (extend or remove it with RotateKey)",
               );
@@ -504,9 +498,10 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
           requireChangeable(first);
           const expiresAt = newExpiry ?? first.expiresAt;
           if (expiresAt !== null && expiresAt.getTime() <= now.getTime()) {
-            throw new FailedPreconditionError(
+            throw new DomainError(
+              "failed_precondition",
               `key ${keyId} has expired; rotate it with a new expire_time to use it again`,
-              KEY_EXPIRED,
+              { reason: KEY_EXPIRED },
             );
           }
           // The superseded secret may overlap neither beyond the expiry it was issued with nor the new one.
@@ -570,7 +565,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
           const first = await liveKey(actor, keyId);
           const { after, written } = await writeGuarded(actor, first, (current) => {
             if (current.deletedAt !== null) {
-              throw new NotFoundError(`key ${keyId} not found`);
+              throw new DomainError("not_found", `key ${keyId} not found`);
             }
             if (current.revokedAt !== null) {
               return null; // already revoked: succeed, change nothing, free nothing
@@ -620,7 +615,7 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
           const first = await liveKey(actor, keyId);
           const { before, after } = await writeGuarded(actor, first, (current) => {
             if (current.deletedAt !== null) {
-              throw new NotFoundError(`key ${keyId} not found`);
+              throw new DomainError("not_found", `key ${keyId} not found`);
             }
             return { ...current, deletedAt: now, version: current.version + 1 };
           });
@@ -649,10 +644,10 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
 /** groupIdOf validates an optional group id ("" = none). */
 function groupIdOf(value: string, field: string): string {
   if (typeof value !== "string") {
-    throw new InvalidArgumentError(field, "must be a string");
+    throw invalidArgument(field, "must be a string");
   }
   if (value !== "" && !isGroupId(value)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `${JSON.stringify(value.slice(0, 40))} is not a group id (grp_ followed by 16 letters and digits)`,
     );
@@ -669,7 +664,7 @@ function grantablePermissions(values: readonly string[], tenantId: string, field
   if (tenantId !== SYSTEM_TENANT) {
     const index = values.indexOf(SUPERUSER_PERMISSION);
     if (index !== -1) {
-      throw new InvalidArgumentError(
+      throw invalidArgument(
         `${field}[${index}]`,
         `${JSON.stringify(SUPERUSER_PERMISSION)} can only be granted to keys of the system tenant (see Bootstrap)`,
       );
@@ -681,9 +676,10 @@ function grantablePermissions(values: readonly string[], tenantId: string, field
 /** requireChangeable refuses to change a revoked key (revocation is permanent). */
 function requireChangeable(key: ApiKeyRecord): void {
   if (key.revokedAt !== null) {
-    throw new FailedPreconditionError(
+    throw new DomainError(
+      "failed_precondition",
       `key ${key.id} is revoked; a revoked key cannot be changed`,
-      KEY_REVOKED,
+      { reason: KEY_REVOKED },
     );
   }
 }
@@ -719,13 +715,14 @@ function applyKeyChanges(
   if (changes.expire_time !== undefined) {
     const expiresAt = changes.expire_time as Date;
     if (current.expiresAt !== null && current.expiresAt.getTime() <= now.getTime()) {
-      throw new FailedPreconditionError(
+      throw new DomainError(
+        "failed_precondition",
         `key ${current.id} has expired; rotate it to change its expiry`,
-        KEY_EXPIRED,
+        { reason: KEY_EXPIRED },
       );
     }
     if (current.expiresAt !== null && expiresAt.getTime() > current.expiresAt.getTime()) {
-      throw new InvalidArgumentError(
+      throw invalidArgument(
         "key.expire_time",
         `may only move earlier than the current expiry ${current.expiresAt.toISOString()}; extend it with RotateKey, which issues a new secret`,
       );

@@ -16,7 +16,7 @@
  * secret characters; the 28 hidden ones still carry ≈ 166 bits.
  */
 import { decodeBase62, encodeBase62Fixed, isBase62, isBase62Code, randomBase62 } from "./base62.js";
-import { InvalidArgumentError } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 import type { RandomSource } from "./ports.js";
 
 /** KEY_ID_RANDOM_LENGTH is the number of random base62 characters in a key id after the prefix. */
@@ -61,7 +61,7 @@ export interface KeyFormat {
   generate(random: RandomSource): GeneratedKey;
   /**
    * generateSecretFor issues a new secret for an existing key id (rotation keeps the id). Throws
-   * InvalidArgumentError("key_id") when `keyId` is not a key id of this format.
+   * invalidArgument("key_id") when `keyId` is not a key id of this format.
    */
   generateSecretFor(keyId: string, random: RandomSource): GeneratedKey;
   /**
@@ -80,12 +80,12 @@ export function isValidKeyPrefix(prefix: string): boolean {
 }
 
 /**
- * createKeyFormat returns the key format for `prefix`. Throws InvalidArgumentError("key_prefix") when the
+ * createKeyFormat returns the key format for `prefix`. Throws invalidArgument("key_prefix") when the
  * prefix does not match KEY_PREFIX_PATTERN (a configuration error).
  */
 export function createKeyFormat(prefix: string): KeyFormat {
   if (!isValidKeyPrefix(prefix)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       "key_prefix",
       `${JSON.stringify(prefix.slice(0, 40))} must match ${KEY_PREFIX_PATTERN.source} (for example "ak_live_")`,
     );
@@ -124,10 +124,7 @@ export function createKeyFormat(prefix: string): KeyFormat {
     },
     generateSecretFor(keyId, random) {
       if (!isKeyId(keyId)) {
-        throw new InvalidArgumentError(
-          "key_id",
-          `is not a key id of the form ${prefix}<16 base62 characters>`,
-        );
+        throw invalidArgument("key_id", `is not a key id of the form ${prefix}<16 base62 characters>`);
       }
       return assemble(keyId, random);
     },

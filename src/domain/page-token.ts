@@ -9,7 +9,7 @@
  * The length prefix keeps scope/cursor boundaries unambiguous; 128 bits of tag are far beyond guessing.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { InvalidArgumentError } from "./errors.js";
+import { type DomainError, invalidArgument } from "./errors.js";
 
 /** MIN_PAGE_TOKEN_KEY_BYTES is the shortest signing key accepted (256 bits). */
 export const MIN_PAGE_TOKEN_KEY_BYTES = 32;
@@ -22,7 +22,7 @@ export interface PageTokenCodec {
   encode(scope: string, cursor: string): string;
   /**
    * decode returns the cursor of a token made by encode for the same `scope`; throws
-   * InvalidArgumentError("page_token") for garbage, tampered tokens and tokens of another scope. "" is not a
+   * invalidArgument("page_token") for garbage, tampered tokens and tokens of another scope. "" is not a
    * token: callers treat an empty page_token as "first page" before calling.
    */
   decode(token: string, scope: string): string;
@@ -54,8 +54,8 @@ export function createPageTokenCodec(secretKey: Uint8Array): PageTokenCodec {
       .digest()
       .subarray(0, TAG_BYTES);
   };
-  const refuse = (why: string): InvalidArgumentError =>
-    new InvalidArgumentError("page_token", `${why}; pass the next_page_token of the same listing unchanged`);
+  const refuse = (why: string): DomainError =>
+    invalidArgument("page_token", `${why}; pass the next_page_token of the same listing unchanged`);
 
   return {
     encode(scope, cursor) {

@@ -1,6 +1,6 @@
 /**
  * Ports: what the use cases need from the outside world. src/storage implements them on MongoDB; tests may
- * provide fakes for faults a real server cannot produce. Every method may reject with UnavailableError when
+ * provide fakes for faults a real server cannot produce. Every method may reject with an unavailable error when
  * the database cannot answer; implementations translate driver errors into that (never a raw driver error).
  */
 import type { ApiKeyRecord, ExpirationState, GroupRecord, KeyStatus, TenantRecord } from "./api-key.js";
@@ -42,7 +42,7 @@ export interface KeyListQuery {
 
 /** KeyRepository stores keys. Writes are single-document and guarded, so no transactions are needed. */
 export interface KeyRepository {
-  /** insert stores a new key; rejects with AlreadyExistsError if the id exists (callers retry with a new id). */
+  /** insert stores a new key; rejects with an already-exists error if the id exists (callers retry with a new id). */
   insert(key: ApiKeyRecord): Promise<void>;
   /** findById returns the key, deleted ones included, or null. */
   findById(id: string): Promise<ApiKeyRecord | null>;
@@ -63,14 +63,14 @@ export interface KeyRepository {
 
 /** GroupRepository stores authorization groups; names are unique per tenant. */
 export interface GroupRepository {
-  /** insert stores a group; rejects with AlreadyExistsError when the tenant has a group of that name. */
+  /** insert stores a group; rejects with an already-exists error when the tenant has a group of that name. */
   insert(group: GroupRecord): Promise<void>;
   findById(id: string): Promise<GroupRecord | null>;
   /** findByIds returns the groups that exist among `ids`. */
   findByIds(ids: readonly string[]): Promise<GroupRecord[]>;
   /** list returns a tenant's groups ordered by name. */
   list(tenantId: string, limit: number, after: string | null): Promise<Page<GroupRecord>>;
-  /** replace is a version-guarded write like KeyRepository.replace; AlreadyExistsError on a name clash. */
+  /** replace is a version-guarded write like KeyRepository.replace; an already-exists error on a name clash. */
   replace(next: GroupRecord, expectedVersion: number): Promise<boolean>;
   /** delete removes the group if it still has `expectedVersion`; false when the guard failed. */
   delete(id: string, expectedVersion: number): Promise<boolean>;
@@ -159,7 +159,7 @@ export interface AuthenticatedKey {
 /**
  * CallerAuthenticator checks the credential of an admin/audit caller with the same rules (and cache) as
  * VerifyKey: format, lookup, revoked, expired, and the key's IP allowlist against the caller's socket address.
- * Resolves null for any credential that would not verify; rejects with UnavailableError when it cannot tell.
+ * Resolves null for any credential that would not verify; rejects with an unavailable error when it cannot tell.
  */
 export interface CallerAuthenticator {
   authenticate(candidate: string, peerIp: string | null): Promise<AuthenticatedKey | null>;

@@ -9,7 +9,7 @@ import { emitAdminEvent } from "./admin-audit.js";
 import { type BackgroundErrorReporter, idempotentRequest, runIdempotent } from "./admin-idempotency.js";
 import { type TenantView, tenantView } from "./admin-views.js";
 import type { Actor } from "./api-key.js";
-import { InvalidArgumentError } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 import type { AuditSink, Clock, IdempotencyStore, TenantRepository } from "./ports.js";
 import { validateRequestId } from "./validation.js";
 
@@ -61,7 +61,7 @@ export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
         keyLimit !== null &&
         (!Number.isSafeInteger(keyLimit) || keyLimit < 1 || keyLimit > MAX_KEY_LIMIT)
       ) {
-        throw new InvalidArgumentError(
+        throw invalidArgument(
           "key_limit",
           `must be between 1 and ${MAX_KEY_LIMIT}, or unset to use the default`,
         );

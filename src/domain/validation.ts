@@ -1,5 +1,5 @@
 /**
- * Request field validation. Each validator checks one field, throws InvalidArgumentError(field, message) with
+ * Request field validation. Each validator checks one field, throws invalidArgument(field, message) with
  * a message that says what is wrong and what is accepted, and returns the normalised value to store.
  *
  * Text rules, decided once for every field:
@@ -18,7 +18,7 @@
  * - Identifiers (user ids, request ids) are compared exactly, so they are never trimmed or normalised; leading
  *   or trailing whitespace is refused instead of silently changing the id.
  */
-import { InvalidArgumentError } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 import { isGroupId } from "./ids.js";
 import type { KeyFormat } from "./key-format.js";
 
@@ -108,7 +108,7 @@ function rejectForbidden(value: string, field: string, pattern: RegExp): void {
   const match = pattern.exec(value);
   if (match !== null) {
     const codePoint = match[0].codePointAt(0) as number;
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `contains ${describeCharacter(codePoint)} at position ${codePointLength(value.slice(0, match.index))}; control and invisible formatting characters are not allowed`,
     );
@@ -135,13 +135,13 @@ export function codePointLength(s: string): number {
 // normalisation; NFC never shrinks text by more than a small factor, and code points take ≤ 2 units.
 function rejectFarTooLong(value: string, field: string, max: number, unit: string): void {
   if (value.length > max * 4) {
-    throw new InvalidArgumentError(field, `must be at most ${max} ${unit}`);
+    throw invalidArgument(field, `must be at most ${max} ${unit}`);
   }
 }
 
 function requireString(value: unknown, field: string): asserts value is string {
   if (typeof value !== "string") {
-    throw new InvalidArgumentError(field, "must be a string");
+    throw invalidArgument(field, "must be a string");
   }
 }
 
@@ -152,13 +152,13 @@ function requireString(value: unknown, field: string): asserts value is string {
 export function validateTenantId(value: string, field = "tenant_id"): string {
   requireString(value, field);
   if (value === "") {
-    throw new InvalidArgumentError(field, "is required");
+    throw invalidArgument(field, "is required");
   }
   if (value.startsWith("_system")) {
-    throw new InvalidArgumentError(field, `${JSON.stringify(value.slice(0, 64))} is reserved`);
+    throw invalidArgument(field, `${JSON.stringify(value.slice(0, 64))} is reserved`);
   }
   if (!TENANT_ID_PATTERN.test(value)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       "must be 1-64 characters of lowercase letters, digits, '-' and '_', starting with a letter or digit",
     );
@@ -178,7 +178,7 @@ export function validateName(value: string, field = "name"): string {
   const name = value.trim().normalize("NFC");
   const length = codePointLength(name);
   if (length < MIN_NAME_LENGTH || length > MAX_NAME_LENGTH) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       length === 0
         ? "is required"
@@ -197,7 +197,7 @@ function validateMultiLineText(value: string, field: string, max: number): strin
   const normalised = text.normalize("NFC");
   const length = codePointLength(normalised);
   if (length > max) {
-    throw new InvalidArgumentError(field, `must be at most ${max} characters, got ${length}`);
+    throw invalidArgument(field, `must be at most ${max} characters, got ${length}`);
   }
   return normalised;
 }
@@ -228,10 +228,10 @@ export function validateUserId(value: string, field = "user_id"): string {
   rejectForbidden(value, field, FORBIDDEN_SINGLE_LINE);
   const length = codePointLength(value);
   if (length > MAX_USER_ID_LENGTH) {
-    throw new InvalidArgumentError(field, `must be at most ${MAX_USER_ID_LENGTH} characters, got ${length}`);
+    throw invalidArgument(field, `must be at most ${MAX_USER_ID_LENGTH} characters, got ${length}`);
   }
   if (value.trim() !== value) {
-    throw new InvalidArgumentError(field, "must not start or end with whitespace");
+    throw invalidArgument(field, "must not start or end with whitespace");
   }
   return value;
 }
@@ -243,10 +243,10 @@ export function validateUserId(value: string, field = "user_id"): string {
 export function validatePermission(value: string, field = "permission"): string {
   requireString(value, field);
   if (value.length > MAX_PERMISSION_LENGTH) {
-    throw new InvalidArgumentError(field, `must be at most ${MAX_PERMISSION_LENGTH} characters`);
+    throw invalidArgument(field, `must be at most ${MAX_PERMISSION_LENGTH} characters`);
   }
   if (!PERMISSION_PATTERN.test(value)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `${JSON.stringify(value)} must be lowercase letters and digits in segments joined by '.', ':', '-' or '_' (for example "orders:read")`,
     );
@@ -256,7 +256,7 @@ export function validatePermission(value: string, field = "permission"): string 
 
 function validatePermissionList(values: readonly string[], field: string, max: number): string[] {
   if (values.length > max) {
-    throw new InvalidArgumentError(field, `has ${values.length} entries; at most ${max} are allowed`);
+    throw invalidArgument(field, `has ${values.length} entries; at most ${max} are allowed`);
   }
   const valid = values.map((value, i) => validatePermission(value, `${field}[${i}]`));
   return [...new Set(valid)].sort();
@@ -290,13 +290,10 @@ export function validateRequestId(value: string, field = "request_id"): string |
     return null;
   }
   if (value.length > MAX_REQUEST_ID_LENGTH) {
-    throw new InvalidArgumentError(
-      field,
-      `must be at most ${MAX_REQUEST_ID_LENGTH} characters, got ${value.length}`,
-    );
+    throw invalidArgument(field, `must be at most ${MAX_REQUEST_ID_LENGTH} characters, got ${value.length}`);
   }
   if (!PRINTABLE_ASCII.test(value)) {
-    throw new InvalidArgumentError(field, "must be printable ASCII characters only");
+    throw invalidArgument(field, "must be printable ASCII characters only");
   }
   return value;
 }
@@ -308,16 +305,16 @@ export function validateRequestId(value: string, field = "request_id"): string |
 export function validateExpiry(value: Date, now: Date, field = "expire_time"): Date {
   const time = value instanceof Date ? value.getTime() : Number.NaN;
   if (Number.isNaN(time)) {
-    throw new InvalidArgumentError(field, "is not a valid timestamp");
+    throw invalidArgument(field, "is not a valid timestamp");
   }
   if (time < now.getTime() + MIN_KEY_LIFETIME_MS) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `must be at least one minute in the future (${new Date(now.getTime() + MIN_KEY_LIFETIME_MS).toISOString()} or later)`,
     );
   }
   if (time > now.getTime() + MAX_KEY_LIFETIME_MS) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `must be at most 10 years in the future (${new Date(now.getTime() + MAX_KEY_LIFETIME_MS).toISOString()} or earlier)`,
     );
@@ -364,10 +361,10 @@ export function isCalendarDateTime(text: string): boolean {
  */
 export function timestampToDate(seconds: bigint, nanos: number, field = "expire_time"): Date {
   if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) {
-    throw new InvalidArgumentError(field, "is outside the timestamp range 0001-01-01 to 9999-12-31");
+    throw invalidArgument(field, "is outside the timestamp range 0001-01-01 to 9999-12-31");
   }
   if (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) {
-    throw new InvalidArgumentError(field, "has nanos outside 0 to 999,999,999");
+    throw invalidArgument(field, "has nanos outside 0 to 999,999,999");
   }
   return new Date(Number(seconds) * 1000 + Math.floor(nanos / 1_000_000));
 }
@@ -378,13 +375,13 @@ export function timestampToDate(seconds: bigint, nanos: number, field = "expire_
  */
 export function durationToMs(seconds: bigint, nanos: number, field = "overlap"): number {
   if (seconds < -MAX_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
-    throw new InvalidArgumentError(field, "is outside the duration range of ±10,000 years");
+    throw invalidArgument(field, "is outside the duration range of ±10,000 years");
   }
   if (!Number.isInteger(nanos) || nanos < -999_999_999 || nanos > 999_999_999) {
-    throw new InvalidArgumentError(field, "has nanos outside ±999,999,999");
+    throw invalidArgument(field, "has nanos outside ±999,999,999");
   }
   if ((seconds > 0n && nanos < 0) || (seconds < 0n && nanos > 0)) {
-    throw new InvalidArgumentError(field, "has seconds and nanos of different signs");
+    throw invalidArgument(field, "has seconds and nanos of different signs");
   }
   return Number(seconds) * 1000 + Math.trunc(nanos / 1_000_000);
 }
@@ -401,14 +398,14 @@ export function validateRotationOverlap(
   field = "overlap",
 ): number {
   if (!Number.isFinite(overlapMs) || overlapMs < 0) {
-    throw new InvalidArgumentError(field, "must not be negative");
+    throw invalidArgument(field, "must not be negative");
   }
   if (overlapMs > MAX_ROTATION_OVERLAP_MS) {
-    throw new InvalidArgumentError(field, `must be at most 7 days (${MAX_ROTATION_OVERLAP_MS / 1000} s)`);
+    throw invalidArgument(field, `must be at most 7 days (${MAX_ROTATION_OVERLAP_MS / 1000} s)`);
   }
   if (overlapMs > 0 && keyExpiresAt !== null && now.getTime() + overlapMs > keyExpiresAt.getTime()) {
     const leftSeconds = Math.max(0, Math.floor((keyExpiresAt.getTime() - now.getTime()) / 1000));
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `would last beyond the key's expiry at ${keyExpiresAt.toISOString()}; use at most ${leftSeconds} s or a later expire_time`,
     );
@@ -419,10 +416,7 @@ export function validateRotationOverlap(
 /** validatePageSize checks a page size: 0 means DEFAULT_PAGE_SIZE (50); otherwise 1-1000. */
 export function validatePageSize(value: number, field = "page_size"): number {
   if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
-    throw new InvalidArgumentError(
-      field,
-      `must be between 1 and ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE})`,
-    );
+    throw invalidArgument(field, `must be between 1 and ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE})`);
   }
   return value === 0 ? DEFAULT_PAGE_SIZE : value;
 }
@@ -441,10 +435,7 @@ export function validateNameQuery(value: string, field = "name_query"): string |
   const query = value.normalize("NFC");
   const length = codePointLength(query);
   if (length > MAX_NAME_QUERY_LENGTH) {
-    throw new InvalidArgumentError(
-      field,
-      `must be at most ${MAX_NAME_QUERY_LENGTH} characters, got ${length}`,
-    );
+    throw invalidArgument(field, `must be at most ${MAX_NAME_QUERY_LENGTH} characters, got ${length}`);
   }
   return query;
 }
@@ -458,7 +449,7 @@ export function validateEndpoint(value: string, field = "endpoint"): string {
   requireString(value, field);
   // UTF-8 needs at least one byte per UTF-16 unit, so a longer string is over the limit without counting.
   if (value.length > MAX_ENDPOINT_BYTES || Buffer.byteLength(value, "utf8") > MAX_ENDPOINT_BYTES) {
-    throw new InvalidArgumentError(field, `must be at most ${MAX_ENDPOINT_BYTES} bytes`);
+    throw invalidArgument(field, `must be at most ${MAX_ENDPOINT_BYTES} bytes`);
   }
   rejectForbidden(value, field, FORBIDDEN_SINGLE_LINE);
   return value;
@@ -472,10 +463,10 @@ export function validateKeyId(
 ): string {
   requireString(value, field);
   if (value === "") {
-    throw new InvalidArgumentError(field, "is required");
+    throw invalidArgument(field, "is required");
   }
   if (!format.isKeyId(value)) {
-    throw new InvalidArgumentError(
+    throw invalidArgument(
       field,
       `is not a key id (expected ${format.prefix} followed by 16 letters and digits)`,
     );
@@ -487,13 +478,10 @@ export function validateKeyId(
 export function validateGroupId(value: string, field = "group_id"): string {
   requireString(value, field);
   if (value === "") {
-    throw new InvalidArgumentError(field, "is required");
+    throw invalidArgument(field, "is required");
   }
   if (!isGroupId(value)) {
-    throw new InvalidArgumentError(
-      field,
-      "is not a group id (expected grp_ followed by 16 letters and digits)",
-    );
+    throw invalidArgument(field, "is not a group id (expected grp_ followed by 16 letters and digits)");
   }
   return value;
 }

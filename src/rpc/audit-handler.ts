@@ -14,7 +14,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { AdminAuthenticator } from "../domain/admin-access.js";
 import type { Actor } from "../domain/api-key.js";
 import type { AuditReader } from "../domain/audit-reader.js";
-import type { ResourceExhaustedError } from "../domain/errors.js";
+import type { DomainError } from "../domain/errors.js";
 import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import { authenticateAdminCall } from "./admin-caller.js";
 import {
@@ -27,7 +27,7 @@ import {
   streamStartOf,
   verificationCodesOf,
 } from "./audit-mappers.js";
-import { kAbortCall } from "../transport/context-keys.js";
+import { kAbortCall } from "./context-keys.js";
 
 /** SLOW_CONSUMER_ABORT_MS is how long a cut-off stream may wait for its writer before the call is aborted. */
 export const SLOW_CONSUMER_ABORT_MS = 1_000;
@@ -83,7 +83,7 @@ export function createAuditHandler(deps: AuditHandlerDependencies): ServiceImpl<
           start: streamStartOf(request.start),
         };
         const abortCall = context.values.get(kAbortCall);
-        const onSlowConsumer = (error: ResourceExhaustedError) => {
+        const onSlowConsumer = (error: DomainError) => {
           abortTimer = setTimeout(() => abortCall(resourceExhaustedOf(error)), slowConsumerAbortMs);
         };
         const items = reader.follow(actor, streamRequest, { signal: context.signal, onSlowConsumer });

@@ -19,7 +19,7 @@ import {
   type AuditStreamItem,
   type AuditStreamStart,
 } from "../domain/audit-follower.js";
-import { InvalidArgumentError, ResourceExhaustedError } from "../domain/errors.js";
+import { DomainError, invalidArgument } from "../domain/errors.js";
 import type { Page } from "../domain/ports.js";
 import { timestampToDate } from "../domain/validation.js";
 import {
@@ -83,7 +83,7 @@ export function verificationCodesOf(
   return codes.map((code) => {
     const mapped = CODES_IN.get(code);
     if (mapped === undefined) {
-      throw new InvalidArgumentError(field, `${Number(code)} is not a verification code`);
+      throw invalidArgument(field, `${Number(code)} is not a verification code`);
     }
     return mapped;
   });
@@ -106,7 +106,7 @@ export function eventKindsOf(kinds: readonly AuditEventKind[], field = "kinds"):
         mapped.push("admin");
         break;
       default:
-        throw new InvalidArgumentError(field, `${Number(kind)} is not an audit event kind`);
+        throw invalidArgument(field, `${Number(kind)} is not an audit event kind`);
     }
   }
   return mapped;
@@ -206,13 +206,13 @@ export function streamErrorOf(error: unknown): unknown {
       error,
     );
   }
-  if (error instanceof ResourceExhaustedError) {
+  if (error instanceof DomainError && error.kind === "resource_exhausted") {
     return resourceExhaustedOf(error);
   }
   return error;
 }
 
-/** resourceExhaustedOf is the ConnectError of a ResourceExhaustedError, with its reason as ErrorInfo. */
-export function resourceExhaustedOf(error: ResourceExhaustedError): ConnectError {
+/** resourceExhaustedOf is the ConnectError of a resource_exhausted DomainError, with its reason as ErrorInfo. */
+export function resourceExhaustedOf(error: DomainError): ConnectError {
   return errorWithInfo(error.message, errorCodes[error.kind], error.reason, {}, error);
 }

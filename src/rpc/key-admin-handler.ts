@@ -7,13 +7,13 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { AdminAuthenticator } from "../domain/admin-access.js";
 import type { Actor } from "../domain/api-key.js";
 import type { Bootstrapper } from "../domain/bootstrap.js";
-import { InvalidArgumentError } from "../domain/errors.js";
+import { invalidArgument } from "../domain/errors.js";
 import type { GroupAdmin } from "../domain/group-admin.js";
 import type { KeyAdmin } from "../domain/key-admin.js";
 import type { TenantAdmin } from "../domain/tenant-admin.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import { authenticateAdminCall } from "./admin-caller.js";
-import { kRequestId } from "../transport/context-keys.js";
+import { kRequestId } from "./context-keys.js";
 import {
   dateOf,
   expirationStateFilterOf,
@@ -98,10 +98,7 @@ export function createKeyAdminHandler(
       const actor = await actorOf(context);
       const key = request.key;
       if (key === undefined) {
-        throw new InvalidArgumentError(
-          "key",
-          "is required (with key_id and the fields named in update_mask)",
-        );
+        throw invalidArgument("key", "is required (with key_id and the fields named in update_mask)");
       }
       const updated = await keys.updateKey(actor, {
         keyId: key.keyId,
@@ -178,10 +175,7 @@ export function createKeyAdminHandler(
       const actor = await actorOf(context);
       const group = request.group;
       if (group === undefined) {
-        throw new InvalidArgumentError(
-          "group",
-          "is required (with group_id and the fields named in update_mask)",
-        );
+        throw invalidArgument("group", "is required (with group_id and the fields named in update_mask)");
       }
       const updated = await groups.updateGroup(actor, {
         groupId: group.groupId,

@@ -12,7 +12,7 @@ import type {
   ExpirationState as DomainExpirationState,
   KeyStatus as DomainKeyStatus,
 } from "../domain/api-key.js";
-import { InvalidArgumentError } from "../domain/errors.js";
+import { invalidArgument } from "../domain/errors.js";
 import type { IssuedKey } from "../domain/key-admin.js";
 import { durationToMs, timestampToDate } from "../domain/validation.js";
 import {
@@ -49,7 +49,7 @@ export function keyStatusFilterOf(status: KeyStatus, field = "status"): DomainKe
     case KeyStatus.REVOKED:
       return "revoked";
     default:
-      throw new InvalidArgumentError(field, `${Number(status)} is not a key status`);
+      throw invalidArgument(field, `${Number(status)} is not a key status`);
   }
 }
 
@@ -68,7 +68,7 @@ export function expirationStateFilterOf(
     case ExpirationState.EXPIRED:
       return "expired";
     default:
-      throw new InvalidArgumentError(field, `${Number(state)} is not an expiration state`);
+      throw invalidArgument(field, `${Number(state)} is not an expiration state`);
   }
 }
 

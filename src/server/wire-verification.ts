@@ -25,8 +25,8 @@ import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.js";
 import { createVerificationRuntime, type VerificationRuntime } from "../verify/verification-runtime.js";
 import type { Config } from "./config.js";
-import type { CloseHook } from "../transport/start-server.js";
-import { verificationSettingsOf } from "./verification-config.js";
+import type { CloseHook } from "./start-server.js";
+import { keyCacheSettingsOf } from "./verification-config.js";
 import type { StartHook } from "./wire-services.js";
 
 /** VerificationWiringDeps are what the verification side is built from. */
@@ -77,7 +77,11 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
     feed: createMongoChangeFeed(db),
     sink: deps.sink,
     replica: config.replicaId,
-    settings: verificationSettingsOf(config),
+    settings: {
+      ...keyCacheSettingsOf(config),
+      invalidationPollMs: config.cache.invalidationPollMs,
+      lastUsedWriteIntervalMs: config.usage.lastUsedWriteIntervalMs,
+    },
     observer: verifyMetrics,
     onInvalidationLag: verifyMetrics.invalidationLag,
     log: {

@@ -34,7 +34,7 @@ import { encodeAuditPageToken } from "../domain/audit-cursor.js";
 import type { AuditEventRecord, NewAuditEvent } from "../domain/audit-event.js";
 import type { AdminEventQuery, AuditLog, AuditScanQuery, KeyUsageQuery } from "../domain/audit-log.js";
 import { type AuditTimerHandle, type AuditTimers, systemAuditTimers } from "../domain/audit-timers.js";
-import { UnavailableError } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 import type { Page } from "../domain/ports.js";
 import { type AuditEventDocument, toAuditEventDocument, toAuditEventRecord } from "./audit-event-document.js";
 import type { IndexDeclaration } from "./indexes.js";
@@ -224,7 +224,7 @@ export function createMongoAuditEventStore(
     let collisions = 0;
     for (let attempt = 1; remaining.length > 0; attempt++) {
       if (attempt > maxAppendAttempts) {
-        throw new UnavailableError("the audit log is too contended to append now, try again");
+        throw new DomainError("unavailable", "the audit log is too contended to append now, try again");
       }
       const base = await latestSeq();
       const documents = remaining.map((event, index) => toAuditEventDocument(event, base + 1 + index));

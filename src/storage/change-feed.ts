@@ -22,7 +22,7 @@
  * than lastSeen + 1 knows notices were pruned before it saw them and must drop its whole cache.
  */
 import type { Db } from "mongodb";
-import { UnavailableError } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 import type { ChangeFeed, ChangeNotice, Clock } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
@@ -115,7 +115,7 @@ export function createMongoChangeFeed(db: Db, options: ChangeFeedOptions = {}): 
           }
           return;
         }
-        throw new UnavailableError("the change feed is too busy, try again");
+        throw new DomainError("unavailable", "the change feed is too busy, try again");
       }),
 
     latestSeq: () => guard(readLatest),

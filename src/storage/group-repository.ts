@@ -5,7 +5,7 @@
  */
 import type { Db, Filter } from "mongodb";
 import type { GroupRecord } from "../domain/api-key.js";
-import { AlreadyExistsError } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 import type { GroupRepository, Page } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { lowerName } from "./key-document.js";
@@ -113,7 +113,7 @@ export function createMongoGroupRepository(db: Db): GroupRepository {
 
 function translateDuplicate(error: unknown): unknown {
   return isDuplicateKeyError(error)
-    ? new AlreadyExistsError("a group with this name already exists in the tenant")
+    ? new DomainError("already_exists", "a group with this name already exists in the tenant")
     : error;
 }
 

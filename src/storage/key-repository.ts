@@ -4,7 +4,7 @@
  */
 import type { Db, Filter } from "mongodb";
 import type { ApiKeyRecord } from "../domain/api-key.js";
-import { AlreadyExistsError } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 import type { KeyListQuery, KeyRepository, Page } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
 import {
@@ -56,7 +56,7 @@ export function createMongoKeyRepository(db: Db): KeyRepository {
           await keys.insertOne(keyToDocument(key));
         } catch (error) {
           if (isDuplicateKeyError(error)) {
-            throw new AlreadyExistsError("a key with this id already exists");
+            throw new DomainError("already_exists", "a key with this id already exists");
           }
           throw error;
         }

@@ -4,7 +4,7 @@
  * (the driver keeps monitoring the server and reconnects by itself).
  */
 import { type Db, MongoClient, type MongoClientOptions } from "mongodb";
-import { UnavailableError } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 
 /** MongoClientSettings are the connection settings from config; every timeout has a request-path default. */
 export interface MongoClientSettings {
@@ -54,7 +54,7 @@ export function mongoHosts(client: MongoClient): string {
 
 /**
  * connectAndPing connects and checks that `db` answers, within the client's selection timeout. On failure
- * it rejects with one UnavailableError naming the hosts (never the URI, which may carry credentials).
+ * it rejects with one unavailable error naming the hosts (never the URI, which may carry credentials).
  */
 export async function connectAndPing(client: MongoClient, db: Db): Promise<void> {
   const timeoutMs = client.options.serverSelectionTimeoutMS;
@@ -62,9 +62,13 @@ export async function connectAndPing(client: MongoClient, db: Db): Promise<void>
     await client.connect();
     await db.command({ ping: 1 }, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (cause) {
-    throw new UnavailableError(`cannot reach MongoDB at ${mongoHosts(client)} within ${timeoutMs} ms`, {
-      cause,
-    });
+    throw new DomainError(
+      "unavailable",
+      `cannot reach MongoDB at ${mongoHosts(client)} within ${timeoutMs} ms`,
+      {
+        cause,
+      },
+    );
   }
 }
 

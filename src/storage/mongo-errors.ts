@@ -2,7 +2,7 @@
  * Translation of driver errors into domain errors, so no raw driver message ever leaves src/storage.
  */
 import { MongoError, MongoServerError } from "mongodb";
-import { UnavailableError } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 
 /** DUPLICATE_KEY is MongoDB's error code for a unique-index violation. */
 export const DUPLICATE_KEY = 11000;
@@ -13,13 +13,13 @@ export function isDuplicateKeyError(error: unknown): boolean {
 }
 
 /**
- * toStorageError turns anything the driver threw into a domain error: an UnavailableError (the database
+ * toStorageError turns anything the driver threw into a domain error: an unavailable error (the database
  * could not answer: network, selection timeout, server errors) carrying the driver error as its cause.
  * Errors that are already domain errors, or programming errors (TypeError...), pass through unchanged.
  */
 export function toStorageError(error: unknown): unknown {
   if (error instanceof MongoError) {
-    return new UnavailableError("the key store is unavailable, try again", { cause: error });
+    return new DomainError("unavailable", "the key store is unavailable, try again", { cause: error });
   }
   return error;
 }

@@ -3,7 +3,7 @@
  * the next page starts strictly after it: items created or deleted meanwhile never shift the window (unlike
  * skip/offset), and no pre-existing item is returned twice or skipped.
  */
-import { InvalidArgumentError } from "../domain/errors.js";
+import { type DomainError, invalidArgument } from "../domain/errors.js";
 
 /** PAGE_TOKEN_FIELD is the request field a bad cursor is reported against. */
 export const PAGE_TOKEN_FIELD = "page_token";
@@ -17,7 +17,7 @@ export function encodeCursor(position: Record<string, string | number>): string 
 }
 
 /**
- * decodeCursor reads a cursor made by encodeCursor, or rejects it with InvalidArgumentError (page_token):
+ * decodeCursor reads a cursor made by encodeCursor, or rejects it with an invalid-argument error (page_token):
  * anything that is not exactly a base64url JSON object goes no further, so a cursor can never inject a
  * query operator.
  */
@@ -65,6 +65,6 @@ export function assertPageLimit(limit: number): void {
   }
 }
 
-function invalidCursor(): InvalidArgumentError {
-  return new InvalidArgumentError(PAGE_TOKEN_FIELD, "is not a valid page token");
+function invalidCursor(): DomainError {
+  return invalidArgument(PAGE_TOKEN_FIELD, "is not a valid page token");
 }

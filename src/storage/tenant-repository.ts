@@ -5,7 +5,7 @@
  */
 import type { Db } from "mongodb";
 import type { TenantRecord } from "../domain/api-key.js";
-import { AbortedError } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 import type { TenantRepository } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
@@ -26,7 +26,7 @@ export const tenantIndexes: readonly IndexDeclaration[] = [];
 /**
  * MAX_RESERVE_ATTEMPTS bounds the retries of reserveKeySlot. A retry happens only when the document changed
  * between the read and the conditional update (first creation raced, limit edited, slots moved), so a
- * handful is plenty; past it the caller gets AbortedError and may retry.
+ * handful is plenty; past it the caller gets an aborted error and may retry.
  */
 const MAX_RESERVE_ATTEMPTS = 16;
 
@@ -66,7 +66,7 @@ export function createMongoTenantRepository(db: Db): TenantRepository {
             }
           }
         }
-        throw new AbortedError("the tenant's key count changed concurrently, try again");
+        throw new DomainError("aborted", "the tenant's key count changed concurrently, try again");
       }),
 
     releaseKeySlot: (tenantId) =>

@@ -26,21 +26,15 @@ export function toRpcError(error: unknown, abortReason?: unknown): ConnectError 
     return error;
   }
   if (error instanceof DomainError) {
-    const reason = specificReason(error);
-    return reason === null
+    // A reason that only repeats the code's name adds nothing a client could branch on.
+    return error.reason === error.kind.toUpperCase()
       ? new ConnectError(error.message, errorCodes[error.kind], undefined, undefined, error)
-      : errorWithInfo(error.message, errorCodes[error.kind], reason, {}, error);
+      : errorWithInfo(error.message, errorCodes[error.kind], error.reason, {}, error);
   }
   if (abortReason instanceof ConnectError) {
     return new ConnectError(abortReason.rawMessage, abortReason.code, undefined, undefined, error);
   }
   return new ConnectError(INTERNAL_ERROR_MESSAGE, Code.Internal, undefined, undefined, error);
-}
-
-/** specificReason is a domain error's machine-readable reason, or null when it only repeats the code's name. */
-function specificReason(error: DomainError): string | null {
-  const reason: unknown = "reason" in error ? error.reason : undefined;
-  return typeof reason === "string" && reason !== error.kind.toUpperCase() ? reason : null;
 }
 
 /** isServerFault tells whether a status code means the server (or a dependency) failed, not the caller. */

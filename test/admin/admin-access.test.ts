@@ -10,12 +10,7 @@ import {
   resolveTenant,
 } from "../../src/domain/admin-access.js";
 import type { Actor } from "../../src/domain/api-key.js";
-import {
-  InvalidArgumentError,
-  PermissionDeniedError,
-  UnauthenticatedError,
-  UnavailableError,
-} from "../../src/domain/errors.js";
+import { DomainError, type DomainErrorKind, KEY_STORE_UNAVAILABLE } from "../../src/domain/errors.js";
 import type { AuthenticatedKey } from "../../src/domain/ports.js";
 
 const superuser: Actor = { keyId: "su", tenantId: "_system", userId: "", role: "superuser" };
@@ -71,17 +66,17 @@ describe("resolveTenant", () => {
     expect(resolveTenant(actor, requested, { field: "tenant_id", required })).toEqual(expected);
   });
 
-  it.each<[string, Actor, string, boolean, new (...args: never[]) => Error, string]>([
-    ["super user must name a tenant", superuser, "", false, InvalidArgumentError, "tenant_id: is required"],
-    ["required even for admins", admin, "", true, InvalidArgumentError, "tenant_id: is required"],
-    ["admin naming another tenant", admin, "other", false, PermissionDeniedError, "own tenant"],
-    ["key holder naming another tenant", holder, "other", false, PermissionDeniedError, "own tenant"],
-    ["admin naming the system tenant", admin, "_system", false, InvalidArgumentError, "reserved"],
-    ["malformed tenant id", superuser, "Acme Corp", false, InvalidArgumentError, "tenant_id"],
-    ["tenant id of 65 characters", superuser, "a".repeat(65), false, InvalidArgumentError, "tenant_id"],
-  ])("refuses: %s", (_name, actor, requested, required, type, message) => {
+  it.each<[string, Actor, string, boolean, DomainErrorKind, string]>([
+    ["super user must name a tenant", superuser, "", false, "invalid_argument", "tenant_id: is required"],
+    ["required even for admins", admin, "", true, "invalid_argument", "tenant_id: is required"],
+    ["admin naming another tenant", admin, "other", false, "permission_denied", "own tenant"],
+    ["key holder naming another tenant", holder, "other", false, "permission_denied", "own tenant"],
+    ["admin naming the system tenant", admin, "_system", false, "invalid_argument", "reserved"],
+    ["malformed tenant id", superuser, "Acme Corp", false, "invalid_argument", "tenant_id"],
+    ["tenant id of 65 characters", superuser, "a".repeat(65), false, "invalid_argument", "tenant_id"],
+  ])("refuses: %s", (_name, actor, requested, required, kind, message) => {
     const call = () => resolveTenant(actor, requested, { field: "tenant_id", required });
-    expect(call).toThrow(type);
+    expect(call).toThrow(expect.objectContaining({ kind }));
     expect(call).toThrow(message);
   });
 });
@@ -135,7 +130,7 @@ describe("role requirements", () => {
     if (passes) {
       expect(call).not.toThrow();
     } else {
-      expect(call).toThrow(PermissionDeniedError);
+      expect(call).toThrow(expect.objectContaining({ kind: "permission_denied" }));
     }
   });
 });
@@ -146,7 +141,7 @@ describe("createAdminAuthenticator", () => {
     async authenticate(candidate, peerIp) {
       seen.push([candidate, peerIp]);
       if (candidate === "down") {
-        throw new UnavailableError();
+        throw new DomainError("unavailable", KEY_STORE_UNAVAILABLE);
       }
       return candidate === "good"
         ? authenticated({ keyId: "ak_good", permissions: ["apikeys:admin"] })
@@ -166,16 +161,16 @@ describe("createAdminAuthenticator", () => {
     "refuses a missing credential (%o) without asking the authenticator",
     async (candidate) => {
       const before = seen.length;
-      await expect(access.authenticate(candidate, null)).rejects.toBeInstanceOf(UnauthenticatedError);
+      await expect(access.authenticate(candidate, null)).rejects.toHaveProperty("kind", "unauthenticated");
       expect(seen).toHaveLength(before);
     },
   );
 
   it("refuses a key that does not verify with UNAUTHENTICATED", async () => {
-    await expect(access.authenticate("bad", null)).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(access.authenticate("bad", null)).rejects.toHaveProperty("kind", "unauthenticated");
   });
 
   it("passes UNAVAILABLE through (never a false UNAUTHENTICATED)", async () => {
-    await expect(access.authenticate("down", null)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(access.authenticate("down", null)).rejects.toHaveProperty("kind", "unavailable");
   });
 });

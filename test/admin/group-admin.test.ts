@@ -4,13 +4,6 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Actor } from "../../src/domain/api-key.js";
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-} from "../../src/domain/errors.js";
 import { actorFor, createInput, uniqueTenant, useAdminFixture } from "./helpers/admin-fixture.js";
 
 const fixture = useAdminFixture("groupadmin");
@@ -62,8 +55,9 @@ describe("groups", () => {
     async (name) => {
       const tenantId = uniqueTenant();
       await groupAdmin.createGroup(superuser, groupInput(tenantId, "admins"));
-      await expect(groupAdmin.createGroup(superuser, groupInput(tenantId, name))).rejects.toBeInstanceOf(
-        AlreadyExistsError,
+      await expect(groupAdmin.createGroup(superuser, groupInput(tenantId, name))).rejects.toHaveProperty(
+        "kind",
+        "already_exists",
       );
       await expect(
         groupAdmin.createGroup(superuser, groupInput(uniqueTenant(), name)),
@@ -82,7 +76,7 @@ describe("groups", () => {
         values: { name, description: "", permissions: [] },
         requestId: "",
       });
-    await expect(rename("READERS")).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(rename("READERS")).rejects.toHaveProperty("kind", "already_exists");
     await expect(rename("Writers")).resolves.toMatchObject({ name: "Writers" });
   });
 
@@ -117,36 +111,37 @@ describe("groups", () => {
     const group = await groupAdmin.createGroup(superuser, groupInput(tenantId, "in use"));
     const member = await keyAdmin.createKey(superuser, createInput(tenantId, { groupId: group.id }));
     const refused = groupAdmin.deleteGroup(superuser, { groupId: group.id, requestId: "" });
-    await expect(refused).rejects.toBeInstanceOf(FailedPreconditionError);
+    await expect(refused).rejects.toHaveProperty("kind", "failed_precondition");
     await expect(refused).rejects.toThrow("still used by 1 key");
     // A revoked key still belongs to the group (it is listed with it); only deletion releases it.
     await keyAdmin.revokeKey(superuser, { keyId: member.key.id, reason: "", requestId: "" });
     await expect(
       groupAdmin.deleteGroup(superuser, { groupId: group.id, requestId: "" }),
-    ).rejects.toBeInstanceOf(FailedPreconditionError);
+    ).rejects.toHaveProperty("kind", "failed_precondition");
     await keyAdmin.deleteKey(superuser, { keyId: member.key.id, requestId: "" });
     await groupAdmin.deleteGroup(superuser, { groupId: group.id, requestId: "del-1" });
     expect(fixture.notifier.notices.at(-1)).toEqual({ kind: "group", id: group.id });
-    await expect(groupAdmin.getGroup(superuser, group.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(groupAdmin.getGroup(superuser, group.id)).rejects.toHaveProperty("kind", "not_found");
     // A replayed delete succeeds; a new one answers NOT_FOUND.
     await expect(
       groupAdmin.deleteGroup(superuser, { groupId: group.id, requestId: "del-1" }),
     ).resolves.toBeUndefined();
     await expect(
       groupAdmin.deleteGroup(superuser, { groupId: group.id, requestId: "" }),
-    ).rejects.toBeInstanceOf(NotFoundError);
+    ).rejects.toHaveProperty("kind", "not_found");
   });
 
   it("hides another tenant's groups from a tenant admin (NOT_FOUND) and refuses key holders", async () => {
     const tenantId = uniqueTenant();
     const admin = await adminOf(tenantId);
     const foreign = await groupAdmin.createGroup(superuser, groupInput(uniqueTenant(), "foreign"));
-    await expect(groupAdmin.getGroup(admin, foreign.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(groupAdmin.getGroup(admin, foreign.id)).rejects.toHaveProperty("kind", "not_found");
     await expect(
       groupAdmin.deleteGroup(admin, { groupId: foreign.id, requestId: "" }),
-    ).rejects.toBeInstanceOf(NotFoundError);
-    await expect(groupAdmin.createGroup(admin, groupInput(foreign.tenantId, "x1"))).rejects.toBeInstanceOf(
-      PermissionDeniedError,
+    ).rejects.toHaveProperty("kind", "not_found");
+    await expect(groupAdmin.createGroup(admin, groupInput(foreign.tenantId, "x1"))).rejects.toHaveProperty(
+      "kind",
+      "permission_denied",
     );
     const holder = await actorFor(
       fixture,
@@ -154,7 +149,7 @@ describe("groups", () => {
     );
     await expect(
       groupAdmin.listGroups(holder, { tenantId: "", pageSize: 0, pageToken: "" }),
-    ).rejects.toBeInstanceOf(PermissionDeniedError);
+    ).rejects.toHaveProperty("kind", "permission_denied");
   });
 
   it.each<[string, Parameters<typeof groupInput>, RegExp]>([
@@ -163,7 +158,7 @@ describe("groups", () => {
     ["a malformed permission", ["acme", "bad", ["Orders:Read"]], /^permissions\[0\]:/],
   ])("refuses %s", async (_name, args, message) => {
     const call = groupAdmin.createGroup(superuser, groupInput(...args));
-    await expect(call).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(call).rejects.toHaveProperty("kind", "invalid_argument");
     await expect(call).rejects.toThrow(message);
   });
 });
@@ -180,8 +175,11 @@ describe("tenants", () => {
     });
     await expect(
       tenantAdmin.updateTenant(admin, { tenantId, keyLimit: 500, requestId: "" }),
-    ).rejects.toBeInstanceOf(PermissionDeniedError);
-    await expect(tenantAdmin.getTenant(admin, uniqueTenant())).rejects.toBeInstanceOf(PermissionDeniedError);
+    ).rejects.toHaveProperty("kind", "permission_denied");
+    await expect(tenantAdmin.getTenant(admin, uniqueTenant())).rejects.toHaveProperty(
+      "kind",
+      "permission_denied",
+    );
     await expect(
       tenantAdmin.updateTenant(superuser, { tenantId, keyLimit: 1, requestId: "" }),
     ).resolves.toEqual({
@@ -201,7 +199,7 @@ describe("tenants", () => {
 
   it.each([0, -1, 1_000_001, 1.5])("refuses a key limit of %s", async (keyLimit) => {
     const call = tenantAdmin.updateTenant(superuser, { tenantId: uniqueTenant(), keyLimit, requestId: "" });
-    await expect(call).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(call).rejects.toHaveProperty("kind", "invalid_argument");
     await expect(call).rejects.toThrow(/^key_limit:/);
   });
 });

@@ -4,13 +4,6 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Actor } from "../../src/domain/api-key.js";
-import {
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-  ResourceExhaustedError,
-} from "../../src/domain/errors.js";
 import { KEYS_COLLECTION } from "../../src/storage/key-document.js";
 import { actorFor, createInput, T0, uniqueTenant, useAdminFixture } from "./helpers/admin-fixture.js";
 
@@ -83,7 +76,7 @@ describe("CreateKey", () => {
     await keyAdmin.createKey(superuser, createInput(tenantId));
     await keyAdmin.createKey(superuser, createInput(tenantId));
     const refused = keyAdmin.createKey(superuser, createInput(tenantId, { name: "third" }));
-    await expect(refused).rejects.toBeInstanceOf(ResourceExhaustedError);
+    await expect(refused).rejects.toHaveProperty("kind", "resource_exhausted");
     await expect(refused).rejects.toThrow("2/2");
     const listing = await keyAdmin.listKeys(superuser, listInput(tenantId));
     expect(listing.keys).toHaveLength(2);
@@ -101,7 +94,7 @@ describe("CreateKey", () => {
     });
     for (const groupId of ["grp_0000000000000000", foreign.id]) {
       const call = keyAdmin.createKey(superuser, createInput(tenantId, { groupId }));
-      await expect(call).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(call).rejects.toHaveProperty("kind", "invalid_argument");
       await expect(call).rejects.toThrow(/^group_id: unknown group/);
     }
     expect((await fixture.tenants.get(tenantId)).usedKeys).toBe(0);
@@ -155,7 +148,7 @@ describe("expiry and expiration state", () => {
       superuser,
       createInput(uniqueTenant(), { expiresAt: new Date(T0.getTime() + offset) }),
     );
-    await expect(call).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(call).rejects.toHaveProperty("kind", "invalid_argument");
     await expect(call).rejects.toThrow(/^expire_time:/);
   });
 
@@ -183,7 +176,7 @@ describe("expiry and expiration state", () => {
       expiresAt: new Date(T0.getTime() + 2 * DAY),
     });
     const later = update(inTen.key.id, new Date(T0.getTime() + 3 * DAY));
-    await expect(later).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(later).rejects.toHaveProperty("kind", "invalid_argument");
     await expect(later).rejects.toThrow(/key\.expire_time: may only move earlier.*RotateKey/);
     await expect(update(inTen.key.id, null)).rejects.toThrow(/key\.expire_time: cannot be removed/);
     expect((await keyAdmin.getKey(superuser, inTen.key.id)).expiresAt).toEqual(
@@ -192,8 +185,9 @@ describe("expiry and expiration state", () => {
 
     // Once expired, only a rotation with a new expiry brings it back.
     clock.set(new Date(T0.getTime() + 2 * DAY));
-    await expect(update(inTen.key.id, new Date(T0.getTime() + 3 * DAY))).rejects.toBeInstanceOf(
-      FailedPreconditionError,
+    await expect(update(inTen.key.id, new Date(T0.getTime() + 3 * DAY))).rejects.toHaveProperty(
+      "kind",
+      "failed_precondition",
     );
     const rotateNoExpiry = keyAdmin.rotateKey(superuser, {
       keyId: inTen.key.id,
@@ -201,7 +195,7 @@ describe("expiry and expiration state", () => {
       expiresAt: null,
       requestId: "",
     });
-    await expect(rotateNoExpiry).rejects.toBeInstanceOf(FailedPreconditionError);
+    await expect(rotateNoExpiry).rejects.toHaveProperty("kind", "failed_precondition");
     await expect(
       keyAdmin.rotateKey(superuser, {
         keyId: inTen.key.id,
@@ -309,7 +303,7 @@ describe("RotateKey", () => {
       expiresAt: null,
       requestId: "",
     });
-    await expect(call).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(call).rejects.toHaveProperty("kind", "invalid_argument");
     await expect(call).rejects.toThrow(message);
     expect(await verifies(issued.secret!.key)).toBe(true);
     expect((await keyAdmin.getKey(superuser, issued.key.id)).secrets).toHaveLength(1);
@@ -381,7 +375,7 @@ describe("RevokeKey and DeleteKey", () => {
           requestId: "",
         }),
     ]) {
-      await expect(call()).rejects.toBeInstanceOf(FailedPreconditionError);
+      await expect(call()).rejects.toHaveProperty("kind", "failed_precondition");
     }
   });
 
@@ -408,7 +402,7 @@ describe("RevokeKey and DeleteKey", () => {
       () =>
         keyAdmin.rotateKey(superuser, { keyId: active.key.id, overlapMs: 0, expiresAt: null, requestId: "" }),
     ]) {
-      await expect(call()).rejects.toBeInstanceOf(NotFoundError);
+      await expect(call()).rejects.toHaveProperty("kind", "not_found");
     }
     // The audit history stays: one event per mutation, in order.
     const actions = fixture.audit.events
@@ -438,24 +432,33 @@ describe("the key holder's view (seed 001)", () => {
     expect(listed.keys.map((k) => k.name)).toEqual(["mine too", "mine"]);
     expect(listed.tenant).toBeNull();
     await expect(keyAdmin.getKey(bob, second.key.id)).resolves.toMatchObject({ name: "mine too" });
-    await expect(keyAdmin.getKey(bob, other.key.id)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(keyAdmin.listKeys(bob, { ...listInput(""), userId: "alice" })).rejects.toBeInstanceOf(
-      PermissionDeniedError,
+    await expect(keyAdmin.getKey(bob, other.key.id)).rejects.toHaveProperty("kind", "not_found");
+    await expect(keyAdmin.listKeys(bob, { ...listInput(""), userId: "alice" })).rejects.toHaveProperty(
+      "kind",
+      "permission_denied",
     );
-    await expect(keyAdmin.listKeys(bob, listInput(uniqueTenant()))).rejects.toBeInstanceOf(
-      PermissionDeniedError,
+    await expect(keyAdmin.listKeys(bob, listInput(uniqueTenant()))).rejects.toHaveProperty(
+      "kind",
+      "permission_denied",
     );
     await expect(
       keyAdmin.revokeKey(bob, { keyId: second.key.id, reason: "", requestId: "" }),
-    ).rejects.toBeInstanceOf(PermissionDeniedError);
-    await expect(keyAdmin.createKey(bob, createInput(tenantId))).rejects.toBeInstanceOf(
-      PermissionDeniedError,
+    ).rejects.toHaveProperty("kind", "permission_denied");
+    await expect(keyAdmin.createKey(bob, createInput(tenantId))).rejects.toHaveProperty(
+      "kind",
+      "permission_denied",
     );
 
     const anonymous = await keyAdmin.createKey(superuser, createInput(tenantId, { name: "no user" }));
     const nobody = await actorFor(fixture, anonymous);
-    await expect(keyAdmin.listKeys(nobody, listInput(""))).rejects.toBeInstanceOf(PermissionDeniedError);
-    await expect(keyAdmin.getKey(nobody, anonymous.key.id)).rejects.toBeInstanceOf(PermissionDeniedError);
+    await expect(keyAdmin.listKeys(nobody, listInput(""))).rejects.toHaveProperty(
+      "kind",
+      "permission_denied",
+    );
+    await expect(keyAdmin.getKey(nobody, anonymous.key.id)).rejects.toHaveProperty(
+      "kind",
+      "permission_denied",
+    );
   });
 });
 

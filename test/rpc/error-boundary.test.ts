@@ -1,34 +1,29 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import {
-  AbortedError,
-  AlreadyExistsError,
-  type DomainError,
+  DomainError,
   type DomainErrorKind,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  OutOfRangeError,
-  PermissionDeniedError,
-  ResourceExhaustedError,
-  UnauthenticatedError,
-  UnavailableError,
+  invalidArgument,
+  KEY_STORE_UNAVAILABLE,
 } from "../../src/domain/errors.js";
-import { INTERNAL_ERROR_MESSAGE, isServerFault, toRpcError } from "../../src/transport/error-boundary.js";
+import { INTERNAL_ERROR_MESSAGE, isServerFault, toRpcError } from "../../src/rpc/error-boundary.js";
 import { errorCodes, statusName } from "../../src/rpc/error-codes.js";
 import { errorInfoOf } from "../../src/rpc/error-info.js";
 
 const domainErrors: [DomainError, Code][] = [
-  [new InvalidArgumentError("client_ip", "is not an IP address"), Code.InvalidArgument],
-  [new NotFoundError("key not found"), Code.NotFound],
-  [new AlreadyExistsError("group exists"), Code.AlreadyExists],
-  [new FailedPreconditionError("key is revoked"), Code.FailedPrecondition],
-  [new AbortedError("concurrent update"), Code.Aborted],
-  [new ResourceExhaustedError("tenant key limit reached"), Code.ResourceExhausted],
-  [new OutOfRangeError("cursor is older than retention"), Code.OutOfRange],
-  [new UnauthenticatedError(), Code.Unauthenticated],
-  [new PermissionDeniedError("missing keys:write"), Code.PermissionDenied],
-  [new UnavailableError(), Code.Unavailable],
+  [invalidArgument("client_ip", "is not an IP address"), Code.InvalidArgument],
+  [new DomainError("not_found", "key not found"), Code.NotFound],
+  [new DomainError("already_exists", "group exists"), Code.AlreadyExists],
+  [new DomainError("failed_precondition", "key is revoked"), Code.FailedPrecondition],
+  [new DomainError("aborted", "concurrent update"), Code.Aborted],
+  [new DomainError("resource_exhausted", "tenant key limit reached"), Code.ResourceExhausted],
+  [new DomainError("out_of_range", "cursor is older than retention"), Code.OutOfRange],
+  [
+    new DomainError("unauthenticated", "a valid API key with admin permissions is required"),
+    Code.Unauthenticated,
+  ],
+  [new DomainError("permission_denied", "missing keys:write"), Code.PermissionDenied],
+  [new DomainError("unavailable", KEY_STORE_UNAVAILABLE), Code.Unavailable],
 ];
 
 describe("error-code table", () => {
@@ -64,10 +59,12 @@ describe("toRpcError", () => {
 
   it.each([
     [
-      new ResourceExhaustedError("tenant acme is at its key limit (10)", "TENANT_KEY_LIMIT_EXCEEDED"),
+      new DomainError("resource_exhausted", "tenant acme is at its key limit (10)", {
+        reason: "TENANT_KEY_LIMIT_EXCEEDED",
+      }),
       "TENANT_KEY_LIMIT_EXCEEDED",
     ],
-    [new FailedPreconditionError("key is revoked", "KEY_REVOKED"), "KEY_REVOKED"],
+    [new DomainError("failed_precondition", "key is revoked", { reason: "KEY_REVOKED" }), "KEY_REVOKED"],
   ])("attaches an ErrorInfo detail naming the specific reason of %s", (error, reason) => {
     const mapped = toRpcError(error);
     expect(mapped.code).toBe(errorCodes[error.kind]);
@@ -76,9 +73,9 @@ describe("toRpcError", () => {
   });
 
   it.each([
-    new FailedPreconditionError("key is revoked"),
-    new ResourceExhaustedError("limit reached"),
-    new NotFoundError("gone"),
+    new DomainError("failed_precondition", "key is revoked"),
+    new DomainError("resource_exhausted", "limit reached"),
+    new DomainError("not_found", "gone"),
   ])("attaches no ErrorInfo when %s names no specific reason", (error) => {
     expect(toRpcError(error).details).toEqual([]);
   });
@@ -111,7 +108,7 @@ describe("toRpcError", () => {
 
   it("keeps a domain error's own code even when the call was aborted", () => {
     const reason = new ConnectError("deadline exceeded", Code.DeadlineExceeded);
-    expect(toRpcError(new NotFoundError("gone"), reason).code).toBe(Code.NotFound);
+    expect(toRpcError(new DomainError("not_found", "gone"), reason).code).toBe(Code.NotFound);
   });
 
   it.each([

@@ -4,7 +4,7 @@ import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { Metadata, Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { NotFoundError } from "../../src/domain/errors.js";
+import { DomainError } from "../../src/domain/errors.js";
 import { AuditService, type StreamAuditEventsResponse } from "../../src/gen/apikeys/v1/audit_service_pb.js";
 import {
   KeyVerifyService,
@@ -16,10 +16,10 @@ import {
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../../src/gen/grpc/health/v1/health_pb.js";
-import { type CallGate, createCallGate } from "../../src/transport/call-gate.js";
-import { kPeerAddress, kRequestId } from "../../src/transport/context-keys.js";
-import { addServiceToGrpcServer, createGrpcClientDefinition } from "../../src/transport/grpc-js-bridge.js";
-import type { CallObserver } from "../../src/transport/request-log.js";
+import { type CallGate, createCallGate } from "../../src/rpc/call-gate.js";
+import { kPeerAddress, kRequestId } from "../../src/rpc/context-keys.js";
+import { addServiceToGrpcServer, createGrpcClientDefinition } from "../../src/rpc/grpc-js-bridge.js";
+import type { CallObserver } from "../../src/rpc/request-log.js";
 import { createGrpcJsClient, grpcFailure } from "../helpers/grpc-client.js";
 
 interface Ended {
@@ -240,7 +240,7 @@ describe("grpc-js bridge", () => {
 
   it("maps a domain error through the error-code table", async () => {
     behaviour.verifyKey = () => {
-      throw new NotFoundError("key key_9 not found");
+      throw new DomainError("not_found", "key key_9 not found");
     };
     const client = verifyClient();
     const error = await grpcFailure(client.verifyKey({}));

@@ -87,7 +87,7 @@ describe("MongoAuditEventStore", () => {
       expect(await allSeqs(store)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     });
 
-    it("translates a driver failure into UnavailableError", async () => {
+    it("translates a driver failure into an unavailable error", async () => {
       const db = await dbs.freshDb();
       const replica = await dbs.replica(db);
       const store = createMongoAuditEventStore(replica);

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { AlreadyExistsError, InvalidArgumentError } from "../../../src/domain/errors.js";
 import { createMongoGroupRepository, groupIndexes } from "../../../src/storage/group-repository.js";
 import { ensureIndexes } from "../../../src/storage/indexes.js";
 import { useTestDatabase } from "../../helpers/mongo.js";
@@ -23,8 +22,9 @@ describe("MongoGroupRepository", () => {
   it("refuses a second group with the same name in the tenant, but allows it in another tenant", async () => {
     const tenantId = uniqueId("t");
     await repository.insert(groupRecord({ tenantId, name: "admins" }));
-    await expect(repository.insert(groupRecord({ tenantId, name: "admins" }))).rejects.toBeInstanceOf(
-      AlreadyExistsError,
+    await expect(repository.insert(groupRecord({ tenantId, name: "admins" }))).rejects.toHaveProperty(
+      "kind",
+      "already_exists",
     );
     await expect(repository.insert(groupRecord({ tenantId: uniqueId("t"), name: "admins" }))).resolves.toBe(
       undefined,
@@ -40,7 +40,7 @@ describe("MongoGroupRepository", () => {
     expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
     for (const result of results) {
       if (result.status === "rejected") {
-        expect(result.reason).toBeInstanceOf(AlreadyExistsError);
+        expect(result.reason).toHaveProperty("kind", "already_exists");
       }
     }
   });
@@ -97,11 +97,11 @@ describe("MongoGroupRepository", () => {
     },
   );
 
-  it("rejects a garbage cursor with InvalidArgumentError", async () => {
-    await expect(repository.list(uniqueId("t"), 2, "%%%")).rejects.toBeInstanceOf(InvalidArgumentError);
+  it("rejects a garbage cursor with an invalid-argument error", async () => {
+    await expect(repository.list(uniqueId("t"), 2, "%%%")).rejects.toHaveProperty("kind", "invalid_argument");
   });
 
-  it("replaces under the version guard and reports a name clash as AlreadyExistsError", async () => {
+  it("replaces under the version guard and reports a name clash as DomainError", async () => {
     const tenantId = uniqueId("t");
     const group = groupRecord({ tenantId, name: "readers" });
     await repository.insert(group);
@@ -111,8 +111,9 @@ describe("MongoGroupRepository", () => {
     expect(await repository.replace(edited, 1)).toBe(true);
     expect(await repository.findById(group.id)).toEqual(edited);
     expect(await repository.replace({ ...group, description: "stale", version: 2 }, 1)).toBe(false);
-    await expect(repository.replace({ ...edited, name: "writers", version: 3 }, 2)).rejects.toBeInstanceOf(
-      AlreadyExistsError,
+    await expect(repository.replace({ ...edited, name: "writers", version: 3 }, 2)).rejects.toHaveProperty(
+      "kind",
+      "already_exists",
     );
     expect((await repository.findById(group.id))?.name).toBe("readers");
   });

@@ -7,7 +7,7 @@ import {
   type KeyStatus,
   keyStatusAt,
 } from "../../../src/domain/api-key.js";
-import { AlreadyExistsError, InvalidArgumentError } from "../../../src/domain/errors.js";
+import type { DomainError } from "../../../src/domain/errors.js";
 import type { KeyListQuery, KeyRepository } from "../../../src/domain/ports.js";
 import { ensureIndexes } from "../../../src/storage/indexes.js";
 import { KEYS_COLLECTION } from "../../../src/storage/key-document.js";
@@ -103,12 +103,13 @@ describe("MongoKeyRepository", () => {
       );
     });
 
-    it("rejects a second key with the same id with AlreadyExistsError and keeps the first", async () => {
+    it("rejects a second key with the same id with an already-exists error and keeps the first", async () => {
       const tenantId = uniqueId("t");
       const first = keyRecord({ tenantId, name: "first" });
       await repository.insert(first);
-      await expect(repository.insert({ ...first, name: "second" })).rejects.toBeInstanceOf(
-        AlreadyExistsError,
+      await expect(repository.insert({ ...first, name: "second" })).rejects.toHaveProperty(
+        "kind",
+        "already_exists",
       );
       expect((await repository.findById(first.id))?.name).toBe("first");
     });
@@ -195,12 +196,12 @@ describe("MongoKeyRepository", () => {
       ["a string time", encodeCursor({ t: "5", i: "x" })],
       ["an operator object smuggled in", Buffer.from('{"t":{"$gt":0},"i":"x"}').toString("base64url")],
       ["an oversized token", "A".repeat(5000)],
-    ])("rejects a cursor that is %s with InvalidArgumentError on page_token", async (_label, cursor) => {
+    ])("rejects a cursor that is %s with an invalid-argument error on page_token", async (_label, cursor) => {
       const error = await repository
         .list(listQuery(uniqueId("t"), { after: cursor }))
         .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect((error as InvalidArgumentError).field).toBe("page_token");
+      expect(error).toHaveProperty("kind", "invalid_argument");
+      expect((error as DomainError).field).toBe("page_token");
     });
   });
 

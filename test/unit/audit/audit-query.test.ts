@@ -6,7 +6,7 @@ import {
   toAdminEventQuery,
   toKeyUsageQuery,
 } from "../../../src/domain/audit-query.js";
-import { InvalidArgumentError } from "../../../src/domain/errors.js";
+import type { DomainError } from "../../../src/domain/errors.js";
 
 const usage: KeyUsageRequest = {
   keyId: "ak_test_key1",
@@ -66,8 +66,8 @@ describe("toKeyUsageQuery", () => {
     try {
       toKeyUsageQuery({ ...usage, ...change }, null);
     } catch (error) {
-      expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect((error as InvalidArgumentError).field).toBe(field);
+      expect(error).toHaveProperty("kind", "invalid_argument");
+      expect((error as DomainError).field).toBe(field);
     }
   });
 

@@ -6,7 +6,7 @@
 import type { AuditEventRecord, NewAuditEvent } from "../../../src/domain/audit-event.js";
 import type { AuditStreamSource } from "../../../src/domain/audit-follower.js";
 import { type AuditScanQuery, matchesAuditEventFilter } from "../../../src/domain/audit-log.js";
-import { UnavailableError } from "../../../src/domain/errors.js";
+import { DomainError, KEY_STORE_UNAVAILABLE } from "../../../src/domain/errors.js";
 
 /** MemoryAuditLog is the fake plus its test controls. */
 export interface MemoryAuditLog extends AuditStreamSource {
@@ -17,7 +17,7 @@ export interface MemoryAuditLog extends AuditStreamSource {
   deleteThrough(seq: number): void;
   /** afterCalls counts `after` calls (tail polls). */
   afterCalls(): number;
-  /** failing makes every read reject with UnavailableError while true. */
+  /** failing makes every read reject with an unavailable error while true. */
   setFailing(failing: boolean): void;
 }
 
@@ -29,7 +29,9 @@ export function createMemoryAuditLog(): MemoryAuditLog {
   let failing = false;
 
   const read = <T>(value: () => T): Promise<T> =>
-    failing ? Promise.reject(new UnavailableError()) : Promise.resolve(value());
+    failing
+      ? Promise.reject(new DomainError("unavailable", KEY_STORE_UNAVAILABLE))
+      : Promise.resolve(value());
 
   const appendNow = (...batch: NewAuditEvent[]): AuditEventRecord[] => {
     const records = batch.map((event) => ({ ...event, seq: ++highWater }));

@@ -3,7 +3,6 @@ import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BASE62_ALPHABET, encodeBase62Fixed, randomBase62 } from "../../../src/domain/base62.js";
-import { InvalidArgumentError } from "../../../src/domain/errors.js";
 import {
   CHECKSUM_LENGTH,
   crc32Ascii,
@@ -86,9 +85,9 @@ describe("createKeyFormat", () => {
     "ak-live_",
     "ak live_",
     "ak_live_\n",
-  ])("refuses the prefix %j with InvalidArgumentError(key_prefix)", (prefix) => {
+  ])("refuses the prefix %j with invalidArgument(key_prefix)", (prefix) => {
     expect(isValidKeyPrefix(prefix)).toBe(false);
-    expect(() => createKeyFormat(prefix)).toThrow(InvalidArgumentError);
+    expect(() => createKeyFormat(prefix)).toThrow(expect.objectContaining({ kind: "invalid_argument" }));
     expect(() => createKeyFormat(prefix)).toThrow(/^key_prefix: /);
   });
 });

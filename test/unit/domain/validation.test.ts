@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../../../src/domain/errors.js";
+import type { DomainError } from "../../../src/domain/errors.js";
 import { createKeyFormat } from "../../../src/domain/key-format.js";
 import {
   codePointLength,
@@ -27,15 +27,15 @@ import {
   validateUserId,
 } from "../../../src/domain/validation.js";
 
-/** rejection returns the InvalidArgumentError `run` throws, failing the test if it returns or throws anything else. */
-function rejection(run: () => unknown): InvalidArgumentError {
+/** rejection returns the an invalid-argument error `run` throws, failing the test if it returns or throws anything else. */
+function rejection(run: () => unknown): DomainError {
   try {
     run();
   } catch (error) {
-    expect(error).toBeInstanceOf(InvalidArgumentError);
-    return error as InvalidArgumentError;
+    expect(error).toHaveProperty("kind", "invalid_argument");
+    return error as DomainError;
   }
-  throw new Error("expected an InvalidArgumentError");
+  throw new Error("expected an invalid-argument error");
 }
 
 const now = new Date("2030-06-15T12:00:00.000Z");

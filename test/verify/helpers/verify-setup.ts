@@ -13,9 +13,7 @@ import {
   type VerificationRuntime,
   type VerificationSettings,
 } from "../../../src/verify/verification-runtime.js";
-import { loadConfig } from "../../../src/server/config.js";
-import { verificationSettingsOf } from "../../../src/server/verification-config.js";
-import { ManualClock, testFormat, testHasher } from "../../helpers/key-fixtures.js";
+import { ManualClock, testFormat, testHasher, testPepper } from "../../helpers/key-fixtures.js";
 
 /** CollectingSink is an AuditSink that keeps every event (tests read `events`). */
 export interface CollectingSink extends AuditSink {
@@ -61,7 +59,7 @@ export interface TestReplica {
 export async function startReplica(
   client: MongoClient,
   dbName: string,
-  settings: Partial<VerificationSettings> = {},
+  settings: VerificationSettings = {},
   options: { clock?: ManualClock; monotonicNow?: () => number; stores?: Partial<Stores> } = {},
 ): Promise<TestReplica> {
   const base = storesOf(client.db(dbName));
@@ -77,7 +75,7 @@ export async function startReplica(
     feed: stores.feed,
     sink,
     replica: "test-replica",
-    settings: { ...verificationSettingsOf(loadConfig({})), ...settings },
+    settings,
     ...(options.monotonicNow === undefined ? {} : { monotonicNow: options.monotonicNow }),
   });
   await runtime.start();
