@@ -27,13 +27,13 @@ import {
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../src/gen/grpc/health/v1/health_pb.js";
-import { createCallGate } from "../src/rpc/call-gate.js";
+import { createCallGate } from "../src/transport/call-gate.js";
 import {
   addServiceToGrpcServer,
   createGrpcServerDefinition,
   createGrpcServiceHandlers,
-} from "../src/rpc/grpc-js-bridge.js";
-import type { CallObserver } from "../src/rpc/request-log.js";
+} from "../src/transport/grpc-js-bridge.js";
+import type { CallObserver } from "../src/transport/request-log.js";
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);

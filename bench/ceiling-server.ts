@@ -17,12 +17,12 @@ import {
   VerifyKeyResponseSchema,
 } from "../src/gen/apikeys/v1/key_verify_service_pb.js";
 import { Health } from "../src/gen/grpc/health/v1/health_pb.js";
-import { createCallGate } from "../src/rpc/call-gate.js";
-import { createHealthService } from "../src/rpc/health-service.js";
-import { createHealthStatus, ServingStatus } from "../src/rpc/health-status.js";
-import { combineObservers, createRequestLog } from "../src/rpc/request-log.js";
+import { createCallGate } from "../src/transport/call-gate.js";
+import { createHealthService } from "../src/transport/health-service.js";
+import { createHealthStatus, ServingStatus } from "../src/transport/health-status.js";
+import { combineObservers, createRequestLog } from "../src/transport/request-log.js";
 import { loadConfig } from "../src/server/config.js";
-import { createGrpcServer } from "../src/server/grpc-server.js";
+import { createGrpcServer } from "../src/transport/grpc-server.js";
 import { createLogger } from "../src/server/logger.js";
 
 const config = loadConfig(process.env);

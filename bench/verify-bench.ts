@@ -35,7 +35,7 @@ import {
   type VerifyKeyResponse,
   VerifyKeyResponseSchema,
 } from "../src/gen/apikeys/v1/key_verify_service_pb.js";
-import { createGrpcClientDefinition } from "../src/rpc/grpc-js-bridge.js";
+import { createGrpcClientDefinition } from "../src/transport/grpc-js-bridge.js";
 import { type LocalMongo, startLocalMongo } from "../src/storage/local-mongo.js";
 import { fixtureServerEnv } from "../test/helpers/key-fixtures.js";
 import { scrapeMetrics } from "../test/helpers/metrics-scrape.js";

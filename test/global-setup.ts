@@ -4,11 +4,7 @@
  * (test/helpers/mongo.ts).
  */
 import type { TestProject } from "vitest/node";
-import {
-  LocalDatabaseUnavailableError,
-  type LocalMongo,
-  startLocalMongo,
-} from "../src/storage/local-mongo.js";
+import { startLocalMongo } from "../src/storage/local-mongo.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -26,17 +22,7 @@ export default async function setup(project: TestProject) {
     project.provide("mongoPid", -1);
     return;
   }
-  let mongo: LocalMongo;
-  try {
-    mongo = await startLocalMongo({ dataDir: ".data/test-mongo" });
-  } catch (error) {
-    // What to do, in one line, instead of a stack trace no test can help with.
-    if (error instanceof LocalDatabaseUnavailableError) {
-      process.stderr.write(`npm test: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const mongo = await startLocalMongo({ dataDir: ".data/test-mongo" });
   project.provide("mongoUri", mongo.uri);
   project.provide("mongoKind", mongo.kind);
   project.provide("mongoPid", mongo.pid);

@@ -13,7 +13,7 @@ import type { KeyAdmin } from "../domain/key-admin.js";
 import type { TenantAdmin } from "../domain/tenant-admin.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import { authenticateAdminCall } from "./admin-caller.js";
-import { kRequestId } from "./context-keys.js";
+import { kRequestId } from "../transport/context-keys.js";
 import {
   dateOf,
   expirationStateFilterOf,

@@ -19,7 +19,7 @@ import {
 } from "../storage/audit-event-store.js";
 import type { IndexDeclaration } from "../storage/indexes.js";
 import type { Config } from "./config.js";
-import type { CloseHook } from "./start-server.js";
+import type { CloseHook } from "../transport/start-server.js";
 
 /** AUDIT_FLUSH_TIMEOUT_MS bounds how long shutdown waits for the audit buffer to be written. */
 const AUDIT_FLUSH_TIMEOUT_MS = 5_000;

@@ -8,7 +8,7 @@ import { bootServer } from "./boot.js";
 import { type Config, loadConfig } from "./config.js";
 import { connectDatabase, type Database } from "./database.js";
 import { createLogger } from "./logger.js";
-import type { RunningServer } from "./start-server.js";
+import type { RunningServer } from "../transport/start-server.js";
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

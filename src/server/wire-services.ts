@@ -14,7 +14,7 @@ import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.j
 import type { IndexDeclaration } from "../storage/indexes.js";
 import { createAuditPipeline } from "./audit-pipeline.js";
 import type { Config } from "./config.js";
-import type { CloseHook } from "./start-server.js";
+import type { CloseHook } from "../transport/start-server.js";
 import { keyFormatOf, keyHasherOf } from "./verification-config.js";
 import { wireAuditService } from "./wire-audit.js";
 import { wireKeyAdmin } from "./wire-key-admin.js";

@@ -25,7 +25,7 @@ import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.js";
 import { createVerificationRuntime, type VerificationRuntime } from "../verify/verification-runtime.js";
 import type { Config } from "./config.js";
-import type { CloseHook } from "./start-server.js";
+import type { CloseHook } from "../transport/start-server.js";
 import { keyCacheSettingsOf } from "./verification-config.js";
 import type { StartHook } from "./wire-services.js";
 

@@ -6,9 +6,9 @@ import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { addServiceToGrpcServer, type GrpcBridgeOptions } from "../rpc/grpc-js-bridge.js";
-import { createReflectionService } from "../rpc/reflection.js";
-import type { GrpcTlsConfig } from "./config.js";
+import { addServiceToGrpcServer, type GrpcBridgeOptions } from "./grpc-js-bridge.js";
+import { createReflectionService } from "./reflection.js";
+import type { GrpcTlsConfig } from "../server/config.js";
 
 /**
  * GrpcServiceRegistration is one service to serve on the gRPC port: its descriptor and its (possibly

@@ -13,7 +13,7 @@ import http2, {
 import net, { type Socket } from "node:net";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { trackNodeResponse } from "../rpc/connect-boundary.js";
+import { trackNodeResponse } from "./connect-boundary.js";
 
 /** HTTP2_PREFACE starts every HTTP/2 prior-knowledge connection (RFC 9113 §3.4). */
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");

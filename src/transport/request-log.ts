@@ -8,7 +8,7 @@ import { Code, type ConnectError, type ContextValues } from "@connectrpc/connect
 import type { Logger } from "pino";
 import { kPeerAddress, kRequestId } from "./context-keys.js";
 import { isServerFault } from "./error-boundary.js";
-import { statusName } from "./error-codes.js";
+import { statusName } from "../rpc/error-codes.js";
 
 /** CallValues is what an observer may read about a call: its context values (peer, request id). */
 export interface CallValues {

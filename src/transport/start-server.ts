@@ -11,11 +11,11 @@ import { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
-import { type CallGate, createCallGate, SHUTTING_DOWN_MESSAGE } from "../rpc/call-gate.js";
-import { createConnectBoundary, createConnectContextValues } from "../rpc/connect-boundary.js";
-import { createHealthService } from "../rpc/health-service.js";
-import { createHealthStatus, type HealthStatus, ServingStatus } from "../rpc/health-status.js";
-import { type CallObserver, combineObservers, createRequestLog } from "../rpc/request-log.js";
+import { type CallGate, createCallGate, SHUTTING_DOWN_MESSAGE } from "./call-gate.js";
+import { createConnectBoundary, createConnectContextValues } from "./connect-boundary.js";
+import { createHealthService } from "./health-service.js";
+import { createHealthStatus, type HealthStatus, ServingStatus } from "./health-status.js";
+import { type CallObserver, combineObservers, createRequestLog } from "./request-log.js";
 import {
   type CallGuard,
   callerTokenGuard,
@@ -23,8 +23,8 @@ import {
   combineGuards,
   guardService,
   refuseAllGuard,
-} from "../rpc/service-guard.js";
-import type { Config } from "./config.js";
+} from "./service-guard.js";
+import type { Config } from "../server/config.js";
 import { createGrpcServer, type GrpcServiceRegistration, grpcService } from "./grpc-server.js";
 import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
 import { addStrictJsonService } from "./strict-json.js";

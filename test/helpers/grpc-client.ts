@@ -22,7 +22,7 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { type ErrorInfo, errorInfoOf } from "../../src/rpc/error-info.js";
-import { createGrpcClientDefinition } from "../../src/rpc/grpc-js-bridge.js";
+import { createGrpcClientDefinition } from "../../src/transport/grpc-js-bridge.js";
 
 /** GrpcCallOptions tune one call. */
 export interface GrpcCallOptions {

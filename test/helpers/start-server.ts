@@ -10,7 +10,7 @@ import type { Db, MongoClient } from "mongodb";
 import type { DestinationStream } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll } from "vitest";
-import type { CallObserver } from "../../src/rpc/request-log.js";
+import type { CallObserver } from "../../src/transport/request-log.js";
 import { bootServer } from "../../src/server/boot.js";
 import { type Config, loadConfig } from "../../src/server/config.js";
 import { createLogger } from "../../src/server/logger.js";
@@ -19,7 +19,7 @@ import type {
   RunningServer,
   ServiceImpls,
   ShutdownResult,
-} from "../../src/server/start-server.js";
+} from "../../src/transport/start-server.js";
 import { useTestDatabase } from "./mongo.js";
 
 /** CapturedLogs are the log lines a test server wrote. */

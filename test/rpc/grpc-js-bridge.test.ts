@@ -16,10 +16,10 @@ import {
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../../src/gen/grpc/health/v1/health_pb.js";
-import { type CallGate, createCallGate } from "../../src/rpc/call-gate.js";
-import { kPeerAddress, kRequestId } from "../../src/rpc/context-keys.js";
-import { addServiceToGrpcServer, createGrpcClientDefinition } from "../../src/rpc/grpc-js-bridge.js";
-import type { CallObserver } from "../../src/rpc/request-log.js";
+import { type CallGate, createCallGate } from "../../src/transport/call-gate.js";
+import { kPeerAddress, kRequestId } from "../../src/transport/context-keys.js";
+import { addServiceToGrpcServer, createGrpcClientDefinition } from "../../src/transport/grpc-js-bridge.js";
+import type { CallObserver } from "../../src/transport/request-log.js";
 import { createGrpcJsClient, grpcFailure } from "../helpers/grpc-client.js";
 
 interface Ended {

@@ -2,8 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { Health, HealthCheckRequestSchema } from "../../src/gen/grpc/health/v1/health_pb.js";
-import { createHealthService } from "../../src/rpc/health-service.js";
-import { createHealthStatus, ServingStatus } from "../../src/rpc/health-status.js";
+import { createHealthService } from "../../src/transport/health-service.js";
+import { createHealthStatus, ServingStatus } from "../../src/transport/health-status.js";
 
 function context(signal?: AbortSignal) {
   return createHandlerContext({
