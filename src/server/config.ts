@@ -392,6 +392,28 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
+ * Contradiction is a pair of settings each valid alone that cannot hold together: [the variable to change,
+ * the variable it contradicts, whether the pair holds, what is wrong (naming the other variable)].
+ */
+type Contradiction = readonly [name: string, other: string, holds: boolean, message: string];
+
+/**
+ * checkContradictions is the one cross-check step, run after every variable was read: each pair that does
+ * not hold is one problem line on the variable to change, naming the other. A pair with a variable that
+ * failed its own check is skipped (its value means nothing).
+ */
+function checkContradictions(reader: EnvReader, contradictions: readonly Contradiction[]): void {
+  const unread = new Set(
+    contradictions.flatMap(([name, other]) => [name, other]).filter((name) => reader.hasProblem(name)),
+  );
+  for (const [name, other, holds, message] of contradictions) {
+    if (!holds && !unread.has(name) && !unread.has(other)) {
+      reader.problem(name, message);
+    }
+  }
+}
+
+/**
  * loadConfig validates `env` (process.env, or a test's table) and returns the frozen Config, or throws a
  * ConfigError naming every variable that is missing or malformed. Secret values are never echoed.
  */
@@ -407,9 +429,6 @@ export function loadConfig(
   const grpcPort = reader.int("GRPC_PORT", 0, 65535);
   const httpHost = reader.host("HTTP_HOST");
   const httpPort = reader.int("HTTP_PORT", 0, 65535);
-  if (grpcPort !== 0 && grpcPort === httpPort) {
-    reader.problem("HTTP_PORT", `must differ from GRPC_PORT (both are ${grpcPort})`);
-  }
 
   const mongoUri = reader.raw("MONGODB_URI");
   if (mongoUri === null && production) {
@@ -479,9 +498,6 @@ export function loadConfig(
   const maxMessageBytes = reader.int("MAX_MESSAGE_BYTES", 1024, 64 * 1024 * 1024);
   const maxDeadlineMs = reader.int("MAX_DEADLINE_MS", 1, 3_600_000);
   const defaultDeadlineMs = reader.int("DEFAULT_DEADLINE_MS", 1, 3_600_000);
-  if (defaultDeadlineMs > maxDeadlineMs && !reader.hasProblem("MAX_DEADLINE_MS")) {
-    reader.problem("DEFAULT_DEADLINE_MS", `must not exceed MAX_DEADLINE_MS (${maxDeadlineMs})`);
-  }
   const shutdownDrainMs = reader.int("SHUTDOWN_DRAIN_MS", 0, 600_000);
 
   const cache = {
@@ -505,12 +521,6 @@ export function loadConfig(
     heartbeatMs: reader.int("AUDIT_HEARTBEAT_MS", 100, 600_000),
     streamBufferEvents: reader.int("AUDIT_STREAM_BUFFER_EVENTS", 1, 10_000_000),
   };
-  if (audit.batchMaxEvents > audit.bufferMaxEvents && !reader.hasProblem("AUDIT_BUFFER_MAX_EVENTS")) {
-    reader.problem(
-      "AUDIT_BATCH_MAX_EVENTS",
-      `must not exceed AUDIT_BUFFER_MAX_EVENTS (${audit.bufferMaxEvents})`,
-    );
-  }
 
   const defaultReplicaId = `${runtime.hostname}-${runtime.pid}`
     .replace(/[^A-Za-z0-9._:-]/g, "-")
@@ -518,6 +528,57 @@ export function loadConfig(
   const replicaId = reader.isSet("REPLICA_ID")
     ? reader.matching("REPLICA_ID", replicaIdPattern, "must be 1-128 characters of A-Z a-z 0-9 . _ : -")
     : defaultReplicaId;
+
+  checkContradictions(reader, [
+    [
+      "HTTP_PORT",
+      "GRPC_PORT",
+      grpcPort === 0 || grpcPort !== httpPort,
+      `must differ from GRPC_PORT (both are ${grpcPort})`,
+    ],
+    [
+      "DEFAULT_DEADLINE_MS",
+      "MAX_DEADLINE_MS",
+      defaultDeadlineMs <= maxDeadlineMs,
+      `must not exceed MAX_DEADLINE_MS (${maxDeadlineMs})`,
+    ],
+    [
+      "KEY_LOOKUP_TIMEOUT_MS",
+      "DEFAULT_DEADLINE_MS",
+      cache.lookupTimeoutMs < defaultDeadlineMs,
+      `must be less than DEFAULT_DEADLINE_MS (${defaultDeadlineMs}): a call without a deadline would end before the lookup budget could answer UNAVAILABLE`,
+    ],
+    [
+      "NEGATIVE_CACHE_TTL_MS",
+      "CACHE_MAX_STALE_MS",
+      cache.maxStaleMs === 0 || cache.negativeTtlMs <= cache.maxStaleMs,
+      `must not exceed CACHE_MAX_STALE_MS (${cache.maxStaleMs}): an unknown key is never remembered longer than a known one is trusted`,
+    ],
+    [
+      "INVALIDATION_POLL_MS",
+      "CACHE_MAX_STALE_MS",
+      cache.maxStaleMs === 0 || cache.invalidationPollMs < cache.maxStaleMs,
+      `must be less than CACHE_MAX_STALE_MS (${cache.maxStaleMs}): otherwise cached keys go stale between two polls and every call reads the database`,
+    ],
+    [
+      "AUDIT_BATCH_MAX_EVENTS",
+      "AUDIT_BUFFER_MAX_EVENTS",
+      audit.batchMaxEvents <= audit.bufferMaxEvents,
+      `must not exceed AUDIT_BUFFER_MAX_EVENTS (${audit.bufferMaxEvents})`,
+    ],
+    [
+      "AUDIT_STREAM_BUFFER_EVENTS",
+      "AUDIT_BATCH_MAX_EVENTS",
+      audit.streamBufferEvents >= audit.batchMaxEvents,
+      `must be at least AUDIT_BATCH_MAX_EVENTS (${audit.batchMaxEvents}): events reach a stream a written batch at a time, so a smaller buffer cuts off every subscriber`,
+    ],
+    [
+      "VERIFY_CALLER_TOKEN",
+      "BOOTSTRAP_TOKEN",
+      verifyCallerToken === null || verifyCallerToken !== bootstrapToken,
+      "must differ from BOOTSTRAP_TOKEN: every VerifyKey caller would hold the token that creates super users",
+    ],
+  ]);
 
   if (reader.problems.length > 0) {
     throw new ConfigError(reader.problems);

@@ -39,6 +39,8 @@ let superuser: string;
 beforeAll(async () => {
   node = await startAuditNode(database, "slow-1", {
     AUDIT_STREAM_BUFFER_EVENTS: String(STREAM_BUFFER_EVENTS),
+    // A stream buffer smaller than a written batch is refused at start.
+    AUDIT_BATCH_MAX_EVENTS: String(STREAM_BUFFER_EVENTS),
     AUDIT_HEARTBEAT_MS: "200",
   });
   superuser = await bootstrapSuperuser(node);

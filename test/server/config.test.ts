@@ -245,11 +245,65 @@ describe("loadConfig", () => {
     [{ AUDIT_RETENTION_DAYS: "0" }, "AUDIT_RETENTION_DAYS: must be an integer"],
     [{ AUDIT_HEARTBEAT_MS: "10" }, "AUDIT_HEARTBEAT_MS: must be an integer between 100"],
     [{ AUDIT_STREAM_BUFFER_EVENTS: "0" }, "AUDIT_STREAM_BUFFER_EVENTS: must be an integer"],
+    [
+      { AUDIT_STREAM_BUFFER_EVENTS: "999" },
+      "AUDIT_STREAM_BUFFER_EVENTS: must be at least AUDIT_BATCH_MAX_EVENTS (1000)",
+    ],
+    [{ NEGATIVE_CACHE_TTL_MS: "60001" }, "NEGATIVE_CACHE_TTL_MS: must not exceed CACHE_MAX_STALE_MS (60000)"],
+    [{ INVALIDATION_POLL_MS: "60000" }, "INVALIDATION_POLL_MS: must be less than CACHE_MAX_STALE_MS (60000)"],
+    [{ DEFAULT_DEADLINE_MS: "200" }, "KEY_LOOKUP_TIMEOUT_MS: must be less than DEFAULT_DEADLINE_MS (200)"],
+    [
+      { BOOTSTRAP_TOKEN: "one-shared-token-value", VERIFY_CALLER_TOKEN: "one-shared-token-value" },
+      "VERIFY_CALLER_TOKEN: must differ from BOOTSTRAP_TOKEN",
+    ],
     [{ REPLICA_ID: "has space" }, "REPLICA_ID: must be 1-128 characters"],
   ])("rejects %j naming the variable", (env, expected) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(expected);
+  });
+
+  it("cross-checks after parsing: each contradiction is one line naming both variables", () => {
+    const contradictions: Array<[string, string]> = [
+      ["HTTP_PORT", "GRPC_PORT"],
+      ["DEFAULT_DEADLINE_MS", "MAX_DEADLINE_MS"],
+      ["NEGATIVE_CACHE_TTL_MS", "CACHE_MAX_STALE_MS"],
+      ["AUDIT_BATCH_MAX_EVENTS", "AUDIT_BUFFER_MAX_EVENTS"],
+      ["AUDIT_STREAM_BUFFER_EVENTS", "AUDIT_BATCH_MAX_EVENTS"],
+      ["VERIFY_CALLER_TOKEN", "BOOTSTRAP_TOKEN"],
+    ];
+    const problems = problemsOf({
+      GRPC_PORT: "9000",
+      HTTP_PORT: "9000",
+      MAX_DEADLINE_MS: "1000",
+      DEFAULT_DEADLINE_MS: "2000",
+      NEGATIVE_CACHE_TTL_MS: "120000",
+      AUDIT_BUFFER_MAX_EVENTS: "500",
+      AUDIT_BATCH_MAX_EVENTS: "800",
+      AUDIT_STREAM_BUFFER_EVENTS: "100",
+      BOOTSTRAP_TOKEN: "one-shared-token-value",
+      VERIFY_CALLER_TOKEN: "one-shared-token-value",
+    });
+    expect(problems).toHaveLength(contradictions.length);
+    for (const [name, other] of contradictions) {
+      const line = problems.find((problem) => problem.startsWith(`${name}: `));
+      expect(line, name).toContain(other);
+      expect(line).not.toContain("\n");
+    }
+    expect(problems.join(" ")).not.toContain("one-shared-token-value");
+  });
+
+  it("skips a cross-check whose variable failed its own check, and accepts settings on the boundary", () => {
+    expect(problemsOf({ AUDIT_BATCH_MAX_EVENTS: "lots", AUDIT_STREAM_BUFFER_EVENTS: "5" })).toEqual([
+      expect.stringMatching(/^AUDIT_BATCH_MAX_EVENTS: must be an integer/),
+    ]);
+    expect(
+      loadConfig(
+        { AUDIT_STREAM_BUFFER_EVENTS: "1000", NEGATIVE_CACHE_TTL_MS: "60000", CACHE_MAX_STALE_MS: "60000" },
+        runtime,
+      ).audit.streamBufferEvents,
+    ).toBe(1000);
+    expect(loadConfig({ CACHE_MAX_STALE_MS: "0" }, runtime).cache.maxStaleMs).toBe(0);
   });
 
   it("collects every problem into one single-line error", () => {
