@@ -4,7 +4,11 @@
  * (test/helpers/mongo.ts).
  */
 import type { TestProject } from "vitest/node";
-import { startLocalMongo } from "../src/storage/local-mongo.js";
+import {
+  LocalDatabaseUnavailableError,
+  type LocalMongo,
+  startLocalMongo,
+} from "../src/storage/local-mongo.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -22,7 +26,17 @@ export default async function setup(project: TestProject) {
     project.provide("mongoPid", -1);
     return;
   }
-  const mongo = await startLocalMongo({ dataDir: ".data/test-mongo" });
+  let mongo: LocalMongo;
+  try {
+    mongo = await startLocalMongo({ dataDir: ".data/test-mongo" });
+  } catch (error) {
+    // What to do, in one line, instead of a stack trace no test can help with.
+    if (error instanceof LocalDatabaseUnavailableError) {
+      process.stderr.write(`npm test: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
   project.provide("mongoUri", mongo.uri);
   project.provide("mongoKind", mongo.kind);
   project.provide("mongoPid", mongo.pid);

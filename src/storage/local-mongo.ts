@@ -1,7 +1,7 @@
 /**
  * Local MongoDB for development and tests, used only when MONGODB_URI is not set (never in production):
  * a real `mongod` found on PATH (data kept in a local directory), otherwise the npm-shipped MongoDB-wire
- * server from @jongodb/memory-server-bin-linux-x64-gnu (in memory: data is lost when it stops).
+ * server (in memory: data is lost when it stops), an optional dependency built for some platforms only.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -29,13 +29,41 @@ export interface LocalMongoOptions {
   readonly startTimeoutMs?: number;
 }
 
+/**
+ * The MongoDB-wire server's npm packages, one per platform the registry has a build for. Each is an
+ * optional dependency: npm installs the one built for this machine and skips the others.
+ */
+export const WIRE_SERVER_PACKAGES: readonly string[] = ["@jongodb/memory-server-bin-linux-x64-gnu"];
+
+/** Platform names an operating system and CPU as Node reports them (process.platform, process.arch). */
+export interface Platform {
+  readonly platform: string;
+  readonly arch: string;
+}
+
+/** LocalDatabaseUnavailableError: no MONGODB_URI, no mongod, and no wire server for this platform. */
+export class LocalDatabaseUnavailableError extends Error {
+  constructor(target: Platform) {
+    super(
+      `no database: MONGODB_URI is not set, no mongod is on PATH, and no npm MongoDB-wire server is installed for ${target.platform}-${target.arch}; set MONGODB_URI to a MongoDB server (mongodb://host:27017/), or put mongod on PATH`,
+    );
+    this.name = "LocalDatabaseUnavailableError";
+    // A setup problem, not a bug: the frames would only bury the one line that says what to do.
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
 /** startLocalMongo starts the best local server available and resolves once it accepts connections. */
 export async function startLocalMongo(options: LocalMongoOptions): Promise<LocalMongo> {
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   if (findOnPath("mongod") !== null) {
     return startMongod(options.dataDir, timeoutMs);
   }
-  return startJongodb(timeoutMs);
+  const binary = wireServerBinary(process);
+  if (binary === null) {
+    throw new LocalDatabaseUnavailableError(process);
+  }
+  return startJongodb(binary, timeoutMs);
 }
 
 function findOnPath(command: string): string | null {
@@ -44,24 +72,34 @@ function findOnPath(command: string): string | null {
   return result.status === 0 && found !== "" ? found : null;
 }
 
-/** jongodbBinaryPath resolves the wire server's executable inside its npm package. */
-export function jongodbBinaryPath(): string {
+/**
+ * wireServerBinary is the executable of the installed wire server package built for `target`, or null when
+ * none is installed (a node_modules copied from another machine may hold one built for another platform).
+ */
+export function wireServerBinary(target: Platform): string | null {
   const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve("@jongodb/memory-server-bin-linux-x64-gnu/package.json");
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { jongodb?: { binary?: string } };
-  return join(dirname(manifestPath), manifest.jongodb?.binary ?? "bin/jongodb");
+  for (const name of WIRE_SERVER_PACKAGES) {
+    let manifestPath: string;
+    try {
+      manifestPath = require.resolve(`${name}/package.json`);
+    } catch {
+      continue;
+    }
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+      os?: string[];
+      cpu?: string[];
+      jongodb?: { binary?: string };
+    };
+    const fitsOs = manifest.os === undefined || manifest.os.includes(target.platform);
+    const fitsCpu = manifest.cpu === undefined || manifest.cpu.includes(target.arch);
+    if (fitsOs && fitsCpu) {
+      return join(dirname(manifestPath), manifest.jongodb?.binary ?? "bin/jongodb");
+    }
+  }
+  return null;
 }
 
-async function startJongodb(timeoutMs: number): Promise<LocalMongo> {
-  let binary: string;
-  try {
-    binary = jongodbBinaryPath();
-  } catch (cause) {
-    throw new Error(
-      "no MONGODB_URI, no mongod on PATH, and @jongodb/memory-server-bin-linux-x64-gnu is not installed (run npm ci)",
-      { cause },
-    );
-  }
+async function startJongodb(binary: string, timeoutMs: number): Promise<LocalMongo> {
   const child = spawn(binary, ["--host=127.0.0.1", "--port=0"], { stdio: ["ignore", "pipe", "pipe"] });
   const uri = await waitForLine(child, /JONGODB_URI=(\S+)/, timeoutMs, "jongodb");
   return running(child, uri, "jongodb");
