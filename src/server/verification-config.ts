@@ -1,7 +1,7 @@
 /** The verification pieces that come straight from the configuration. */
 import { createKeyFormat, type KeyFormat } from "../domain/key-format.js";
 import { createKeyHasher, type KeyHasher, type Pepper } from "../domain/key-hash.js";
-import type { KeyCacheSettings } from "../verify/key-cache.js";
+import type { VerificationSettings } from "../verify/verification-runtime.js";
 import type { Config, PepperVersion } from "./config.js";
 
 /** pepperOf turns a configured pepper into the hasher's form. */
@@ -19,8 +19,8 @@ export function keyHasherOf(config: Config): KeyHasher {
   return createKeyHasher(pepperOf(config.keys.pepper), config.keys.previousPeppers.map(pepperOf));
 }
 
-/** keyCacheSettingsOf maps the cache variables to the KeyCache's settings. */
-export function keyCacheSettingsOf(config: Config): KeyCacheSettings {
+/** verificationSettingsOf maps the cache, feed and last-used variables to the verification settings. */
+export function verificationSettingsOf(config: Config): VerificationSettings {
   return {
     maxEntries: config.cache.keyMaxEntries,
     maxBytes: config.cache.keyMaxBytes,
@@ -29,5 +29,7 @@ export function keyCacheSettingsOf(config: Config): KeyCacheSettings {
     maxStaleMs: config.cache.maxStaleMs,
     lookupTimeoutMs: config.cache.lookupTimeoutMs,
     maxConcurrentLookups: config.cache.maxConcurrentLookups,
+    invalidationPollMs: config.cache.invalidationPollMs,
+    lastUsedWriteIntervalMs: config.usage.lastUsedWriteIntervalMs,
   };
 }

@@ -20,8 +20,8 @@ import type { KeyCache } from "./key-cache.js";
 export interface InvalidationFollowerOptions {
   readonly feed: Pick<ChangeFeed, "after" | "latestSeq">;
   readonly cache: Pick<KeyCache, "invalidateKey" | "invalidateGroup" | "invalidateAll" | "markFeedFresh">;
-  /** pollIntervalMs is the pause between two polls (default 100). */
-  readonly pollIntervalMs?: number;
+  /** pollIntervalMs is the pause between two polls. */
+  readonly pollIntervalMs: number;
   /** batchLimit is the most notices read per query (default 500). */
   readonly batchLimit?: number;
   /** maxBatchesPerPoll bounds the queries of one poll while catching up (default 20). */
@@ -65,7 +65,7 @@ const STOP_WAIT_MS = 1_000;
 /** createInvalidationFollower builds a follower; call start() to run it. */
 export function createInvalidationFollower(options: InvalidationFollowerOptions): InvalidationFollower {
   const { feed, cache } = options;
-  const pollIntervalMs = options.pollIntervalMs ?? 100;
+  const { pollIntervalMs } = options;
   const batchLimit = Math.max(options.batchLimit ?? 500, 1);
   const maxBatches = Math.max(options.maxBatchesPerPoll ?? 20, 1);
   const now = options.monotonicNow ?? (() => performance.now());

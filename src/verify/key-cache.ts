@@ -21,14 +21,14 @@
  *   poll started (markFeedFresh): every change published before then has been applied. An entry is trusted
  *   while max(its load start, last fresh feed) + maxStaleMs is in the future; beyond that (feed unreachable)
  *   it is looked up again, and if that fails the answer is UNAVAILABLE, never a stale "valid".
- * - maxAgeMs is a backstop for a notice that was never published (a replica that crashed between its write
+ * - MAX_AGE_MS is a backstop for a notice that was never published (a replica that crashed between its write
  *   and its publish): an older entry is refreshed in the background while it keeps serving.
  *
  * Outage behaviour. Each lookup has a time budget (lookupTimeoutMs, covering its wait for a slot); when it
  * runs out the call gets an unavailable error while the database operation finishes on its own. After a failure
- * the cache fails new lookups at once for unavailableBackoffMs (or until the follower reaches the database
+ * the cache fails new lookups at once for a second (or until the follower reaches the database
  * again), so an outage costs callers microseconds, not the budget, on every unknown key. Concurrent misses for
- * one id share one lookup, and at most maxConcurrentLookups run at once (maxQueuedLookups wait), which is what
+ * one id share one lookup, and at most maxConcurrentLookups run at once (a bounded number wait), which is what
  * keeps a spray from hammering MongoDB.
  */
 import { LRUCache } from "lru-cache";
@@ -38,34 +38,37 @@ import type { GroupPermissions, VerificationSource } from "../domain/key-verifie
 import type { GroupRepository, KeyRepository } from "../domain/ports.js";
 import { compileVerifiableKey, type VerifiableKey } from "../domain/verifiable-key.js";
 
-/** KeyCacheSettings are the tunables; every one has a default suited to a request path. */
+/** KeyCacheSettings are the configured bounds (src/server/config.ts documents each). */
 export interface KeyCacheSettings {
-  /** maxEntries bounds the positive cache (default 100,000 keys). */
-  readonly maxEntries?: number;
-  /** maxBytes bounds the positive cache's approximate memory (default 64 MiB). */
-  readonly maxBytes?: number;
-  /** negativeMaxEntries bounds the cache of unknown ids (default 50,000). */
-  readonly negativeMaxEntries?: number;
-  /** negativeTtlMs is how long an unknown id is remembered (default 5,000; at most maxStaleMs). */
-  readonly negativeTtlMs?: number;
-  /** groupMaxEntries bounds the group cache (default 10,000). */
-  readonly groupMaxEntries?: number;
-  /** maxStaleMs is the longest an entry is trusted without a fresh feed or reload (default 30,000). */
-  readonly maxStaleMs?: number;
-  /** maxAgeMs is the age after which a trusted entry is refreshed in the background (default 300,000). */
-  readonly maxAgeMs?: number;
-  /** lookupTimeoutMs is the time budget of one lookup, queueing included (default 200). */
-  readonly lookupTimeoutMs?: number;
-  /** maxConcurrentLookups bounds database lookups in flight (default 32). */
-  readonly maxConcurrentLookups?: number;
-  /** maxQueuedLookups bounds lookups waiting for a slot; beyond it a lookup fails at once (default 1,000). */
-  readonly maxQueuedLookups?: number;
-  /** unavailableBackoffMs is how long lookups fail fast after a failure (default 1,000). */
-  readonly unavailableBackoffMs?: number;
+  /** maxEntries bounds the positive cache. */
+  readonly maxEntries: number;
+  /** maxBytes bounds the positive cache's approximate memory. */
+  readonly maxBytes: number;
+  /** negativeMaxEntries bounds the cache of unknown ids. */
+  readonly negativeMaxEntries: number;
+  /** negativeTtlMs is how long an unknown id is remembered (at most maxStaleMs). */
+  readonly negativeTtlMs: number;
+  /** maxStaleMs is the longest an entry is trusted without a fresh feed or reload. */
+  readonly maxStaleMs: number;
+  /** lookupTimeoutMs is the time budget of one lookup, queueing included. */
+  readonly lookupTimeoutMs: number;
+  /** maxConcurrentLookups bounds database lookups in flight. */
+  readonly maxConcurrentLookups: number;
 }
+
+// Bounds that are not configuration: they follow from the configured ones or from the request path.
+const GROUP_MAX_ENTRIES = 10_000;
+/** A trusted entry older than this is refreshed in the background (backstop for a notice never published). */
+const MAX_AGE_MS = 300_000;
+/** Lookups waiting for a slot; beyond it a lookup fails at once. */
+const MAX_QUEUED_LOOKUPS = 1_000;
+/** How long lookups fail fast after a failure, unless the feed reaches the database sooner. */
+const UNAVAILABLE_BACKOFF_MS = 1_000;
 
 /** KeyCacheOptions are the settings plus collaborators. */
 export interface KeyCacheOptions extends KeyCacheSettings {
+  /** unavailableBackoffMs replaces the fast-fail period (tests shorten it). */
+  readonly unavailableBackoffMs?: number;
   readonly keys: Pick<KeyRepository, "findById">;
   readonly groups: Pick<GroupRepository, "findById">;
   /** monotonicNow is a monotonic clock in milliseconds; defaults to performance.now. */
@@ -120,16 +123,7 @@ export interface KeyCache extends VerificationSource {
 interface PositiveEntry {
   readonly key: VerifiableKey;
   readonly loadedAt: number;
-  /** touchedAt is when the entry last moved to the recent end of the LRU order. */
-  touchedAt: number;
 }
-
-/**
- * RECENCY_REFRESH_MS: a hit moves its entry to the recent end of the LRU order at most this often. Moving it
- * on every hit (LRUCache.get) rewrites the LRU links on every VerifyKey call; a hot key needs that once a
- * second to stay far from eviction, so the other hits only peek.
- */
-const RECENCY_REFRESH_MS = 1_000;
 
 interface GroupEntry {
   readonly value: GroupPermissions;
@@ -149,24 +143,21 @@ const GROUP_GONE: GroupPermissions = Object.freeze({ permissions: null });
 
 /** createKeyCache builds the cache over the repositories. */
 export function createKeyCache(options: KeyCacheOptions): KeyCache {
-  const maxStaleMs = options.maxStaleMs ?? 30_000;
-  const maxAgeMs = Math.max(options.maxAgeMs ?? 300_000, 1);
-  const negativeTtlMs = Math.min(options.negativeTtlMs ?? 5_000, maxStaleMs);
-  const lookupTimeoutMs = options.lookupTimeoutMs ?? 200;
-  const maxConcurrent = Math.max(options.maxConcurrentLookups ?? 32, 1);
-  const maxQueued = Math.max(options.maxQueuedLookups ?? 1_000, 0);
-  const backoffMs = options.unavailableBackoffMs ?? 1_000;
+  const { maxStaleMs, lookupTimeoutMs } = options;
+  const negativeTtlMs = Math.min(options.negativeTtlMs, maxStaleMs);
+  const maxConcurrent = Math.max(options.maxConcurrentLookups, 1);
+  const backoffMs = options.unavailableBackoffMs ?? UNAVAILABLE_BACKOFF_MS;
   const now = options.monotonicNow ?? (() => performance.now());
   const { keys, groups } = options;
   const onLookupError = options.onLookupError;
 
   const positive = new LRUCache<string, PositiveEntry>({
-    max: options.maxEntries ?? 100_000,
-    maxSize: options.maxBytes ?? 64 * 1024 * 1024,
+    max: options.maxEntries,
+    maxSize: options.maxBytes,
     sizeCalculation: (entry, id) => entry.key.approxBytes + 2 * id.length,
   });
-  const negative = new LRUCache<string, number>({ max: options.negativeMaxEntries ?? 50_000 });
-  const groupCache = new LRUCache<string, GroupEntry>({ max: options.groupMaxEntries ?? 10_000 });
+  const negative = new LRUCache<string, number>({ max: options.negativeMaxEntries });
+  const groupCache = new LRUCache<string, GroupEntry>({ max: GROUP_MAX_ENTRIES });
   const keyFlights = new Map<string, Flight<VerifiableKey | null>>();
   const groupFlights = new Map<string, Flight<GroupPermissions>>();
   const queue: QueuedLookup[] = [];
@@ -234,7 +225,7 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
       fastFailures += 1;
       return Promise.reject(new DomainError("unavailable", KEY_STORE_UNAVAILABLE));
     }
-    if (active >= maxConcurrent && queue.length >= maxQueued) {
+    if (active >= maxConcurrent && queue.length >= MAX_QUEUED_LOOKUPS) {
       fastFailures += 1;
       return Promise.reject(new DomainError("unavailable", "the key store is busy, try again"));
     }
@@ -325,7 +316,7 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
               negative.set(keyId, startedAt);
             } else {
               negative.delete(keyId);
-              positive.set(keyId, { key, loadedAt: startedAt, touchedAt: startedAt });
+              positive.set(keyId, { key, loadedAt: startedAt });
             }
           }
           return key;
@@ -380,15 +371,11 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
   return {
     key(keyId) {
       const at = now();
-      const entry = positive.peek(keyId);
+      const entry = positive.get(keyId);
       if (entry !== undefined) {
-        if (at - entry.touchedAt > RECENCY_REFRESH_MS) {
-          entry.touchedAt = at;
-          positive.get(keyId);
-        }
         if (trusted(entry.loadedAt, at)) {
           positiveHits += 1;
-          if (at - entry.loadedAt > maxAgeMs && !keyFlights.has(keyId)) {
+          if (at - entry.loadedAt > MAX_AGE_MS && !keyFlights.has(keyId)) {
             refreshes += 1;
             loadKey(keyId).then(ignore, ignore);
           }
@@ -415,7 +402,7 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
       const entry = groupCache.get(groupId);
       if (entry !== undefined && trusted(entry.loadedAt, at)) {
         groupHits += 1;
-        if (at - entry.loadedAt > maxAgeMs && !groupFlights.has(groupId)) {
+        if (at - entry.loadedAt > MAX_AGE_MS && !groupFlights.has(groupId)) {
           refreshes += 1;
           loadGroup(groupId).then(ignore, ignore);
         }

@@ -22,8 +22,8 @@ export interface VerifyUsageRecorderOptions {
   readonly keys: Pick<KeyRepository, "recordLastUsed">;
   /** replica names this process in usage events. */
   readonly replica: string;
-  /** lastUsedIntervalMs is the coalescing interval of last-used writes (default 5,000). */
-  readonly lastUsedIntervalMs?: number;
+  /** lastUsedIntervalMs is the coalescing interval of last-used writes. */
+  readonly lastUsedIntervalMs: number;
   /** maxTrackedKeys bounds the keys remembered between flushes (default 100,000). */
   readonly maxTrackedKeys?: number;
   /** onError hears about failed last-used writes (for logging); it must not throw. */
@@ -59,7 +59,7 @@ export interface VerifyUsageRecorder extends UsageRecorder {
 /** createVerifyUsageRecorder builds the recorder. */
 export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): VerifyUsageRecorder {
   const { sink, keys, replica } = options;
-  const intervalMs = Math.max(options.lastUsedIntervalMs ?? 5_000, 1);
+  const intervalMs = Math.max(options.lastUsedIntervalMs, 1);
   const maxTracked = Math.max(options.maxTrackedKeys ?? 100_000, 1);
   const onError = options.onError;
   const origin: UsageEventOrigin = { replica, ids: options.eventIds ?? createEventIdSource() };

@@ -23,10 +23,10 @@ import { createVerifyUsageRecorder, type VerifyUsageRecorder } from "./usage-rec
 
 /** VerificationSettings are the configurable knobs of the verification side (see docs/architecture.md). */
 export interface VerificationSettings extends KeyCacheSettings {
-  /** invalidationPollMs is the invalidation feed's poll interval (default 100). */
-  readonly invalidationPollMs?: number;
-  /** lastUsedWriteIntervalMs coalesces last-used writes per key (default 5,000). */
-  readonly lastUsedWriteIntervalMs?: number;
+  /** invalidationPollMs is the invalidation feed's poll interval. */
+  readonly invalidationPollMs: number;
+  /** lastUsedWriteIntervalMs coalesces last-used writes per key. */
+  readonly lastUsedWriteIntervalMs: number;
 }
 
 /** VerificationLogHooks receive failures worth logging; they must not throw. */
@@ -49,7 +49,7 @@ export interface VerificationRuntimeOptions {
   readonly sink: AuditSink;
   /** replica names this process in usage events. */
   readonly replica: string;
-  readonly settings?: VerificationSettings;
+  readonly settings: VerificationSettings;
   /** observer receives verdict counts and latencies (the metrics). */
   readonly observer?: VerifyObserver;
   /** onInvalidationLag receives the lag of each applied notice, in milliseconds (the metrics). */
@@ -75,7 +75,7 @@ export interface VerificationRuntime {
 
 /** createVerificationRuntime builds the verification side; call start() before serving. */
 export function createVerificationRuntime(options: VerificationRuntimeOptions): VerificationRuntime {
-  const settings = options.settings ?? {};
+  const { settings } = options;
   const log = options.log ?? {};
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
   const cache = createKeyCache({
@@ -90,7 +90,7 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     cache,
     clock: options.clock,
     monotonicNow,
-    ...(settings.invalidationPollMs === undefined ? {} : { pollIntervalMs: settings.invalidationPollMs }),
+    pollIntervalMs: settings.invalidationPollMs,
     ...(options.onInvalidationLag === undefined ? {} : { onLag: options.onInvalidationLag }),
     ...(log.pollFailed === undefined ? {} : { onError: log.pollFailed }),
   });
@@ -103,9 +103,7 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     sink: options.sink,
     keys: options.keys,
     replica: options.replica,
-    ...(settings.lastUsedWriteIntervalMs === undefined
-      ? {}
-      : { lastUsedIntervalMs: settings.lastUsedWriteIntervalMs }),
+    lastUsedIntervalMs: settings.lastUsedWriteIntervalMs,
     ...(log.lastUsedWriteFailed === undefined ? {} : { onError: log.lastUsedWriteFailed }),
   });
   const verifier = createKeyVerifier({

@@ -13,7 +13,9 @@ import {
   type VerificationRuntime,
   type VerificationSettings,
 } from "../../../src/verify/verification-runtime.js";
-import { ManualClock, testFormat, testHasher, testPepper } from "../../helpers/key-fixtures.js";
+import { loadConfig } from "../../../src/server/config.js";
+import { verificationSettingsOf } from "../../../src/server/verification-config.js";
+import { ManualClock, testFormat, testHasher } from "../../helpers/key-fixtures.js";
 
 /** CollectingSink is an AuditSink that keeps every event (tests read `events`). */
 export interface CollectingSink extends AuditSink {
@@ -59,7 +61,7 @@ export interface TestReplica {
 export async function startReplica(
   client: MongoClient,
   dbName: string,
-  settings: VerificationSettings = {},
+  settings: Partial<VerificationSettings> = {},
   options: { clock?: ManualClock; monotonicNow?: () => number; stores?: Partial<Stores> } = {},
 ): Promise<TestReplica> {
   const base = storesOf(client.db(dbName));
@@ -75,7 +77,7 @@ export async function startReplica(
     feed: stores.feed,
     sink,
     replica: "test-replica",
-    settings,
+    settings: { ...verificationSettingsOf(loadConfig({})), ...settings },
     ...(options.monotonicNow === undefined ? {} : { monotonicNow: options.monotonicNow }),
   });
   await runtime.start();
