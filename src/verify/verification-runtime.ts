@@ -27,6 +27,8 @@ export interface VerificationSettings extends KeyCacheSettings {
   readonly invalidationPollMs: number;
   /** lastUsedWriteIntervalMs coalesces last-used writes per key. */
   readonly lastUsedWriteIntervalMs: number;
+  /** unavailableBackoffMs replaces the cache's fast-fail period (tests shorten it). */
+  readonly unavailableBackoffMs?: number;
 }
 
 /** VerificationLogHooks receive failures worth logging; they must not throw. */

@@ -30,7 +30,6 @@ import {
   startAuditNode,
   TRANSPORTS,
   type Transport,
-  waitFor,
   waitForFlushed,
 } from "./helpers/audit-harness.js";
 
@@ -266,7 +265,12 @@ describe("stream starts", () => {
   });
 
   it("a start time delivers the events at or after it, in commit order", async () => {
-    await waitFor("a persisted event", async () => (await persistedEvents(node)).length > 0);
+    await expect
+      .poll(async () => (await persistedEvents(node)).length, {
+        message: "a persisted event",
+        timeout: 15_000,
+      })
+      .toBeGreaterThan(0);
     const stored = await persistedEvents(node);
     const documents = await node.server.db
       .collection<{ _id: number; time: Date }>(AUDIT_EVENTS_COLLECTION)

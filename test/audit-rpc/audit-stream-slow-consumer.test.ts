@@ -25,7 +25,6 @@ import {
   type StreamHandle,
   StreamReader,
   startAuditNode,
-  waitFor,
   waitForFlushed,
 } from "./helpers/audit-harness.js";
 
@@ -119,11 +118,9 @@ describe.each([
     const healthyReading = healthy.readUntil((items) => eventsOf(items).length >= BURST_EVENTS, 60_000);
     await burst(kind);
     // The server ends the slow call by itself (the gauge counts the streams it still serves).
-    await waitFor(
-      "the slow stream to be ended by the server",
-      async () => (await openStreams()) === 1,
-      5_000 + 2_000,
-    );
+    await expect
+      .poll(openStreams, { message: "the slow stream to be ended by the server", timeout: 5_000 + 2_000 })
+      .toBe(1);
     await healthyReading;
     expect(healthy.failure).toBeNull();
     healthy.close();

@@ -10,6 +10,7 @@ import { createBufferedAuditSink } from "../../src/domain/buffered-audit-sink.js
 import type { KeyVerifier } from "../../src/domain/key-verifier.js";
 import { countDbCommands } from "../../src/metrics/db-command-counter.js";
 import { createVerifyMetrics, registerVerificationRuntimeMetrics } from "../../src/metrics/verify-metrics.js";
+import { verificationSettingsOf } from "../../src/server/verification-config.js";
 import { createMongoAuditEventStore } from "../../src/storage/audit-event-store.js";
 import { createMongoChangeFeed } from "../../src/storage/change-feed.js";
 import { createMongoGroupRepository } from "../../src/storage/group-repository.js";
@@ -20,6 +21,7 @@ import {
 } from "../../src/verify/verification-runtime.js";
 import { issueKey, ManualClock, revokeKey, testFormat, testHasher } from "../helpers/key-fixtures.js";
 import { mongoUri, uniqueDbName } from "../helpers/mongo.js";
+import { DEFAULTS } from "../helpers/service-budgets.js";
 
 const client = new MongoClient(mongoUri(), { serverSelectionTimeoutMS: 5_000, monitorCommands: true });
 const db = client.db(uniqueDbName("verifymetrics"));
@@ -46,6 +48,7 @@ beforeAll(async () => {
     feed: createMongoChangeFeed(db),
     sink,
     replica: "metrics-test",
+    settings: verificationSettingsOf(DEFAULTS),
     observer: metrics,
     onInvalidationLag: metrics.invalidationLag,
   });

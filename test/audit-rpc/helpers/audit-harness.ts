@@ -393,27 +393,17 @@ export async function auditBuffered(node: AuditNode): Promise<number> {
   return value;
 }
 
-/** waitFor polls `check` until it returns true, failing after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await sleep(25);
-  }
-}
-
 /** waitForFlushed waits until no node holds an unwritten audit event. */
 export async function waitForFlushed(nodes: readonly AuditNode[]): Promise<void> {
-  await waitFor("the audit buffers to be written", async () => {
-    const buffered = await Promise.all(nodes.map(auditBuffered));
-    return buffered.every((count) => count === 0);
-  });
+  await expect
+    .poll(
+      async () => {
+        const buffered = await Promise.all(nodes.map(auditBuffered));
+        return buffered.every((count) => count === 0);
+      },
+      { message: "the audit buffers to be written", timeout: 15_000 },
+    )
+    .toBe(true);
 }
 
 /**
