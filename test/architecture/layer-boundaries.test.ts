@@ -34,7 +34,7 @@ const rules: ReadonlyArray<{ layer: string; forbidden: readonly RegExp[] }> = [
     ],
   },
   { layer: "src/storage", forbidden: [/^@connectrpc\//, /^@grpc\//, /\/(gen|rpc|server|client|cli)\//] },
-  { layer: "src/client", forbidden: [/^mongodb$/, /\/(storage|server|verify|cli)\//] },
+  { layer: "packages/client/src", forbidden: [/^mongodb$/, /\/(storage|server|verify|cli)\//] },
 ];
 
 describe.each(rules)("$layer", ({ layer, forbidden }) => {

@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileTrustProxy, normalizeIp, resolveClientIp } from "../../src/client/client-ip.js";
+import { compileTrustProxy, normalizeIp, resolveClientIp } from "../../packages/client/src/client-ip.js";
 
 function request(remoteAddress: string | undefined, forwardedFor?: string | string[]) {
   return {

@@ -8,9 +8,9 @@ import {
   createConnectInterceptor,
   kApiKey,
   kClientIp,
-} from "../../src/client/connect-interceptor.js";
-import type { VerifiedApiKey } from "../../src/client/request-verifier.js";
-import { createVerifyClient, type VerifyClient } from "../../src/client/verify-client.js";
+} from "../../packages/client/src/connect-interceptor.js";
+import type { VerifiedApiKey } from "../../packages/client/src/request-verifier.js";
+import { createVerifyClient, type VerifyClient } from "../../packages/client/src/verify-client.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   ALLOWED_IP,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractCredential, readHeader } from "../../src/client/credential-extraction.js";
+import { extractCredential, readHeader } from "../../packages/client/src/credential-extraction.js";
 
 const KEY = "ak_test_abcdefgh12345678_S3cr3tS3cr3tS3cr3tS3cr3t";
 

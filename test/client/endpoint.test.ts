@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatEndpoint, MAX_ENDPOINT_BYTES } from "../../src/client/endpoint.js";
+import { formatEndpoint, MAX_ENDPOINT_BYTES } from "../../packages/client/src/endpoint.js";
 
 describe("formatEndpoint", () => {
   it.each([

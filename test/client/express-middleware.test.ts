@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import express from "express";
-import { createExpressMiddleware } from "../../src/client/express-middleware.js";
+import { createExpressMiddleware } from "../../packages/client/src/express-middleware.js";
 import { describeHttpAdapter } from "./helpers/http-adapter-contract.js";
 import { GRANTED_PERMISSION, MISSING_PERMISSION, useVerifyFixture } from "./helpers/verify-fixture.js";
 

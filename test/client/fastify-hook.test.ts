@@ -1,7 +1,7 @@
 import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
-import { createFastifyHook, fastifyApiKeyPlugin } from "../../src/client/fastify-hook.js";
-import { createVerifyClient } from "../../src/client/verify-client.js";
+import { createFastifyHook, fastifyApiKeyPlugin } from "../../packages/client/src/fastify-hook.js";
+import { createVerifyClient } from "../../packages/client/src/verify-client.js";
 import { describeHttpAdapter } from "./helpers/http-adapter-contract.js";
 import { GRANTED_PERMISSION, MISSING_PERMISSION, useVerifyFixture } from "./helpers/verify-fixture.js";
 

@@ -8,8 +8,12 @@
 import { create } from "@bufbuild/protobuf";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VerifyCallError } from "../../src/client/verify-call-error.js";
-import { createVerifyClient, toVerifyResult, type VerifyClient } from "../../src/client/verify-client.js";
+import { VerifyCallError } from "../../packages/client/src/verify-call-error.js";
+import {
+  createVerifyClient,
+  toVerifyResult,
+  type VerifyClient,
+} from "../../packages/client/src/verify-client.js";
 import {
   type VerificationCode,
   VerifyKeyResponseSchema,

@@ -16,11 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createConnectContextValues,
   createConnectInterceptor,
-} from "../../src/client/connect-interceptor.js";
-import { createExpressMiddleware } from "../../src/client/express-middleware.js";
-import { createFastifyHook } from "../../src/client/fastify-hook.js";
-import { VerifyCallError } from "../../src/client/verify-call-error.js";
-import { createVerifyClient, type VerifyClient } from "../../src/client/verify-client.js";
+} from "../../packages/client/src/connect-interceptor.js";
+import { createExpressMiddleware } from "../../packages/client/src/express-middleware.js";
+import { createFastifyHook } from "../../packages/client/src/fastify-hook.js";
+import { VerifyCallError } from "../../packages/client/src/verify-call-error.js";
+import { createVerifyClient, type VerifyClient } from "../../packages/client/src/verify-client.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { useVerifyFixture } from "../client/helpers/verify-fixture.js";
 

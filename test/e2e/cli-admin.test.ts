@@ -8,9 +8,9 @@
  */
 import { fromJson } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createVerifyClient, type VerifyClient } from "../../packages/client/src/verify-client.js";
 import { SECRET_LINE_PREFIX } from "../../src/cli/commands/command-helpers.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
-import { createVerifyClient, type VerifyClient } from "../../src/client/verify-client.js";
 import { type AuditEvent, AuditEventKind } from "../../src/gen/apikeys/v1/audit_pb.js";
 import {
   ListAdminEventsResponseSchema,

@@ -5,8 +5,8 @@
  * with the cursor to resume from, and `--cursor` resumes exactly there.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createVerifyClient, type VerifyClient } from "../../packages/client/src/verify-client.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
-import { createVerifyClient, type VerifyClient } from "../../src/client/verify-client.js";
 import { createCliSession } from "./helpers/cli-session.js";
 import { useRealService } from "./helpers/real-service.js";
 

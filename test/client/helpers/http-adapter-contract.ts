@@ -10,8 +10,8 @@
  * and answers 200 `{ "apiKey": <verified key or null> }` when the handler runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TrustProxySetting } from "../../../src/client/client-ip.js";
-import { createVerifyClient, type VerifyClient } from "../../../src/client/verify-client.js";
+import type { TrustProxySetting } from "../../../packages/client/src/client-ip.js";
+import { createVerifyClient, type VerifyClient } from "../../../packages/client/src/verify-client.js";
 import {
   ALLOWED_IP,
   type FixtureKey,

@@ -15,8 +15,8 @@ import {
   type sendUnaryData,
   status,
 } from "@grpc/grpc-js";
-import { CALLER_TOKEN_METADATA } from "../../../src/client/verify-client.js";
-import { keyVerifyServiceDefinition } from "../../../src/client/verify-service-definition.js";
+import { CALLER_TOKEN_METADATA } from "../../../packages/client/src/verify-client.js";
+import { keyVerifyServiceDefinition } from "../../../packages/client/src/verify-service-definition.js";
 import {
   VerificationCode,
   type VerifyKeyRequest,

@@ -7,9 +7,13 @@
  *   endpoint, calls VerifyKey, answers 401/403/503, and hands the verified key to the handler.
  * - createRequestVerifier, extractCredential, resolveClientIp, formatEndpoint: the framework-neutral core,
  *   for other frameworks.
+ * - createAdminClient: typed KeyAdminService and AuditService clients (the generated messages are under
+ *   "@apikeys/client/gen/apikeys/v1/*.js").
  *
  * Express and Fastify are only imported as types: a service needs neither unless it uses that adapter.
  */
+export type { AdminClient, AdminClientOptions, AdminProtocol } from "./admin-client.js";
+export { createAdminClient } from "./admin-client.js";
 export type { SocketRequest, TrustProxy, TrustProxySetting } from "./client-ip.js";
 export { compileTrustProxy, normalizeIp, resolveClientIp } from "./client-ip.js";
 export type {
@@ -30,6 +34,9 @@ export type { ExpressApiKeyMiddleware } from "./express-middleware.js";
 export { createExpressMiddleware } from "./express-middleware.js";
 export type { FastifyApiKeyHook, FastifyApiKeyHookFactory } from "./fastify-hook.js";
 export { createFastifyHook, fastifyApiKeyPlugin } from "./fastify-hook.js";
+export { AuditService } from "./gen/apikeys/v1/audit_service_pb.js";
+export { KeyAdminService } from "./gen/apikeys/v1/key_admin_service_pb.js";
+export { KeyVerifyService } from "./gen/apikeys/v1/key_verify_service_pb.js";
 export type {
   Admission,
   ApiKeyAuthOptions,

@@ -15,7 +15,7 @@ import {
   type VerifyKeyRequest,
   VerifyKeyRequestSchema,
   type VerifyKeyResponse,
-} from "../gen/apikeys/v1/key_verify_service_pb.js";
+} from "./gen/apikeys/v1/key_verify_service_pb.js";
 import { VerifyCallError } from "./verify-call-error.js";
 import {
   deserializeVerifyKeyResponse,

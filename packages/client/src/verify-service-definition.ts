@@ -5,7 +5,7 @@ import {
   VerifyKeyRequestSchema,
   type VerifyKeyResponse,
   VerifyKeyResponseSchema,
-} from "../gen/apikeys/v1/key_verify_service_pb.js";
+} from "./gen/apikeys/v1/key_verify_service_pb.js";
 
 /** VERIFY_KEY_PATH is the gRPC method path of KeyVerifyService.VerifyKey. */
 export const VERIFY_KEY_PATH = "/apikeys.v1.KeyVerifyService/VerifyKey";
