@@ -13,6 +13,7 @@ import type { KeyAdmin } from "../domain/key-admin.js";
 import type { TenantAdmin } from "../domain/tenant-admin.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import { authenticateAdminCall } from "./admin-caller.js";
+import { callerRoles } from "./caller-role.js";
 import { kRequestId } from "../transport/context-keys.js";
 import {
   dateOf,
@@ -205,6 +206,16 @@ export function createKeyAdminHandler(
         requestId: request.requestId,
       });
       return { tenant: tenantMessageOf(tenant) };
+    },
+
+    async getCaller(_request, context) {
+      const actor = await actorOf(context);
+      return {
+        keyId: actor.keyId,
+        tenantId: actor.tenantId,
+        userId: actor.userId,
+        role: callerRoles[actor.role],
+      };
     },
   };
 }

@@ -2,7 +2,8 @@
  * The HTTP port: HTTP/1.1 and HTTP/2 prior-knowledge (h2c) on one plain-text port, so `curl` with Connect
  * JSON works without --http2 while gRPC clients (which need HTTP/2 and trailers) work too. A plain TCP
  * server reads the first bytes of each connection: the HTTP/2 connection preface goes to an http2 server,
- * anything else to an http1 server. Besides RPCs it serves GET /healthz, /readyz and /metrics.
+ * anything else to an http1 server. Besides RPCs it serves GET /healthz, /readyz, /metrics and the admin
+ * console under /console/ (console-assets.ts).
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, {
@@ -14,6 +15,7 @@ import net, { type Socket } from "node:net";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { trackNodeResponse } from "./connect-boundary.js";
+import { createConsoleAssets } from "./console-assets.js";
 
 /** HTTP2_PREFACE starts every HTTP/2 prior-knowledge connection (RFC 9113 §3.4). */
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -102,8 +104,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.end(body);
     }
   };
+  const consoleAssets = createConsoleAssets({ logger });
   const handle: NodeRequestHandler = (req, res) => {
-    const path = (req.url ?? "").split("?", 1)[0];
+    const path = (req.url ?? "").split("?", 1)[0] ?? "";
+    if (consoleAssets.serves(path)) {
+      consoleAssets.handle(req, res);
+      return;
+    }
     if (
       (req.method === "GET" || req.method === "HEAD") &&
       (path === "/healthz" || path === "/readyz" || path === "/metrics")
