@@ -1,178 +1,399 @@
 /**
- * Configuration from environment variables: one table of every variable (name, default, meaning), and a
- * pure loadConfig(env) that validates all of them, collects every problem, and either returns a frozen typed
- * Config or throws one ConfigError listing each problem as `NAME: what is wrong`. Nothing else in src reads
- * process.env; main passes it in.
+ * Configuration from environment variables, in one table: each variable once, with its default, its parser
+ * (which states its range) and what it means. loadConfig(env) parses every variable, then checks the ones
+ * that depend on each other, collects every problem, and either returns a frozen typed Config or throws one
+ * ConfigError listing each problem as `NAME: what is wrong`. Components take their settings from Config and
+ * keep no defaults of their own. Nothing else in src reads process.env; main passes it in.
  */
 import { isIP } from "node:net";
 import { hostname } from "node:os";
+
+/** Parsed is a parser's answer: the value, or what is wrong with the text. */
+type Parsed<T> = { readonly value: T } | { readonly problem: string };
+
+/** Parser reads one variable's text (its default when unset or empty; null when it has none). */
+interface Parser<T> {
+  /** range says which values are accepted, for the documentation. */
+  readonly range: string;
+  parse(text: string | null): Parsed<T>;
+}
+
+/** DEV_PEPPER is the fixed pepper used outside production when KEY_HASH_PEPPER is unset. Not a secret. */
+export const DEV_PEPPER = "apikeys-development-pepper-do-not-use-in-production";
+
+/** KEY_PREFIX_PATTERN is the shape every key prefix must have. */
+export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$/;
+
+const MIN_PEPPER_BYTES = 32;
+const MIN_TOKEN_CHARS = 16;
+const HOSTNAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const MONGO_URI_PATTERN = /^mongodb(?:\+srv)?:\/\/[^\s/]+(?:\/[^\s]*)?$/;
+const DB_NAME_PATTERN = /^[A-Za-z0-9_-]{1,63}$/;
+
+const required = { problem: "is required" } as const;
+
+function integer(min: number, max: number): Parser<number> {
+  return {
+    range: `integer ${min}–${max}`,
+    parse(text) {
+      const parsed = text !== null && /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+      return Number.isSafeInteger(parsed) && parsed >= min && parsed <= max
+        ? { value: parsed }
+        : { problem: `must be an integer between ${min} and ${max}` };
+    },
+  };
+}
+
+function choice<const T extends string>(allowed: readonly T[]): Parser<T> {
+  return {
+    range: allowed.join(", "),
+    parse: (text) =>
+      text !== null && (allowed as readonly string[]).includes(text)
+        ? { value: text as T }
+        : { problem: `must be one of ${allowed.join(", ")}` },
+  };
+}
+
+function matching(pattern: RegExp, what: string): Parser<string> {
+  return {
+    range: String(pattern),
+    parse: (text) => (text !== null && pattern.test(text) ? { value: text } : { problem: what }),
+  };
+}
+
+function minBytes(bytes: number): Parser<string> {
+  return {
+    range: `at least ${bytes} bytes`,
+    parse: (text) =>
+      text !== null && Buffer.byteLength(text, "utf8") >= bytes
+        ? { value: text }
+        : { problem: `must be at least ${bytes} bytes` },
+  };
+}
+
+function minChars(chars: number): Parser<string> {
+  return {
+    range: `at least ${chars} characters`,
+    parse: (text) =>
+      text !== null && text.length >= chars
+        ? { value: text }
+        : { problem: `must be at least ${chars} characters when set` },
+  };
+}
+
+/** optional accepts "unset" (null) besides what `parser` accepts. */
+function optional<T>(parser: Parser<T>): Parser<T | null> {
+  return {
+    range: `unset, or ${parser.range}`,
+    parse: (text) => (text === null ? { value: null } : parser.parse(text)),
+  };
+}
+
+const text: Parser<string> = {
+  range: "text",
+  parse: (value) => (value === null ? required : { value }),
+};
+
+const host: Parser<string> = {
+  range: "IP address or host name",
+  parse: (value) =>
+    value !== null && (isIP(value) !== 0 || HOSTNAME_PATTERN.test(value))
+      ? { value }
+      : { problem: "must be an IP address or a host name" },
+};
+
+/** previousPeppers reads `version:pepper,version:pepper` (repeats of the current version are checked later). */
+const previousPeppers: Parser<readonly PepperVersion[]> = {
+  range: "version:pepper,…",
+  parse(value) {
+    const peppers: PepperVersion[] = [];
+    for (const [index, entry] of (value === null ? [] : value.split(",")).entries()) {
+      const separator = entry.indexOf(":");
+      const versionText = separator > 0 ? entry.slice(0, separator).trim() : "";
+      const pepper = separator > 0 ? entry.slice(separator + 1) : "";
+      const version = /^\d{1,7}$/.test(versionText) ? Number(versionText) : 0;
+      if (version < 1 || Buffer.byteLength(pepper, "utf8") < MIN_PEPPER_BYTES) {
+        return {
+          problem: `entry ${index + 1} must be version:pepper with a positive integer version and a pepper of at least ${MIN_PEPPER_BYTES} bytes`,
+        };
+      }
+      if (peppers.some((known) => known.version === version)) {
+        return { problem: `entry ${index + 1} repeats pepper version ${version}` };
+      }
+      peppers.push(Object.freeze({ version, pepper }));
+    }
+    return { value: peppers };
+  },
+};
+
+/** Variable is one row of the table. */
+interface Variable<T> {
+  /** default is used when the variable is unset or empty; null when there is none. */
+  readonly default: string | null;
+  readonly parser: Parser<T>;
+  readonly meaning: string;
+  /** secret variables are never echoed in error messages or logs. */
+  readonly secret: boolean;
+}
+
+const SECRET = true;
+
+function variable<T>(
+  defaultValue: string | null,
+  parser: Parser<T>,
+  meaning: string,
+  secret = false,
+): Variable<T> {
+  return { default: defaultValue, parser, meaning, secret };
+}
+
+/** variables is THE configuration table, in the README's order. */
+const variables = {
+  NODE_ENV: variable(
+    "development",
+    choice(["development", "test", "production"] as const),
+    "development, test or production; production never provisions a local database",
+  ),
+  GRPC_HOST: variable(
+    "0.0.0.0",
+    host,
+    "address the gRPC port (grpc-js: VerifyKey fast path, reflection) binds to",
+  ),
+  GRPC_PORT: variable("50051", integer(0, 65535), "gRPC port; 0 picks a free port (the log says which)"),
+  HTTP_HOST: variable(
+    "0.0.0.0",
+    host,
+    "address the HTTP port (Connect, gRPC-Web, gRPC over h2c, /healthz, /readyz, /metrics) binds to",
+  ),
+  HTTP_PORT: variable(
+    "8080",
+    integer(0, 65535),
+    "HTTP port (HTTP/1.1 and h2c on the same port); 0 picks a free port",
+  ),
+  MONGODB_URI: variable(
+    null,
+    optional(matching(MONGO_URI_PATTERN, "must be a mongodb:// or mongodb+srv:// connection string")),
+    "MongoDB connection string; required in production; unset elsewhere provisions a local database",
+    SECRET,
+  ),
+  MONGODB_DB: variable(
+    "apikeys",
+    matching(DB_NAME_PATTERN, "must be a MongoDB database name (1-63 characters of A-Z a-z 0-9 _ -)"),
+    "database name",
+  ),
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: variable(
+    "2000",
+    integer(1, 600_000),
+    "how long the driver looks for a usable server before failing an operation",
+  ),
+  MONGODB_CONNECT_TIMEOUT_MS: variable("2000", integer(1, 600_000), "TCP connect timeout to MongoDB"),
+  MONGODB_SOCKET_TIMEOUT_MS: variable(
+    "5000",
+    integer(1, 3_600_000),
+    "how long a MongoDB socket may stay silent during an operation",
+  ),
+  LOCAL_MONGO_DATA_DIR: variable(
+    ".data/mongo",
+    text,
+    "data directory of a provisioned local mongod (the in-memory server keeps nothing)",
+  ),
+  LOG_LEVEL: variable(
+    "info",
+    choice(["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
+    "pino level: fatal, error, warn, info, debug, trace or silent",
+  ),
+  KEY_PREFIX: variable(
+    "ak_live_",
+    matching(
+      KEY_PREFIX_PATTERN,
+      "must match ^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$ (for example ak_live_)",
+    ),
+    "prefix of issued keys, like ak_live_ or sk_test_ (lowercase, ends with _)",
+  ),
+  KEY_HASH_PEPPER: variable(
+    null,
+    optional(minBytes(MIN_PEPPER_BYTES)),
+    "server-side secret (at least 32 bytes) keyed into key hashes; required in production, a built-in one is used in development",
+    SECRET,
+  ),
+  KEY_HASH_PEPPER_VERSION: variable(
+    "1",
+    integer(1, 1_000_000),
+    "version number of KEY_HASH_PEPPER, stored with each hash",
+  ),
+  KEY_HASH_PREVIOUS_PEPPERS: variable(
+    null,
+    previousPeppers,
+    "older peppers still accepted during a rotation, as version:pepper,version:pepper",
+    SECRET,
+  ),
+  DEFAULT_TENANT_KEY_LIMIT: variable(
+    "10",
+    integer(1, 1_000_000),
+    "most active keys a tenant may hold unless its settings say otherwise",
+  ),
+  EXPIRING_SOON_WINDOW_MS: variable(
+    "604800000",
+    integer(0, 366 * 24 * 3_600_000),
+    "a key expiring within this window is listed as expiring soon (default 7 days)",
+  ),
+  BOOTSTRAP_TOKEN: variable(
+    null,
+    optional(minChars(MIN_TOKEN_CHARS)),
+    "one-time token (at least 16 characters) that lets Bootstrap create the first admin key",
+    SECRET,
+  ),
+  VERIFY_CALLER_TOKEN: variable(
+    null,
+    optional(minChars(MIN_TOKEN_CHARS)),
+    "when set (at least 16 characters), VerifyKey callers must send it in x-apikeys-caller-token",
+    SECRET,
+  ),
+  GRPC_TLS_CERT_FILE: variable(
+    null,
+    optional(text),
+    "PEM certificate chain for TLS on the gRPC port (with GRPC_TLS_KEY_FILE)",
+  ),
+  GRPC_TLS_KEY_FILE: variable(
+    null,
+    optional(text),
+    "PEM private key for TLS on the gRPC port (with GRPC_TLS_CERT_FILE)",
+  ),
+  GRPC_TLS_CLIENT_CA_FILE: variable(
+    null,
+    optional(text),
+    "PEM CA bundle; when set, gRPC clients must present a certificate it signed (mTLS)",
+  ),
+  MAX_MESSAGE_BYTES: variable(
+    "262144",
+    integer(1024, 64 * 1024 * 1024),
+    "largest request or response message accepted on either port",
+  ),
+  MAX_DEADLINE_MS: variable(
+    "30000",
+    integer(1, 3_600_000),
+    "largest deadline a caller may request; a larger one is rejected with INVALID_ARGUMENT",
+  ),
+  DEFAULT_DEADLINE_MS: variable(
+    "10000",
+    integer(1, 3_600_000),
+    "deadline applied to unary calls that arrive without one",
+  ),
+  SHUTDOWN_DRAIN_MS: variable(
+    "10000",
+    integer(0, 600_000),
+    "how long shutdown waits for in-flight calls before forcing them closed",
+  ),
+  KEY_CACHE_MAX_ENTRIES: variable(
+    "100000",
+    integer(1, 100_000_000),
+    "most key records kept in the verify cache",
+  ),
+  KEY_CACHE_MAX_BYTES: variable(
+    "67108864",
+    integer(1024, 2 ** 40),
+    "approximate memory bound of the verify cache",
+  ),
+  NEGATIVE_CACHE_MAX_ENTRIES: variable(
+    "100000",
+    integer(1, 100_000_000),
+    "most unknown-key lookups remembered",
+  ),
+  NEGATIVE_CACHE_TTL_MS: variable(
+    "30000",
+    integer(1, 3_600_000),
+    "how long an unknown-key lookup is remembered",
+  ),
+  CACHE_MAX_STALE_MS: variable(
+    "60000",
+    integer(0, 3_600_000),
+    "how long cached keys keep verifying while MongoDB cannot be reached",
+  ),
+  KEY_LOOKUP_TIMEOUT_MS: variable(
+    "200",
+    integer(10, 60_000),
+    "time budget of one cache-miss lookup, waiting for a slot included; past it VerifyKey answers UNAVAILABLE",
+  ),
+  KEY_LOOKUP_MAX_CONCURRENT: variable(
+    "32",
+    integer(1, 10_000),
+    "most cache-miss lookups in flight per replica; more wait (up to 1000) within the budget, then UNAVAILABLE",
+  ),
+  INVALIDATION_POLL_MS: variable(
+    "100",
+    integer(10, 60_000),
+    "how often each replica polls the invalidation feed",
+  ),
+  USAGE_FLUSH_INTERVAL_MS: variable(
+    "1000",
+    integer(10, 600_000),
+    "how often buffered usage events are written",
+  ),
+  LAST_USED_WRITE_INTERVAL_MS: variable(
+    "60000",
+    integer(0, 86_400_000),
+    "at most one last-used write per key per interval",
+  ),
+  AUDIT_BUFFER_MAX_EVENTS: variable(
+    "10000",
+    integer(1, 100_000_000),
+    "most audit events buffered in memory before new ones are dropped (and counted); about 10 s of events at 1k/s",
+  ),
+  AUDIT_BATCH_MAX_EVENTS: variable("1000", integer(1, 100_000), "most audit events written in one batch"),
+  AUDIT_RETENTION_DAYS: variable("90", integer(1, 36_500), "how long audit events are kept"),
+  AUDIT_HEARTBEAT_MS: variable(
+    "5000",
+    integer(100, 600_000),
+    "interval of heartbeats on an idle audit stream",
+  ),
+  AUDIT_STREAM_BUFFER_EVENTS: variable(
+    "10000",
+    integer(1, 10_000_000),
+    "most events queued for one slow audit stream subscriber",
+  ),
+  REPLICA_ID: variable(
+    null,
+    optional(matching(REPLICA_ID_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 . _ : -")),
+    "name of this replica in logs and the invalidation feed (default hostname-pid)",
+  ),
+};
+
+/** ConfigValues are the parsed variables, by name. */
+type ConfigValues = {
+  readonly [K in keyof typeof variables]: (typeof variables)[K] extends Variable<infer T> ? T : never;
+};
 
 /** ConfigVariable documents one environment variable (the README's configuration table mirrors these). */
 export interface ConfigVariable {
   readonly name: string;
   /** default is the value used when the variable is unset or empty; null when there is none. */
   readonly default: string | null;
+  /** range says which values are accepted. */
+  readonly range: string;
   readonly meaning: string;
   /** secret variables are never echoed in error messages or logs. */
   readonly secret: boolean;
 }
 
-const variable = (
-  name: string,
-  defaultValue: string | null,
-  meaning: string,
-  secret = false,
-): ConfigVariable => Object.freeze({ name, default: defaultValue, meaning, secret });
-
 /** configVariables lists every variable loadConfig reads, in the README's order. */
-export const configVariables: readonly ConfigVariable[] = Object.freeze([
-  variable(
-    "NODE_ENV",
-    "development",
-    "development, test or production; production never provisions a local database",
+export const configVariables: readonly ConfigVariable[] = Object.freeze(
+  Object.entries(variables).map(([name, entry]: [string, Variable<unknown>]) =>
+    Object.freeze({
+      name,
+      default: entry.default,
+      range: entry.parser.range,
+      meaning: entry.meaning,
+      secret: entry.secret,
+    }),
   ),
-  variable(
-    "GRPC_HOST",
-    "0.0.0.0",
-    "address the gRPC port (grpc-js: VerifyKey fast path, reflection) binds to",
-  ),
-  variable("GRPC_PORT", "50051", "gRPC port; 0 picks a free port (the log says which)"),
-  variable(
-    "HTTP_HOST",
-    "0.0.0.0",
-    "address the HTTP port (Connect, gRPC-Web, gRPC over h2c, /healthz, /readyz, /metrics) binds to",
-  ),
-  variable("HTTP_PORT", "8080", "HTTP port (HTTP/1.1 and h2c on the same port); 0 picks a free port"),
-  variable(
-    "MONGODB_URI",
-    null,
-    "MongoDB connection string; required in production; unset elsewhere provisions a local database",
-    true,
-  ),
-  variable("MONGODB_DB", "apikeys", "database name"),
-  variable(
-    "MONGODB_SERVER_SELECTION_TIMEOUT_MS",
-    "2000",
-    "how long the driver looks for a usable server before failing an operation",
-  ),
-  variable("MONGODB_CONNECT_TIMEOUT_MS", "2000", "TCP connect timeout to MongoDB"),
-  variable(
-    "MONGODB_SOCKET_TIMEOUT_MS",
-    "5000",
-    "how long a MongoDB socket may stay silent during an operation",
-  ),
-  variable(
-    "LOCAL_MONGO_DATA_DIR",
-    ".data/mongo",
-    "data directory of a provisioned local mongod (the in-memory server keeps nothing)",
-  ),
-  variable("LOG_LEVEL", "info", "pino level: fatal, error, warn, info, debug, trace or silent"),
-  variable(
-    "KEY_PREFIX",
-    "ak_live_",
-    "prefix of issued keys, like ak_live_ or sk_test_ (lowercase, ends with _)",
-  ),
-  variable(
-    "KEY_HASH_PEPPER",
-    null,
-    "server-side secret (at least 32 bytes) keyed into key hashes; required in production, a built-in one is used in development",
-    true,
-  ),
-  variable("KEY_HASH_PEPPER_VERSION", "1", "version number of KEY_HASH_PEPPER, stored with each hash"),
-  variable(
-    "KEY_HASH_PREVIOUS_PEPPERS",
-    null,
-    "older peppers still accepted during a rotation, as version:pepper,version:pepper",
-    true,
-  ),
-  variable(
-    "DEFAULT_TENANT_KEY_LIMIT",
-    "10",
-    "most active keys a tenant may hold unless its settings say otherwise",
-  ),
-  variable(
-    "EXPIRING_SOON_WINDOW_MS",
-    "604800000",
-    "a key expiring within this window is listed as expiring soon (default 7 days)",
-  ),
-  variable(
-    "BOOTSTRAP_TOKEN",
-    null,
-    "one-time token (at least 16 characters) that lets Bootstrap create the first admin key",
-    true,
-  ),
-  variable(
-    "VERIFY_CALLER_TOKEN",
-    null,
-    "when set (at least 16 characters), VerifyKey callers must send it in x-apikeys-caller-token",
-    true,
-  ),
-  variable(
-    "GRPC_TLS_CERT_FILE",
-    null,
-    "PEM certificate chain for TLS on the gRPC port (with GRPC_TLS_KEY_FILE)",
-  ),
-  variable("GRPC_TLS_KEY_FILE", null, "PEM private key for TLS on the gRPC port (with GRPC_TLS_CERT_FILE)"),
-  variable(
-    "GRPC_TLS_CLIENT_CA_FILE",
-    null,
-    "PEM CA bundle; when set, gRPC clients must present a certificate it signed (mTLS)",
-  ),
-  variable("MAX_MESSAGE_BYTES", "262144", "largest request or response message accepted on either port"),
-  variable(
-    "MAX_DEADLINE_MS",
-    "30000",
-    "largest deadline a caller may request; a larger one is rejected with INVALID_ARGUMENT",
-  ),
-  variable("DEFAULT_DEADLINE_MS", "10000", "deadline applied to unary calls that arrive without one"),
-  variable(
-    "SHUTDOWN_DRAIN_MS",
-    "10000",
-    "how long shutdown waits for in-flight calls before forcing them closed",
-  ),
-  variable("KEY_CACHE_MAX_ENTRIES", "100000", "most key records kept in the verify cache"),
-  variable("KEY_CACHE_MAX_BYTES", "67108864", "approximate memory bound of the verify cache"),
-  variable("NEGATIVE_CACHE_MAX_ENTRIES", "100000", "most unknown-key lookups remembered"),
-  variable("NEGATIVE_CACHE_TTL_MS", "30000", "how long an unknown-key lookup is remembered"),
-  variable(
-    "CACHE_MAX_STALE_MS",
-    "60000",
-    "how long cached keys keep verifying while MongoDB cannot be reached",
-  ),
-  variable(
-    "KEY_LOOKUP_TIMEOUT_MS",
-    "200",
-    "time budget of one cache-miss lookup, waiting for a slot included; past it VerifyKey answers UNAVAILABLE",
-  ),
-  variable(
-    "KEY_LOOKUP_MAX_CONCURRENT",
-    "32",
-    "most cache-miss lookups in flight per replica; more wait (up to 1000) within the budget, then UNAVAILABLE",
-  ),
-  variable("INVALIDATION_POLL_MS", "100", "how often each replica polls the invalidation feed"),
-  variable("USAGE_FLUSH_INTERVAL_MS", "1000", "how often buffered usage events are written"),
-  variable("LAST_USED_WRITE_INTERVAL_MS", "60000", "at most one last-used write per key per interval"),
-  variable(
-    "AUDIT_BUFFER_MAX_EVENTS",
-    "10000",
-    "most audit events buffered in memory before new ones are dropped (and counted); about 10 s of events at 1k/s",
-  ),
-  variable("AUDIT_BATCH_MAX_EVENTS", "1000", "most audit events written in one batch"),
-  variable("AUDIT_RETENTION_DAYS", "90", "how long audit events are kept"),
-  variable("AUDIT_HEARTBEAT_MS", "5000", "interval of heartbeats on an idle audit stream"),
-  variable("AUDIT_STREAM_BUFFER_EVENTS", "10000", "most events queued for one slow audit stream subscriber"),
-  variable(
-    "REPLICA_ID",
-    null,
-    "name of this replica in logs and the invalidation feed (default hostname-pid)",
-  ),
-]);
+);
 
 /** NodeEnv is the deployment mode. */
-export type NodeEnv = "development" | "test" | "production";
+export type NodeEnv = ConfigValues["NODE_ENV"];
 
 /** LogLevel is a pino level name. */
-export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+export type LogLevel = ConfigValues["LOG_LEVEL"];
 
 /** PepperVersion is one hashing pepper and the version number stored with hashes made with it. */
 export interface PepperVersion {
@@ -256,129 +477,24 @@ export interface RuntimeFacts {
   readonly pid: number;
 }
 
-/** DEV_PEPPER is the fixed pepper used outside production when KEY_HASH_PEPPER is unset. Not a secret. */
-export const DEV_PEPPER = "apikeys-development-pepper-do-not-use-in-production";
+/** Contradiction is a rule between two variables: [name, other, holds, message naming the other]. */
+type Contradiction = readonly [name: string, other: string, holds: boolean, message: string];
 
-/** KEY_PREFIX_PATTERN is the shape every key prefix must have. */
-export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$/;
-
-const MIN_PEPPER_BYTES = 32;
-const MIN_TOKEN_CHARS = 16;
-const hostnamePattern = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
-const replicaIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
-const mongoUriPattern = /^mongodb(?:\+srv)?:\/\/[^\s/]+(?:\/[^\s]*)?$/;
-const dbNamePattern = /^[A-Za-z0-9_-]{1,63}$/;
-const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-const nodeEnvs: readonly NodeEnv[] = ["development", "test", "production"];
-
-const defaults = new Map(configVariables.map((entry) => [entry.name, entry]));
-
-class EnvReader {
-  readonly problems: string[] = [];
-
-  constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
-
-  /** raw returns the value, or the table default when unset or empty; null when neither exists. */
-  raw(name: string): string | null {
-    const value = this.env[name];
-    if (value !== undefined && value !== "") {
-      return value;
+/** parseVariables reads every variable of the table; a variable with a problem is left undefined. */
+function parseVariables(env: Readonly<Record<string, string | undefined>>, problems: string[]): ConfigValues {
+  const values: Record<string, unknown> = {};
+  for (const [name, entry] of Object.entries(variables) as [string, Variable<unknown>][]) {
+    const given = env[name];
+    const raw = given !== undefined && given !== "" ? given : entry.default;
+    const parsed = entry.parser.parse(raw);
+    if ("problem" in parsed) {
+      const shown = entry.secret || raw === null ? "" : ` (got ${JSON.stringify(raw)})`;
+      problems.push(`${name}: ${parsed.problem}${shown}`);
+    } else {
+      values[name] = parsed.value;
     }
-    return defaults.get(name)?.default ?? null;
   }
-
-  isSet(name: string): boolean {
-    const value = this.env[name];
-    return value !== undefined && value !== "";
-  }
-
-  hasProblem(name: string): boolean {
-    return this.problems.some((problem) => problem.startsWith(`${name}:`));
-  }
-
-  problem(name: string, message: string): void {
-    this.problems.push(`${name}: ${message}`);
-  }
-
-  describe(name: string, value: string): string {
-    return defaults.get(name)?.secret === true ? "" : ` (got ${JSON.stringify(value)})`;
-  }
-
-  int(name: string, min: number, max: number): number {
-    const value = this.raw(name) ?? "";
-    const parsed = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-      this.problem(name, `must be an integer between ${min} and ${max}${this.describe(name, value)}`);
-      return min;
-    }
-    return parsed;
-  }
-
-  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
-    const value = this.raw(name) ?? "";
-    if (!(allowed as readonly string[]).includes(value)) {
-      this.problem(name, `must be one of ${allowed.join(", ")}${this.describe(name, value)}`);
-      return allowed[0] as T;
-    }
-    return value as T;
-  }
-
-  host(name: string): string {
-    const value = this.raw(name) ?? "";
-    if (isIP(value) === 0 && !hostnamePattern.test(value)) {
-      this.problem(name, `must be an IP address or a host name${this.describe(name, value)}`);
-    }
-    return value;
-  }
-
-  matching(name: string, pattern: RegExp, what: string): string {
-    const value = this.raw(name) ?? "";
-    if (!pattern.test(value)) {
-      this.problem(name, `${what}${this.describe(name, value)}`);
-    }
-    return value;
-  }
-
-  optionalToken(name: string): string | null {
-    const value = this.raw(name);
-    if (value !== null && value.length < MIN_TOKEN_CHARS) {
-      this.problem(name, `must be at least ${MIN_TOKEN_CHARS} characters when set`);
-    }
-    return value;
-  }
-}
-
-function parsePreviousPeppers(reader: EnvReader, current: number): PepperVersion[] {
-  const name = "KEY_HASH_PREVIOUS_PEPPERS";
-  const value = reader.raw(name);
-  if (value === null) {
-    return [];
-  }
-  const peppers: PepperVersion[] = [];
-  const entries = value.split(",");
-  entries.forEach((entry, index) => {
-    const separator = entry.indexOf(":");
-    const versionText = separator > 0 ? entry.slice(0, separator).trim() : "";
-    const pepper = separator > 0 ? entry.slice(separator + 1) : "";
-    const version = /^\d{1,7}$/.test(versionText) ? Number(versionText) : Number.NaN;
-    if (
-      !Number.isSafeInteger(version) ||
-      version < 1 ||
-      Buffer.byteLength(pepper, "utf8") < MIN_PEPPER_BYTES
-    ) {
-      reader.problem(
-        name,
-        `entry ${index + 1} must be version:pepper with a positive integer version and a pepper of at least ${MIN_PEPPER_BYTES} bytes`,
-      );
-      return;
-    }
-    if (version === current || peppers.some((known) => known.version === version)) {
-      reader.problem(name, `entry ${index + 1} repeats pepper version ${version}`);
-      return;
-    }
-    peppers.push(Object.freeze({ version, pepper }));
-  });
-  return peppers;
+  return values as ConfigValues;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -392,225 +508,171 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Contradiction is a pair of settings each valid alone that cannot hold together: [the variable to change,
- * the variable it contradicts, whether the pair holds, what is wrong (naming the other variable)].
- */
-type Contradiction = readonly [name: string, other: string, holds: boolean, message: string];
-
-/**
- * checkContradictions is the one cross-check step, run after every variable was read: each pair that does
- * not hold is one problem line on the variable to change, naming the other. A pair with a variable that
- * failed its own check is skipped (its value means nothing).
- */
-function checkContradictions(reader: EnvReader, contradictions: readonly Contradiction[]): void {
-  const unread = new Set(
-    contradictions.flatMap(([name, other]) => [name, other]).filter((name) => reader.hasProblem(name)),
-  );
-  for (const [name, other, holds, message] of contradictions) {
-    if (!holds && !unread.has(name) && !unread.has(other)) {
-      reader.problem(name, message);
-    }
-  }
-}
-
-/**
  * loadConfig validates `env` (process.env, or a test's table) and returns the frozen Config, or throws a
- * ConfigError naming every variable that is missing or malformed. Secret values are never echoed.
+ * ConfigError naming every variable that is missing, malformed or contradicts another. Secret values are
+ * never echoed.
  */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   runtime: RuntimeFacts = { hostname: hostname(), pid: process.pid },
 ): Config {
-  const reader = new EnvReader(env);
-  const nodeEnv = reader.oneOf("NODE_ENV", nodeEnvs);
-  const production = nodeEnv === "production";
+  const problems: string[] = [];
+  const v = parseVariables(env, problems);
+  const production = v.NODE_ENV === "production";
 
-  const grpcHost = reader.host("GRPC_HOST");
-  const grpcPort = reader.int("GRPC_PORT", 0, 65535);
-  const httpHost = reader.host("HTTP_HOST");
-  const httpPort = reader.int("HTTP_PORT", 0, 65535);
-
-  const mongoUri = reader.raw("MONGODB_URI");
-  if (mongoUri === null && production) {
-    reader.problem("MONGODB_URI", "is required when NODE_ENV=production (no local database is provisioned)");
-  } else if (mongoUri !== null && !mongoUriPattern.test(mongoUri)) {
-    reader.problem("MONGODB_URI", "must be a mongodb:// or mongodb+srv:// connection string");
+  if (v.MONGODB_URI === null && production) {
+    problems.push("MONGODB_URI: is required when NODE_ENV=production (no local database is provisioned)");
   }
-  const dbName = reader.matching(
-    "MONGODB_DB",
-    dbNamePattern,
-    "must be a MongoDB database name (1-63 characters of A-Z a-z 0-9 _ -)",
-  );
-  const serverSelectionTimeoutMs = reader.int("MONGODB_SERVER_SELECTION_TIMEOUT_MS", 1, 600_000);
-  const connectTimeoutMs = reader.int("MONGODB_CONNECT_TIMEOUT_MS", 1, 600_000);
-  const socketTimeoutMs = reader.int("MONGODB_SOCKET_TIMEOUT_MS", 1, 3_600_000);
-  const localDataDir = reader.raw("LOCAL_MONGO_DATA_DIR") ?? ".data/mongo";
-
-  const logLevel = reader.oneOf("LOG_LEVEL", logLevels);
-  const prefix = reader.matching(
-    "KEY_PREFIX",
-    KEY_PREFIX_PATTERN,
-    "must match ^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$ (for example ak_live_)",
-  );
-
-  const pepperVersion = reader.int("KEY_HASH_PEPPER_VERSION", 1, 1_000_000);
-  const configuredPepper = reader.raw("KEY_HASH_PEPPER");
-  let pepper = DEV_PEPPER;
-  if (configuredPepper === null) {
-    if (production) {
-      reader.problem(
-        "KEY_HASH_PEPPER",
-        `is required when NODE_ENV=production (at least ${MIN_PEPPER_BYTES} bytes)`,
-      );
-    }
-  } else if (Buffer.byteLength(configuredPepper, "utf8") < MIN_PEPPER_BYTES) {
-    reader.problem("KEY_HASH_PEPPER", `must be at least ${MIN_PEPPER_BYTES} bytes`);
-  } else if (production && configuredPepper === DEV_PEPPER) {
-    reader.problem("KEY_HASH_PEPPER", "must not be the built-in development pepper in production");
-  } else {
-    pepper = configuredPepper;
+  if (v.KEY_HASH_PEPPER === null && production) {
+    problems.push(
+      `KEY_HASH_PEPPER: is required when NODE_ENV=production (at least ${MIN_PEPPER_BYTES} bytes)`,
+    );
   }
-  const previousPeppers = parsePreviousPeppers(reader, pepperVersion);
-
-  const defaultTenantKeyLimit = reader.int("DEFAULT_TENANT_KEY_LIMIT", 1, 1_000_000);
-  const expiringSoonWindowMs = reader.int("EXPIRING_SOON_WINDOW_MS", 0, 366 * 24 * 3_600_000);
-  const bootstrapToken = reader.optionalToken("BOOTSTRAP_TOKEN");
-  const verifyCallerToken = reader.optionalToken("VERIFY_CALLER_TOKEN");
-
-  const certFile = reader.raw("GRPC_TLS_CERT_FILE");
-  const keyFile = reader.raw("GRPC_TLS_KEY_FILE");
-  const clientCaFile = reader.raw("GRPC_TLS_CLIENT_CA_FILE");
+  if (v.KEY_HASH_PEPPER === DEV_PEPPER && production) {
+    problems.push("KEY_HASH_PEPPER: must not be the built-in development pepper in production");
+  }
+  const repeated = (v.KEY_HASH_PREVIOUS_PEPPERS ?? []).findIndex(
+    (previous) => previous.version === v.KEY_HASH_PEPPER_VERSION,
+  );
+  if (repeated >= 0) {
+    problems.push(
+      `KEY_HASH_PREVIOUS_PEPPERS: entry ${repeated + 1} repeats pepper version ${v.KEY_HASH_PEPPER_VERSION}`,
+    );
+  }
+  const certFile = v.GRPC_TLS_CERT_FILE;
+  const keyFile = v.GRPC_TLS_KEY_FILE;
   if ((certFile === null) !== (keyFile === null)) {
-    reader.problem(
-      certFile === null ? "GRPC_TLS_CERT_FILE" : "GRPC_TLS_KEY_FILE",
-      "GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together",
+    problems.push(
+      `${certFile === null ? "GRPC_TLS_CERT_FILE" : "GRPC_TLS_KEY_FILE"}: GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together`,
     );
   }
-  if (clientCaFile !== null && (certFile === null || keyFile === null)) {
-    reader.problem(
-      "GRPC_TLS_CLIENT_CA_FILE",
-      "requires GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE (mTLS needs a server certificate)",
+  if (v.GRPC_TLS_CLIENT_CA_FILE !== null && (certFile === null || keyFile === null)) {
+    problems.push(
+      "GRPC_TLS_CLIENT_CA_FILE: requires GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE (mTLS needs a server certificate)",
     );
   }
-  const tls: GrpcTlsConfig | null =
-    certFile !== null && keyFile !== null ? { certFile, keyFile, clientCaFile } : null;
 
-  const maxMessageBytes = reader.int("MAX_MESSAGE_BYTES", 1024, 64 * 1024 * 1024);
-  const maxDeadlineMs = reader.int("MAX_DEADLINE_MS", 1, 3_600_000);
-  const defaultDeadlineMs = reader.int("DEFAULT_DEADLINE_MS", 1, 3_600_000);
-  const shutdownDrainMs = reader.int("SHUTDOWN_DRAIN_MS", 0, 600_000);
-
-  const cache = {
-    keyMaxEntries: reader.int("KEY_CACHE_MAX_ENTRIES", 1, 100_000_000),
-    keyMaxBytes: reader.int("KEY_CACHE_MAX_BYTES", 1024, 2 ** 40),
-    negativeMaxEntries: reader.int("NEGATIVE_CACHE_MAX_ENTRIES", 1, 100_000_000),
-    negativeTtlMs: reader.int("NEGATIVE_CACHE_TTL_MS", 1, 3_600_000),
-    maxStaleMs: reader.int("CACHE_MAX_STALE_MS", 0, 3_600_000),
-    lookupTimeoutMs: reader.int("KEY_LOOKUP_TIMEOUT_MS", 10, 60_000),
-    maxConcurrentLookups: reader.int("KEY_LOOKUP_MAX_CONCURRENT", 1, 10_000),
-    invalidationPollMs: reader.int("INVALIDATION_POLL_MS", 10, 60_000),
-  };
-  const usage = {
-    flushIntervalMs: reader.int("USAGE_FLUSH_INTERVAL_MS", 10, 600_000),
-    lastUsedWriteIntervalMs: reader.int("LAST_USED_WRITE_INTERVAL_MS", 0, 86_400_000),
-  };
-  const audit = {
-    bufferMaxEvents: reader.int("AUDIT_BUFFER_MAX_EVENTS", 1, 100_000_000),
-    batchMaxEvents: reader.int("AUDIT_BATCH_MAX_EVENTS", 1, 100_000),
-    retentionDays: reader.int("AUDIT_RETENTION_DAYS", 1, 36_500),
-    heartbeatMs: reader.int("AUDIT_HEARTBEAT_MS", 100, 600_000),
-    streamBufferEvents: reader.int("AUDIT_STREAM_BUFFER_EVENTS", 1, 10_000_000),
-  };
-
-  const defaultReplicaId = `${runtime.hostname}-${runtime.pid}`
-    .replace(/[^A-Za-z0-9._:-]/g, "-")
-    .slice(0, 128);
-  const replicaId = reader.isSet("REPLICA_ID")
-    ? reader.matching("REPLICA_ID", replicaIdPattern, "must be 1-128 characters of A-Z a-z 0-9 . _ : -")
-    : defaultReplicaId;
-
-  checkContradictions(reader, [
+  const contradictions: Contradiction[] = [
     [
       "HTTP_PORT",
       "GRPC_PORT",
-      grpcPort === 0 || grpcPort !== httpPort,
-      `must differ from GRPC_PORT (both are ${grpcPort})`,
+      v.GRPC_PORT === 0 || v.GRPC_PORT !== v.HTTP_PORT,
+      `must differ from GRPC_PORT (both are ${v.GRPC_PORT})`,
     ],
     [
       "DEFAULT_DEADLINE_MS",
       "MAX_DEADLINE_MS",
-      defaultDeadlineMs <= maxDeadlineMs,
-      `must not exceed MAX_DEADLINE_MS (${maxDeadlineMs})`,
+      v.DEFAULT_DEADLINE_MS <= v.MAX_DEADLINE_MS,
+      `must not exceed MAX_DEADLINE_MS (${v.MAX_DEADLINE_MS})`,
     ],
     [
       "KEY_LOOKUP_TIMEOUT_MS",
       "DEFAULT_DEADLINE_MS",
-      cache.lookupTimeoutMs < defaultDeadlineMs,
-      `must be less than DEFAULT_DEADLINE_MS (${defaultDeadlineMs}): a call without a deadline would end before the lookup budget could answer UNAVAILABLE`,
+      v.KEY_LOOKUP_TIMEOUT_MS < v.DEFAULT_DEADLINE_MS,
+      `must be less than DEFAULT_DEADLINE_MS (${v.DEFAULT_DEADLINE_MS}): a call without a deadline would end before the lookup budget could answer UNAVAILABLE`,
     ],
     [
       "NEGATIVE_CACHE_TTL_MS",
       "CACHE_MAX_STALE_MS",
-      cache.maxStaleMs === 0 || cache.negativeTtlMs <= cache.maxStaleMs,
-      `must not exceed CACHE_MAX_STALE_MS (${cache.maxStaleMs}): an unknown key is never remembered longer than a known one is trusted`,
+      v.CACHE_MAX_STALE_MS === 0 || v.NEGATIVE_CACHE_TTL_MS <= v.CACHE_MAX_STALE_MS,
+      `must not exceed CACHE_MAX_STALE_MS (${v.CACHE_MAX_STALE_MS}): an unknown key is never remembered longer than a known one is trusted`,
     ],
     [
       "INVALIDATION_POLL_MS",
       "CACHE_MAX_STALE_MS",
-      cache.maxStaleMs === 0 || cache.invalidationPollMs < cache.maxStaleMs,
-      `must be less than CACHE_MAX_STALE_MS (${cache.maxStaleMs}): otherwise cached keys go stale between two polls and every call reads the database`,
+      v.CACHE_MAX_STALE_MS === 0 || v.INVALIDATION_POLL_MS < v.CACHE_MAX_STALE_MS,
+      `must be less than CACHE_MAX_STALE_MS (${v.CACHE_MAX_STALE_MS}): otherwise cached keys go stale between two polls and every call reads the database`,
     ],
     [
       "AUDIT_BATCH_MAX_EVENTS",
       "AUDIT_BUFFER_MAX_EVENTS",
-      audit.batchMaxEvents <= audit.bufferMaxEvents,
-      `must not exceed AUDIT_BUFFER_MAX_EVENTS (${audit.bufferMaxEvents})`,
+      v.AUDIT_BATCH_MAX_EVENTS <= v.AUDIT_BUFFER_MAX_EVENTS,
+      `must not exceed AUDIT_BUFFER_MAX_EVENTS (${v.AUDIT_BUFFER_MAX_EVENTS})`,
     ],
     [
       "AUDIT_STREAM_BUFFER_EVENTS",
       "AUDIT_BATCH_MAX_EVENTS",
-      audit.streamBufferEvents >= audit.batchMaxEvents,
-      `must be at least AUDIT_BATCH_MAX_EVENTS (${audit.batchMaxEvents}): events reach a stream a written batch at a time, so a smaller buffer cuts off every subscriber`,
+      v.AUDIT_STREAM_BUFFER_EVENTS >= v.AUDIT_BATCH_MAX_EVENTS,
+      `must be at least AUDIT_BATCH_MAX_EVENTS (${v.AUDIT_BATCH_MAX_EVENTS}): events reach a stream a written batch at a time, so a smaller buffer cuts off every subscriber`,
     ],
     [
       "VERIFY_CALLER_TOKEN",
       "BOOTSTRAP_TOKEN",
-      verifyCallerToken === null || verifyCallerToken !== bootstrapToken,
+      v.VERIFY_CALLER_TOKEN === null || v.VERIFY_CALLER_TOKEN !== v.BOOTSTRAP_TOKEN,
       "must differ from BOOTSTRAP_TOKEN: every VerifyKey caller would hold the token that creates super users",
     ],
-  ]);
-
-  if (reader.problems.length > 0) {
-    throw new ConfigError(reader.problems);
+  ];
+  // A rule is only checked between variables that parsed: a malformed one is reported once, as such.
+  const malformed = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(":"))));
+  for (const [name, other, holds, message] of contradictions) {
+    if (!holds && !malformed.has(name) && !malformed.has(other)) {
+      problems.push(`${name}: ${message}`);
+    }
   }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+
+  const defaultReplicaId = `${runtime.hostname}-${runtime.pid}`
+    .replace(/[^A-Za-z0-9._:-]/g, "-")
+    .slice(0, 128);
   return deepFreeze<Config>({
-    nodeEnv,
-    grpc: { host: grpcHost, port: grpcPort, tls },
-    http: { host: httpHost, port: httpPort },
+    nodeEnv: v.NODE_ENV,
+    grpc: {
+      host: v.GRPC_HOST,
+      port: v.GRPC_PORT,
+      tls:
+        certFile !== null && keyFile !== null
+          ? { certFile, keyFile, clientCaFile: v.GRPC_TLS_CLIENT_CA_FILE }
+          : null,
+    },
+    http: { host: v.HTTP_HOST, port: v.HTTP_PORT },
     mongo: {
-      uri: mongoUri,
-      dbName,
-      serverSelectionTimeoutMs,
-      connectTimeoutMs,
-      socketTimeoutMs,
-      localDataDir,
+      uri: v.MONGODB_URI,
+      dbName: v.MONGODB_DB,
+      serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+      connectTimeoutMs: v.MONGODB_CONNECT_TIMEOUT_MS,
+      socketTimeoutMs: v.MONGODB_SOCKET_TIMEOUT_MS,
+      localDataDir: v.LOCAL_MONGO_DATA_DIR,
     },
-    logLevel,
+    logLevel: v.LOG_LEVEL,
     keys: {
-      prefix,
-      pepper: { version: pepperVersion, pepper },
-      previousPeppers,
-      usingDevPepper: configuredPepper === null,
-      defaultTenantKeyLimit,
-      expiringSoonWindowMs,
+      prefix: v.KEY_PREFIX,
+      pepper: { version: v.KEY_HASH_PEPPER_VERSION, pepper: v.KEY_HASH_PEPPER ?? DEV_PEPPER },
+      previousPeppers: v.KEY_HASH_PREVIOUS_PEPPERS,
+      usingDevPepper: v.KEY_HASH_PEPPER === null,
+      defaultTenantKeyLimit: v.DEFAULT_TENANT_KEY_LIMIT,
+      expiringSoonWindowMs: v.EXPIRING_SOON_WINDOW_MS,
     },
-    bootstrapToken,
-    verifyCallerToken,
-    limits: { maxMessageBytes, maxDeadlineMs, defaultDeadlineMs },
-    shutdownDrainMs,
-    cache,
-    usage,
-    audit,
-    replicaId,
+    bootstrapToken: v.BOOTSTRAP_TOKEN,
+    verifyCallerToken: v.VERIFY_CALLER_TOKEN,
+    limits: {
+      maxMessageBytes: v.MAX_MESSAGE_BYTES,
+      maxDeadlineMs: v.MAX_DEADLINE_MS,
+      defaultDeadlineMs: v.DEFAULT_DEADLINE_MS,
+    },
+    shutdownDrainMs: v.SHUTDOWN_DRAIN_MS,
+    cache: {
+      keyMaxEntries: v.KEY_CACHE_MAX_ENTRIES,
+      keyMaxBytes: v.KEY_CACHE_MAX_BYTES,
+      negativeMaxEntries: v.NEGATIVE_CACHE_MAX_ENTRIES,
+      negativeTtlMs: v.NEGATIVE_CACHE_TTL_MS,
+      maxStaleMs: v.CACHE_MAX_STALE_MS,
+      lookupTimeoutMs: v.KEY_LOOKUP_TIMEOUT_MS,
+      maxConcurrentLookups: v.KEY_LOOKUP_MAX_CONCURRENT,
+      invalidationPollMs: v.INVALIDATION_POLL_MS,
+    },
+    usage: {
+      flushIntervalMs: v.USAGE_FLUSH_INTERVAL_MS,
+      lastUsedWriteIntervalMs: v.LAST_USED_WRITE_INTERVAL_MS,
+    },
+    audit: {
+      bufferMaxEvents: v.AUDIT_BUFFER_MAX_EVENTS,
+      batchMaxEvents: v.AUDIT_BATCH_MAX_EVENTS,
+      retentionDays: v.AUDIT_RETENTION_DAYS,
+      heartbeatMs: v.AUDIT_HEARTBEAT_MS,
+      streamBufferEvents: v.AUDIT_STREAM_BUFFER_EVENTS,
+    },
+    replicaId: v.REPLICA_ID ?? defaultReplicaId,
   });
 }
