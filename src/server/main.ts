@@ -4,6 +4,7 @@
  */
 import { Registry } from "prom-client";
 import { registerProcessMetrics } from "../metrics/process-metrics.js";
+import { checkPepperFingerprint } from "../storage/pepper-fingerprint-store.js";
 import { bootServer } from "./boot.js";
 import { type Config, loadConfig } from "./config.js";
 import { connectDatabase, type Database } from "./database.js";
@@ -69,6 +70,12 @@ async function main(): Promise<void> {
   let database: Database | undefined;
   try {
     database = await connectDatabase(config, logger);
+    // Before anything serves: a changed pepper would fail every key as NOT_FOUND, so it stops the start.
+    const pepper = await checkPepperFingerprint(database.db, config.keys.pepper, config.keys.previousPeppers);
+    logger.info(
+      { pepperVersion: config.keys.pepper.version, check: pepper },
+      "key hash pepper checked against the database",
+    );
     const connected = database;
     const metrics = new Registry();
     // Not prom-client's collectDefaultMetrics: its per-GC observer cost VerifyKey ~15% throughput (docs/bench.md).

@@ -14,6 +14,7 @@ import {
 } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { createConnectClient } from "../helpers/connect-client.js";
 import { createGrpcJsClient } from "../helpers/grpc-client.js";
+import { mongoUri, uniqueDbName } from "../helpers/mongo.js";
 
 const TSX = "node_modules/.bin/tsx";
 const MAIN = "src/server/main.ts";
@@ -182,5 +183,36 @@ describe("main (child process)", () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  }, 90_000);
+
+  it("restarts with the same pepper, and refuses to start with a changed one in one line saying what changed", async () => {
+    const pepper = "first-deployment-pepper-0123456789abcdefghij";
+    const changed = "changed-deployment-pepper-0123456789abcdefgh";
+    const env = {
+      MONGODB_URI: mongoUri(),
+      MONGODB_DB: uniqueDbName("pepperrestart"),
+      GRPC_HOST: "127.0.0.1",
+      GRPC_PORT: "0",
+      HTTP_HOST: "127.0.0.1",
+      HTTP_PORT: "0",
+    };
+    for (const check of ["recorded", "matches"]) {
+      const run = startMain({ ...env, KEY_HASH_PEPPER: pepper }, "node");
+      running.push(run);
+      await waitForOutput(run, /"msg":"http listening"/, 60_000);
+      expect(run.output()).toContain(`"check":"${check}"`);
+      run.child.kill("SIGTERM");
+      expect((await run.exited).code).toBe(0);
+    }
+
+    const refused = startMain({ ...env, KEY_HASH_PEPPER: changed }, "node");
+    running.push(refused);
+    expect((await refused.exited).code).toBe(1);
+    const lines = refused.output().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("KEY_HASH_PEPPER: changed since this database's keys were hashed");
+    expect(refused.output()).not.toContain(pepper);
+    expect(refused.output()).not.toContain(changed);
+    expect(refused.output()).not.toContain("listening");
   }, 90_000);
 });
