@@ -11,12 +11,6 @@
 import { requireAdmin, resolveTenant } from "./admin-access.js";
 import { type Actor, SYSTEM_TENANT } from "./api-key.js";
 import type { AuditEventKind, AuditEventRecord } from "./audit-event.js";
-import type {
-  AuditFollowRequest,
-  AuditStreamHub,
-  AuditStreamItem,
-  AuditStreamStart,
-} from "./audit-follower.js";
 import type { AuditEventFilter, AuditLog } from "./audit-log.js";
 import {
   type AdminEventsRequest,
@@ -24,6 +18,12 @@ import {
   toAdminEventQuery,
   toKeyUsageQuery,
 } from "./audit-query.js";
+import type {
+  AuditFollowRequest,
+  AuditStreamFollower,
+  AuditStreamItem,
+  AuditStreamStart,
+} from "./audit-stream.js";
 import { DomainError, invalidArgument } from "./errors.js";
 import type { KeyRepository, Page } from "./ports.js";
 import { validateTenantId } from "./validation.js";
@@ -46,7 +46,7 @@ export type AuditStreamOptions = Pick<AuditFollowRequest, "signal" | "onSlowCons
 /** AuditReaderDependencies are what the reading use cases need. */
 export interface AuditReaderDependencies {
   readonly log: Pick<AuditLog, "listKeyUsage" | "listAdminEvents">;
-  readonly hub: Pick<AuditStreamHub, "follow">;
+  readonly hub: AuditStreamFollower;
   readonly keys: Pick<KeyRepository, "findById">;
 }
 
@@ -61,7 +61,7 @@ export interface AuditReader {
    * before anything is read, so the transport can refuse the call at once.
    */
   streamFilter(actor: Actor, request: AuditStreamRequest): Pick<AuditFollowRequest, "start" | "filter">;
-  /** follow authorises the request and yields the stream (see AuditStreamHub.follow for its errors). */
+  /** follow authorises the request and yields the stream (see AuditStreamFollower.follow for its errors). */
   follow(
     actor: Actor,
     request: AuditStreamRequest,

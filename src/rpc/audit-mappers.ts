@@ -18,7 +18,7 @@ import {
   AuditCursorExpiredError,
   type AuditStreamItem,
   type AuditStreamStart,
-} from "../domain/audit-follower.js";
+} from "../domain/audit-stream.js";
 import { DomainError, invalidArgument } from "../domain/errors.js";
 import type { Page } from "../domain/ports.js";
 import { timestampToDate } from "../domain/validation.js";

@@ -9,8 +9,8 @@
 import type { Db } from "mongodb";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { type AuditStreamHub, createAuditStreamHub } from "../domain/audit-follower.js";
-import { type BufferedAuditSink, createBufferedAuditSink } from "../domain/buffered-audit-sink.js";
+import { type AuditStreamHub, createAuditStreamHub } from "../audit/audit-stream-hub.js";
+import { type BufferedAuditSink, createBufferedAuditSink } from "../audit/buffered-audit-sink.js";
 import { registerCollectedMetric } from "../metrics/collected-metric.js";
 import {
   auditEventIndexes,
@@ -18,8 +18,8 @@ import {
   type MongoAuditEventStore,
 } from "../storage/audit-event-store.js";
 import type { IndexDeclaration } from "../storage/indexes.js";
-import type { Config } from "./config.js";
 import type { CloseHook } from "../transport/start-server.js";
+import type { Config } from "./config.js";
 
 /** AUDIT_FLUSH_TIMEOUT_MS bounds how long shutdown waits for the audit buffer to be written. */
 const AUDIT_FLUSH_TIMEOUT_MS = 5_000;

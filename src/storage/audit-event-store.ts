@@ -33,7 +33,6 @@ import type { Collection, Db, Filter } from "mongodb";
 import { encodeAuditPageToken } from "../domain/audit-cursor.js";
 import type { AuditEventRecord, NewAuditEvent } from "../domain/audit-event.js";
 import type { AdminEventQuery, AuditLog, AuditScanQuery, KeyUsageQuery } from "../domain/audit-log.js";
-import { type AuditTimerHandle, type AuditTimers, systemAuditTimers } from "../domain/audit-timers.js";
 import { DomainError } from "../domain/errors.js";
 import type { Page } from "../domain/ports.js";
 import { type AuditEventDocument, toAuditEventDocument, toAuditEventRecord } from "./audit-event-document.js";
@@ -141,7 +140,6 @@ export interface MongoAuditEventStoreOptions {
   readonly highWaterMarkDelayMs?: number;
   /** maxAppendAttempts bounds how often one append may lose the race for its seqs (default 100). */
   readonly maxAppendAttempts?: number;
-  readonly timers?: AuditTimers;
 }
 
 /** MongoAuditEventStore is the AuditLog plus close(), which records the high-water mark before shutdown. */
@@ -159,12 +157,11 @@ export function createMongoAuditEventStore(
   const meta: Collection<AuditMetaDocument> = db.collection<AuditMetaDocument>(AUDIT_META_COLLECTION);
   const highWaterMarkDelayMs = options.highWaterMarkDelayMs ?? 10_000;
   const maxAppendAttempts = options.maxAppendAttempts ?? 100;
-  const timers = options.timers ?? systemAuditTimers;
 
   // The high-water mark this process still owes to audit_meta, and what it has written.
   let owedMark = 0;
   let writtenMark = 0;
-  let markTimer: AuditTimerHandle = null;
+  let markTimer: ReturnType<typeof setTimeout> | undefined;
   let markScheduled = false;
 
   async function latestSeq(): Promise<number> {
@@ -198,7 +195,7 @@ export function createMongoAuditEventStore(
       return;
     }
     markScheduled = true;
-    markTimer = timers.setTimeout(() => {
+    markTimer = setTimeout(() => {
       markScheduled = false;
       const target = owedMark;
       writeMark(target).then(
@@ -210,6 +207,8 @@ export function createMongoAuditEventStore(
         () => scheduleMark(highWaterMarkDelayMs),
       );
     }, delayMs);
+    // A pending mark never keeps the process alive: close() writes it at shutdown.
+    markTimer.unref();
   }
 
   function noteAppended(seq: number): void {
@@ -386,7 +385,7 @@ export function createMongoAuditEventStore(
     listAdminEvents,
     async close() {
       if (markScheduled) {
-        timers.clearTimeout(markTimer);
+        clearTimeout(markTimer);
         markScheduled = false;
       }
       if (owedMark > writtenMark) {

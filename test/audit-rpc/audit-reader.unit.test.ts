@@ -9,13 +9,13 @@ import { describe, expect, it } from "vitest";
 import type { Actor, ApiKeyRecord } from "../../src/domain/api-key.js";
 import { encodeAuditCursor } from "../../src/domain/audit-cursor.js";
 import type { AuditEventRecord } from "../../src/domain/audit-event.js";
+import type { AdminEventQuery, KeyUsageQuery } from "../../src/domain/audit-log.js";
+import { type AuditStreamRequest, createAuditReader } from "../../src/domain/audit-reader.js";
 import {
   AuditCursorExpiredError,
   type AuditFollowRequest,
   SLOW_CONSUMER_REASON,
-} from "../../src/domain/audit-follower.js";
-import type { AdminEventQuery, KeyUsageQuery } from "../../src/domain/audit-log.js";
-import { type AuditStreamRequest, createAuditReader } from "../../src/domain/audit-reader.js";
+} from "../../src/domain/audit-stream.js";
 import { DomainError, type DomainErrorKind } from "../../src/domain/errors.js";
 import { AdminAction, AuditEventKind } from "../../src/gen/apikeys/v1/audit_pb.js";
 import { StreamAuditEventsRequestSchema } from "../../src/gen/apikeys/v1/audit_service_pb.js";

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewAuditEvent } from "../../src/domain/audit-event.js";
-import { SLOW_CONSUMER_REASON } from "../../src/domain/audit-follower.js";
+import { SLOW_CONSUMER_REASON } from "../../src/domain/audit-stream.js";
 import { AuditService } from "../../src/gen/apikeys/v1/audit_service_pb.js";
 import { createMongoAuditEventStore } from "../../src/storage/audit-event-store.js";
 import { createConnectClient } from "../helpers/connect-client.js";

@@ -6,7 +6,7 @@
 import { MongoClient } from "mongodb";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBufferedAuditSink } from "../../src/domain/buffered-audit-sink.js";
+import { createBufferedAuditSink } from "../../src/audit/buffered-audit-sink.js";
 import type { KeyVerifier } from "../../src/domain/key-verifier.js";
 import { countDbCommands } from "../../src/metrics/db-command-counter.js";
 import { createVerifyMetrics, registerVerificationRuntimeMetrics } from "../../src/metrics/verify-metrics.js";

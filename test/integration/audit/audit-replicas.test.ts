@@ -6,14 +6,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Db } from "mongodb";
 import { describe, expect, it } from "vitest";
+import { type AuditStreamHub, createAuditStreamHub } from "../../../src/audit/audit-stream-hub.js";
+import { type BufferedAuditSink, createBufferedAuditSink } from "../../../src/audit/buffered-audit-sink.js";
 import type { AuditEventRecord, NewAuditEvent } from "../../../src/domain/audit-event.js";
-import {
-  type AuditStreamHub,
-  type AuditStreamStart,
-  createAuditStreamHub,
-} from "../../../src/domain/audit-follower.js";
 import type { AuditEventFilter } from "../../../src/domain/audit-log.js";
-import { type BufferedAuditSink, createBufferedAuditSink } from "../../../src/domain/buffered-audit-sink.js";
+import type { AuditStreamStart } from "../../../src/domain/audit-stream.js";
 import {
   createMongoAuditEventStore,
   type MongoAuditEventStore,

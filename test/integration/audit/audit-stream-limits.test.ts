@@ -4,14 +4,14 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import { createAuditStreamHub } from "../../../src/audit/audit-stream-hub.js";
 import { decodeAuditCursor, encodeAuditCursor } from "../../../src/domain/audit-cursor.js";
+import type { AuditEventFilter } from "../../../src/domain/audit-log.js";
 import {
   AuditCursorExpiredError,
   type AuditStreamItem,
-  createAuditStreamHub,
   SLOW_CONSUMER_REASON,
-} from "../../../src/domain/audit-follower.js";
-import type { AuditEventFilter } from "../../../src/domain/audit-log.js";
+} from "../../../src/domain/audit-stream.js";
 import type { DomainError } from "../../../src/domain/errors.js";
 import type { AuditEventDocument } from "../../../src/storage/audit-event-document.js";
 import {

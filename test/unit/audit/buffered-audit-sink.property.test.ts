@@ -5,8 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createBufferedAuditSink } from "../../../src/audit/buffered-audit-sink.js";
 import type { NewAuditEvent } from "../../../src/domain/audit-event.js";
-import { createBufferedAuditSink } from "../../../src/domain/buffered-audit-sink.js";
 import { usageEvent } from "./audit-fixtures.js";
 import { createControlledStore } from "./controlled-store.js";
 import { createManualTimers, settle } from "./manual-timers.js";

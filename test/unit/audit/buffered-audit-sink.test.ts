@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type BufferedAuditSink, createBufferedAuditSink } from "../../../src/domain/buffered-audit-sink.js";
+import { type BufferedAuditSink, createBufferedAuditSink } from "../../../src/audit/buffered-audit-sink.js";
 import { usageEvent } from "./audit-fixtures.js";
 import { type ControlledStore, createControlledStore } from "./controlled-store.js";
 import { createManualTimers, type ManualTimers, settle } from "./manual-timers.js";

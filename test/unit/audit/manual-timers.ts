@@ -1,7 +1,7 @@
 /**
  * ManualTimers: AuditTimers and a Clock driven by hand, so sink and stream tests control time exactly.
  */
-import type { AuditTimers } from "../../../src/domain/audit-timers.js";
+import type { AuditTimers } from "../../../src/audit/audit-timers.js";
 import type { Clock } from "../../../src/domain/ports.js";
 
 interface PendingTimer {

@@ -3,8 +3,9 @@
  * MongoDB store (contiguous seqs, a high-water mark that survives deletion) plus hooks to simulate retention
  * and database failures and to count tail polls.
  */
+
+import type { AuditStreamSource } from "../../../src/audit/audit-stream-hub.js";
 import type { AuditEventRecord, NewAuditEvent } from "../../../src/domain/audit-event.js";
-import type { AuditStreamSource } from "../../../src/domain/audit-follower.js";
 import { type AuditScanQuery, matchesAuditEventFilter } from "../../../src/domain/audit-log.js";
 import { DomainError, KEY_STORE_UNAVAILABLE } from "../../../src/domain/errors.js";
 

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { type AuditStreamHub, createAuditStreamHub } from "../../../src/audit/audit-stream-hub.js";
 import { decodeAuditCursor, encodeAuditCursor } from "../../../src/domain/audit-cursor.js";
+import type { AuditEventFilter } from "../../../src/domain/audit-log.js";
 import {
   AuditCursorExpiredError,
-  type AuditStreamHub,
   type AuditStreamItem,
-  createAuditStreamHub,
   SLOW_CONSUMER_REASON,
-} from "../../../src/domain/audit-follower.js";
-import type { AuditEventFilter } from "../../../src/domain/audit-log.js";
+} from "../../../src/domain/audit-stream.js";
 import type { DomainError } from "../../../src/domain/errors.js";
 import { adminEvent, usageEvent } from "./audit-fixtures.js";
 import { createManualTimers, type ManualTimers, settle } from "./manual-timers.js";

@@ -1,5 +1,5 @@
 /**
- * Audit stream following: the domain core of StreamAuditEvents.
+ * The audit stream hub: the runtime behind StreamAuditEvents (the port is src/domain/audit-stream.ts).
  *
  * One AuditStreamHub per process polls the audit log's tail (`after(position, batch)`) once per interval,
  * however many streams are open, and fans each batch out to the followers that are live. A follower that
@@ -17,26 +17,20 @@
  *   a resource-exhausted error; its queue is released and nobody else waits for it (the hub never awaits a
  *   consumer). Resuming from its last cursor loses nothing: catching up reads the database.
  */
-import { decodeAuditCursor, encodeAuditCursor, RESUME_CURSOR_FIELD } from "./audit-cursor.js";
-import type { AuditEventRecord } from "./audit-event.js";
-import { type AuditEventFilter, type AuditLog, matchesAuditEventFilter } from "./audit-log.js";
+import { decodeAuditCursor, encodeAuditCursor, RESUME_CURSOR_FIELD } from "../domain/audit-cursor.js";
+import type { AuditEventRecord } from "../domain/audit-event.js";
+import { type AuditLog, matchesAuditEventFilter } from "../domain/audit-log.js";
+import {
+  AuditCursorExpiredError,
+  type AuditFollowRequest,
+  type AuditStreamFollower,
+  type AuditStreamItem,
+  type AuditStreamStart,
+  SLOW_CONSUMER_REASON,
+} from "../domain/audit-stream.js";
+import { DomainError, invalidArgument } from "../domain/errors.js";
+import type { Clock } from "../domain/ports.js";
 import { type AuditTimerHandle, type AuditTimers, systemAuditTimers } from "./audit-timers.js";
-import { DomainError, invalidArgument } from "./errors.js";
-import type { Clock } from "./ports.js";
-
-/** AuditStreamStart says where a stream begins. */
-export type AuditStreamStart =
-  /** now: only events committed after the stream started. */
-  | { readonly kind: "now" }
-  /** time: the first event at or after `time` (positioned with the time index). */
-  | { readonly kind: "time"; readonly time: Date }
-  /** cursor: right after the event or heartbeat that carried `cursor`. */
-  | { readonly kind: "cursor"; readonly cursor: string };
-
-/** AuditStreamItem is one message of a stream: an event with its cursor, or a heartbeat. */
-export type AuditStreamItem =
-  | { readonly type: "event"; readonly event: AuditEventRecord; readonly cursor: string }
-  | { readonly type: "heartbeat"; readonly seq: number; readonly cursor: string; readonly time: Date };
 
 /** AuditStreamSource is the part of the AuditLog a stream reads. */
 export type AuditStreamSource = Pick<
@@ -61,51 +55,13 @@ export interface AuditStreamHubOptions {
   readonly onPollError?: (error: unknown) => void;
 }
 
-/** AuditFollowRequest is one consumer's stream: where it starts and what it keeps. */
-export interface AuditFollowRequest {
-  readonly start: AuditStreamStart;
-  readonly filter: AuditEventFilter;
-  /** signal ends the stream normally when aborted (the client went away). */
-  readonly signal?: AbortSignal;
-  /**
-   * onSlowConsumer is called at once when the follower gives up on its consumer, so a transport whose
-   * writer is blocked (the generator is not being pulled) can close the call; the iteration itself throws
-   * the same error when pulled next.
-   */
-  readonly onSlowConsumer?: (error: DomainError) => void;
-}
-
-/** AuditStreamHub is the process-wide source of audit streams. */
-export interface AuditStreamHub {
-  /**
-   * follow yields the stream. It throws invalidArgument("resume_cursor") for a malformed cursor or one
-   * ahead of the newest event, AuditCursorExpiredError (OUT_OF_RANGE) when events after the start position
-   * were removed by retention, a resource-exhausted error for a slow consumer, an unavailable error when the hub
-   * closes or the database cannot answer while catching up.
-   */
-  follow(request: AuditFollowRequest): AsyncGenerator<AuditStreamItem, void, undefined>;
+/** AuditStreamHub is the process-wide source of audit streams: the follower port plus its lifecycle. */
+export interface AuditStreamHub extends AuditStreamFollower {
   /** activeFollowers counts open streams (catching up or live). */
   activeFollowers(): number;
   /** close ends every stream with an unavailable error (clients resume elsewhere) and stops polling. */
   close(): void;
 }
-
-/** AuditCursorExpiredError means the resume position is older than the retained events (OUT_OF_RANGE). */
-export class AuditCursorExpiredError extends DomainError {
-  /** earliestCursor is the oldest position that misses no retained event; a client may re-sync from it. */
-  readonly earliestCursor: string;
-  constructor(earliestSeq: number) {
-    super(
-      "out_of_range",
-      `${RESUME_CURSOR_FIELD}: events after this cursor were removed by retention; resume from earliest_cursor`,
-    );
-    this.name = "AuditCursorExpiredError";
-    this.earliestCursor = encodeAuditCursor(earliestSeq);
-  }
-}
-
-/** SLOW_CONSUMER_REASON is the resource_exhausted reason of a consumer that did not keep up. */
-export const SLOW_CONSUMER_REASON = "AUDIT_STREAM_SLOW_CONSUMER";
 
 /** Subscriber is a live follower as the hub sees it. */
 interface Subscriber {

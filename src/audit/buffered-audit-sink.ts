@@ -18,9 +18,9 @@
  * Cost per emit: a few integer operations and one array store; no allocation, no timer, no promise. A
  * timer is armed only when the ring goes from empty to non-empty, or once when a full batch is waiting.
  */
-import type { NewAuditEvent } from "./audit-event.js";
+import type { NewAuditEvent } from "../domain/audit-event.js";
+import type { AuditEventStore, AuditSink } from "../domain/ports.js";
 import { type AuditTimerHandle, type AuditTimers, systemAuditTimers } from "./audit-timers.js";
-import type { AuditEventStore, AuditSink } from "./ports.js";
 
 /** AuditSinkCounters is a snapshot of the sink's accounting: emitted = persisted + dropped + buffered. */
 export interface AuditSinkCounters {
