@@ -335,6 +335,11 @@ const variables = {
     integer(0, 86_400_000),
     "at most one last-used write per key per interval",
   ),
+  KEY_COUNT_REPAIR_INTERVAL_MS: variable(
+    "300000",
+    integer(1_000, 86_400_000),
+    "how often each replica recounts tenants' keys and corrects a key counter left wrong by a crash (also once at start)",
+  ),
   AUDIT_BUFFER_MAX_EVENTS: variable(
     "10000",
     integer(1, 100_000_000),
@@ -453,6 +458,8 @@ export interface Config {
     readonly invalidationPollMs: number;
   };
   readonly usage: { readonly flushIntervalMs: number; readonly lastUsedWriteIntervalMs: number };
+  /** keyCountRepairIntervalMs is the pause between two runs of the tenant key counter repair. */
+  readonly keyCountRepairIntervalMs: number;
   readonly audit: {
     readonly bufferMaxEvents: number;
     readonly batchMaxEvents: number;
@@ -666,6 +673,7 @@ export function loadConfig(
       flushIntervalMs: v.USAGE_FLUSH_INTERVAL_MS,
       lastUsedWriteIntervalMs: v.LAST_USED_WRITE_INTERVAL_MS,
     },
+    keyCountRepairIntervalMs: v.KEY_COUNT_REPAIR_INTERVAL_MS,
     audit: {
       bufferMaxEvents: v.AUDIT_BUFFER_MAX_EVENTS,
       batchMaxEvents: v.AUDIT_BATCH_MAX_EVENTS,

@@ -12,12 +12,13 @@ import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import type { IndexDeclaration } from "../storage/indexes.js";
+import type { CloseHook } from "../transport/start-server.js";
 import { createAuditPipeline } from "./audit-pipeline.js";
 import type { Config } from "./config.js";
-import type { CloseHook } from "../transport/start-server.js";
 import { keyFormatOf, keyHasherOf } from "./verification-config.js";
 import { wireAuditService } from "./wire-audit.js";
 import { wireKeyAdmin } from "./wire-key-admin.js";
+import { wireKeyCountRepair } from "./wire-key-count-repair.js";
 import { wireVerification } from "./wire-verification.js";
 
 /** WireDeps are the process-wide resources service implementations are built from. */
@@ -84,6 +85,9 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     audit: audit.sink,
   });
 
+  // --- The tenant key counter repair: recounts in the background, corrections as admin events. ---
+  const keyCountRepair = wireKeyCountRepair({ config, logger: deps.logger, db, audit: audit.sink });
+
   // --- AuditService (owned by the audit wiring): audit callers are authenticated like admin callers. ---
   const auditService = wireAuditService(audit, { db, callers: verification.runtime.authenticator });
 
@@ -91,9 +95,10 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     verify: verification.service,
     audit: auditService,
     admin: admin.service,
-    indexes: [...verification.indexes, ...audit.indexes, ...admin.indexes],
-    startHooks: [...verification.startHooks],
-    // Verification first (its last-used flush), then the audit buffer, then MongoDB (main's hook).
-    closeHooks: [...verification.closeHooks, ...audit.closeHooks],
+    indexes: [...verification.indexes, ...audit.indexes, ...admin.indexes, ...keyCountRepair.indexes],
+    startHooks: [...verification.startHooks, ...keyCountRepair.startHooks],
+    // The repair's run first (it may emit events), verification (its last-used flush), then the audit
+    // buffer, then MongoDB (main's hook).
+    closeHooks: [...keyCountRepair.closeHooks, ...verification.closeHooks, ...audit.closeHooks],
   };
 }

@@ -18,6 +18,11 @@ export interface TenantDocument {
   _id: string;
   keyLimit?: number | null;
   usedKeys: number;
+  /**
+   * slotChanges counts every write of usedKeys (absent: none yet), so the counter repair can tell a counter
+   * that stood still from one that moved away and back (src/storage/key-count-store.ts).
+   */
+  slotChanges?: number;
 }
 
 /** tenantIndexes is empty: every tenant query is by `_id`. */
@@ -54,7 +59,7 @@ export function createMongoTenantRepository(db: Db): TenantRepository {
           try {
             const result = await tenants.updateOne(
               { _id: tenantId, keyLimit, usedKeys: { $lt: limit } },
-              { $inc: { usedKeys: 1 } },
+              { $inc: { usedKeys: 1, slotChanges: 1 } },
               { upsert: current === null },
             );
             if (result.modifiedCount === 1 || result.upsertedCount === 1) {
@@ -71,7 +76,10 @@ export function createMongoTenantRepository(db: Db): TenantRepository {
 
     releaseKeySlot: (tenantId) =>
       guard(async () => {
-        await tenants.updateOne({ _id: tenantId, usedKeys: { $gt: 0 } }, { $inc: { usedKeys: -1 } });
+        await tenants.updateOne(
+          { _id: tenantId, usedKeys: { $gt: 0 } },
+          { $inc: { usedKeys: -1, slotChanges: 1 } },
+        );
       }),
 
     setKeyLimit: (tenantId, keyLimit) =>
