@@ -1,8 +1,14 @@
 /**
  * Bootstrap: the way in on first start. It creates a super-user key (tenant "_system", permission
  * "apikeys:superuser") and returns its secret once. It needs the server's bootstrap token (BOOTSTRAP_TOKEN),
- * compared in constant time, and is disabled when the server has none. It refuses while an active super-user
- * key exists, unless forced (for a lost key; revoke the old one afterwards).
+ * compared in constant time, and is disabled when the server has none. It is one-shot: once any super-user
+ * key has been issued (even if it was revoked, expired or deleted since), Bootstrap refuses whatever it is
+ * sent, so a token that leaked later cannot mint super users. A lost super user is recovered offline, by
+ * someone with database access (docs/admin-flow.md), never through the token.
+ *
+ * Guessing the token is throttled per caller address: after 5 failed attempts in a minute (a wrong token, or
+ * any attempt once bootstrap is done) the address is refused with RESOURCE_EXHAUSTED until the minute ends.
+ * A wrong token itself answers UNAUTHENTICATED.
  *
  * Concurrent bootstraps are serialised by claiming one fixed request id in the IdempotencyStore (given back
  * when done), so two first starts racing each other still create one key.
@@ -10,10 +16,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { BOOTSTRAP_ACTOR } from "./admin-access.js";
 import { emitAdminEvent } from "./admin-audit.js";
-import type { BackgroundErrorReporter } from "./admin-idempotency.js";
+import type { BackgroundErrorReporter } from "./admin-mutation.js";
 import { keyViewAt } from "./admin-views.js";
 import { SUPERUSER_PERMISSION, SYSTEM_TENANT } from "./api-key.js";
 import { DomainError } from "./errors.js";
+import { createFailedAttemptThrottle, type FailedAttemptThrottle } from "./failed-attempt-throttle.js";
 import type { IssuedKey } from "./key-admin.js";
 import { issueKey, type KeyIssuerDependencies } from "./key-admin-issue.js";
 import type { AuditSink, Clock, IdempotencyStore } from "./ports.js";
@@ -23,7 +30,7 @@ import { validateName } from "./validation.js";
 export const DEFAULT_BOOTSTRAP_KEY_NAME = "bootstrap super user";
 /** BOOTSTRAP_DISABLED is the reason of the FAILED_PRECONDITION when the server has no bootstrap token. */
 export const BOOTSTRAP_DISABLED = "BOOTSTRAP_DISABLED";
-/** SUPERUSER_EXISTS is the reason of the FAILED_PRECONDITION when an active super-user key exists. */
+/** SUPERUSER_EXISTS is the reason of the FAILED_PRECONDITION once a super-user key has been issued. */
 export const SUPERUSER_EXISTS = "SUPERUSER_EXISTS";
 
 /** BootstrapDependencies are the ports and settings Bootstrap needs. */
@@ -35,6 +42,8 @@ export interface BootstrapDependencies extends KeyIssuerDependencies {
   /** bootstrapToken is the server's BOOTSTRAP_TOKEN (secret), or null when bootstrap is disabled. */
   readonly bootstrapToken: string | null;
   readonly reportError?: BackgroundErrorReporter;
+  /** throttle counts failed attempts per caller address; default 5 a minute, 10,000 addresses. */
+  readonly throttle?: FailedAttemptThrottle;
 }
 
 /** BootstrapInput is a Bootstrap request in domain terms. */
@@ -43,7 +52,8 @@ export interface BootstrapInput {
   readonly token: string;
   /** name of the key; "" means DEFAULT_BOOTSTRAP_KEY_NAME. */
   readonly name: string;
-  readonly force: boolean;
+  /** peer is the caller's IP address (the throttle's key), or null when unknown. */
+  readonly peer: string | null;
   /** callId is the server's id of the call, recorded in the admin audit event. */
   readonly callId?: string;
 }
@@ -66,71 +76,83 @@ export function createBootstrapper(deps: BootstrapDependencies): Bootstrapper {
       ? null
       : createHash("sha256").update(deps.bootstrapToken, "utf8").digest();
 
+  const throttle = deps.throttle ?? createFailedAttemptThrottle();
+
   return {
     async bootstrap(input) {
-      if (expected === null) {
-        throw new DomainError(
-          "failed_precondition",
-          "bootstrap is disabled: the server has no BOOTSTRAP_TOKEN configured",
-          { reason: BOOTSTRAP_DISABLED },
-        );
-      }
-      const given = createHash("sha256")
-        .update(typeof input.token === "string" ? input.token : "", "utf8")
-        .digest();
-      if (!timingSafeEqual(given, expected) || input.token === "") {
-        throw new DomainError("unauthenticated", "the bootstrap token is not valid");
-      }
-      const name = input.name === "" ? DEFAULT_BOOTSTRAP_KEY_NAME : validateName(input.name, "name");
-      const now = deps.clock.now();
-      const claim = await deps.idempotency.claim(LOCK_SCOPE, LOCK_ID, LOCK_ID, now);
-      if (claim.state !== "claimed") {
-        throw new DomainError("aborted", "another bootstrap is in progress; try again");
-      }
+      const caller = input.peer ?? "unknown";
+      throttle.check(caller, deps.clock.now().getTime(), "bootstrap attempts");
       try {
-        if (
-          !input.force &&
-          (await deps.keys.hasActiveWithPermission(SYSTEM_TENANT, SUPERUSER_PERMISSION, now))
-        ) {
-          throw new DomainError(
-            "failed_precondition",
-            "an active super-user key already exists; use it, or bootstrap with force to create another",
-            { reason: SUPERUSER_EXISTS },
-          );
+        return await bootstrapOnce(input);
+      } catch (error) {
+        if (error instanceof DomainError && error.kind !== "aborted" && error.kind !== "unavailable") {
+          throttle.failed(caller, deps.clock.now().getTime());
         }
-        const { record, generated } = await issueKey(
-          deps,
-          {
-            tenantId: SYSTEM_TENANT,
-            name,
-            description: "",
-            userId: "",
-            groupId: "",
-            permissions: [SUPERUSER_PERMISSION],
-            ipAllowlist: [],
-            expiresAt: null,
-            createdBy: BOOTSTRAP_ACTOR.keyId,
-          },
-          now,
-        );
-        const actor =
-          input.callId === undefined ? BOOTSTRAP_ACTOR : { ...BOOTSTRAP_ACTOR, callId: input.callId };
-        emitAdminEvent(deps.audit, actor, "key_created", now, {
-          tenantId: SYSTEM_TENANT,
-          keyId: record.id,
-          changedFields: ["name", "permissions"],
-          requestId: null,
-        });
-        return {
-          key: keyViewAt(record, now, deps.expiringSoonWindowMs),
-          secret: { key: generated.key, secretKey: generated.secretKey },
-          secretAlreadyIssued: false,
-        };
-      } finally {
-        await deps.idempotency.abandon(LOCK_SCOPE, LOCK_ID).catch((error: unknown) => {
-          report(error, "releasing the bootstrap lock failed");
-        });
+        throw error;
       }
     },
   };
+
+  async function bootstrapOnce(input: BootstrapInput): Promise<IssuedKey> {
+    if (expected === null) {
+      throw new DomainError(
+        "failed_precondition",
+        "bootstrap is disabled: the server has no BOOTSTRAP_TOKEN configured",
+        { reason: BOOTSTRAP_DISABLED },
+      );
+    }
+    const given = createHash("sha256")
+      .update(typeof input.token === "string" ? input.token : "", "utf8")
+      .digest();
+    if (!timingSafeEqual(given, expected) || input.token === "") {
+      throw new DomainError("unauthenticated", "the bootstrap token is not valid");
+    }
+    const name = input.name === "" ? DEFAULT_BOOTSTRAP_KEY_NAME : validateName(input.name, "name");
+    const now = deps.clock.now();
+    const claim = await deps.idempotency.claim(LOCK_SCOPE, LOCK_ID, LOCK_ID, now);
+    if (claim.state !== "claimed") {
+      throw new DomainError("aborted", "another bootstrap is in progress; try again");
+    }
+    try {
+      if (await deps.keys.hasAnyWithPermission(SYSTEM_TENANT, SUPERUSER_PERMISSION)) {
+        throw new DomainError(
+          "failed_precondition",
+          "bootstrap has already been done: a super-user key was issued; use it (a lost super user is recovered offline, with database access: see docs/admin-flow.md)",
+          { reason: SUPERUSER_EXISTS },
+        );
+      }
+      const { record, generated } = await issueKey(
+        deps,
+        {
+          tenantId: SYSTEM_TENANT,
+          name,
+          description: "",
+          userId: "",
+          groupId: "",
+          permissions: [SUPERUSER_PERMISSION],
+          ipAllowlist: [],
+          expiresAt: null,
+          createdBy: BOOTSTRAP_ACTOR.keyId,
+        },
+        now,
+      );
+      const actor =
+        input.callId === undefined ? BOOTSTRAP_ACTOR : { ...BOOTSTRAP_ACTOR, callId: input.callId };
+      emitAdminEvent(deps.audit, actor, "key_created", now, {
+        tenantId: SYSTEM_TENANT,
+        keyId: record.id,
+        changedFields: ["name", "permissions"],
+        requestId: null,
+      });
+      return {
+        key: keyViewAt(record, now, deps.expiringSoonWindowMs),
+        secret: { key: generated.key, secretKey: generated.secretKey },
+        secretAlreadyIssued: false,
+      };
+    } finally {
+      await deps.idempotency.abandon(LOCK_SCOPE, LOCK_ID).catch((error: unknown) => {
+        report(error, "releasing the bootstrap lock failed");
+      });
+    }
+  }
 }

@@ -55,8 +55,11 @@ export interface KeyRepository {
   replace(next: ApiKeyRecord, expectedVersion: number): Promise<boolean>;
   /** countByGroup counts the non-deleted keys of a group. */
   countByGroup(tenantId: string, groupId: string): Promise<number>;
-  /** hasActiveWithPermission tells whether a non-revoked, non-deleted key of the tenant has the permission. */
-  hasActiveWithPermission(tenantId: string, permission: string, now: Date): Promise<boolean>;
+  /**
+   * hasAnyWithPermission tells whether any key of the tenant has the permission, whatever its state (revoked,
+   * expired and deleted keys included): whether such a key was ever issued.
+   */
+  hasAnyWithPermission(tenantId: string, permission: string): Promise<boolean>;
   /** recordLastUsed sets lastUsedAt for many keys (only ever moving it forward); one write per call. */
   recordLastUsed(entries: ReadonlyArray<{ readonly id: string; readonly at: Date }>): Promise<void>;
 }

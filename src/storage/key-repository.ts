@@ -98,18 +98,9 @@ export function createMongoKeyRepository(db: Db): KeyRepository {
     countByGroup: (tenantId, groupId) =>
       guard(() => keys.countDocuments({ tenantId, groupId, deletedAt: null })),
 
-    hasActiveWithPermission: (tenantId, permission, now) =>
+    hasAnyWithPermission: (tenantId, permission) =>
       guard(async () => {
-        const found = await keys.findOne(
-          {
-            tenantId,
-            permissions: permission,
-            revokedAt: null,
-            deletedAt: null,
-            $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }],
-          },
-          { projection: { _id: 1 } },
-        );
+        const found = await keys.findOne({ tenantId, permissions: permission }, { projection: { _id: 1 } });
         return found !== null;
       }),
 

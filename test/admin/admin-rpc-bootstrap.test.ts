@@ -1,10 +1,13 @@
 /**
- * Bootstrap over real servers, on both transports: the first super-user key once, refused while one is
- * active unless forced, a wrong token refused, and disabled on a server without BOOTSTRAP_TOKEN.
+ * Bootstrap over real servers, on both transports: one-shot (the first super-user key, then refused whatever
+ * is sent, force included, and still after every super-user key is revoked), a wrong token refused, failed
+ * attempts throttled per caller address, and disabled on a server without BOOTSTRAP_TOKEN.
+ *
+ * The throttle allows 5 failed attempts a minute per address, and every call here comes from 127.0.0.1:
+ * the tests before the throttle test make at most 5 failed attempts between them.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { KeyStatus } from "../../src/gen/apikeys/v1/key_pb.js";
-import { uniqueTenant } from "./helpers/admin-fixture.js";
 import {
   ADMIN_SERVER_BOOTSTRAP_TOKEN,
   rpcFailure,
@@ -20,45 +23,25 @@ afterAll(async () => {
 });
 
 describe.each(TRANSPORTS)("Bootstrap over %s", (transport) => {
-  it("was done once at start: a second run is refused while the super-user key is active", async () => {
+  it("was done once at start: a second run is refused, even with force", async () => {
     const failure = await rpcFailure(
-      withToken.api(transport).bootstrap({ bootstrapToken: ADMIN_SERVER_BOOTSTRAP_TOKEN }),
+      withToken.api(transport).bootstrap({
+        bootstrapToken: ADMIN_SERVER_BOOTSTRAP_TOKEN,
+        name: `break glass ${transport}`,
+        force: true,
+      }),
     );
     expect(failure.code).toBe("FAILED_PRECONDITION");
-    expect(failure.message).toContain("force");
+    expect(failure.reason).toBe("SUPERUSER_EXISTS");
+    expect(failure.message).toContain("already been done");
+    expect(await withToken.server.db.collection("keys").countDocuments({ tenantId: "_system" })).toBe(1);
   });
 
-  it("refuses a wrong token with UNAUTHENTICATED, even with force", async () => {
-    for (const bootstrapToken of ["", "wrong", `${ADMIN_SERVER_BOOTSTRAP_TOKEN} `]) {
-      const failure = await rpcFailure(withToken.api(transport).bootstrap({ bootstrapToken, force: true }));
-      expect(failure.code).toBe("UNAUTHENTICATED");
-    }
-  });
-
-  it("creates another super-user key with force, which manages every tenant", async () => {
-    const api = withToken.api(transport);
-    const forced = await api.bootstrap({
-      bootstrapToken: ADMIN_SERVER_BOOTSTRAP_TOKEN,
-      name: `break glass ${transport}`,
-      force: true,
-    });
-    expect(forced.key).toMatchObject({
-      tenantId: "_system",
-      name: `break glass ${transport}`,
-      permissions: ["apikeys:superuser"],
-      createdBy: "bootstrap",
-      status: KeyStatus.ACTIVE,
-    });
-    expect(forced.secret.startsWith(`${forced.key!.keyId}_`)).toBe(true);
-    const tenantId = uniqueTenant("boot");
-    await expect(
-      api.createKey({ tenantId, name: "made by root" }, { key: forced.secret }),
-    ).resolves.toBeDefined();
-    await expect(api.listKeys({ tenantId: "_system" }, { key: forced.secret })).resolves.toMatchObject({
-      keys: expect.arrayContaining([expect.objectContaining({ keyId: forced.key!.keyId })]),
-    });
-    // Tidy up: only the start-up key stays active.
-    await api.revokeKey({ keyId: forced.key!.keyId }, { key: withToken.superuserKey() });
+  it("refuses a wrong token with UNAUTHENTICATED", async () => {
+    const failure = await rpcFailure(
+      withToken.api(transport).bootstrap({ bootstrapToken: `${ADMIN_SERVER_BOOTSTRAP_TOKEN} `, force: true }),
+    );
+    expect(failure.code).toBe("UNAUTHENTICATED");
   });
 
   it("is disabled on a server without BOOTSTRAP_TOKEN", async () => {
@@ -74,7 +57,7 @@ describe.each(TRANSPORTS)("Bootstrap over %s", (transport) => {
 });
 
 describe("bootstrap after every super-user key is revoked", () => {
-  it("works again without force", async () => {
+  it("stays refused: a lost super user is recovered offline, not through the token", async () => {
     const api = withToken.api("connect");
     const root = withToken.superuserKey();
     const listing = await api.listKeys({ tenantId: "_system", status: KeyStatus.ACTIVE }, { key: root });
@@ -85,7 +68,36 @@ describe("bootstrap after every super-user key is revoked", () => {
     }
     await api.revokeKey({ keyId: own!.keyId }, { key: root });
     expect((await rpcFailure(api.getTenant({}, { key: root }))).code).toBe("UNAUTHENTICATED");
-    const again = await api.bootstrap({ bootstrapToken: ADMIN_SERVER_BOOTSTRAP_TOKEN });
-    expect(again.secret).not.toBe("");
+    const again = await rpcFailure(api.bootstrap({ bootstrapToken: ADMIN_SERVER_BOOTSTRAP_TOKEN }));
+    expect(again.code).toBe("FAILED_PRECONDITION");
+    expect(await withToken.server.db.collection("keys").countDocuments({ tenantId: "_system" })).toBe(1);
+  });
+});
+
+describe("failed bootstrap attempts", () => {
+  it("are throttled per address: once over the limit, even the right token is RESOURCE_EXHAUSTED", async () => {
+    const codes: string[] = [];
+    for (let attempt = 0; attempt < 6 && !codes.includes("RESOURCE_EXHAUSTED"); attempt++) {
+      const failure = await rpcFailure(
+        withToken
+          .api(attempt % 2 === 0 ? "grpc-js" : "connect")
+          .bootstrap({ bootstrapToken: "a wrong guess" }),
+      );
+      codes.push(failure.code);
+    }
+    // At most 5 failures a minute: the sixth attempt of this test at the latest is refused.
+    expect(codes.at(-1)).toBe("RESOURCE_EXHAUSTED");
+    expect(codes.slice(0, -1).every((code) => code === "UNAUTHENTICATED")).toBe(true);
+    for (const transport of TRANSPORTS) {
+      const refused = await rpcFailure(
+        withToken.api(transport).bootstrap({ bootstrapToken: ADMIN_SERVER_BOOTSTRAP_TOKEN }),
+      );
+      expect(refused.code).toBe("RESOURCE_EXHAUSTED");
+      expect(refused.reason).toBe("TOO_MANY_FAILED_ATTEMPTS");
+      expect(refused.message).toMatch(
+        /too many failed bootstrap attempts from this address; try again in \d+ s/,
+      );
+    }
+    expect(await withToken.server.db.collection("keys").countDocuments({ tenantId: "_system" })).toBe(1);
   });
 });

@@ -1,0 +1,87 @@
+/**
+ * A bounded throttle of failed attempts per caller, for secrets that can be guessed (the bootstrap token).
+ * A caller that failed `maxFailures` times within `windowMs` of its first failure is refused until that
+ * window ends; a success does not reset the count (a guesser interleaving one good call gains nothing).
+ *
+ * Memory is bounded: at most `maxCallers` callers are remembered, and when that is full the one whose window
+ * started first is forgotten (its refusal ends early — the bound is worth more than the precision).
+ */
+import { DomainError } from "./errors.js";
+
+/** ATTEMPTS_THROTTLED is the reason of the RESOURCE_EXHAUSTED refusal of a throttled caller. */
+export const ATTEMPTS_THROTTLED = "TOO_MANY_FAILED_ATTEMPTS";
+
+/** FailedAttemptThrottleOptions bound the throttle. */
+export interface FailedAttemptThrottleOptions {
+  /** maxFailures is how many failures one caller may have in one window. */
+  readonly maxFailures: number;
+  /** windowMs is how long a window lasts from a caller's first failure in it. */
+  readonly windowMs: number;
+  /** maxCallers is how many callers are remembered at most. */
+  readonly maxCallers: number;
+}
+
+/** FailedAttemptThrottle counts failures per caller and refuses callers over the limit. */
+export interface FailedAttemptThrottle {
+  /**
+   * check throws a resource_exhausted DomainError (reason TOO_MANY_FAILED_ATTEMPTS) saying when to retry if
+   * `caller` is over the limit at `nowMs`; `what` names the attempts in the message.
+   */
+  check(caller: string, nowMs: number, what: string): void;
+  /** failed records one failed attempt of `caller` at `nowMs`. */
+  failed(caller: string, nowMs: number): void;
+  /** size is how many callers are remembered now. */
+  size(): number;
+}
+
+interface Window {
+  readonly startedAt: number;
+  failures: number;
+}
+
+/** createFailedAttemptThrottle builds a throttle; the defaults are 5 failures a minute, 10,000 callers. */
+export function createFailedAttemptThrottle(
+  options: FailedAttemptThrottleOptions = { maxFailures: 5, windowMs: 60_000, maxCallers: 10_000 },
+): FailedAttemptThrottle {
+  const { maxFailures, windowMs, maxCallers } = options;
+  // Insertion order is window start order: a new window is deleted and re-inserted at the end.
+  const windows = new Map<string, Window>();
+
+  const current = (caller: string, nowMs: number): Window | undefined => {
+    const window = windows.get(caller);
+    if (window !== undefined && nowMs - window.startedAt >= windowMs) {
+      windows.delete(caller);
+      return undefined;
+    }
+    return window;
+  };
+
+  return {
+    check(caller, nowMs, what) {
+      const window = current(caller, nowMs);
+      if (window !== undefined && window.failures >= maxFailures) {
+        const retryInSeconds = Math.ceil((window.startedAt + windowMs - nowMs) / 1000);
+        throw new DomainError(
+          "resource_exhausted",
+          `too many failed ${what} from this address; try again in ${retryInSeconds} s`,
+          { reason: ATTEMPTS_THROTTLED },
+        );
+      }
+    },
+    failed(caller, nowMs) {
+      const window = current(caller, nowMs);
+      if (window !== undefined) {
+        window.failures++;
+        return;
+      }
+      if (windows.size >= maxCallers) {
+        const oldest = windows.keys().next();
+        if (oldest.done !== true) {
+          windows.delete(oldest.value);
+        }
+      }
+      windows.set(caller, { startedAt: nowMs, failures: 1 });
+    },
+    size: () => windows.size,
+  };
+}
