@@ -29,8 +29,6 @@ import {
   SLOW_CONSUMER_REASON,
 } from "../domain/audit-stream.js";
 import { DomainError, invalidArgument } from "../domain/errors.js";
-import type { Clock } from "../domain/ports.js";
-import { type AuditTimerHandle, type AuditTimers, systemAuditTimers } from "./audit-timers.js";
 
 /** AuditStreamSource is the part of the AuditLog a stream reads. */
 export type AuditStreamSource = Pick<
@@ -49,8 +47,6 @@ export interface AuditStreamHubOptions {
   readonly maxBufferedEvents?: number;
   /** batchSize bounds each poll and catch-up read (default 1000). */
   readonly batchSize?: number;
-  readonly clock?: Clock;
-  readonly timers?: AuditTimers;
   /** onPollError hears about failed tail polls (the hub retries with backoff); it must not throw. */
   readonly onPollError?: (error: unknown) => void;
 }
@@ -76,8 +72,6 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   const maxBufferedEvents = options.maxBufferedEvents ?? 10_000;
   const batchSize = options.batchSize ?? 1_000;
-  const clock = options.clock ?? { now: () => new Date() };
-  const timers = options.timers ?? systemAuditTimers;
   const onPollError = options.onPollError;
   if (!(heartbeatMs > 0) || !(batchSize >= 1) || !(pollIntervalMs >= 0)) {
     throw new RangeError("audit stream hub options must be positive");
@@ -92,7 +86,7 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
   let position: number | null = null;
   // generation changes whenever the hub goes idle, so a poll that was in flight then is ignored.
   let generation = 0;
-  let pollTimer: AuditTimerHandle = null;
+  let pollTimer: ReturnType<typeof setTimeout> | undefined;
   let pollScheduled = false;
   let pollFailures = 0;
   let active = 0;
@@ -100,13 +94,14 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
 
   function schedulePoll(delayMs: number): void {
     if (pollScheduled) {
-      timers.clearTimeout(pollTimer);
+      clearTimeout(pollTimer);
     }
     pollScheduled = true;
-    pollTimer = timers.setTimeout(() => {
+    // unref: an idle poll never keeps the process alive.
+    pollTimer = setTimeout(() => {
       pollScheduled = false;
       void poll();
-    }, delayMs);
+    }, delayMs).unref();
   }
 
   async function poll(): Promise<void> {
@@ -169,7 +164,7 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
       generation += 1;
       pollFailures = 0;
       if (pollScheduled) {
-        timers.clearTimeout(pollTimer);
+        clearTimeout(pollTimer);
         pollScheduled = false;
       }
     }
@@ -207,13 +202,13 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
     // enqueuedUpTo: every event with seq <= it has been queued (if it matched) or skipped.
     let enqueuedUpTo = 0;
     let wake: ((woken: boolean) => void) | null = null;
-    let waitTimer: AuditTimerHandle = null;
+    let waitTimer: ReturnType<typeof setTimeout> | undefined;
 
     const wakeUp = () => {
       if (wake !== null) {
         const resolve = wake;
         wake = null;
-        timers.clearTimeout(waitTimer);
+        clearTimeout(waitTimer);
         resolve(true);
       }
     };
@@ -259,13 +254,13 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
     const waitForOffer = (delayMs: number): Promise<boolean> =>
       new Promise((resolve) => {
         wake = resolve;
-        waitTimer = timers.setTimeout(
+        waitTimer = setTimeout(
           () => {
             wake = null;
             resolve(false);
           },
           Math.max(0, delayMs),
-        );
+        ).unref();
       });
     const onAbort = () => wakeUp();
     signal?.addEventListener("abort", onAbort);
@@ -275,9 +270,9 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
         throw shuttingDown();
       }
       let delivered = await resolveStart(request.start);
-      let lastYieldMs = clock.now().getTime();
+      let lastYieldMs = Date.now();
       const heartbeat = (seq: number): AuditStreamItem => {
-        lastYieldMs = clock.now().getTime();
+        lastYieldMs = Date.now();
         return { type: "heartbeat", seq, cursor: encodeAuditCursor(seq), time: new Date(lastYieldMs) };
       };
 
@@ -303,7 +298,7 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
         }
         for (const event of events) {
           delivered = event.seq;
-          lastYieldMs = clock.now().getTime();
+          lastYieldMs = Date.now();
           yield { type: "event", event, cursor: encodeAuditCursor(event.seq) };
         }
         caughtUp = events.length < batchSize;
@@ -312,7 +307,7 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
           delivered = Math.max(delivered, upTo);
         }
         enqueuedUpTo = delivered;
-        if (clock.now().getTime() - lastYieldMs >= heartbeatMs) {
+        if (Date.now() - lastYieldMs >= heartbeatMs) {
           yield heartbeat(delivered);
         }
       }
@@ -324,14 +319,14 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
         }
         const event = queue.shift();
         if (event !== undefined) {
-          lastYieldMs = clock.now().getTime();
+          lastYieldMs = Date.now();
           yield { type: "event", event, cursor: encodeAuditCursor(event.seq) };
           continue;
         }
         if (signal?.aborted) {
           return;
         }
-        const woken = await waitForOffer(heartbeatMs - (clock.now().getTime() - lastYieldMs));
+        const woken = await waitForOffer(heartbeatMs - (Date.now() - lastYieldMs));
         if (!woken && failure === null && queue.length() === 0 && !signal?.aborted) {
           yield heartbeat(enqueuedUpTo);
         }
@@ -340,7 +335,7 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
       active -= 1;
       signal?.removeEventListener("abort", onAbort);
       if (wake !== null) {
-        timers.clearTimeout(waitTimer);
+        clearTimeout(waitTimer);
         wake = null;
       }
       unsubscribe(subscriber);
@@ -359,7 +354,7 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
         subscriber.fail(shuttingDown());
       }
       if (pollScheduled) {
-        timers.clearTimeout(pollTimer);
+        clearTimeout(pollTimer);
         pollScheduled = false;
       }
     },

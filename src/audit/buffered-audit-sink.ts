@@ -20,7 +20,6 @@
  */
 import type { NewAuditEvent } from "../domain/audit-event.js";
 import type { AuditEventStore, AuditSink } from "../domain/ports.js";
-import { type AuditTimerHandle, type AuditTimers, systemAuditTimers } from "./audit-timers.js";
 
 /** AuditSinkCounters is a snapshot of the sink's accounting: emitted = persisted + dropped + buffered. */
 export interface AuditSinkCounters {
@@ -56,7 +55,6 @@ export interface BufferedAuditSinkOptions {
   readonly retryMaxMs?: number;
   /** onError hears about every failed append (the events are kept and retried); it must not throw. */
   readonly onError?: (error: unknown, context: AuditSinkErrorContext) => void;
-  readonly timers?: AuditTimers;
   /** random gives jitter in [0, 1); defaults to Math.random. */
   readonly random?: () => number;
 }
@@ -105,7 +103,6 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
   }
   const retryBaseMs = options.retryBaseMs ?? 100;
   const retryMaxMs = Math.max(options.retryMaxMs ?? 5_000, retryBaseMs);
-  const timers = options.timers ?? systemAuditTimers;
   const random = options.random ?? Math.random;
   const onError = options.onError;
 
@@ -119,30 +116,31 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
   let appendFailures = 0;
   let consecutiveFailures = 0;
   let closed = false;
-  let timer: AuditTimerHandle = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let timerKind = TimerKind.None;
   // Resolvers of pending flush() calls; while any exists, batches are written back to back.
   let drainWaiters: Array<() => void> = [];
 
   function schedule(kind: TimerKind, delayMs: number): void {
     if (timerKind !== TimerKind.None) {
-      timers.clearTimeout(timer);
+      clearTimeout(timer);
     }
     timerKind = kind;
-    timer = timers.setTimeout(onTimer, delayMs);
+    // unref: a pending write never keeps the process alive; shutdown flushes explicitly.
+    timer = setTimeout(onTimer, delayMs).unref();
   }
 
   function cancelTimer(): void {
     if (timerKind !== TimerKind.None) {
-      timers.clearTimeout(timer);
+      clearTimeout(timer);
       timerKind = TimerKind.None;
-      timer = null;
+      timer = undefined;
     }
   }
 
   function onTimer(): void {
     timerKind = TimerKind.None;
-    timer = null;
+    timer = undefined;
     writeNextBatch();
   }
 
@@ -226,14 +224,14 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
       return Promise.resolve(counters());
     }
     return new Promise((resolve) => {
-      let deadline: AuditTimerHandle = null;
+      let deadline: ReturnType<typeof setTimeout> | undefined;
       const done = () => {
-        timers.clearTimeout(deadline);
+        clearTimeout(deadline);
         drainWaiters = drainWaiters.filter((waiter) => waiter !== done);
         resolve(counters());
       };
       drainWaiters.push(done);
-      deadline = timers.setTimeout(done, timeoutMs);
+      deadline = setTimeout(done, timeoutMs).unref();
       // Write now unless an append is in flight (it reschedules when it settles) or we are backing off.
       if (inFlight === 0 && timerKind !== TimerKind.Backoff) {
         schedule(TimerKind.Immediate, 0);

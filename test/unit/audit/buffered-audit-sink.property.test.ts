@@ -1,15 +1,15 @@
 /**
- * P10: emitted = persisted + dropped + buffered under random emit, time, success and failure schedules;
+ * P10: emitted = persisted + dropped + buffered under random emit, success and failure schedules;
  * nothing is persisted twice, persisted events keep emission order, and once the store recovers
  * everything not dropped is persisted.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createBufferedAuditSink } from "../../../src/audit/buffered-audit-sink.js";
 import type { NewAuditEvent } from "../../../src/domain/audit-event.js";
+import { fireNextTimer, settle, useFakeTime } from "../../helpers/fake-time.js";
 import { usageEvent } from "./audit-fixtures.js";
 import { createControlledStore } from "./controlled-store.js";
-import { createManualTimers, settle } from "./manual-timers.js";
 
 type Step =
   | { readonly type: "emit"; readonly count: number }
@@ -40,6 +40,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
+beforeEach(() => useFakeTime());
+afterEach(() => vi.useRealTimers());
+
 describe("buffered audit sink (P10)", () => {
   it("conserves emitted = persisted + dropped + buffered and persists each kept event exactly once, in order", async () => {
     await fc.assert(
@@ -51,14 +54,14 @@ describe("buffered audit sink (P10)", () => {
         }),
         fc.array(step, { maxLength: 80 }),
         async (config, steps) => {
+          // Timers of the previous run belong to a sink nobody observes any more.
+          vi.clearAllTimers();
           const store = createControlledStore();
-          const time = createManualTimers();
           const sink = createBufferedAuditSink({
             store,
             ...config,
             retryBaseMs: 20,
             retryMaxMs: 200,
-            timers: time.timers,
             random: () => 0.3,
           });
           const kept: string[] = [];
@@ -90,7 +93,7 @@ describe("buffered audit sink (P10)", () => {
                 }
                 break;
               case "advance":
-                time.advance(s.ms);
+                vi.advanceTimersByTime(s.ms);
                 break;
               case "succeed":
                 store.pending[0]?.succeed();
@@ -114,7 +117,7 @@ describe("buffered audit sink (P10)", () => {
             store.pending[0]?.succeed();
             await settle();
             if (store.pending.length === 0) {
-              time.fireNext();
+              fireNextTimer();
               await settle();
             }
             check();

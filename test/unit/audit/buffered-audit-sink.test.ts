@@ -1,13 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type BufferedAuditSink, createBufferedAuditSink } from "../../../src/audit/buffered-audit-sink.js";
+import { fireNextTimer, settle, useFakeTime } from "../../helpers/fake-time.js";
 import { usageEvent } from "./audit-fixtures.js";
 import { type ControlledStore, createControlledStore } from "./controlled-store.js";
-import { createManualTimers, type ManualTimers, settle } from "./manual-timers.js";
 
 interface Harness {
   sink: BufferedAuditSink;
   store: ControlledStore;
-  time: ManualTimers;
   errors: unknown[];
   contexts: Array<{ consecutiveFailures: number; batchSize: number; retryInMs: number }>;
 }
@@ -16,7 +15,6 @@ function harness(
   options: { maxBuffered?: number; maxBatch?: number; flushIntervalMs?: number } = {},
 ): Harness {
   const store = createControlledStore();
-  const time = createManualTimers();
   const errors: unknown[] = [];
   const contexts: Harness["contexts"] = [];
   const sink = createBufferedAuditSink({
@@ -26,14 +24,13 @@ function harness(
     flushIntervalMs: options.flushIntervalMs ?? 100,
     retryBaseMs: 50,
     retryMaxMs: 400,
-    timers: time.timers,
     random: () => 0.5,
     onError: (error, context) => {
       errors.push(error);
       contexts.push(context);
     },
   });
-  return { sink, store, time, errors, contexts };
+  return { sink, store, errors, contexts };
 }
 
 function conserved(sink: BufferedAuditSink): boolean {
@@ -41,43 +38,46 @@ function conserved(sink: BufferedAuditSink): boolean {
   return c.emitted === c.persisted + c.dropped + c.buffered;
 }
 
+beforeEach(() => useFakeTime());
+afterEach(() => vi.useRealTimers());
+
 describe("createBufferedAuditSink", () => {
   it("writes a partial batch once after the flush interval, in emission order", async () => {
-    const { sink, store, time } = harness();
+    const { sink, store } = harness();
     const events = [usageEvent(), usageEvent(), usageEvent()];
     for (const event of events) {
       sink.emit(event);
     }
     expect(store.calls).toEqual([]);
-    time.advance(99);
+    vi.advanceTimersByTime(99);
     expect(store.calls).toEqual([]);
-    time.advance(1);
+    vi.advanceTimersByTime(1);
     expect(store.calls).toEqual([3]);
     store.pending[0]!.succeed();
     await settle();
     expect(store.persisted).toEqual(events.map((event) => event.id));
     expect(sink.counters()).toMatchObject({ emitted: 3, persisted: 3, dropped: 0, buffered: 0 });
-    expect(time.pendingCount()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("writes a full batch at once, never more than maxBatch, one append at a time", async () => {
-    const { sink, store, time } = harness({ maxBatch: 4, maxBuffered: 20 });
+    const { sink, store } = harness({ maxBatch: 4, maxBuffered: 20 });
     for (let i = 0; i < 9; i++) {
       sink.emit(usageEvent());
     }
-    time.advance(0);
+    vi.advanceTimersByTime(0);
     expect(store.calls).toEqual([4]);
-    time.advance(1_000);
+    vi.advanceTimersByTime(1_000);
     expect(store.calls, "no second append while one is in flight").toEqual([4]);
     store.pending[0]!.succeed();
     await settle();
-    time.advance(0);
+    vi.advanceTimersByTime(0);
     expect(store.calls).toEqual([4, 4]);
     store.pending[0]!.succeed();
     await settle();
-    time.advance(99);
+    vi.advanceTimersByTime(99);
     expect(store.calls, "the last partial batch waits for the interval").toEqual([4, 4]);
-    time.advance(1);
+    vi.advanceTimersByTime(1);
     expect(store.calls).toEqual([4, 4, 1]);
     store.pending[0]!.succeed();
     await settle();
@@ -85,13 +85,13 @@ describe("createBufferedAuditSink", () => {
   });
 
   it("drops and counts events beyond maxBuffered, including while a batch is in flight", async () => {
-    const { sink, store, time } = harness({ maxBuffered: 5, maxBatch: 3 });
+    const { sink, store } = harness({ maxBuffered: 5, maxBatch: 3 });
     for (let i = 0; i < 8; i++) {
       sink.emit(usageEvent());
       expect(conserved(sink)).toBe(true);
     }
     expect(sink.counters()).toMatchObject({ emitted: 8, dropped: 3, buffered: 5, persisted: 0 });
-    time.advance(0);
+    vi.advanceTimersByTime(0);
     sink.emit(usageEvent());
     expect(sink.counters(), "the in-flight batch still uses capacity").toMatchObject({
       dropped: 4,
@@ -104,29 +104,29 @@ describe("createBufferedAuditSink", () => {
   });
 
   it("keeps a failed batch buffered and retries it with growing backoff, without duplicates", async () => {
-    const { sink, store, time, errors, contexts } = harness({ maxBatch: 2 });
+    const { sink, store, errors, contexts } = harness({ maxBatch: 2 });
     const events = [usageEvent(), usageEvent()];
     for (const event of events) {
       sink.emit(event);
     }
-    time.advance(0);
+    vi.advanceTimersByTime(0);
     store.pending[0]!.fail(new Error("down"));
     await settle();
     expect(sink.counters()).toMatchObject({ persisted: 0, buffered: 2, appendFailures: 1 });
     expect(contexts[0]).toEqual({ consecutiveFailures: 1, batchSize: 2, retryInMs: 38 });
     sink.emit(usageEvent());
-    time.advance(37);
+    vi.advanceTimersByTime(37);
     expect(store.calls, "emit does not cut the backoff short").toEqual([2]);
-    time.advance(1);
+    vi.advanceTimersByTime(1);
     expect(store.calls).toEqual([2, 2]);
     expect(store.pending[0]!.batch.map((event) => event.id)).toEqual(events.map((event) => event.id));
     store.pending[0]!.fail();
     await settle();
     expect(contexts[1]).toMatchObject({ consecutiveFailures: 2, retryInMs: 75 });
-    time.advance(75);
+    vi.advanceTimersByTime(75);
     store.pending[0]!.succeed();
     await settle();
-    time.advance(100);
+    vi.advanceTimersByTime(100);
     store.pending[0]!.succeed();
     await settle();
     expect(errors).toHaveLength(2);
@@ -135,50 +135,48 @@ describe("createBufferedAuditSink", () => {
   });
 
   it("caps the backoff at retryMaxMs", async () => {
-    const { sink, store, time, contexts } = harness();
+    const { sink, store, contexts } = harness();
     sink.emit(usageEvent());
-    time.advance(100);
+    vi.advanceTimersByTime(100);
     for (let i = 0; i < 8; i++) {
       store.pending[0]!.fail();
       await settle();
-      time.fireNext();
+      fireNextTimer();
     }
     expect(contexts.map((context) => context.retryInMs).slice(-3)).toEqual([300, 300, 300]);
   });
 
   it("survives a store that throws synchronously and an onError hook that throws", async () => {
     const store = createControlledStore();
-    const time = createManualTimers();
     const sink = createBufferedAuditSink({
       store,
       maxBuffered: 10,
       maxBatch: 10,
       flushIntervalMs: 10,
-      timers: time.timers,
       onError: () => {
         throw new Error("bad hook");
       },
     });
     sink.emit(usageEvent());
     store.throwNext();
-    time.advance(10);
+    vi.advanceTimersByTime(10);
     await settle();
     expect(sink.counters()).toMatchObject({ buffered: 1, appendFailures: 1 });
-    time.advance(10_000);
+    vi.advanceTimersByTime(10_000);
     store.pending[0]!.succeed();
     await settle();
     expect(sink.counters()).toMatchObject({ persisted: 1, buffered: 0 });
   });
 
   it("flush writes batches back to back and resolves when empty", async () => {
-    const { sink, store, time } = harness({ maxBatch: 2, flushIntervalMs: 60_000 });
+    const { sink, store } = harness({ maxBatch: 2, flushIntervalMs: 60_000 });
     for (let i = 0; i < 5; i++) {
       sink.emit(usageEvent());
     }
     const flushed = sink.flush({ timeoutMs: 1_000 });
     // Time never reaches the one-minute interval: only flush can make these writes happen.
     for (let round = 0; round < 10 && store.persisted.length < 5; round++) {
-      time.advance(0);
+      vi.advanceTimersByTime(0);
       store.pending[0]?.succeed();
       await settle();
     }
@@ -187,21 +185,21 @@ describe("createBufferedAuditSink", () => {
   });
 
   it("flush gives up at its timeout and leaves the rest counted as buffered", async () => {
-    const { sink, store, time } = harness();
+    const { sink, store } = harness();
     sink.emit(usageEvent());
     const flushed = sink.flush({ timeoutMs: 500 });
-    time.advance(0);
+    vi.advanceTimersByTime(0);
     expect(store.pending).toHaveLength(1);
-    time.advance(500);
+    vi.advanceTimersByTime(500);
     await expect(flushed).resolves.toMatchObject({ emitted: 1, buffered: 1, persisted: 0 });
   });
 
   it("close drops (and counts) events emitted afterwards, and flushes the rest", async () => {
-    const { sink, store, time } = harness();
+    const { sink, store } = harness();
     sink.emit(usageEvent());
     const closed = sink.close({ timeoutMs: 1_000 });
     sink.emit(usageEvent());
-    time.advance(0);
+    vi.advanceTimersByTime(0);
     store.pending[0]!.succeed();
     await expect(closed).resolves.toMatchObject({ emitted: 2, persisted: 1, dropped: 1, buffered: 0 });
   });
