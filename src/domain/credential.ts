@@ -3,6 +3,7 @@
  * KeyFormat.parse. Nothing here decides validity; it only unwraps. Every function is total and bounded:
  * a value longer than MAX_CREDENTIAL_LENGTH is refused before it is looked at.
  */
+import { DomainError } from "./errors.js";
 
 /**
  * MAX_CREDENTIAL_LENGTH caps every credential form (the proto's "at most 4096 bytes"). It is checked on the
@@ -103,11 +104,15 @@ export interface AdminCredentialHeaders {
   readonly xApiKey?: string | undefined;
 }
 
+/** CREDENTIAL_FORMS is how an admin credential may be sent, for the messages that refuse one. */
+const CREDENTIAL_FORMS = "send 'authorization: Bearer <key>' (or 'ApiKey <key>') or 'x-api-key: <key>'";
+
 /**
- * extractAdminCredential returns the candidate key an admin API caller presented, or null when there is none
- * or it is unusable. When both headers are present they must carry the same key: two different credentials
- * are refused (null) rather than silently picking one, so a proxy-added header can never override the
- * caller's own.
+ * extractAdminCredential returns the candidate key an admin API caller presented, or null when it presented
+ * none. A credential that is present but unusable is refused (an unauthenticated DomainError) with a message
+ * that says which form was malformed — never its value — rather than reported as missing. When both headers
+ * are present they must carry the same key: two different credentials are refused rather than silently
+ * picking one, so a proxy-added header can never override the caller's own.
  */
 export function extractAdminCredential(headers: AdminCredentialHeaders): string | null {
   const { authorization, xApiKey } = headers;
@@ -115,8 +120,23 @@ export function extractAdminCredential(headers: AdminCredentialHeaders): string 
   const hasApiKey = xApiKey !== undefined && xApiKey !== "";
   const fromAuthorization = hasAuthorization ? candidateKeyFromAuthorization(authorization) : null;
   const fromApiKey = hasApiKey ? candidateKeyFromRaw(xApiKey) : null;
-  if (hasAuthorization && hasApiKey) {
-    return fromAuthorization !== null && fromAuthorization === fromApiKey ? fromAuthorization : null;
+  if (hasAuthorization && fromAuthorization === null) {
+    throw new DomainError(
+      "unauthenticated",
+      `malformed authorization header: expected 'Bearer <key>' or 'ApiKey <key>' (one space, no other whitespace)${hasApiKey ? "; it is refused even beside x-api-key, send one credential" : ""}`,
+    );
   }
-  return hasAuthorization ? fromAuthorization : fromApiKey;
+  if (hasApiKey && fromApiKey === null) {
+    throw new DomainError(
+      "unauthenticated",
+      `malformed x-api-key header: expected the key alone (at most ${MAX_CREDENTIAL_LENGTH} characters)`,
+    );
+  }
+  if (fromAuthorization !== null && fromApiKey !== null && fromAuthorization !== fromApiKey) {
+    throw new DomainError(
+      "unauthenticated",
+      `the authorization and x-api-key headers carry different keys; ${CREDENTIAL_FORMS}, one key`,
+    );
+  }
+  return fromAuthorization ?? fromApiKey;
 }

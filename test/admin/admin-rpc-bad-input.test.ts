@@ -482,6 +482,34 @@ describe.each(TRANSPORTS)("bad input over %s", (transport) => {
   });
 });
 
+describe.each(TRANSPORTS)("credential headers over %s", (transport) => {
+  it.each<[string, (key: string) => Record<string, string>, RegExp]>([
+    [
+      "garbage authorization beside a valid x-api-key",
+      (key) => ({ authorization: "garbage", "x-api-key": key }),
+      /^malformed authorization header/,
+    ],
+    [
+      "a Basic authorization",
+      () => ({ authorization: "Basic dXNlcjpwYXNz" }),
+      /^malformed authorization header/,
+    ],
+    [
+      "two different keys",
+      (key) => ({ authorization: `Bearer ${key}`, "x-api-key": `${key.slice(0, -1)}x` }),
+      /carry different keys/,
+    ],
+    ["no credential at all", () => ({}), /^missing credential/],
+  ])("%s is UNAUTHENTICATED saying which form is wrong", async (_name, headersFor, message) => {
+    const failure = await rpcFailure(
+      admin.api(transport).getTenant({}, { headers: headersFor(admin.superuserKey()) }),
+    );
+    expect(failure.code).toBe("UNAUTHENTICATED");
+    expect(failure.message).toMatch(message);
+    expect(failure.message).not.toContain(admin.superuserKey());
+  });
+});
+
 describe("what the decoders let through", () => {
   it.each<[string, bigint, number]>([
     ["seconds 1e15", 1_000_000_000_000_000n, 0],

@@ -446,12 +446,17 @@ describe("MongoKeyRepository", () => {
       ["a deleted key", { deletedAt: at(1) }, true],
       ["an expired key", { expiresAt: at(1) }, true],
       ["a key with other permissions", { permissions: ["other"] }, false],
-    ])("tells whether the tenant ever had the permission, through %s", async (_label, overrides, expected) => {
-      const tenantId = uniqueId("t");
-      await repository.insert(keyRecord({ tenantId, permissions: ["apikeys:admin", "read"], ...overrides }));
-      await repository.insert(keyRecord({ tenantId: uniqueId("other"), permissions: ["apikeys:admin"] }));
-      expect(await repository.hasAnyWithPermission(tenantId, "apikeys:admin")).toBe(expected);
-    });
+    ])(
+      "tells whether the tenant ever had the permission, through %s",
+      async (_label, overrides, expected) => {
+        const tenantId = uniqueId("t");
+        await repository.insert(
+          keyRecord({ tenantId, permissions: ["apikeys:admin", "read"], ...overrides }),
+        );
+        await repository.insert(keyRecord({ tenantId: uniqueId("other"), permissions: ["apikeys:admin"] }));
+        expect(await repository.hasAnyWithPermission(tenantId, "apikeys:admin")).toBe(expected);
+      },
+    );
   });
 
   describe("recordLastUsed", () => {

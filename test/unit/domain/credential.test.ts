@@ -86,13 +86,44 @@ describe("extractAdminCredential", () => {
     ["Authorization ApiKey", { authorization: `ApiKey ${k.key}` }, k.key],
     ["X-API-Key", { xApiKey: k.key }, k.key],
     ["both, same key", { authorization: `Bearer ${k.key}`, xApiKey: k.key }, k.key],
-    ["both, different keys", { authorization: `Bearer ${k.key}`, xApiKey: other.key }, null],
-    ["both, Authorization unusable", { authorization: "Basic abc", xApiKey: k.key }, null],
-    ["Authorization without scheme", { authorization: k.key }, null],
-    ["Authorization Basic", { authorization: "Basic dXNlcjpwYXNz" }, null],
-    ["X-API-Key over 4096", { xApiKey: huge }, null],
     ["empty Authorization, X-API-Key set", { authorization: "", xApiKey: k.key }, k.key],
   ])("%s", (_label, headers, expected) => {
     expect(extractAdminCredential(headers)).toBe(expected);
+  });
+
+  it.each<[string, Parameters<typeof extractAdminCredential>[0], RegExp]>([
+    [
+      "garbage Authorization beside a valid X-API-Key",
+      { authorization: "Basic abc", xApiKey: k.key },
+      /^malformed authorization header: .*send one credential/,
+    ],
+    [
+      "Authorization without scheme",
+      { authorization: k.key },
+      /^malformed authorization header: expected 'Bearer <key>'/,
+    ],
+    ["Authorization Basic", { authorization: "Basic dXNlcjpwYXNz" }, /^malformed authorization header/],
+    [
+      "Authorization with two spaces",
+      { authorization: `Bearer  ${k.key}` },
+      /^malformed authorization header/,
+    ],
+    ["X-API-Key over 4096", { xApiKey: huge }, /^malformed x-api-key header: expected the key alone/],
+    [
+      "both, different keys",
+      { authorization: `Bearer ${k.key}`, xApiKey: other.key },
+      /carry different keys/,
+    ],
+  ])("refuses %s, saying which form is wrong and never echoing it", (_label, headers, message) => {
+    let thrown: unknown;
+    try {
+      extractAdminCredential(headers);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ kind: "unauthenticated" });
+    expect((thrown as Error).message).toMatch(message);
+    expect((thrown as Error).message).not.toContain(k.secretKey);
+    expect((thrown as Error).message).not.toContain("dXNlcjpwYXNz");
   });
 });
