@@ -28,12 +28,14 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../src/gen/grpc/health/v1/health_pb.js";
 import { createCallGate } from "../src/transport/call-gate.js";
+import { createCallInterceptors } from "../src/transport/call-interceptors.js";
 import {
   addServiceToGrpcServer,
-  createGrpcServerDefinition,
+  createGrpcDefinition,
   createGrpcServiceHandlers,
+  type GrpcBridgeOptions,
 } from "../src/transport/grpc-js-bridge.js";
-import type { CallObserver } from "../src/transport/request-log.js";
+import type { CallObserver } from "../src/transport/interceptors/request-log.js";
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -71,22 +73,36 @@ async function listen(server: Server): Promise<number> {
 /** The ceiling: grpc-js with hand-written handlers. */
 async function startRawServer(): Promise<number> {
   const server = new Server();
-  server.addService(createGrpcServerDefinition(KeyVerifyService), {
+  server.addService(createGrpcDefinition(KeyVerifyService), {
     verifyKey: (_call: ServerUnaryCall<unknown, Buffer>, callback: sendUnaryData<Buffer>) =>
       callback(null, Buffer.from(toBinary(VerifyKeyResponseSchema, response))),
   });
-  server.addService(createGrpcServerDefinition(Health), {
+  server.addService(createGrpcDefinition(Health), {
     check: (_call: ServerUnaryCall<unknown, Buffer>, callback: sendUnaryData<Buffer>) =>
       callback(null, healthResponseBytes),
   });
   return listen(server);
 }
 
+/** bridgeOptions are the service's interceptors around a request log that writes nothing. */
+function bridgeOptions(): GrpcBridgeOptions {
+  const observer: CallObserver = { callEnded: () => undefined };
+  const gate = createCallGate();
+  return {
+    interceptors: createCallInterceptors({
+      observer,
+      gate,
+      defaultDeadlineMs: 10_000,
+      alwaysServe: [Health],
+    }),
+    maxDeadlineMs: 30_000,
+  };
+}
+
 /** The bridge: connect-es ServiceImpl objects answering the same, served through the generic bridge. */
 async function startBridgeServer(): Promise<number> {
   const server = new Server();
-  const observer: CallObserver = { callEnded: () => undefined };
-  const options = { observer, gate: createCallGate(), defaultDeadlineMs: 10_000, maxDeadlineMs: 30_000 };
+  const options = bridgeOptions();
   addServiceToGrpcServer(server, KeyVerifyService, { verifyKey: () => response }, options);
   addServiceToGrpcServer(server, Health, { check: () => ({ status: ServingStatus.SERVING }) }, options);
   return listen(server);
@@ -167,12 +183,7 @@ async function handlerOverhead(): Promise<string> {
   const handlers = createGrpcServiceHandlers(
     KeyVerifyService,
     { verifyKey: async () => response },
-    {
-      observer: { callEnded: () => undefined },
-      gate: createCallGate(),
-      defaultDeadlineMs: 10_000,
-      maxDeadlineMs: 30_000,
-    },
+    bridgeOptions(),
   );
   const bridged = handlers.verifyKey as (
     call: unknown,
@@ -185,6 +196,7 @@ async function handlerOverhead(): Promise<string> {
     getDeadline: () => Number.POSITIVE_INFINITY,
     getPeer: () => "127.0.0.1:1",
     once: () => undefined,
+    on: () => undefined,
     sendMetadata: () => undefined,
   };
   let answered = 0;

@@ -17,13 +17,14 @@ import {
   VerifyKeyResponseSchema,
 } from "../src/gen/apikeys/v1/key_verify_service_pb.js";
 import { Health } from "../src/gen/grpc/health/v1/health_pb.js";
+import { loadConfig } from "../src/server/config.js";
+import { createLogger } from "../src/server/logger.js";
 import { createCallGate } from "../src/transport/call-gate.js";
+import { createCallInterceptors } from "../src/transport/call-interceptors.js";
+import { createGrpcServer } from "../src/transport/grpc-server.js";
 import { createHealthService } from "../src/transport/health-service.js";
 import { createHealthStatus, ServingStatus } from "../src/transport/health-status.js";
-import { combineObservers, createRequestLog } from "../src/transport/request-log.js";
-import { loadConfig } from "../src/server/config.js";
-import { createGrpcServer } from "../src/transport/grpc-server.js";
-import { createLogger } from "../src/server/logger.js";
+import { combineObservers, createRequestLog } from "../src/transport/interceptors/request-log.js";
 
 const config = loadConfig(process.env);
 const logger = createLogger(config);
@@ -55,12 +56,15 @@ const requestLog = createRequestLog(logger.child({ component: "rpc" }), {
 const server = createGrpcServer({
   services: [
     { service: KeyVerifyService, impl: { verifyKey: () => FIXED_RESPONSE } },
-    { service: Health, impl: createHealthService(health), refuseWhenDraining: false },
+    { service: Health, impl: createHealthService(health) },
   ],
   bridge: {
-    observer: combineObservers(requestLog),
-    gate: createCallGate(),
-    defaultDeadlineMs: config.limits.defaultDeadlineMs,
+    interceptors: createCallInterceptors({
+      observer: combineObservers(requestLog),
+      gate: createCallGate(),
+      defaultDeadlineMs: config.limits.defaultDeadlineMs,
+      alwaysServe: [Health],
+    }),
     maxDeadlineMs: config.limits.maxDeadlineMs,
   },
   maxMessageBytes: config.limits.maxMessageBytes,

@@ -35,8 +35,8 @@ import {
   type VerifyKeyResponse,
   VerifyKeyResponseSchema,
 } from "../src/gen/apikeys/v1/key_verify_service_pb.js";
-import { createGrpcClientDefinition } from "../src/transport/grpc-js-bridge.js";
 import { type LocalMongo, startLocalMongo } from "../src/storage/local-mongo.js";
+import { createGrpcDefinition } from "../src/transport/grpc-js-bridge.js";
 import { fixtureServerEnv } from "../test/helpers/key-fixtures.js";
 import { scrapeMetrics } from "../test/helpers/metrics-scrape.js";
 import {
@@ -292,7 +292,7 @@ async function coldRun(
   grpcPort: number,
   count: number,
 ): Promise<{ rps: number; p50: number; p99: number; verified: number; errors: number; errorKinds: string }> {
-  const definition = createGrpcClientDefinition(KeyVerifyService);
+  const definition = createGrpcDefinition(KeyVerifyService);
   const method = definition.verifyKey;
   if (method === undefined) {
     throw new Error("no VerifyKey in the client definition");
@@ -369,7 +369,7 @@ const EXPECTED_CODES: Readonly<Record<BenchRequest["expected"], VerificationCode
  * stops the benchmark. Bounded: 30 s per request.
  */
 async function prepare(grpcPort: number, requests: readonly BenchRequest[]): Promise<VerifyKeyResponse[]> {
-  const method = createGrpcClientDefinition(KeyVerifyService).verifyKey;
+  const method = createGrpcDefinition(KeyVerifyService).verifyKey;
   if (method === undefined) {
     throw new Error("no VerifyKey in the client definition");
   }

@@ -6,10 +6,15 @@
 import type { Db, MongoClient } from "mongodb";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { CallObserver } from "../transport/request-log.js";
 import { ensureIndexes } from "../storage/indexes.js";
+import type { CallObserver } from "../transport/interceptors/request-log.js";
+import {
+  type CloseHook,
+  type RunningServer,
+  type ServiceImpls,
+  startServer,
+} from "../transport/start-server.js";
 import type { Config } from "./config.js";
-import { type CloseHook, type RunningServer, type ServiceImpls, startServer } from "../transport/start-server.js";
 import { wireServices } from "./wire-services.js";
 
 /** BootDeps are the process resources bootServer starts from. */

@@ -3,9 +3,9 @@
  * connect-es ServiceImpl on a grpc-js Server, with no per-RPC glue. Unary and server-streaming methods are
  * supported (the API has no client or bidi streams).
  *
- * This is the hot path (VerifyKey at 10k+ rps on two cores), so a call allocates as little as it can: one
- * context object; request headers, response headers/trailers, context values and the abort signal are all
- * created only when a handler (or the request log) first touches them.
+ * Each call gets a HandlerContext from connect's createHandlerContext and runs through the same Connect
+ * interceptors as the HTTP port (drain, default deadline, error boundary, caller check, request log): the
+ * bridge builds the Connect-shaped request they read, runs the chain, and writes what comes out.
  */
 import {
   create,
@@ -19,10 +19,16 @@ import {
 import {
   Code,
   ConnectError,
-  type ContextValues,
   createContextValues,
+  createHandlerContext,
+  createServiceImplSpec,
   type HandlerContext,
+  type Interceptor,
   type ServiceImpl,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryRequest,
+  type UnaryResponse,
 } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import {
@@ -35,103 +41,46 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import type { CallGate } from "./call-gate.js";
 import { kAbortCall, kPeerAddress, kRequestId } from "./context-keys.js";
 import { toRpcError } from "./error-boundary.js";
-import { headersToMetadata, isEmptyHeaders, MetadataHeaders } from "./metadata-headers.js";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.js";
-import type { CallObserver } from "./request-log.js";
 
-/** GrpcBridgeOptions are the limits and hooks shared by every service the bridge serves. */
+/** GrpcBridgeOptions are shared by every service the bridge serves. */
 export interface GrpcBridgeOptions {
-  /** observer is told about every finished call (the request log). */
-  readonly observer: CallObserver;
-  /** gate counts in-flight calls and refuses new ones while the server drains. */
-  readonly gate: CallGate;
-  /** defaultDeadlineMs applies to unary calls that arrive without a deadline. */
-  readonly defaultDeadlineMs: number;
-  /** maxDeadlineMs rejects (INVALID_ARGUMENT) a call whose requested deadline is further away. */
+  /** interceptors run around every call, outermost first (createCallInterceptors). */
+  readonly interceptors: readonly Interceptor[];
+  /** maxDeadlineMs rejects (INVALID_ARGUMENT) a longer requested deadline, as connect-node's maxTimeoutMs. */
   readonly maxDeadlineMs: number;
-}
-
-/** BridgeServiceOptions adjust one service. */
-export interface BridgeServiceOptions {
-  /** refuseWhenDraining is true unless the service must keep answering during shutdown (health). */
-  readonly refuseWhenDraining?: boolean;
-}
-
-type AnyImpl = (request: unknown, context: HandlerContext) => unknown;
-
-interface MethodBinding {
-  readonly method: DescMethod;
-  readonly url: string;
-  readonly impl: AnyImpl;
-  readonly refuseWhenDraining: boolean;
-  readonly options: GrpcBridgeOptions;
-  readonly defaultDeadlines: DefaultDeadlines;
 }
 
 /** PROTOCOL_NAME is the HandlerContext.protocolName of calls served by the bridge. */
 export const PROTOCOL_NAME = "grpc";
 
-function encode(schema: DescMessage, output: unknown): Buffer {
-  // Copying into Node's buffer pool is cheaper than wrapping `bytes.buffer`: a small typed array lives on
-  // V8's heap, and reading `.buffer` forces it out to a separate backing store.
-  return Buffer.from(toBinary(schema, create(schema, output as MessageInitShape<DescMessage>)));
-}
+type AnyImpl = (request: unknown, context: HandlerContext) => unknown;
+type BridgeCall = ServerUnaryCall<unknown, Buffer> | ServerWritableStream<unknown, Buffer>;
+type AnyRequest = UnaryRequest | StreamRequest;
+type AnyResponse = UnaryResponse | StreamResponse;
 
-function passThrough(bytes: Buffer): Buffer {
-  return bytes;
-}
-
-function methodPath(method: DescMethod): string {
-  return `/${method.parent.typeName}/${method.name}`;
-}
-
-function assertSupported(method: DescMethod): void {
-  if (method.methodKind !== "unary" && method.methodKind !== "server_streaming") {
-    throw new Error(
-      `${method.parent.typeName}.${method.name}: the grpc-js bridge serves unary and server-streaming methods only`,
-    );
-  }
+function encode(schema: DescMessage, message: unknown): Buffer {
+  // Bytes pass through: the bridge encodes its responses itself, so an encoding failure is an ordinary
+  // INTERNAL from the error boundary instead of grpc-js's own message.
+  return Buffer.isBuffer(message)
+    ? message
+    : Buffer.from(toBinary(schema, create(schema, message as MessageInitShape<DescMessage>)));
 }
 
 /**
- * createGrpcServerDefinition returns the grpc-js ServiceDefinition the bridge registers: requests are
- * decoded with the method's protobuf-es schema; responses arrive already encoded (the bridge encodes them
- * itself, so an encoding failure becomes an ordinary INTERNAL instead of grpc-js's verbose one).
+ * createGrpcDefinition returns the grpc-js ServiceDefinition of `service`, for servers and clients alike:
+ * messages are encoded and decoded with the methods' protobuf-es schemas.
  */
-export function createGrpcServerDefinition(service: DescService): ServiceDefinition {
+export function createGrpcDefinition(service: DescService): ServiceDefinition {
   const definition: Record<string, ServiceDefinition[string]> = {};
   for (const method of service.methods) {
-    assertSupported(method);
-    const input = method.input;
+    const { input, output, methodKind } = method;
     definition[method.localName] = {
-      path: methodPath(method),
-      requestStream: false,
-      responseStream: method.methodKind === "server_streaming",
-      requestSerialize: (message: unknown) => encode(input, message),
-      requestDeserialize: (bytes: Buffer) => fromBinary(input, bytes),
-      responseSerialize: passThrough,
-      responseDeserialize: passThrough,
-      originalName: method.name,
-    };
-  }
-  return definition;
-}
-
-/**
- * createGrpcClientDefinition returns a grpc-js ServiceDefinition for clients (grpc.makeGenericClientConstructor):
- * request init objects are encoded, responses decoded, with the protobuf-es schemas.
- */
-export function createGrpcClientDefinition(service: DescService): ServiceDefinition {
-  const definition: Record<string, ServiceDefinition[string]> = {};
-  for (const method of service.methods) {
-    const { input, output } = method;
-    definition[method.localName] = {
-      path: methodPath(method),
-      requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
-      responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+      path: `/${service.typeName}/${method.name}`,
+      requestStream: methodKind === "client_streaming" || methodKind === "bidi_streaming",
+      responseStream: methodKind === "server_streaming" || methodKind === "bidi_streaming",
       requestSerialize: (message: unknown) => encode(input, message),
       requestDeserialize: (bytes: Buffer) => fromBinary(input, bytes),
       responseSerialize: (message: unknown) => encode(output, message),
@@ -144,33 +93,28 @@ export function createGrpcClientDefinition(service: DescService): ServiceDefinit
 
 /**
  * createGrpcServiceHandlers returns the grpc-js handlers that serve `impl` (a connect-es ServiceImpl, maybe
- * partial): each handler builds a HandlerContext, calls the implementation, and maps whatever it throws
- * through the shared error boundary. Methods missing from `impl` answer UNIMPLEMENTED.
+ * partial; a missing method answers UNIMPLEMENTED with connect's wording, so both ports say the same).
  */
 export function createGrpcServiceHandlers<S extends DescService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
   options: GrpcBridgeOptions,
-  serviceOptions: BridgeServiceOptions = {},
 ): UntypedServiceImplementation {
+  const spec = createServiceImplSpec(service, impl);
   const handlers: UntypedServiceImplementation = {};
-  const defaultDeadlines = new DefaultDeadlines();
   for (const method of service.methods) {
-    assertSupported(method);
-    const found = (impl as Record<string, unknown>)[method.localName];
-    const binding: MethodBinding = {
-      method,
-      url: methodPath(method),
-      impl: typeof found === "function" ? (found.bind(impl) as AnyImpl) : unimplemented(method),
-      refuseWhenDraining: serviceOptions.refuseWhenDraining ?? true,
-      options,
-      defaultDeadlines,
-    };
+    if (method.methodKind !== "unary" && method.methodKind !== "server_streaming") {
+      throw new Error(
+        `${service.typeName}.${method.name}: the grpc-js bridge serves unary and server-streaming methods only`,
+      );
+    }
+    const methodImpl = spec.methods[method.localName]?.impl as AnyImpl;
     handlers[method.localName] =
       method.methodKind === "unary"
         ? (call: ServerUnaryCall<unknown, Buffer>, callback: sendUnaryData<Buffer>) =>
-            handleUnary(binding, call, callback)
-        : (call: ServerWritableStream<unknown, Buffer>) => handleServerStreaming(binding, call);
+            void serveUnary(method, methodImpl, options, call, callback)
+        : (call: ServerWritableStream<unknown, Buffer>) =>
+            void serveStream(method, methodImpl, options, call);
   }
   return handlers;
 }
@@ -181,382 +125,239 @@ export function addServiceToGrpcServer<S extends DescService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
   options: GrpcBridgeOptions,
-  serviceOptions: BridgeServiceOptions = {},
 ): void {
-  server.addService(
-    createGrpcServerDefinition(service),
-    createGrpcServiceHandlers(service, impl, options, serviceOptions),
-  );
+  server.addService(createGrpcDefinition(service), createGrpcServiceHandlers(service, impl, options));
 }
 
-function unimplemented(method: DescMethod): AnyImpl {
-  // Same wording as connect-es, so both transports answer an unimplemented RPC identically.
-  const message = `${method.parent.typeName}.${method.name} is not implemented`;
-  return () => {
-    throw new ConnectError(message, Code.Unimplemented);
-  };
+/** Call is one call in flight: its handler context and the chain that serves it. */
+interface Call {
+  readonly context: ReturnType<typeof createHandlerContext>;
+  readonly run: (request: AnyRequest) => Promise<AnyResponse>;
+  readonly request: Omit<AnyRequest, "stream" | "message" | "method">;
 }
-
-function deadlineOf(call: ServerUnaryCall<unknown, Buffer> | ServerWritableStream<unknown, Buffer>): number {
-  const deadline = call.getDeadline();
-  return typeof deadline === "number" ? deadline : deadline.getTime();
-}
-
-type BridgeCall = ServerUnaryCall<unknown, Buffer> | ServerWritableStream<unknown, Buffer>;
 
 /**
- * BridgeContext is the HandlerContext of one call served by the bridge. Only the fields every call needs
- * are set in the constructor; the rest are built on first access.
+ * startCall builds the call's HandlerContext and its interceptor chain, or returns the refusal of a
+ * deadline beyond the maximum (before any interceptor, as connect-node refuses it on the HTTP port).
  */
-class BridgeContext implements HandlerContext {
-  readonly binding: MethodBinding;
-  readonly call: BridgeCall;
-  /** deadline is the call's deadline in epoch ms (Infinity when none applies). */
-  readonly deadline: number;
-  readonly startedAt: number;
-  done = false;
-  /** Links in the default-deadline queue (unary calls that arrived without a deadline). */
-  queued = false;
-  previous: BridgeContext | undefined = undefined;
-  next: BridgeContext | undefined = undefined;
-  abortReason: unknown = undefined;
-  private controller: AbortController | undefined = undefined;
-  private requestHeaderView: Headers | undefined = undefined;
-  private responseHeaderStore: Headers | undefined = undefined;
-  private responseTrailerStore: Headers | undefined = undefined;
-  private valuesStore: ContextValues | undefined = undefined;
-
-  constructor(binding: MethodBinding, call: BridgeCall, deadline: number, startedAt: number) {
-    this.binding = binding;
-    this.call = call;
-    this.deadline = deadline;
-    this.startedAt = startedAt;
-  }
-
-  get method(): DescMethod {
-    return this.binding.method;
-  }
-
-  get service(): DescService {
-    return this.binding.method.parent;
-  }
-
-  get url(): string {
-    return this.binding.url;
-  }
-
-  get requestMethod(): string {
-    return "POST";
-  }
-
-  get protocolName(): string {
-    return PROTOCOL_NAME;
-  }
-
-  get signal(): AbortSignal {
-    let controller = this.controller;
-    if (controller === undefined) {
-      controller = new AbortController();
-      this.controller = controller;
-      if (this.abortReason !== undefined) {
-        controller.abort(this.abortReason);
-      } else if (this.done) {
-        controller.abort();
-      } else if (this.call.cancelled) {
-        this.abort(this.cancelReason());
-      } else {
-        this.call.once("cancelled", () => this.abort(this.cancelReason()));
-      }
-    }
-    return controller.signal;
-  }
-
-  timeoutMs(): number | undefined {
-    return this.deadline === Number.POSITIVE_INFINITY ? undefined : this.deadline - Date.now();
-  }
-
-  get requestHeader(): Headers {
-    this.requestHeaderView ??= new MetadataHeaders(this.call.metadata);
-    return this.requestHeaderView;
-  }
-
-  get responseHeader(): Headers {
-    this.responseHeaderStore ??= new Headers();
-    return this.responseHeaderStore;
-  }
-
-  get responseTrailer(): Headers {
-    this.responseTrailerStore ??= new Headers();
-    return this.responseTrailerStore;
-  }
-
-  get values(): ContextValues {
-    if (this.valuesStore === undefined) {
-      const requestId = this.call.metadata.get(REQUEST_ID_HEADER)[0];
-      this.valuesStore = createContextValues()
-        .set(kPeerAddress, this.call.getPeer())
-        .set(kRequestId, requestIdFor(typeof requestId === "string" ? requestId : undefined));
-    }
-    return this.valuesStore;
-  }
-
-  /** abort aborts the handler's signal (first reason wins). */
-  abort(reason: unknown): void {
-    if (this.abortReason === undefined) {
-      this.abortReason = reason;
-      this.controller?.abort(reason);
-    }
-  }
-
-  cancelReason(): ConnectError {
-    return Date.now() >= this.deadline
-      ? new ConnectError("deadline exceeded", Code.DeadlineExceeded)
-      : new ConnectError("the client cancelled the call", Code.Canceled);
-  }
-
-  /** sendResponseHeader sends response headers the handler set, if any, before the first message. */
-  sendResponseHeader(): void {
-    const headers = this.responseHeaderStore;
-    if (headers !== undefined && !isEmptyHeaders(headers)) {
-      this.call.sendMetadata(headersToMetadata(headers));
-      this.responseHeaderStore = new Headers();
-    }
-  }
-
-  /** trailerMetadata returns the trailers the handler set, or undefined. */
-  trailerMetadata(): Metadata | undefined {
-    const trailers = this.responseTrailerStore;
-    return trailers !== undefined && !isEmptyHeaders(trailers) ? headersToMetadata(trailers) : undefined;
-  }
-
-  /** errorStatus is the grpc-js status for `error`, with its trailers and details. */
-  errorStatus(error: ConnectError): Partial<StatusObject> {
-    const trailers = this.trailerMetadata() ?? new Metadata();
-    headersToMetadata(error.metadata, trailers);
-    if (error.details.length > 0) {
-      const encoded = setTrailerStatus(new Headers(), error).get("grpc-status-details-bin");
-      if (encoded !== null) {
-        trailers.set("grpc-status-details-bin", Buffer.from(encoded, "base64"));
-      }
-    }
-    return { code: error.code as number, details: error.rawMessage, metadata: trailers };
-  }
-
-  /** finish releases the call: timer, gate, request log, and the handler's signal (connect semantics). */
-  finish(code: number, error: ConnectError | undefined): void {
-    if (this.queued) {
-      this.binding.defaultDeadlines.remove(this);
-    }
-    const options = this.binding.options;
-    options.gate.leave();
-    options.observer.callEnded(
-      this.binding.method,
-      PROTOCOL_NAME,
-      code,
-      performance.now() - this.startedAt,
-      this,
-      error,
-    );
-    if (this.controller !== undefined && !this.controller.signal.aborted) {
-      this.controller.abort();
-    }
-  }
-}
-
-/** admissionError tells why a new call must be refused before its handler runs, if it must. */
-function admissionError(binding: MethodBinding, requestedDeadline: number): ConnectError | undefined {
-  const options = binding.options;
-  if (binding.refuseWhenDraining && options.gate.draining) {
-    return options.gate.drainSignal.reason as ConnectError;
-  }
-  if (
-    requestedDeadline !== Number.POSITIVE_INFINITY &&
-    requestedDeadline - Date.now() > options.maxDeadlineMs
-  ) {
+function startCall(
+  method: DescMethod,
+  impl: AnyImpl,
+  options: GrpcBridgeOptions,
+  call: BridgeCall,
+): Call | ConnectError {
+  const deadline = call.getDeadline();
+  const deadlineMs = typeof deadline === "number" ? deadline : deadline.getTime();
+  const timeoutMs = deadlineMs === Number.POSITIVE_INFINITY ? undefined : deadlineMs - Date.now();
+  if (timeoutMs !== undefined && timeoutMs > options.maxDeadlineMs) {
     return new ConnectError(
       `the requested deadline exceeds the server maximum of ${options.maxDeadlineMs} ms`,
       Code.InvalidArgument,
     );
   }
-  return undefined;
-}
-
-class UnaryContext extends BridgeContext {
-  callback: sendUnaryData<Buffer>;
-
-  constructor(
-    binding: MethodBinding,
-    call: BridgeCall,
-    deadline: number,
-    startedAt: number,
-    callback: sendUnaryData<Buffer>,
-  ) {
-    super(binding, call, deadline, startedAt);
-    this.callback = callback;
-  }
-
-  succeed(output: unknown): void {
-    if (this.done) {
-      return;
+  const requestId = call.metadata.get(REQUEST_ID_HEADER)[0];
+  const context = createHandlerContext({
+    service: method.parent,
+    method,
+    protocolName: PROTOCOL_NAME,
+    requestMethod: "POST",
+    url: `/${method.parent.typeName}/${method.name}`,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    requestHeader: requestHeaderOf(call.metadata, timeoutMs),
+    contextValues: createContextValues()
+      .set(kPeerAddress, call.getPeer())
+      .set(kRequestId, requestIdFor(typeof requestId === "string" ? requestId : undefined)),
+  });
+  call.once("cancelled", () =>
+    context.abort(
+      Date.now() >= deadlineMs
+        ? new ConnectError("deadline exceeded", Code.DeadlineExceeded)
+        : new ConnectError("the client cancelled the call", Code.Canceled),
+    ),
+  );
+  // The innermost step calls the implementation with the request as the interceptors left it (connect's
+  // own invocation does the same); the response carries the context's headers and trailers.
+  const invoke = async (req: AnyRequest): Promise<AnyResponse> => {
+    const merged = { ...context, requestHeader: req.header, signal: req.signal, values: req.contextValues };
+    const common = {
+      service: method.parent,
+      header: context.responseHeader,
+      trailer: context.responseTrailer,
+    };
+    if (!req.stream) {
+      return {
+        ...common,
+        stream: false,
+        method,
+        message: create(method.output, (await impl(req.message, merged)) as never),
+      } as UnaryResponse;
     }
-    let bytes: Buffer;
-    try {
-      bytes = encode(this.binding.method.output, output);
-    } catch (error) {
-      this.fail(error);
-      return;
+    let input: unknown;
+    for await (const message of req.message) {
+      input = message;
     }
-    this.done = true;
-    if (this.call.cancelled) {
-      this.finish(this.cancelReason().code, undefined);
-      return;
-    }
-    this.sendResponseHeader();
-    this.callback(null, bytes, this.trailerMetadata());
-    this.finish(0, undefined);
-  }
-
-  fail(thrown: unknown): void {
-    if (this.done) {
-      return;
-    }
-    this.done = true;
-    const error = toRpcError(thrown, this.abortReason);
-    if (this.call.cancelled) {
-      this.finish(this.cancelReason().code, error);
-      return;
-    }
-    this.callback(this.errorStatus(error));
-    this.finish(error.code, error);
-  }
-}
-
-function expireDefaultDeadline(context: BridgeContext): void {
-  const error = new ConnectError("deadline exceeded (server default deadline)", Code.DeadlineExceeded);
-  context.abort(error);
-  (context as UnaryContext).fail(error);
+    return {
+      ...common,
+      stream: true,
+      method,
+      message: impl(input, merged) as AsyncIterable<never>,
+    } as StreamResponse;
+  };
+  return {
+    context,
+    run: options.interceptors.reduceRight(
+      (next, interceptor) => interceptor(next as never) as typeof next,
+      invoke,
+    ),
+    request: {
+      service: method.parent,
+      requestMethod: context.requestMethod,
+      url: context.url,
+      signal: context.signal,
+      header: context.requestHeader,
+      contextValues: context.values,
+    },
+  };
 }
 
 /**
- * DefaultDeadlines expires unary calls that arrived without a deadline. Every such call gets the same
- * default, so arrival order is expiry order: a linked FIFO through the contexts themselves with a single
- * timer for its head costs nothing per call but two pointer updates (a Node timer per call would allocate
- * a Timeout and touch a priority queue on every VerifyKey).
+ * requestHeaderOf is the call's metadata as header entries ("-bin" values base64, as connect carries them),
+ * with what grpc-js takes out of the metadata put back (content type, timeout), so interceptors read a
+ * request as they do on the HTTP port.
  */
-class DefaultDeadlines {
-  private head: BridgeContext | undefined = undefined;
-  private tail: BridgeContext | undefined = undefined;
-  private timer: NodeJS.Timeout | undefined = undefined;
-  private readonly onTimer = () => this.expire();
-
-  add(context: BridgeContext): void {
-    context.queued = true;
-    context.previous = this.tail;
-    context.next = undefined;
-    if (this.tail === undefined) {
-      this.head = context;
-    } else {
-      this.tail.next = context;
-    }
-    this.tail = context;
-    if (this.timer === undefined) {
-      this.arm(context.deadline);
+function requestHeaderOf(metadata: Metadata, timeoutMs: number | undefined): [string, string][] {
+  const entries: [string, string][] = [["content-type", "application/grpc"]];
+  if (timeoutMs !== undefined) {
+    entries.push(["grpc-timeout", `${Math.max(0, Math.ceil(timeoutMs))}m`]);
+  }
+  for (const [key, values] of Object.entries(metadata.toJSON())) {
+    for (const value of values) {
+      entries.push([key, typeof value === "string" ? value : value.toString("base64")]);
     }
   }
+  return entries;
+}
 
-  remove(context: BridgeContext): void {
-    context.queued = false;
-    const { previous, next } = context;
-    if (previous === undefined) {
-      this.head = next;
-    } else {
-      previous.next = next;
+/** metadataOf copies headers into grpc-js Metadata; an entry grpc-js cannot carry is dropped, not sent. */
+function metadataOf(headers: Headers, into: Metadata = new Metadata()): Metadata {
+  headers.forEach((value, key) => {
+    try {
+      into.add(key, key.endsWith("-bin") ? Buffer.from(value, "base64") : value);
+    } catch {
+      // An illegal metadata value (for example non-ASCII text) is dropped.
     }
-    if (next === undefined) {
-      this.tail = previous;
-    } else {
-      next.previous = previous;
-    }
-    context.previous = undefined;
-    context.next = undefined;
-  }
+  });
+  return into;
+}
 
-  private arm(deadline: number): void {
-    this.timer = setTimeout(this.onTimer, Math.max(0, deadline - Date.now()));
-    this.timer.unref();
-  }
-
-  private expire(): void {
-    this.timer = undefined;
-    const now = Date.now();
-    let head = this.head;
-    while (head !== undefined && head.deadline <= now) {
-      this.remove(head);
-      expireDefaultDeadline(head);
-      head = this.head;
-    }
-    if (head !== undefined) {
-      this.arm(head.deadline);
-    }
+function sendHeader(call: BridgeCall, header: Headers): void {
+  if (header.keys().next().done !== true) {
+    call.sendMetadata(metadataOf(header));
   }
 }
 
-function handleUnary(
-  binding: MethodBinding,
+/** errorStatus is the grpc-js status for `error`, with the trailers the handler set and its details. */
+function errorStatus(error: ConnectError, trailer: Headers): Partial<StatusObject> {
+  const metadata = metadataOf(error.metadata, metadataOf(trailer));
+  if (error.details.length > 0) {
+    const encoded = setTrailerStatus(new Headers(), error).get("grpc-status-details-bin");
+    if (encoded !== null) {
+      metadata.set("grpc-status-details-bin", Buffer.from(encoded, "base64"));
+    }
+  }
+  return { code: error.code as number, details: error.rawMessage, metadata };
+}
+
+function abortReasonOf(signal: AbortSignal): unknown {
+  return signal.aborted ? signal.reason : undefined;
+}
+
+async function serveUnary(
+  method: DescMethod,
+  impl: AnyImpl,
+  options: GrpcBridgeOptions,
   call: ServerUnaryCall<unknown, Buffer>,
   callback: sendUnaryData<Buffer>,
-): void {
-  const startedAt = performance.now();
-  const options = binding.options;
-  const requested = deadlineOf(call);
-  const noDeadline = requested === Number.POSITIVE_INFINITY;
-  const context = new UnaryContext(
-    binding,
-    call,
-    noDeadline ? Date.now() + options.defaultDeadlineMs : requested,
-    startedAt,
-    callback,
-  );
-  options.gate.enter();
-  const refusal = admissionError(binding, requested);
-  if (refusal !== undefined) {
-    context.fail(refusal);
+): Promise<void> {
+  const started = startCall(method, impl, options, call);
+  if (started instanceof ConnectError) {
+    callback(errorStatus(started, new Headers()));
     return;
   }
-  if (noDeadline) {
-    binding.defaultDeadlines.add(context);
-  }
-  let output: unknown;
+  const { context } = started;
   try {
-    output = binding.impl(call.request, context);
-  } catch (error) {
-    context.fail(error);
+    const request = { ...started.request, stream: false, method, message: call.request } as UnaryRequest;
+    const response = (await started.run(request)) as UnaryResponse;
+    const bytes = encode(method.output, response.message);
+    if (!call.cancelled) {
+      sendHeader(call, response.header);
+      callback(null, bytes, metadataOf(response.trailer));
+    }
+  } catch (thrown) {
+    if (!call.cancelled) {
+      callback(errorStatus(toRpcError(thrown, abortReasonOf(context.signal)), context.responseTrailer));
+    }
+  }
+  context.abort(); // connect semantics: the handler's signal aborts when the call completes
+}
+
+async function serveStream(
+  method: DescMethod,
+  impl: AnyImpl,
+  options: GrpcBridgeOptions,
+  call: ServerWritableStream<unknown, Buffer>,
+): Promise<void> {
+  const started = startCall(method, impl, options, call);
+  if (started instanceof ConnectError) {
+    call.emit("error", errorStatus(started, new Headers()));
     return;
   }
-  if (isThenable(output)) {
-    output.then(
-      (value) => context.succeed(value),
-      (error: unknown) => context.fail(error),
-    );
-  } else {
-    context.succeed(output);
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function"
-  );
-}
-
-function handleServerStreaming(binding: MethodBinding, call: ServerWritableStream<unknown, Buffer>): void {
-  const startedAt = performance.now();
-  const requested = deadlineOf(call);
-  // Streams get no default deadline: a feed or a health watch is meant to stay open; shutdown ends it.
-  const context = new BridgeContext(binding, call, requested, startedAt);
+  const { context } = started;
+  // A stalled reader is ended at once with `reason` (flow control would otherwise keep the writer waiting).
   context.values.set(kAbortCall, (reason) => context.abort(reason));
-  binding.options.gate.enter();
-  void pumpStream(context, call, admissionError(binding, requested));
+  let headerSent = false;
+  const sendHeaderOnce = (header: Headers) => {
+    if (!headerSent) {
+      sendHeader(call, header);
+      headerSent = true;
+    }
+  };
+  try {
+    const request = {
+      ...started.request,
+      stream: true,
+      method,
+      message: single(call.request),
+    } as StreamRequest;
+    const response = (await started.run(request)) as StreamResponse;
+    for await (const message of response.message) {
+      // After a server-side abort (shutdown) the implementation may still send what it has queued (a
+      // health watch sends NOT_SERVING); it is expected to end soon, and forced shutdown bounds it.
+      if (call.cancelled) {
+        break;
+      }
+      sendHeaderOnce(response.header);
+      if (!call.write(encode(method.output, message))) {
+        await waitForDrain(call, context.signal);
+      }
+    }
+    if (!call.cancelled) {
+      sendHeaderOnce(response.header);
+      call.end(metadataOf(response.trailer));
+    }
+  } catch (thrown) {
+    if (!call.cancelled) {
+      call.emit(
+        "error",
+        errorStatus(toRpcError(thrown, abortReasonOf(context.signal)), context.responseTrailer),
+      );
+    }
+  }
+  context.abort();
+}
+
+async function* single<T>(message: T): AsyncGenerator<T> {
+  yield message;
 }
 
 function waitForDrain(call: ServerWritableStream<unknown, Buffer>, signal: AbortSignal): Promise<void> {
@@ -574,63 +375,4 @@ function waitForDrain(call: ServerWritableStream<unknown, Buffer>, signal: Abort
     call.on("drain", wake);
     signal.addEventListener("abort", wake);
   });
-}
-
-async function pumpStream(
-  context: BridgeContext,
-  call: ServerWritableStream<unknown, Buffer>,
-  refusal: ConnectError | undefined,
-): Promise<void> {
-  const gate = context.binding.options.gate;
-  const endForDrain = () => context.abort(gate.drainSignal.reason);
-  let thrown: unknown;
-  let failed = false;
-  if (refusal !== undefined) {
-    thrown = refusal;
-    failed = true;
-  } else {
-    if (gate.draining) {
-      endForDrain();
-    } else {
-      gate.drainSignal.addEventListener("abort", endForDrain);
-    }
-    try {
-      const output = context.binding.impl(call.request, context) as AsyncIterable<unknown>;
-      for await (const message of output) {
-        // After a server-side abort (shutdown) the implementation may still send what it has queued (a
-        // health watch sends NOT_SERVING); it is expected to end soon, and force shutdown bounds it.
-        if (call.cancelled) {
-          break;
-        }
-        context.sendResponseHeader();
-        if (!call.write(encode(context.binding.method.output, message))) {
-          await waitForDrain(call, context.signal);
-        }
-      }
-    } catch (error) {
-      thrown = error;
-      failed = true;
-    } finally {
-      gate.drainSignal.removeEventListener("abort", endForDrain);
-    }
-  }
-  context.done = true;
-  if (call.cancelled) {
-    context.finish(context.cancelReason().code, failed ? toRpcError(thrown, context.abortReason) : undefined);
-    return;
-  }
-  if (!failed && context.abortReason instanceof ConnectError) {
-    // The server ended the stream (shutdown): say why instead of a plain OK.
-    thrown = context.abortReason;
-    failed = true;
-  }
-  if (failed) {
-    const error = toRpcError(thrown, context.abortReason);
-    call.emit("error", context.errorStatus(error));
-    context.finish(error.code, error);
-    return;
-  }
-  context.sendResponseHeader();
-  call.end(context.trailerMetadata());
-  context.finish(0, undefined);
 }

@@ -6,9 +6,9 @@ import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
+import type { GrpcTlsConfig } from "../server/config.js";
 import { addServiceToGrpcServer, type GrpcBridgeOptions } from "./grpc-js-bridge.js";
 import { createReflectionService } from "./reflection.js";
-import type { GrpcTlsConfig } from "../server/config.js";
 
 /**
  * GrpcServiceRegistration is one service to serve on the gRPC port: its descriptor and its (possibly
@@ -18,17 +18,14 @@ import type { GrpcTlsConfig } from "../server/config.js";
 export interface GrpcServiceRegistration {
   readonly service: DescService;
   readonly impl: object;
-  /** refuseWhenDraining is false for services that must keep answering during shutdown (health). */
-  readonly refuseWhenDraining?: boolean;
 }
 
 /** grpcService returns a registration whose implementation is type-checked against `service`. */
 export function grpcService<S extends DescService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
-  options: { readonly refuseWhenDraining?: boolean } = {},
 ): GrpcServiceRegistration {
-  return { service, impl, ...options };
+  return { service, impl };
 }
 
 /** GrpcServerOptions wire the gRPC port. */
@@ -84,9 +81,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   });
   for (const registration of options.services) {
     const impl = registration.impl as Partial<ServiceImpl<DescService>>;
-    addServiceToGrpcServer(server, registration.service, impl, options.bridge, {
-      refuseWhenDraining: registration.refuseWhenDraining ?? true,
-    });
+    addServiceToGrpcServer(server, registration.service, impl, options.bridge);
   }
   createReflectionService(options.services.map((registration) => registration.service)).addToServer(server);
   return {

@@ -11,22 +11,15 @@ import { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import type { Config } from "../server/config.js";
 import { type CallGate, createCallGate, SHUTTING_DOWN_MESSAGE } from "./call-gate.js";
-import { createConnectBoundary, createConnectContextValues } from "./connect-boundary.js";
+import { createCallInterceptors } from "./call-interceptors.js";
+import { createConnectContextValues } from "./connect-boundary.js";
+import { createGrpcServer, type GrpcServiceRegistration, grpcService } from "./grpc-server.js";
 import { createHealthService } from "./health-service.js";
 import { createHealthStatus, type HealthStatus, ServingStatus } from "./health-status.js";
-import { type CallObserver, combineObservers, createRequestLog } from "./request-log.js";
-import {
-  type CallGuard,
-  callerTokenGuard,
-  callerTokenGuarded,
-  combineGuards,
-  guardService,
-  refuseAllGuard,
-} from "./service-guard.js";
-import type { Config } from "../server/config.js";
-import { createGrpcServer, type GrpcServiceRegistration, grpcService } from "./grpc-server.js";
 import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
+import { type CallObserver, combineObservers, createRequestLog } from "./interceptors/request-log.js";
 import { addStrictJsonService } from "./strict-json.js";
 
 /** ServiceImpls are the API's service implementations; a missing one answers UNIMPLEMENTED everywhere. */
@@ -99,36 +92,24 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const observer = combineObservers(requestLog, ...(deps.observers ?? []));
   const healthImpl = createHealthService(health);
 
-  // Who may call VerifyKey: the shared caller token on both ports when configured; with mTLS required on
-  // the gRPC port, the plain-text HTTP port cannot offer the same proof, so VerifyKey is refused there.
-  const verify = deps.services.verify ?? {};
-  const tokenGuards: CallGuard[] =
-    config.verifyCallerToken === null ? [] : [callerTokenGuard(config.verifyCallerToken)];
-  const grpcVerify = callerTokenGuarded(KeyVerifyService, verify, config.verifyCallerToken);
-  const httpGuards =
-    config.grpc.tls !== null && config.grpc.tls.clientCaFile !== null
-      ? [refuseAllGuard("VerifyKey requires mutual TLS: call it on the gRPC port"), ...tokenGuards]
-      : tokenGuards;
-  const httpVerify =
-    httpGuards.length === 0 ? verify : guardService(KeyVerifyService, verify, combineGuards(...httpGuards));
-
-  const registrations = (
-    verifyImpl: Partial<ServiceImpl<typeof KeyVerifyService>>,
-  ): GrpcServiceRegistration[] => [
-    grpcService(KeyVerifyService, verifyImpl),
-    grpcService(KeyAdminService, deps.services.admin ?? {}),
-    grpcService(AuditService, deps.services.audit ?? {}),
-    grpcService(Health, healthImpl, { refuseWhenDraining: false }),
-  ];
-
-  const grpcServer = createGrpcServer({
-    services: registrations(grpcVerify),
-    bridge: {
+  const interceptors = (verifyRefusal: string | null) =>
+    createCallInterceptors({
       observer,
       gate,
       defaultDeadlineMs: config.limits.defaultDeadlineMs,
-      maxDeadlineMs: config.limits.maxDeadlineMs,
-    },
+      alwaysServe: [Health],
+      callerCheck: { service: KeyVerifyService, token: config.verifyCallerToken, refusal: verifyRefusal },
+    });
+  const registrations: GrpcServiceRegistration[] = [
+    grpcService(KeyVerifyService, deps.services.verify ?? {}),
+    grpcService(KeyAdminService, deps.services.admin ?? {}),
+    grpcService(AuditService, deps.services.audit ?? {}),
+    grpcService(Health, healthImpl),
+  ];
+
+  const grpcServer = createGrpcServer({
+    services: registrations,
+    bridge: { interceptors: interceptors(null), maxDeadlineMs: config.limits.maxDeadlineMs },
     maxMessageBytes: config.limits.maxMessageBytes,
     tls: config.grpc.tls,
   });
@@ -138,18 +119,17 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const forceController = new AbortController();
   const rpcHandler = connectNodeAdapter({
     routes: (router) => {
-      for (const registration of registrations(httpVerify)) {
+      for (const registration of registrations) {
         addRoute(router, registration);
       }
     },
-    interceptors: [
-      createConnectBoundary({
-        observer,
-        gate,
-        defaultDeadlineMs: config.limits.defaultDeadlineMs,
-        alwaysServe: new Set([Health.typeName]),
-      }),
-    ],
+    // Who may call VerifyKey: the caller token on both ports when configured; with mutual TLS required on
+    // the gRPC port, the plain-text HTTP port cannot offer the same proof, so VerifyKey is refused there.
+    interceptors: interceptors(
+      config.grpc.tls !== null && config.grpc.tls.clientCaFile !== null
+        ? "VerifyKey requires mutual TLS: call it on the gRPC port"
+        : null,
+    ),
     readMaxBytes: config.limits.maxMessageBytes,
     writeMaxBytes: config.limits.maxMessageBytes,
     maxTimeoutMs: config.limits.maxDeadlineMs,

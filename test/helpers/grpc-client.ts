@@ -22,7 +22,7 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { type ErrorInfo, errorInfoOf } from "../../src/rpc/error-info.js";
-import { createGrpcClientDefinition } from "../../src/transport/grpc-js-bridge.js";
+import { createGrpcDefinition } from "../../src/transport/grpc-js-bridge.js";
 
 /** GrpcCallOptions tune one call. */
 export interface GrpcCallOptions {
@@ -78,7 +78,7 @@ export function createGrpcJsClient<S extends DescService>(
     options.credentials ?? credentials.createInsecure(),
     options.channelOptions,
   );
-  const definition = createGrpcClientDefinition(service);
+  const definition = createGrpcDefinition(service);
   const client: Record<string, unknown> = {
     raw,
     close: () => raw.close(),

@@ -10,10 +10,10 @@ import type { Db, MongoClient } from "mongodb";
 import type { DestinationStream } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll } from "vitest";
-import type { CallObserver } from "../../src/transport/request-log.js";
 import { bootServer } from "../../src/server/boot.js";
 import { type Config, loadConfig } from "../../src/server/config.js";
 import { createLogger } from "../../src/server/logger.js";
+import type { CallObserver } from "../../src/transport/interceptors/request-log.js";
 import type {
   CloseHook,
   RunningServer,

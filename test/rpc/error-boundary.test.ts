@@ -6,9 +6,9 @@ import {
   invalidArgument,
   KEY_STORE_UNAVAILABLE,
 } from "../../src/domain/errors.js";
-import { INTERNAL_ERROR_MESSAGE, isServerFault, toRpcError } from "../../src/transport/error-boundary.js";
 import { errorCodes, statusName } from "../../src/rpc/error-codes.js";
 import { errorInfoOf } from "../../src/rpc/error-info.js";
+import { INTERNAL_ERROR_MESSAGE, isServerFault, toRpcError } from "../../src/transport/error-boundary.js";
 
 const domainErrors: [DomainError, Code][] = [
   [invalidArgument("client_ip", "is not an IP address"), Code.InvalidArgument],

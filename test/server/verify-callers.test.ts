@@ -16,7 +16,7 @@ import {
   Health,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../../src/gen/grpc/health/v1/health_pb.js";
-import { CALLER_TOKEN_HEADER } from "../../src/transport/service-guard.js";
+import { CALLER_TOKEN_HEADER } from "../../src/transport/interceptors/caller-token.js";
 import { type ConnectProtocol, createConnectClient } from "../helpers/connect-client.js";
 import { createGrpcJsClient, grpcFailure } from "../helpers/grpc-client.js";
 import { useTestServer } from "../helpers/start-server.js";

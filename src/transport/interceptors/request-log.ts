@@ -1,25 +1,21 @@
 /**
- * The request log and the hook both transports call when an RPC ends. One line per finished call with
- * service, method, protocol, code, duration, peer and request id; never a request or response body, never
- * metadata values.
+ * The request log: the interceptor that tells observers about every call when it ends, on both transports,
+ * and the observer that writes one line per finished call with service, method, protocol, code, duration,
+ * peer and request id; never a request or response body, never metadata values.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
-import { Code, type ConnectError, type ContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { kPeerAddress, kRequestId } from "./context-keys.js";
-import { isServerFault } from "./error-boundary.js";
-import { statusName } from "../rpc/error-codes.js";
+import { statusName } from "../../rpc/error-codes.js";
+import { kPeerAddress, kRequestId } from "../context-keys.js";
+import { isServerFault } from "../error-boundary.js";
 
 /** CallValues is what an observer may read about a call: its context values (peer, request id). */
 export interface CallValues {
   readonly values: ContextValues;
 }
 
-/**
- * CallObserver is told once about every RPC that reached a service handler, on either transport, when it
- * ends. Arguments are positional so the hot path allocates nothing for an observer that ignores the call;
- * `call.values` is built lazily by the grpc-js bridge, so read it only when needed.
- */
+/** CallObserver is told once about every RPC, on either transport, when it ends. */
 export interface CallObserver {
   callEnded(
     method: DescMethod,
@@ -101,4 +97,58 @@ export function combineObservers(...observers: CallObserver[]): CallObserver {
       }
     },
   };
+}
+
+function protocolOf(header: Headers): string {
+  const contentType = header.get("content-type") ?? "";
+  if (contentType.startsWith("application/grpc-web")) {
+    return "grpc-web";
+  }
+  return contentType.startsWith("application/grpc") ? "grpc" : "connect";
+}
+
+/**
+ * requestLogInterceptor tells `observer` how each call ended: put it first, so it times the whole call and
+ * sees the refusals of the interceptors after it. What it sees thrown is already a ConnectError (the error
+ * boundary and the refusals inside it make sure).
+ */
+export function requestLogInterceptor(observer: CallObserver): Interceptor {
+  return (next) => async (req) => {
+    const startedAt = performance.now();
+    const report = (error: ConnectError | undefined) =>
+      observer.callEnded(
+        req.method,
+        protocolOf(req.header),
+        error === undefined ? 0 : error.code,
+        performance.now() - startedAt,
+        { values: req.contextValues },
+        error,
+      );
+    try {
+      const response = await next(req);
+      if (!response.stream) {
+        report(undefined);
+        return response;
+      }
+      return { ...response, message: reportAfter(response.message, report) };
+    } catch (thrown) {
+      report(ConnectError.from(thrown));
+      throw thrown;
+    }
+  };
+}
+
+async function* reportAfter<T>(
+  messages: AsyncIterable<T>,
+  report: (error: ConnectError | undefined) => void,
+): AsyncGenerator<T> {
+  let error: ConnectError | undefined;
+  try {
+    yield* messages;
+  } catch (thrown) {
+    error = ConnectError.from(thrown);
+    throw thrown;
+  } finally {
+    report(error);
+  }
 }
