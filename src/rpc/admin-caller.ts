@@ -8,7 +8,7 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { AdminAuthenticator } from "../domain/admin-access.js";
 import type { Actor } from "../domain/api-key.js";
 import { extractAdminCredential } from "../domain/credential.js";
-import { kPeerAddress, kRequestId } from "../transport/context-keys.js";
+import { kPeerAddress, kRequestId } from "./context-keys.js";
 
 /** AdminCaller is what authenticating a call needs: the presented key (null if none/unusable) and peer IP. */
 export interface AdminCaller {

@@ -27,7 +27,7 @@ import {
   streamStartOf,
   verificationCodesOf,
 } from "./audit-mappers.js";
-import { kAbortCall } from "../transport/context-keys.js";
+import { kAbortCall } from "./context-keys.js";
 
 /** SLOW_CONSUMER_ABORT_MS is how long a cut-off stream may wait for its writer before the call is aborted. */
 export const SLOW_CONSUMER_ABORT_MS = 1_000;

@@ -4,7 +4,7 @@
  */
 import { constants as http2Constants } from "node:http2";
 import { Code, type ConnectError, type ContextValues, createContextValues } from "@connectrpc/connect";
-import { kAbortCall, kPeerAddress, kRequestId } from "./context-keys.js";
+import { kAbortCall, kPeerAddress, kRequestId } from "../rpc/context-keys.js";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.js";
 
 /** NodeCallRequest is the part of a Node.js HTTP/1.1 or HTTP/2 server request the context values read. */

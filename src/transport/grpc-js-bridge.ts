@@ -41,7 +41,7 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { kAbortCall, kPeerAddress, kRequestId } from "./context-keys.js";
+import { kAbortCall, kPeerAddress, kRequestId } from "../rpc/context-keys.js";
 import { toRpcError } from "./error-boundary.js";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.js";
 

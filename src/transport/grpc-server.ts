@@ -6,7 +6,6 @@ import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import type { GrpcTlsConfig } from "../server/config.js";
 import { addServiceToGrpcServer, type GrpcBridgeOptions } from "./grpc-js-bridge.js";
 import { createReflectionService } from "./reflection.js";
 
@@ -26,6 +25,13 @@ export function grpcService<S extends DescService>(
   impl: Partial<ServiceImpl<S>>,
 ): GrpcServiceRegistration {
   return { service, impl };
+}
+
+/** GrpcTlsConfig names the PEM files of TLS on the gRPC port; a client CA makes client certificates mandatory. */
+export interface GrpcTlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string | null;
 }
 
 /** GrpcServerOptions wire the gRPC port. */

@@ -11,16 +11,34 @@ import { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
-import type { Config } from "../server/config.js";
 import { type CallGate, createCallGate, SHUTTING_DOWN_MESSAGE } from "./call-gate.js";
 import { createCallInterceptors } from "./call-interceptors.js";
 import { createConnectContextValues } from "./connect-boundary.js";
-import { createGrpcServer, type GrpcServiceRegistration, grpcService } from "./grpc-server.js";
+import {
+  createGrpcServer,
+  type GrpcServiceRegistration,
+  type GrpcTlsConfig,
+  grpcService,
+} from "./grpc-server.js";
 import { createHealthService } from "./health-service.js";
 import { createHealthStatus, type HealthStatus, ServingStatus } from "./health-status.js";
 import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
 import { type CallObserver, combineObservers, createRequestLog } from "./interceptors/request-log.js";
 import { addStrictJsonService } from "./strict-json.js";
+
+/** ServerConfig is the part of the service's configuration the two ports read. */
+export interface ServerConfig {
+  readonly grpc: { readonly host: string; readonly port: number; readonly tls: GrpcTlsConfig | null };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly limits: {
+    readonly maxMessageBytes: number;
+    readonly maxDeadlineMs: number;
+    readonly defaultDeadlineMs: number;
+  };
+  readonly mongo: { readonly serverSelectionTimeoutMs: number };
+  readonly verifyCallerToken: string | null;
+  readonly shutdownDrainMs: number;
+}
 
 /** ServiceImpls are the API's service implementations; a missing one answers UNIMPLEMENTED everywhere. */
 export interface ServiceImpls {
@@ -82,7 +100,7 @@ function addRoute(router: ConnectRouter, registration: GrpcServiceRegistration):
 }
 
 /** startServer starts both ports and resolves once both listen and health says SERVING. */
-export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, deps: ServerDeps): Promise<RunningServer> {
   const { logger } = deps;
   const gate = createCallGate();
   const health = createHealthStatus(servedServices.map((service) => service.typeName));

@@ -16,9 +16,9 @@ import {
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../../src/gen/grpc/health/v1/health_pb.js";
+import { kPeerAddress, kRequestId } from "../../src/rpc/context-keys.js";
 import { type CallGate, createCallGate } from "../../src/transport/call-gate.js";
 import { createCallInterceptors } from "../../src/transport/call-interceptors.js";
-import { kPeerAddress, kRequestId } from "../../src/transport/context-keys.js";
 import { addServiceToGrpcServer, createGrpcDefinition } from "../../src/transport/grpc-js-bridge.js";
 import type { CallObserver } from "../../src/transport/interceptors/request-log.js";
 import { createGrpcJsClient, grpcFailure } from "../helpers/grpc-client.js";

@@ -6,8 +6,8 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { kPeerAddress, kRequestId } from "../../rpc/context-keys.js";
 import { statusName } from "../../rpc/error-codes.js";
-import { kPeerAddress, kRequestId } from "../context-keys.js";
 import { isServerFault } from "../error-boundary.js";
 
 /** CallValues is what an observer may read about a call: its context values (peer, request id). */
