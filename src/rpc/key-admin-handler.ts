@@ -12,9 +12,9 @@ import type { GroupAdmin } from "../domain/group-admin.js";
 import type { KeyAdmin } from "../domain/key-admin.js";
 import type { TenantAdmin } from "../domain/tenant-admin.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
-import { kPeerAddress, kRequestId } from "./context-keys.js";
 import { authenticateAdminCall, peerIpOf } from "./admin-caller.js";
 import { callerRoles } from "./caller-role.js";
+import { kPeerAddress, kRequestId } from "./context-keys.js";
 import {
   dateOf,
   expirationStateFilterOf,
