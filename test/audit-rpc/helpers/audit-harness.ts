@@ -9,7 +9,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, ConnectError } from "@connectrpc/connect";
 import type { ServiceError } from "@grpc/grpc-js";
 import { MongoClient } from "mongodb";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import {
   AuditService,
   type StreamAuditEventsRequestSchema,
@@ -395,15 +395,16 @@ export async function auditBuffered(node: AuditNode): Promise<number> {
 
 /** waitForFlushed waits until no node holds an unwritten audit event. */
 export async function waitForFlushed(nodes: readonly AuditNode[]): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        const buffered = await Promise.all(nodes.map(auditBuffered));
-        return buffered.every((count) => count === 0);
-      },
-      { message: "the audit buffers to be written", timeout: 15_000 },
-    )
-    .toBe(true);
+  // vi.waitFor, not expect.poll: this also runs in hooks, outside any test.
+  await vi.waitFor(
+    async () => {
+      const buffered = await Promise.all(nodes.map(auditBuffered));
+      if (!buffered.every((count) => count === 0)) {
+        throw new Error(`audit buffers still hold ${buffered.join(", ")} events`);
+      }
+    },
+    { timeout: 15_000, interval: 25 },
+  );
 }
 
 /**
