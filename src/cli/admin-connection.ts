@@ -20,6 +20,7 @@ export interface GlobalOptions {
   json?: boolean;
   yes?: boolean;
   timeout?: number;
+  verbose?: boolean;
 }
 
 /** AdminConnection is the clients of one CLI run, plus what they are connected to. */

@@ -28,16 +28,23 @@ export interface CommandContext {
   printJson<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): void;
   /** confirm asks before a destructive action, or refuses when no human can answer and --yes is missing. */
   confirm(action: string, question: () => Promise<string>): Promise<void>;
-  /** requestIdOf returns --request-id, or a fresh UUID, so a retried mutation is applied once. */
+  /**
+   * requestIdOf returns --request-id, or a fresh UUID, so a retried mutation is applied once. The id is
+   * remembered for the run's error line (and printed at once with --verbose), so a retry can reuse it.
+   */
   requestIdOf(options: { requestId?: string }): string;
   /** registerSecret makes sure a value is never shown in an error message. */
   registerSecret(value: string): void;
 }
 
-/** CommandRuntime is the per-run state behind the contexts: the I/O and the secrets to redact. */
+/**
+ * CommandRuntime is the per-run state behind the contexts: the I/O, the secrets to redact, and the request
+ * id of the run's mutation (named in its error line so a retry can reuse it).
+ */
 export interface CommandRuntime {
   readonly io: CliIo;
   readonly secrets: Set<string>;
+  requestId?: string;
 }
 
 /** createCommandContext builds the context of the command being run. */
@@ -82,13 +89,15 @@ export function createCommandContext(runtime: CommandRuntime, command: Command):
       }
     },
     requestIdOf(options) {
-      if (options.requestId === undefined) {
-        return randomUUID();
-      }
-      if (!/^[\x20-\x7e]{1,255}$/.test(options.requestId)) {
+      if (options.requestId !== undefined && !/^[\x20-\x7e]{1,255}$/.test(options.requestId)) {
         throw usageError("invalid --request-id: use 1-255 printable ASCII characters");
       }
-      return options.requestId;
+      const requestId = options.requestId ?? randomUUID();
+      runtime.requestId = requestId;
+      if (globals.verbose === true) {
+        io.err(`apikeys: request id ${requestId}\n`);
+      }
+      return requestId;
     },
     registerSecret,
   };

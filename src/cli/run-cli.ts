@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { CommanderError } from "commander";
 import { CliError } from "./cli-error.js";
 import type { CliIo } from "./cli-io.js";
+import type { CommandRuntime } from "./command-context.js";
 import { ExitCode, type ExitCodeValue, exitCodeForConnectCode } from "./exit-codes.js";
 import { createProgram } from "./program.js";
 import { oneLine } from "./terminal-text.js";
@@ -14,21 +15,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   const secrets = new Set<string>();
   registerArgvSecrets(argv, io, secrets);
   let helpAsError: string | null = null;
-  const program = createProgram(
-    { io, secrets },
-    {
-      onHelpAsError(commandPath) {
-        helpAsError = commandPath;
-      },
+  const runtime: CommandRuntime = { io, secrets };
+  const program = createProgram(runtime, {
+    onHelpAsError(commandPath) {
+      helpAsError = commandPath;
     },
-  );
+  });
   try {
     await program.parseAsync([...argv], { from: "user" });
     return ExitCode.ok;
   } catch (error) {
     const { message, exitCode } = describeFailure(error, helpAsError, io.interrupt.aborted);
     if (message !== null) {
-      io.err(`apikeys: ${redact(oneLine(message), secrets)}\n`);
+      // A change that timed out, was cut off or failed inside the server may still have been applied: its id
+      // lets a retry apply it at most once. (A refused change was not applied; a retry needs no id.)
+      const mayHaveApplied = exitCode === ExitCode.unavailable || exitCode === ExitCode.unexpected;
+      const retry =
+        runtime.requestId !== undefined && error instanceof ConnectError && mayHaveApplied
+          ? `; request id ${runtime.requestId}: retry with --request-id ${runtime.requestId}`
+          : "";
+      io.err(`apikeys: ${redact(oneLine(message + retry), secrets)}\n`);
     }
     return exitCode;
   }

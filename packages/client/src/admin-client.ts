@@ -1,4 +1,10 @@
-import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import {
+  type Client,
+  ConnectError,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { AuditService } from "./gen/apikeys/v1/audit_service_pb.js";
 import { KeyAdminService } from "./gen/apikeys/v1/key_admin_service_pb.js";
@@ -37,6 +43,10 @@ export interface AdminClient {
  * (`keys.createKey({ tenantId: "acme", name: "ERP" })`); answers are the generated message types, and
  * failures are ConnectErrors with the service's gRPC code. Give unary calls a deadline of their own
  * (`{ timeoutMs: 10_000 }`): the transport sets none, so the audit stream can stay open.
+ *
+ * Every change is sent with a request id: the one the request carries, else a new UUID. A change that failed
+ * (a deadline, UNAVAILABLE) may still have been applied; retry it with the id the error names, and the
+ * service applies it at most once: `keys.createKey({ ...request, requestId: requestIdOf(error) })`.
  */
 export function createAdminClient(options: AdminClientOptions): AdminClient {
   const transport = adminTransport(options);
@@ -49,7 +59,7 @@ function adminTransport(options: AdminClientOptions): Transport {
     // Never echo the value: a mistyped key is still a secret.
     throw new TypeError("adminKey contains characters that cannot be sent in a header");
   }
-  const interceptors: Interceptor[] = [];
+  const interceptors: Interceptor[] = [requestIdInterceptor];
   if (adminKey !== undefined) {
     interceptors.push((next) => (request) => {
       request.header.set("authorization", `Bearer ${adminKey}`);
@@ -71,4 +81,34 @@ function adminTransport(options: AdminClientOptions): Transport {
     pingIntervalMs: 10_000,
     pingTimeoutMs: 5_000,
   });
+}
+
+/** REQUEST_ID_METADATA is the error metadata entry that names the request id a failed change was sent with. */
+export const REQUEST_ID_METADATA = "apikeys-request-id";
+
+/**
+ * requestIdInterceptor gives every change (a request with a request_id field) an id when it has none, and
+ * names the id on the change's error, so a retry can send the same one.
+ */
+const requestIdInterceptor: Interceptor = (next) => async (request) => {
+  if (request.stream || !request.method.input.fields.some((field) => field.name === "request_id")) {
+    return next(request);
+  }
+  const sent = request.message as { readonly requestId?: string };
+  const requestId = sent.requestId || globalThis.crypto.randomUUID();
+  try {
+    // A copy: the caller's request object is left as it was.
+    const message = { ...request.message, requestId } as typeof request.message;
+    return await next(sent.requestId === requestId ? request : { ...request, message });
+  } catch (error) {
+    if (error instanceof ConnectError) {
+      error.metadata.set(REQUEST_ID_METADATA, requestId);
+    }
+    throw error;
+  }
+};
+
+/** requestIdOf returns the request id a failed change was sent with (undefined for anything else). */
+export function requestIdOf(error: unknown): string | undefined {
+  return error instanceof ConnectError ? (error.metadata.get(REQUEST_ID_METADATA) ?? undefined) : undefined;
 }

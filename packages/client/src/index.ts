@@ -13,7 +13,7 @@
  * Express and Fastify are only imported as types: a service needs neither unless it uses that adapter.
  */
 export type { AdminClient, AdminClientOptions, AdminProtocol } from "./admin-client.js";
-export { createAdminClient } from "./admin-client.js";
+export { createAdminClient, REQUEST_ID_METADATA, requestIdOf } from "./admin-client.js";
 export type { SocketRequest, TrustProxy, TrustProxySetting } from "./client-ip.js";
 export { compileTrustProxy, normalizeIp, resolveClientIp } from "./client-ip.js";
 export type {
