@@ -6,6 +6,7 @@ import { registerBootstrapCommand } from "./commands/bootstrap-command.js";
 import { createActionRunner } from "./commands/command-helpers.js";
 import { registerGroupsCommands } from "./commands/groups-command.js";
 import { registerKeysCommands } from "./commands/keys-command.js";
+import { registerRecoverSuperUserCommand } from "./commands/recover-super-user-command.js";
 import { registerTenantCommands } from "./commands/tenant-command.js";
 import { registerUsageCommand } from "./commands/usage-command.js";
 import { EXIT_CODES_HELP } from "./exit-codes.js";
@@ -47,7 +48,6 @@ export function createProgram(runtime: CommandRuntime, hooks: ProgramHooks): Com
       "do not ask for confirmation (required for rotate/revoke/delete when stdin is not a terminal)",
     )
     .option("--timeout <ms>", "deadline of each call in milliseconds (default: 10000)", parsePositiveInt)
-    .option("-v, --verbose", "print the request id of a change on stderr before it is sent")
     .addHelpText("after", EXIT_CODES_HELP)
     .showSuggestionAfterError(true)
     .exitOverride();
@@ -59,6 +59,7 @@ export function createProgram(runtime: CommandRuntime, hooks: ProgramHooks): Com
   registerTenantCommands(program, run);
   registerUsageCommand(program, run);
   registerAuditCommands(program, run);
+  registerRecoverSuperUserCommand(program, run);
 
   for (const command of allCommands(program)) {
     command.exitOverride();

@@ -4,7 +4,8 @@
  * compared in constant time, and is disabled when the server has none. It is one-shot: once any super-user
  * key has been issued (even if it was revoked, expired or deleted since), Bootstrap refuses whatever it is
  * sent, so a token that leaked later cannot mint super users. A lost super user is recovered offline, by
- * someone with database access (docs/admin-flow.md), never through the token.
+ * someone with database access and the key hash pepper (`apikeys recover-super-user`,
+ * src/domain/super-user-recovery.ts), never through the token.
  *
  * Guessing the token is throttled per caller address: after 5 failed attempts in a minute (a wrong token, or
  * any attempt once bootstrap is done) the address is refused with RESOURCE_EXHAUSTED until the minute ends.
@@ -15,7 +16,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { BOOTSTRAP_ACTOR } from "./admin-access.js";
-import { emitAdminEvent } from "./admin-audit.js";
+import { type AdminEventTarget, emitAdminEvent } from "./admin-audit.js";
 import type { BackgroundErrorReporter } from "./admin-mutation.js";
 import { keyViewAt } from "./admin-views.js";
 import { SUPERUSER_PERMISSION, SYSTEM_TENANT } from "./api-key.js";
@@ -33,12 +34,64 @@ export const BOOTSTRAP_DISABLED = "BOOTSTRAP_DISABLED";
 /** SUPERUSER_EXISTS is the reason of the FAILED_PRECONDITION once a super-user key has been issued. */
 export const SUPERUSER_EXISTS = "SUPERUSER_EXISTS";
 
+/** SuperUserKeyDependencies are what issuing a super-user key needs. */
+export interface SuperUserKeyDependencies extends KeyIssuerDependencies {
+  readonly expiringSoonWindowMs: number;
+}
+
+/** NewSuperUserKey is a super-user key just issued: the answer carrying its secret, and its event's target. */
+export interface NewSuperUserKey {
+  readonly issued: IssuedKey;
+  /** event is what the key_created admin event of this key is about; the caller records it. */
+  readonly event: AdminEventTarget;
+}
+
+/**
+ * issueSuperUserKey issues a key of the system tenant holding the super-user permission (no expiry, no
+ * allowlist), created by `createdBy`: the key Bootstrap and the offline recovery of a lost super user both
+ * issue. `name` must already be valid.
+ */
+export async function issueSuperUserKey(
+  deps: SuperUserKeyDependencies,
+  name: string,
+  createdBy: string,
+  now: Date,
+): Promise<NewSuperUserKey> {
+  const { record, generated } = await issueKey(
+    deps,
+    {
+      tenantId: SYSTEM_TENANT,
+      name,
+      description: "",
+      userId: "",
+      groupId: "",
+      permissions: [SUPERUSER_PERMISSION],
+      ipAllowlist: [],
+      expiresAt: null,
+      createdBy,
+    },
+    now,
+  );
+  return {
+    issued: {
+      key: keyViewAt(record, now, deps.expiringSoonWindowMs),
+      secret: { key: generated.key, secretKey: generated.secretKey },
+      secretAlreadyIssued: false,
+    },
+    event: {
+      tenantId: SYSTEM_TENANT,
+      keyId: record.id,
+      changedFields: ["name", "permissions"],
+      requestId: null,
+    },
+  };
+}
+
 /** BootstrapDependencies are the ports and settings Bootstrap needs. */
-export interface BootstrapDependencies extends KeyIssuerDependencies {
+export interface BootstrapDependencies extends SuperUserKeyDependencies {
   readonly idempotency: IdempotencyStore;
   readonly audit: AuditSink;
   readonly clock: Clock;
-  readonly expiringSoonWindowMs: number;
   /** bootstrapToken is the server's BOOTSTRAP_TOKEN (secret), or null when bootstrap is disabled. */
   readonly bootstrapToken: string | null;
   readonly reportError?: BackgroundErrorReporter;
@@ -117,38 +170,15 @@ export function createBootstrapper(deps: BootstrapDependencies): Bootstrapper {
       if (await deps.keys.hasAnyWithPermission(SYSTEM_TENANT, SUPERUSER_PERMISSION)) {
         throw new DomainError(
           "failed_precondition",
-          "bootstrap has already been done: a super-user key was issued; use it (a lost super user is recovered offline, with database access: see docs/admin-flow.md)",
+          "bootstrap has already been done: a super-user key was issued; use it (a lost super user is recovered offline, with database access: apikeys recover-super-user, see docs/admin-flow.md)",
           { reason: SUPERUSER_EXISTS },
         );
       }
-      const { record, generated } = await issueKey(
-        deps,
-        {
-          tenantId: SYSTEM_TENANT,
-          name,
-          description: "",
-          userId: "",
-          groupId: "",
-          permissions: [SUPERUSER_PERMISSION],
-          ipAllowlist: [],
-          expiresAt: null,
-          createdBy: BOOTSTRAP_ACTOR.keyId,
-        },
-        now,
-      );
+      const superUser = await issueSuperUserKey(deps, name, BOOTSTRAP_ACTOR.keyId, now);
       const actor =
         input.callId === undefined ? BOOTSTRAP_ACTOR : { ...BOOTSTRAP_ACTOR, callId: input.callId };
-      emitAdminEvent(deps.audit, actor, "key_created", now, {
-        tenantId: SYSTEM_TENANT,
-        keyId: record.id,
-        changedFields: ["name", "permissions"],
-        requestId: null,
-      });
-      return {
-        key: keyViewAt(record, now, deps.expiringSoonWindowMs),
-        secret: { key: generated.key, secretKey: generated.secretKey },
-        secretAlreadyIssued: false,
-      };
+      emitAdminEvent(deps.audit, actor, "key_created", now, superUser.event);
+      return superUser.issued;
     } finally {
       await deps.idempotency.abandon(LOCK_SCOPE, LOCK_ID).catch((error: unknown) => {
         report(error, "releasing the bootstrap lock failed");

@@ -66,6 +66,13 @@ function shortFingerprint(fingerprint: string): string {
   return fingerprint.slice(0, 8);
 }
 
+/** recordedPepperFingerprint reads the database's pepper record, or null when no process has recorded one. */
+export function recordedPepperFingerprint(db: Db): Promise<PepperFingerprintDocument | null> {
+  return db
+    .collection<PepperFingerprintDocument>(SETTINGS_COLLECTION)
+    .findOne({ _id: PEPPER_FINGERPRINT_ID });
+}
+
 /**
  * checkPepperFingerprint compares the configured peppers with the database's record, records the current
  * pepper on a first start or after a rotation, and throws PepperMismatchError when the database's keys were

@@ -16,7 +16,8 @@ const mayImport: Readonly<Record<string, readonly string[]>> = {
   metrics: ["domain", "verify", "audit"],
   rpc: ["domain", "gen"],
   transport: ["domain", "gen", "rpc"],
-  cli: ["domain", "gen"],
+  // server: recover-super-user runs offline on the service's configuration and storage.
+  cli: ["domain", "gen", "server"],
   server: ["domain", "gen", "storage", "audit", "verify", "metrics", "rpc", "transport"],
 };
 

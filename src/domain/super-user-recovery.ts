@@ -1,0 +1,49 @@
+/**
+ * Recovery of a lost super user: Bootstrap is one-shot, so when every super-user secret is lost an operator
+ * with access to the database and the key hash pepper issues a new super-user key offline
+ * (`apikeys recover-super-user`), with no RPC and no running service. The key is the one Bootstrap issues
+ * (issueSuperUserKey); no token is asked for, since database access and the pepper are the stronger proof.
+ *
+ * The admin audit records it as a key_created event by the actor "offline-recovery", so it stands out from
+ * every call made through the API. The event is stored before the secret is handed out: if it cannot be
+ * stored, the key exists but nobody ever learns its secret, so no super user exists without its event.
+ */
+import { adminEvent } from "./admin-audit.js";
+import { type Actor, SYSTEM_TENANT } from "./api-key.js";
+import { issueSuperUserKey, type SuperUserKeyDependencies } from "./bootstrap.js";
+import type { IssuedKey } from "./key-admin.js";
+import type { AuditEventStore, Clock } from "./ports.js";
+import { validateName } from "./validation.js";
+
+/** DEFAULT_RECOVERY_KEY_NAME names the recovered key when none is given. */
+export const DEFAULT_RECOVERY_KEY_NAME = "recovered super user";
+
+/** RECOVERY_ACTOR is the actor of an offline recovery: it marks the key's creator and its audit event. */
+export const RECOVERY_ACTOR: Actor = Object.freeze({
+  keyId: "offline-recovery",
+  tenantId: SYSTEM_TENANT,
+  userId: "",
+  role: "superuser",
+});
+
+/** SuperUserRecoveryDependencies are the ports an offline recovery writes through. */
+export interface SuperUserRecoveryDependencies extends SuperUserKeyDependencies {
+  /** auditLog stores the recovery's admin event directly: no service runs to buffer it. */
+  readonly auditLog: Pick<AuditEventStore, "append">;
+  readonly clock: Clock;
+}
+
+/**
+ * recoverSuperUser issues a new super-user key named `name` ("" means DEFAULT_RECOVERY_KEY_NAME), stores its
+ * admin event, and returns the key with its secret (to be shown once).
+ */
+export async function recoverSuperUser(
+  deps: SuperUserRecoveryDependencies,
+  name: string,
+): Promise<IssuedKey> {
+  const keyName = name === "" ? DEFAULT_RECOVERY_KEY_NAME : validateName(name, "name");
+  const now = deps.clock.now();
+  const superUser = await issueSuperUserKey(deps, keyName, RECOVERY_ACTOR.keyId, now);
+  await deps.auditLog.append([adminEvent(RECOVERY_ACTOR, "key_created", now, superUser.event)]);
+  return superUser.issued;
+}
