@@ -48,6 +48,7 @@ export function createProgram(runtime: CommandRuntime, hooks: ProgramHooks): Com
       "do not ask for confirmation (required for rotate/revoke/delete when stdin is not a terminal)",
     )
     .option("--timeout <ms>", "deadline of each call in milliseconds (default: 10000)", parsePositiveInt)
+    .option("-v, --verbose", "print the request id of a change on stderr before it is sent")
     .addHelpText("after", EXIT_CODES_HELP)
     .showSuggestionAfterError(true)
     .exitOverride();
