@@ -8,9 +8,9 @@
  * Groups may not carry "apikeys:superuser": super users exist only as keys of the system tenant.
  */
 import { canSeeTenantResource, requireAdmin, resolveTenant } from "./admin-access.js";
-import { emitAdminEvent } from "./admin-audit.js";
 import { updateMaskOf } from "./admin-field-mask.js";
-import { type BackgroundErrorReporter, idempotentRequest, runIdempotent } from "./admin-idempotency.js";
+import type { BackgroundErrorReporter } from "./admin-mutation.js";
+import { runMutation, writeGuarded } from "./admin-mutation.js";
 import { type GroupView, groupView } from "./admin-views.js";
 import { type Actor, type GroupRecord, SUPERUSER_PERMISSION } from "./api-key.js";
 import { DomainError, invalidArgument } from "./errors.js";
@@ -25,13 +25,7 @@ import type {
   KeyRepository,
   RandomSource,
 } from "./ports.js";
-import {
-  validateDescription,
-  validateName,
-  validatePageSize,
-  validatePermissions,
-  validateRequestId,
-} from "./validation.js";
+import { validateDescription, validateName, validatePageSize, validatePermissions } from "./validation.js";
 
 /** GROUP_IN_USE is the reason of the FAILED_PRECONDITION for deleting a group that keys still use. */
 export const GROUP_IN_USE = "GROUP_IN_USE";
@@ -41,8 +35,6 @@ export const UPDATABLE_GROUP_FIELDS = ["name", "description", "permissions"] as 
 
 /** UpdatableGroupField is one UpdateGroup field-mask path. */
 export type UpdatableGroupField = (typeof UPDATABLE_GROUP_FIELDS)[number];
-
-const MAX_WRITE_ATTEMPTS = 5;
 
 /** GroupAdminDependencies are the ports the group use cases need. */
 export interface GroupAdminDependencies {
@@ -110,7 +102,6 @@ export interface GroupAdmin {
 /** createGroupAdmin builds the group use cases on `deps`. */
 export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
   const { groups, clock } = deps;
-  const report: BackgroundErrorReporter = deps.reportError ?? (() => undefined);
 
   const visibleGroup = async (actor: Actor, groupId: string): Promise<GroupRecord> => {
     const group = await groups.findById(groupId);
@@ -123,6 +114,10 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
   const withCount = async (group: GroupRecord): Promise<GroupView> =>
     groupView(group, await deps.keys.countByGroup(group.tenantId, group.id));
 
+  /** replayGroup answers a replayed request with the group as it is now. */
+  const replayGroup = (actor: Actor) => async (groupId: string) =>
+    withCount(await visibleGroup(actor, groupId));
+
   return {
     async createGroup(actor, input) {
       requireAdmin(actor);
@@ -130,12 +125,14 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
       const name = validateName(input.name, "name");
       const description = validateDescription(input.description, "description");
       const permissions = groupPermissions(input.permissions, "permissions");
-      const requestId = validateRequestId(input.requestId, "request_id");
       const now = clock.now();
-      return runIdempotent(
-        deps.idempotency,
-        idempotentRequest(actor, "CreateGroup", requestId, { tenantId, name, description, permissions }, now),
-        async () => {
+      return runMutation(deps, {
+        actor,
+        operation: "CreateGroup",
+        requestId: input.requestId,
+        parameters: { tenantId, name, description, permissions },
+        now,
+        async run() {
           const group: GroupRecord = {
             id: newGroupId(deps.random),
             tenantId,
@@ -147,17 +144,17 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
             version: 1,
           };
           await groups.insert(group);
-          emitAdminEvent(deps.audit, actor, "group_created", now, {
-            tenantId,
-            groupId: group.id,
-            changedFields: ["name", "description", "permissions"],
-            requestId,
-          });
-          return { value: groupView(group, 0), stored: group.id };
+          return {
+            value: groupView(group, 0),
+            stored: group.id,
+            audit: {
+              action: "group_created",
+              target: { tenantId, groupId: group.id, changedFields: ["name", "description", "permissions"] },
+            },
+          };
         },
-        async (groupId) => withCount(await visibleGroup(actor, groupId)),
-        report,
-      );
+        replay: replayGroup(actor),
+      });
     },
 
     async getGroup(actor, groupId) {
@@ -196,79 +193,78 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
             break;
         }
       }
-      const requestId = validateRequestId(input.requestId, "request_id");
       const now = clock.now();
-      return runIdempotent(
-        deps.idempotency,
-        idempotentRequest(actor, "UpdateGroup", requestId, { groupId, changes }, now),
-        async () => {
-          let current = await visibleGroup(actor, groupId);
-          for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-            const next: GroupRecord = {
-              ...current,
-              ...changes,
-              updatedAt: now,
-              version: current.version + 1,
-            };
-            const changed = UPDATABLE_GROUP_FIELDS.filter((field) => differs(current[field], next[field]));
-            if (changed.length === 0) {
-              // Nothing to write, but a retry after a failed notification must still reach every replica.
-              await deps.notifier.groupChanged(groupId);
-              return { value: await withCount(current), stored: groupId };
-            }
-            if (await groups.replace(next, current.version)) {
-              await deps.notifier.groupChanged(groupId);
-              emitAdminEvent(deps.audit, actor, "group_updated", now, {
-                tenantId: next.tenantId,
-                groupId,
-                changedFields: changed,
-                requestId,
-              });
-              return { value: await withCount(next), stored: groupId };
-            }
-            current = await visibleGroup(actor, groupId);
-          }
-          throw new DomainError("aborted", "the group was changed concurrently; try again");
+      return runMutation(deps, {
+        actor,
+        operation: "UpdateGroup",
+        requestId: input.requestId,
+        parameters: { groupId, changes },
+        now,
+        async run() {
+          let changed: UpdatableGroupField[] = [];
+          const { after, written } = await writeGuarded(await visibleGroup(actor, groupId), {
+            what: "group",
+            reload: () => visibleGroup(actor, groupId),
+            change: (current) => {
+              const next = { ...current, ...changes, updatedAt: now, version: current.version + 1 };
+              changed = UPDATABLE_GROUP_FIELDS.filter((field) => differs(current[field], next[field]));
+              return changed.length === 0 ? null : next;
+            },
+            write: (next, version) => groups.replace(next, version),
+          });
+          // Also when nothing changed: a retry after a failed notification must still reach every replica.
+          await deps.notifier.groupChanged(groupId);
+          return {
+            value: await withCount(after),
+            stored: groupId,
+            audit: written
+              ? {
+                  action: "group_updated",
+                  target: { tenantId: after.tenantId, groupId, changedFields: changed },
+                }
+              : null,
+          };
         },
-        async (stored) => withCount(await visibleGroup(actor, stored)),
-        report,
-      );
+        replay: replayGroup(actor),
+      });
     },
 
     async deleteGroup(actor, input) {
       requireAdmin(actor);
       const groupId = groupIdOf(input.groupId, "group_id");
-      const requestId = validateRequestId(input.requestId, "request_id");
       const now = clock.now();
-      await runIdempotent(
-        deps.idempotency,
-        idempotentRequest(actor, "DeleteGroup", requestId, { groupId }, now),
-        async () => {
-          for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-            const current = await visibleGroup(actor, groupId);
-            const used = await deps.keys.countByGroup(current.tenantId, groupId);
-            if (used > 0) {
-              throw new DomainError(
-                "failed_precondition",
-                `group ${groupId} is still used by ${used} key${used === 1 ? "" : "s"}; move those keys to another group or delete them first`,
-                { reason: GROUP_IN_USE },
-              );
-            }
-            if (await groups.delete(groupId, current.version)) {
-              await deps.notifier.groupChanged(groupId);
-              emitAdminEvent(deps.audit, actor, "group_deleted", now, {
-                tenantId: current.tenantId,
-                groupId,
-                requestId,
-              });
-              return { value: undefined, stored: groupId };
-            }
-          }
-          throw new DomainError("aborted", "the group was changed concurrently; try again");
+      await runMutation(deps, {
+        actor,
+        operation: "DeleteGroup",
+        requestId: input.requestId,
+        parameters: { groupId },
+        now,
+        async run() {
+          const { before } = await writeGuarded(await visibleGroup(actor, groupId), {
+            what: "group",
+            reload: () => visibleGroup(actor, groupId),
+            change: async (current) => {
+              const used = await deps.keys.countByGroup(current.tenantId, groupId);
+              if (used > 0) {
+                throw new DomainError(
+                  "failed_precondition",
+                  `group ${groupId} is still used by ${used} key${used === 1 ? "" : "s"}; move those keys to another group or delete them first`,
+                  { reason: GROUP_IN_USE },
+                );
+              }
+              return current;
+            },
+            write: (_current, version) => groups.delete(groupId, version),
+          });
+          await deps.notifier.groupChanged(groupId);
+          return {
+            value: undefined,
+            stored: groupId,
+            audit: { action: "group_deleted", target: { tenantId: before.tenantId, groupId } },
+          };
         },
-        async () => undefined,
-        report,
-      );
+        replay: async () => undefined,
+      });
     },
   };
 }

@@ -5,13 +5,12 @@
  * new ones are refused until enough are revoked or deleted.
  */
 import { requireAdmin, requireSuperuser, resolveTenant } from "./admin-access.js";
-import { emitAdminEvent } from "./admin-audit.js";
-import { type BackgroundErrorReporter, idempotentRequest, runIdempotent } from "./admin-idempotency.js";
+import type { BackgroundErrorReporter } from "./admin-mutation.js";
+import { runMutation } from "./admin-mutation.js";
 import { type TenantView, tenantView } from "./admin-views.js";
 import type { Actor } from "./api-key.js";
 import { invalidArgument } from "./errors.js";
 import type { AuditSink, Clock, IdempotencyStore, TenantRepository } from "./ports.js";
-import { validateRequestId } from "./validation.js";
 
 /** MAX_KEY_LIMIT is the largest per-tenant key limit. */
 export const MAX_KEY_LIMIT = 1_000_000;
@@ -42,7 +41,6 @@ export interface TenantAdmin {
 
 /** createTenantAdmin builds the tenant use cases on `deps`. */
 export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
-  const report: BackgroundErrorReporter = deps.reportError ?? (() => undefined);
   const read = async (tenantId: string) => tenantView(await deps.tenants.get(tenantId), deps.defaultKeyLimit);
 
   return {
@@ -66,23 +64,23 @@ export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
           `must be between 1 and ${MAX_KEY_LIMIT}, or unset to use the default`,
         );
       }
-      const requestId = validateRequestId(input.requestId, "request_id");
       const now = deps.clock.now();
-      return runIdempotent(
-        deps.idempotency,
-        idempotentRequest(actor, "UpdateTenant", requestId, { tenantId, keyLimit }, now),
-        async () => {
+      return runMutation(deps, {
+        actor,
+        operation: "UpdateTenant",
+        requestId: input.requestId,
+        parameters: { tenantId, keyLimit },
+        now,
+        async run() {
           const tenant = await deps.tenants.setKeyLimit(tenantId, keyLimit);
-          emitAdminEvent(deps.audit, actor, "tenant_updated", now, {
-            tenantId,
-            changedFields: ["key_limit"],
-            requestId,
-          });
-          return { value: tenantView(tenant, deps.defaultKeyLimit), stored: tenantId };
+          return {
+            value: tenantView(tenant, deps.defaultKeyLimit),
+            stored: tenantId,
+            audit: { action: "tenant_updated", target: { tenantId, changedFields: ["key_limit"] } },
+          };
         },
-        () => read(tenantId),
-        report,
-      );
+        replay: () => read(tenantId),
+      });
     },
   };
 }

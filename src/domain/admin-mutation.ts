@@ -1,0 +1,152 @@
+/**
+ * The one order every admin mutation follows once the caller's role and every field were checked (nothing is
+ * read or written for bad input): claim the optional request_id, load, write under a version guard, tell
+ * every replica's cache (all in `run`, before the answer), then emit one admin audit event.
+ *
+ * Request ids are Stripe-style idempotency keys, claimed in the IdempotencyStore under a scope (tenant +
+ * operation) with a fingerprint of the normalised parameters:
+ * - first call: runs, then stores its outcome (an id) for 24 hours;
+ * - a retry with the same parameters after it finished: replays the outcome and changes nothing again;
+ * - a retry while the first is still running: ABORTED (the client retries a little later);
+ * - the same id with other parameters: FAILED_PRECONDITION.
+ * A run that fails gives the id back (abandon), so the client can retry it.
+ */
+import { createHash } from "node:crypto";
+import { type AdminEventTarget, emitAdminEvent } from "./admin-audit.js";
+import type { Actor } from "./api-key.js";
+import type { AdminAction } from "./audit-event.js";
+import { DomainError } from "./errors.js";
+import type { AuditSink, IdempotencyStore } from "./ports.js";
+import { validateRequestId } from "./validation.js";
+
+/** IDEMPOTENCY_MISMATCH is the reason of the FAILED_PRECONDITION for a reused request id. */
+export const IDEMPOTENCY_MISMATCH = "IDEMPOTENCY_KEY_MISMATCH";
+
+/** MAX_WRITE_ATTEMPTS bounds the re-reads after a version guard lost to a concurrent change. */
+const MAX_WRITE_ATTEMPTS = 5;
+
+/** BackgroundErrorReporter hears about failures that cannot change the answer any more (for logging). */
+export type BackgroundErrorReporter = (error: unknown, context: string) => void;
+
+/** MutationPorts are what runMutation needs besides the use case. */
+export interface MutationPorts {
+  readonly idempotency: IdempotencyStore;
+  readonly audit: AuditSink;
+  readonly reportError?: BackgroundErrorReporter;
+}
+
+/** MutationOutcome is what a first run answers, stores for replays (an id, never a secret) and records. */
+export interface MutationOutcome<T> {
+  readonly value: T;
+  readonly stored: string;
+  /** audit is the event to emit, or null when nothing changed. */
+  readonly audit: {
+    readonly action: AdminAction;
+    readonly target: Omit<AdminEventTarget, "requestId">;
+  } | null;
+}
+
+/** Mutation is one admin mutation with its validated input. */
+export interface Mutation<T> {
+  readonly actor: Actor;
+  /** operation is the RPC name; with the actor's tenant it scopes the request id. */
+  readonly operation: string;
+  /** requestId is the client's request_id as sent ("" = none); it is validated here, after every other field. */
+  readonly requestId: string;
+  /** parameters are the normalised input (fixed property order, JSON values only) the fingerprint is of. */
+  readonly parameters: unknown;
+  readonly now: Date;
+  run(): Promise<MutationOutcome<T>>;
+  /** replay answers a repeated request_id from what the first run stored. */
+  replay(stored: string): Promise<T>;
+}
+
+/**
+ * runMutation runs `mutation` at most once per request id and emits its audit event. If storing the outcome
+ * fails after the run succeeded, the answer is still the success (the change happened; failing now would
+ * lose a secret the client can never get again): the failure is reported, and the id stays claimed until its
+ * lease runs out.
+ */
+export async function runMutation<T>(ports: MutationPorts, mutation: Mutation<T>): Promise<T> {
+  const { actor, now } = mutation;
+  const requestId = validateRequestId(mutation.requestId, "request_id");
+  const report = ports.reportError ?? (() => undefined);
+  const run = async () => {
+    const outcome = await mutation.run();
+    if (outcome.audit !== null) {
+      emitAdminEvent(ports.audit, actor, outcome.audit.action, now, { ...outcome.audit.target, requestId });
+    }
+    return outcome;
+  };
+  if (requestId === null) {
+    return (await run()).value;
+  }
+  const scope = JSON.stringify([actor.tenantId, mutation.operation]);
+  const fingerprint = createHash("sha256")
+    .update(JSON.stringify([mutation.operation, mutation.parameters]))
+    .digest("base64url");
+  const claim = await ports.idempotency.claim(scope, requestId, fingerprint, now);
+  switch (claim.state) {
+    case "completed":
+      return mutation.replay(claim.result);
+    case "in_progress":
+      throw new DomainError("aborted", "a request with this request_id is still in progress; retry it later");
+    case "mismatch":
+      throw new DomainError(
+        "failed_precondition",
+        "request_id was already used with different parameters; use a new request_id for a new request",
+        { reason: IDEMPOTENCY_MISMATCH },
+      );
+    case "claimed":
+      break;
+  }
+  let outcome: MutationOutcome<T>;
+  try {
+    outcome = await run();
+  } catch (error) {
+    await ports.idempotency.abandon(scope, requestId).catch((abandonError: unknown) => {
+      report(abandonError, "idempotency abandon failed");
+    });
+    throw error;
+  }
+  await ports.idempotency.complete(scope, requestId, outcome.stored).catch((completeError: unknown) => {
+    report(completeError, "idempotency complete failed");
+  });
+  return outcome.value;
+}
+
+/** GuardedWrite is how one record is written under its version guard. */
+export interface GuardedWrite<R extends { readonly version: number }> {
+  /** what names the record in the ABORTED message ("key", "group"). */
+  readonly what: string;
+  /** reload reads the freshest copy after a lost race (and refuses one that is gone). */
+  reload(): Promise<R>;
+  /** change computes the record to write from `current`, or null when there is nothing to write. */
+  change(current: R): R | null | Promise<R | null>;
+  /** write stores `next` only if the stored version is still `version`. */
+  write(next: R, version: number): Promise<boolean>;
+  /** retry false answers ABORTED at the first lost race (for a change that must not be recomputed). */
+  readonly retry?: boolean;
+}
+
+/** writeGuarded applies the change to `first`, re-reading after each lost race, then gives up (ABORTED). */
+export async function writeGuarded<R extends { readonly version: number }>(
+  first: R,
+  guarded: GuardedWrite<R>,
+): Promise<{ readonly before: R; readonly after: R; readonly written: boolean }> {
+  let current = first;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+    const next = await guarded.change(current);
+    if (next === null) {
+      return { before: current, after: current, written: false };
+    }
+    if (await guarded.write(next, current.version)) {
+      return { before: current, after: next, written: true };
+    }
+    if (guarded.retry === false) {
+      break;
+    }
+    current = await guarded.reload();
+  }
+  throw new DomainError("aborted", `the ${guarded.what} was changed concurrently; try again`);
+}

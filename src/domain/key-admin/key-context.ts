@@ -1,0 +1,166 @@
+/**
+ * What the key use cases share: their ports, how a key is read for the caller, and the rules more than one
+ * of them applies.
+ */
+import { canSeeKey } from "../admin-access.js";
+import { type MutationOutcome, writeGuarded } from "../admin-mutation.js";
+import { type KeyView, keyViewAt } from "../admin-views.js";
+import { type Actor, type ApiKeyRecord, SUPERUSER_PERMISSION, SYSTEM_TENANT } from "../api-key.js";
+import type { AdminAction } from "../audit-event.js";
+import { DomainError, invalidArgument } from "../errors.js";
+import { isGroupId } from "../ids.js";
+import type { KeyAdminDependencies } from "../key-admin.js";
+import { validatePermissions } from "../validation.js";
+
+/** KEY_REVOKED is the reason of the FAILED_PRECONDITION for changing a revoked key. */
+export const KEY_REVOKED = "KEY_REVOKED";
+/** KEY_EXPIRED is the reason of the FAILED_PRECONDITION for rotating an expired key without a new expiry. */
+export const KEY_EXPIRED = "KEY_EXPIRED";
+
+/** KeyEvent is the audit event of a key mutation that wrote. */
+export interface KeyEvent {
+  readonly action: AdminAction;
+  readonly changedFields: readonly string[];
+}
+
+/** KeyContext is the key use cases' ports plus the reads and steps they share. */
+export type KeyContext = ReturnType<typeof keyContext>;
+
+/** keyContext builds the shared part of the key use cases on `deps`. */
+export function keyContext(deps: KeyAdminDependencies) {
+  const { keys, keyFormat } = deps;
+  const notFound = (keyId: string) => new DomainError("not_found", `key ${keyId} not found`);
+  /** view is the key as a caller sees it at `now`. */
+  const view = (key: ApiKeyRecord, now: Date): KeyView => keyViewAt(key, now, deps.expiringSoonWindowMs);
+  /** visibleKey reads a key the actor may see (deleted ones too), or answers NOT_FOUND. */
+  const visibleKey = async (actor: Actor, keyId: string): Promise<ApiKeyRecord> => {
+    const key = await keys.findById(keyId);
+    if (key === null || !canSeeKey(actor, key)) {
+      throw notFound(keyId);
+    }
+    return key;
+  };
+  /** liveKey is visibleKey for mutations: a deleted key is gone (NOT_FOUND). */
+  const liveKey = async (actor: Actor, keyId: string): Promise<ApiKeyRecord> => {
+    const key = await visibleKey(actor, keyId);
+    if (key.deletedAt !== null) {
+      throw notFound(keyId);
+    }
+    return key;
+  };
+  return {
+    ...deps,
+    view,
+    visibleKey,
+    liveKey,
+    /** keyIdOf validates a required key id. */
+    keyIdOf(value: string, field: string): string {
+      if (typeof value !== "string" || value === "") {
+        throw invalidArgument(field, "is required");
+      }
+      if (!keyFormat.isKeyId(value)) {
+        throw invalidArgument(
+          field,
+          `is not a key id of this service (${keyFormat.prefix} followed by 16 letters and digits)`,
+        );
+      }
+      return value;
+    },
+    /** replayKey answers a replayed request with the key as it is now. */
+    replayKey: async (actor: Actor, keyId: string): Promise<KeyView> =>
+      view(await visibleKey(actor, keyId), deps.clock.now()),
+    /** requireGroupOf refuses a group id ("" = none) that is not a group of the tenant. */
+    async requireGroupOf(tenantId: string, groupId: string, field: string): Promise<void> {
+      const group = groupId === "" ? null : await deps.groups.findById(groupId);
+      if (groupId !== "" && group?.tenantId !== tenantId) {
+        throw invalidArgument(
+          field,
+          `unknown group ${JSON.stringify(groupId)} in tenant ${JSON.stringify(tenantId)}`,
+        );
+      }
+    },
+    /** releaseSlot gives a key's tenant slot back; a failure is reported, not answered (the key changed). */
+    releaseSlot: (tenantId: string, why: string): Promise<void> =>
+      deps.tenants.releaseKeySlot(tenantId).catch((error: unknown) => deps.reportError?.(error, why)),
+    /** writeKey writes a change of `first` under its version guard (see writeGuarded). */
+    writeKey: (
+      actor: Actor,
+      first: ApiKeyRecord,
+      change: (current: ApiKeyRecord) => ApiKeyRecord | null,
+      retry = true,
+    ) =>
+      writeGuarded(first, {
+        what: "key",
+        reload: () => liveKey(actor, first.id),
+        change,
+        write: (next, version) => keys.replace(next, version),
+        retry,
+      }),
+    /**
+     * changed tells every replica's cache about the key (also when nothing was written: a retry after a
+     * failed notification must still reach them) and answers with the key at `now` and the audit event.
+     */
+    async changed(after: ApiKeyRecord, now: Date, event: KeyEvent | null): Promise<MutationOutcome<KeyView>> {
+      await deps.notifier.keyChanged(after.id);
+      const target = { tenantId: after.tenantId, keyId: after.id, groupId: after.groupId };
+      return {
+        value: view(after, now),
+        stored: after.id,
+        audit:
+          event === null
+            ? null
+            : { action: event.action, target: { ...target, changedFields: event.changedFields } },
+      };
+    },
+  };
+}
+
+/** groupIdOf validates an optional group id ("" = none). */
+export function groupIdOf(value: string, field: string): string {
+  if (typeof value !== "string") {
+    throw invalidArgument(field, "must be a string");
+  }
+  if (value !== "" && !isGroupId(value)) {
+    throw invalidArgument(
+      field,
+      `${JSON.stringify(value.slice(0, 40))} is not a group id (grp_ followed by 16 letters and digits)`,
+    );
+  }
+  return value;
+}
+
+/**
+ * grantablePermissions validates permissions and refuses the super-user permission outside the system
+ * tenant: a tenant admin must never be able to mint a key with rights over every tenant.
+ */
+export function grantablePermissions(values: readonly string[], tenantId: string, field: string): string[] {
+  const permissions = validatePermissions(values, field);
+  if (tenantId !== SYSTEM_TENANT) {
+    const index = values.indexOf(SUPERUSER_PERMISSION);
+    if (index !== -1) {
+      throw invalidArgument(
+        `${field}[${index}]`,
+        `${JSON.stringify(SUPERUSER_PERMISSION)} can only be granted to keys of the system tenant (see Bootstrap)`,
+      );
+    }
+  }
+  return permissions;
+}
+
+/** requireChangeable refuses to change a revoked key (revocation is permanent). */
+export function requireChangeable(key: ApiKeyRecord): void {
+  if (key.revokedAt !== null) {
+    throw new DomainError(
+      "failed_precondition",
+      `key ${key.id} is revoked; a revoked key cannot be changed`,
+      {
+        reason: KEY_REVOKED,
+      },
+    );
+  }
+}
+
+/** sameInstant compares two optional instants. */
+export function sameInstant(a: Date | null, b: Date | null): boolean {
+  return a === null || b === null ? a === b : a.getTime() === b.getTime();
+}
