@@ -43,6 +43,7 @@ import {
 } from "@grpc/grpc-js";
 import { kAbortCall, kPeerAddress, kRequestId } from "../rpc/context-keys.js";
 import { toRpcError } from "./error-boundary.js";
+import { kUnreadRequestBytes } from "./interceptors/request-log.js";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.js";
 
 /** GrpcBridgeOptions are shared by every service the bridge serves. */
@@ -60,6 +61,34 @@ type AnyImpl = (request: unknown, context: HandlerContext) => unknown;
 type BridgeCall = ServerUnaryCall<unknown, Buffer> | ServerWritableStream<unknown, Buffer>;
 type AnyRequest = UnaryRequest | StreamRequest;
 type AnyResponse = UnaryResponse | StreamResponse;
+
+/** UNPARSABLE_MESSAGE answers a request whose message does not parse; it never quotes the request. */
+export const UNPARSABLE_MESSAGE = "the request message could not be parsed";
+
+/**
+ * UnparsableRequest stands for a request message that did not parse: grpc-js would answer a throwing
+ * deserializer with INTERNAL before any interceptor ran, so the bridge answers INVALID_ARGUMENT itself and
+ * the request log sees the call. Only the size is kept.
+ */
+class UnparsableRequest {
+  constructor(readonly bytes: number) {}
+}
+
+function decodeRequest(schema: DescMessage, bytes: Buffer): unknown {
+  try {
+    return fromBinary(schema, bytes);
+  } catch {
+    return new UnparsableRequest(bytes.byteLength);
+  }
+}
+
+/** parsedRequest refuses an unparsable request inside the interceptor chain (after the request log). */
+function parsedRequest(message: unknown): unknown {
+  if (message instanceof UnparsableRequest) {
+    throw new ConnectError(UNPARSABLE_MESSAGE, Code.InvalidArgument);
+  }
+  return message;
+}
 
 function encode(schema: DescMessage, message: unknown): Buffer {
   // Bytes pass through: the bridge encodes its responses itself, so an encoding failure is an ordinary
@@ -82,7 +111,7 @@ export function createGrpcDefinition(service: DescService): ServiceDefinition {
       requestStream: methodKind === "client_streaming" || methodKind === "bidi_streaming",
       responseStream: methodKind === "server_streaming" || methodKind === "bidi_streaming",
       requestSerialize: (message: unknown) => encode(input, message),
-      requestDeserialize: (bytes: Buffer) => fromBinary(input, bytes),
+      requestDeserialize: (bytes: Buffer) => decodeRequest(input, bytes),
       responseSerialize: (message: unknown) => encode(output, message),
       responseDeserialize: (bytes: Buffer) => fromBinary(output, bytes),
       originalName: method.name,
@@ -166,7 +195,8 @@ function startCall(
     requestHeader: requestHeaderOf(call.metadata, timeoutMs),
     contextValues: createContextValues()
       .set(kPeerAddress, call.getPeer())
-      .set(kRequestId, requestIdFor(typeof requestId === "string" ? requestId : undefined)),
+      .set(kRequestId, requestIdFor(typeof requestId === "string" ? requestId : undefined))
+      .set(kUnreadRequestBytes, call.request instanceof UnparsableRequest ? call.request.bytes : undefined),
   });
   call.once("cancelled", () =>
     context.abort(
@@ -189,12 +219,12 @@ function startCall(
         ...common,
         stream: false,
         method,
-        message: create(method.output, (await impl(req.message, merged)) as never),
+        message: create(method.output, (await impl(parsedRequest(req.message), merged)) as never),
       } as UnaryResponse;
     }
     let input: unknown;
     for await (const message of req.message) {
-      input = message;
+      input = parsedRequest(message);
     }
     return {
       ...common,

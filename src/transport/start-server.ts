@@ -25,6 +25,7 @@ import { createHealthStatus, type HealthStatus, ServingStatus } from "./health-s
 import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
 import { type CallObserver, combineObservers, createRequestLog } from "./interceptors/request-log.js";
 import { addStrictJsonService } from "./strict-json.js";
+import { logUnreadRequests } from "./unread-request-log.js";
 
 /** ServerConfig is the part of the service's configuration the two ports read. */
 export interface ServerConfig {
@@ -140,6 +141,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       for (const registration of registrations) {
         addRoute(router, registration);
       }
+      // Requests connect-node refuses before the interceptors (unparsable, too large) are logged too.
+      router.handlers.forEach((handler, index) => {
+        router.handlers[index] = logUnreadRequests(handler, observer);
+      });
     },
     // Who may call VerifyKey: the caller token on both ports when configured; with mutual TLS required on
     // the gRPC port, the plain-text HTTP port cannot offer the same proof, so VerifyKey is refused there.

@@ -4,11 +4,28 @@
  * peer and request id; never a request or response body, never metadata values.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextKey,
+  type Interceptor,
+} from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { kPeerAddress, kRequestId } from "../../rpc/context-keys.js";
 import { statusName } from "../../rpc/error-codes.js";
 import { isServerFault } from "../error-boundary.js";
+
+/**
+ * kUnreadRequestBytes is the size of a request that was refused because it could not be read (a message
+ * that does not parse, for example); the request log writes it as requestBytes, and never the bytes.
+ */
+export const kUnreadRequestBytes = createContextKey<number | undefined>(undefined, {
+  description: "size of an unread request",
+});
+
+/** kCallLogged is set once the request log interceptor has a call: its end is reported by the interceptor. */
+export const kCallLogged = createContextKey<boolean>(false, { description: "call reached the request log" });
 
 /** CallValues is what an observer may read about a call: its context values (peer, request id). */
 export interface CallValues {
@@ -55,6 +72,10 @@ export function createRequestLog(logger: Logger, options: RequestLogOptions): Ca
         peer: call.values.get(kPeerAddress),
         requestId: call.values.get(kRequestId),
       };
+      const unreadBytes = call.values.get(kUnreadRequestBytes);
+      if (unreadBytes !== undefined) {
+        fields.requestBytes = unreadBytes;
+      }
       if (error !== undefined) {
         // The message is the one the client received: written for the caller, safe to log.
         fields.message = error.rawMessage;
@@ -99,7 +120,8 @@ export function combineObservers(...observers: CallObserver[]): CallObserver {
   };
 }
 
-function protocolOf(header: Headers): string {
+/** protocolOf names a call's protocol from its request content type. */
+export function protocolOf(header: Headers): string {
   const contentType = header.get("content-type") ?? "";
   if (contentType.startsWith("application/grpc-web")) {
     return "grpc-web";
@@ -115,6 +137,7 @@ function protocolOf(header: Headers): string {
 export function requestLogInterceptor(observer: CallObserver): Interceptor {
   return (next) => async (req) => {
     const startedAt = performance.now();
+    req.contextValues.set(kCallLogged, true);
     const report = (error: ConnectError | undefined) =>
       observer.callEnded(
         req.method,
