@@ -1,24 +1,34 @@
 /**
- * BufferedAuditSink: the AuditSink VerifyKey and the admin use cases emit into. It never blocks its caller:
- * `emit` stores the event in a fixed-size ring and returns; a background flusher writes batches of up to
- * `maxBatch` events with one `store.append` each.
+ * BufferedAuditSink: the AuditSink VerifyKey and the admin use cases write into. One ordered queue holds both
+ * kinds of event, so the audit log's order is the order in which this replica decided things; a background
+ * writer stores batches of it with one `store.append` each, one append in flight at a time.
  *
- * Accounting. Every emitted event is, at every observable moment, in exactly one of three states:
- * persisted (its batch's append resolved), dropped (the ring was full, or the sink closed, when it was
- * emitted), or buffered (in the ring, including the batch being written). So
- * `emitted = persisted + dropped + buffered` always holds; the counters change together in synchronous code.
+ * Two admission rules share that queue:
+ * - Usage events (`emit`) are best-effort: O(1), never waiting; at most `maxBuffered` of them are held, more
+ *   are dropped and counted.
+ * - Admin events (`record`) are durable before the mutation answers: `record` resolves once the batch holding
+ *   the event is stored, and the event is never dropped (it also carries every usage event decided before it
+ *   into the log first). Their own bound, `maxAdminPending`, is checked by `checkAdminBacklog()` before a
+ *   mutation is applied, so a flood of usage events can never push an admin event out, and a backlog of admin
+ *   events refuses new mutations (UNAVAILABLE) instead of losing their events.
  *
- * Failures. A batch whose append rejects stays at the head of the ring (still counted as buffered, still
- * using capacity) and is written again after an exponential backoff with jitter; meanwhile new events keep
- * queueing behind it, and are dropped (counted) once the ring is full. Only one append is in flight at a
- * time, so batches are written in emission order and a batch is re-sent only after its append failed: the
- * sink itself never persists an event twice. (A failure after the database committed, such as a lost
- * reply, is made harmless by the store: src/storage/audit-event-store.ts skips event ids already stored.)
+ * Accounting. Every event is, at every observable moment, persisted, dropped or buffered, so
+ * `emitted = persisted + dropped + buffered` always holds (admin events included in all but `dropped`).
  *
- * Cost per emit: a few integer operations and one array store; no allocation, no timer, no promise. A
- * timer is armed only when the ring goes from empty to non-empty, or once when a full batch is waiting.
+ * Always making progress. A failed append halves the batch size (down to one event) and retries after an
+ * exponential backoff with jitter; every GROW_AFTER_SUCCESSES appends in a row double it back, up to
+ * `maxBatch` (probing rarely, since each failed probe may cost a whole database timeout). So a batch that
+ * outlasts the database's timeout is never re-sent unchanged: it shrinks until it fits. A usage event that still
+ * fails alone `maxEventAttempts` times in a row is given up (dropped and counted as `givenUp`), so one bad
+ * event cannot wedge the log; an admin event is retried for as long as the process lives (its caller waits).
+ * The store skips event ids it already holds, so a retry after a lost reply never duplicates an event.
+ *
+ * Shutdown. `close({ timeoutMs })` stops accepting usage events and writes what is buffered back to back;
+ * what is still buffered at the timeout is reported (`buffered` of the returned counters) and kept retrying
+ * in the background with unref'd timers, which never keep the process alive.
  */
 import type { NewAuditEvent } from "../domain/audit-event.js";
+import { DomainError } from "../domain/errors.js";
 import type { AuditEventStore, AuditSink } from "../domain/ports.js";
 
 /** AuditSinkCounters is a snapshot of the sink's accounting: emitted = persisted + dropped + buffered. */
@@ -29,6 +39,12 @@ export interface AuditSinkCounters {
   readonly buffered: number;
   /** appendFailures counts rejected appends (each is retried; not a count of events). */
   readonly appendFailures: number;
+  /** adminPending counts admin events waiting to be stored (part of `buffered`). */
+  readonly adminPending: number;
+  /** givenUp counts usage events dropped after failing alone maxEventAttempts times (part of `dropped`). */
+  readonly givenUp: number;
+  /** batchLimit is the current (adaptive) largest batch. */
+  readonly batchLimit: number;
 }
 
 /** AuditSinkErrorContext describes a failed append, for logging. */
@@ -36,6 +52,8 @@ export interface AuditSinkErrorContext {
   /** consecutiveFailures is how many appends in a row have failed, this one included. */
   readonly consecutiveFailures: number;
   readonly batchSize: number;
+  /** nextBatchLimit is the batch size the next attempt uses. */
+  readonly nextBatchLimit: number;
   /** retryInMs is the backoff before the next attempt. */
   readonly retryInMs: number;
 }
@@ -43,12 +61,16 @@ export interface AuditSinkErrorContext {
 /** BufferedAuditSinkOptions configure a BufferedAuditSink. */
 export interface BufferedAuditSinkOptions {
   readonly store: AuditEventStore;
-  /** maxBuffered bounds the events held (including the batch being written); beyond it emits are dropped. */
+  /** maxBuffered bounds the usage events held (including those being written); beyond it emits are dropped. */
   readonly maxBuffered: number;
   /** maxBatch bounds the events of one append (one database write). */
   readonly maxBatch: number;
-  /** flushIntervalMs is how long a partial batch may wait; a full batch is written at once. */
+  /** flushIntervalMs is how long a partial batch of usage events may wait; admin events are written at once. */
   readonly flushIntervalMs: number;
+  /** maxAdminPending bounds the admin events waiting to be stored (default 1000); see checkAdminBacklog. */
+  readonly maxAdminPending?: number;
+  /** maxEventAttempts is how often a usage event may fail alone before it is given up (default 8). */
+  readonly maxEventAttempts?: number;
   /** retryBaseMs is the first backoff after a failed append (default 100), doubling up to retryMaxMs. */
   readonly retryBaseMs?: number;
   /** retryMaxMs caps the backoff (default 5000). */
@@ -69,17 +91,19 @@ export interface AuditSinkFlushOptions {
 export interface BufferedAuditSink extends AuditSink {
   /** counters returns a snapshot of the accounting. */
   counters(): AuditSinkCounters;
-  /** flush writes everything buffered now, resolving when the ring is empty or the timeout passed. */
+  /** flush writes everything buffered now, resolving when the queue is empty or the timeout passed. */
   flush(options?: AuditSinkFlushOptions): Promise<AuditSinkCounters>;
   /**
-   * close stops accepting events (later emits are dropped and counted) and flushes with the timeout. What is
-   * still buffered then stays counted as buffered; the flusher keeps retrying it in the background (its
-   * timers never keep the process alive).
+   * close stops accepting usage events (later emits are dropped and counted) and flushes with the timeout.
+   * What is still buffered then stays counted as buffered; the writer keeps retrying it in the background.
    */
   close(options?: AuditSinkFlushOptions): Promise<AuditSinkCounters>;
 }
 
 const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
+
+/** GROW_AFTER_SUCCESSES is how many appends in a row must succeed before a halved batch size doubles. */
+const GROW_AFTER_SUCCESSES = 8;
 
 /** What the single pending timer is for: a partial batch's wait, an immediate write, or a backoff. */
 enum TimerKind {
@@ -88,6 +112,9 @@ enum TimerKind {
   Immediate = 2,
   Backoff = 3,
 }
+
+/** Waiter is the caller of `record` waiting for its admin event to be stored. */
+type Waiter = () => void;
 
 /** createBufferedAuditSink creates a BufferedAuditSink writing into `options.store`. */
 export function createBufferedAuditSink(options: BufferedAuditSinkOptions): BufferedAuditSink {
@@ -101,25 +128,35 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
   if (!(flushIntervalMs >= 0)) {
     throw new RangeError("flushIntervalMs must be >= 0");
   }
+  const maxAdminPending = Math.max(1, options.maxAdminPending ?? 1_000);
+  const maxEventAttempts = Math.max(1, options.maxEventAttempts ?? 8);
   const retryBaseMs = options.retryBaseMs ?? 100;
   const retryMaxMs = Math.max(options.retryMaxMs ?? 5_000, retryBaseMs);
   const random = options.random ?? Math.random;
   const onError = options.onError;
 
-  const ring: Array<NewAuditEvent | undefined> = new Array(maxBuffered);
+  // The queue: events[head..] in decision order; waiters[i] is set for admin events only.
+  let events: Array<NewAuditEvent | undefined> = [];
+  let waiters: Array<Waiter | undefined> = [];
   let head = 0;
-  let count = 0;
+  let usageCount = 0;
+  let adminCount = 0;
   let inFlight = 0;
+  let batchLimit = maxBatch;
   let emitted = 0;
   let persisted = 0;
   let dropped = 0;
+  let givenUp = 0;
   let appendFailures = 0;
   let consecutiveFailures = 0;
+  let consecutiveSuccesses = 0;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerKind = TimerKind.None;
   // Resolvers of pending flush() calls; while any exists, batches are written back to back.
   let drainWaiters: Array<() => void> = [];
+
+  const buffered = () => events.length - head;
 
   function schedule(kind: TimerKind, delayMs: number): void {
     if (timerKind !== TimerKind.None) {
@@ -130,32 +167,44 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
     timer = setTimeout(onTimer, delayMs).unref();
   }
 
-  function cancelTimer(): void {
-    if (timerKind !== TimerKind.None) {
-      clearTimeout(timer);
-      timerKind = TimerKind.None;
-      timer = undefined;
-    }
-  }
-
   function onTimer(): void {
     timerKind = TimerKind.None;
     timer = undefined;
     writeNextBatch();
   }
 
-  /** scheduleNext decides the next write once no append is in flight (and so no timer is pending). */
+  /** wantsWriteNow: a full batch, an admin event or a flush is waiting, so the interval is not awaited. */
+  function wantsWriteNow(): boolean {
+    return buffered() - inFlight >= batchLimit || adminCount > 0 || drainWaiters.length > 0;
+  }
+
+  /** scheduleNext decides the next write once no append is in flight (and no backoff is pending). */
   function scheduleNext(): void {
-    if (count === 0) {
-      cancelTimer();
-      const waiters = drainWaiters;
+    if (buffered() === 0) {
+      if (timerKind !== TimerKind.None) {
+        clearTimeout(timer);
+        timerKind = TimerKind.None;
+      }
+      const resolvers = drainWaiters;
       drainWaiters = [];
-      for (const resolve of waiters) {
+      for (const resolve of resolvers) {
         resolve();
       }
       return;
     }
-    if (count >= maxBatch || drainWaiters.length > 0) {
+    if (wantsWriteNow()) {
+      schedule(TimerKind.Immediate, 0);
+    } else if (timerKind === TimerKind.None) {
+      schedule(TimerKind.Interval, flushIntervalMs);
+    }
+  }
+
+  /** nudge starts a write soon after an enqueue, unless one is in flight or a backoff is running. */
+  function nudge(): void {
+    if (inFlight > 0 || timerKind === TimerKind.Backoff || timerKind === TimerKind.Immediate) {
+      return;
+    }
+    if (wantsWriteNow()) {
       schedule(TimerKind.Immediate, 0);
     } else if (timerKind === TimerKind.None) {
       schedule(TimerKind.Interval, flushIntervalMs);
@@ -163,16 +212,11 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
   }
 
   function writeNextBatch(): void {
-    if (inFlight > 0 || count === 0) {
+    if (inFlight > 0 || buffered() === 0) {
       return;
     }
-    const size = Math.min(count, maxBatch);
-    const batch: NewAuditEvent[] = new Array(size);
-    let index = head;
-    for (let i = 0; i < size; i++) {
-      batch[i] = ring[index] as NewAuditEvent;
-      index = index + 1 === maxBuffered ? 0 : index + 1;
-    }
+    const size = Math.min(buffered(), batchLimit);
+    const batch = events.slice(head, head + size) as NewAuditEvent[];
     inFlight = size;
     let pending: Promise<void>;
     try {
@@ -186,15 +230,44 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
     );
   }
 
-  function onPersisted(size: number): void {
+  /** removeHead takes `size` events off the queue, releasing the waiters of admin events among them. */
+  function removeHead(size: number, stored: boolean): void {
     for (let i = 0; i < size; i++) {
-      ring[head] = undefined;
-      head = head + 1 === maxBuffered ? 0 : head + 1;
+      const waiter = waiters[head];
+      if (waiter === undefined) {
+        usageCount -= 1;
+      } else {
+        adminCount -= 1;
+        waiter();
+      }
+      events[head] = undefined;
+      waiters[head] = undefined;
+      head += 1;
     }
-    count -= size;
-    persisted += size;
+    if (stored) {
+      persisted += size;
+    }
+    if (head === events.length) {
+      events = [];
+      waiters = [];
+      head = 0;
+    } else if (head >= 1024 && head * 2 >= events.length) {
+      // Compact now and then so a long-lived queue does not keep its written prefix.
+      events = events.slice(head);
+      waiters = waiters.slice(head);
+      head = 0;
+    }
+  }
+
+  function onPersisted(size: number): void {
     inFlight = 0;
+    removeHead(size, true);
     consecutiveFailures = 0;
+    consecutiveSuccesses += 1;
+    if (batchLimit < maxBatch && consecutiveSuccesses >= GROW_AFTER_SUCCESSES) {
+      batchLimit = Math.min(maxBatch, batchLimit * 2);
+      consecutiveSuccesses = 0;
+    }
     scheduleNext();
   }
 
@@ -202,25 +275,43 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
     inFlight = 0;
     appendFailures += 1;
     consecutiveFailures += 1;
+    consecutiveSuccesses = 0;
+    batchLimit = Math.max(1, Math.floor(size / 2));
+    if (size === 1 && consecutiveFailures >= maxEventAttempts && waiters[head] === undefined) {
+      // One usage event keeps failing on its own: give it up so the log behind it moves on.
+      removeHead(1, false);
+      dropped += 1;
+      givenUp += 1;
+      consecutiveFailures = 0;
+    }
     const ceiling = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(consecutiveFailures - 1, 30));
     // "Equal jitter": at least half the ceiling, so replicas that failed together do not retry together.
-    const retryInMs = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+    const retryInMs = Math.max(0, Math.round(ceiling / 2 + (random() * ceiling) / 2));
     schedule(TimerKind.Backoff, retryInMs);
     if (onError !== undefined) {
       try {
-        onError(error, { consecutiveFailures, batchSize: size, retryInMs });
+        onError(error, { consecutiveFailures, batchSize: size, nextBatchLimit: batchLimit, retryInMs });
       } catch {
-        // A failing error hook must not stop the flusher.
+        // A failing error hook must not stop the writer.
       }
     }
   }
 
   function counters(): AuditSinkCounters {
-    return { emitted, persisted, dropped, buffered: count, appendFailures };
+    return {
+      emitted,
+      persisted,
+      dropped,
+      buffered: buffered(),
+      appendFailures,
+      adminPending: adminCount,
+      givenUp,
+      batchLimit,
+    };
   }
 
   function waitForDrain(timeoutMs: number): Promise<AuditSinkCounters> {
-    if (count === 0) {
+    if (buffered() === 0) {
       return Promise.resolve(counters());
     }
     return new Promise((resolve) => {
@@ -232,37 +323,38 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
       };
       drainWaiters.push(done);
       deadline = setTimeout(done, timeoutMs).unref();
-      // Write now unless an append is in flight (it reschedules when it settles) or we are backing off.
-      if (inFlight === 0 && timerKind !== TimerKind.Backoff) {
-        schedule(TimerKind.Immediate, 0);
-      }
+      nudge();
     });
   }
 
   return {
     emit(event: NewAuditEvent): void {
       emitted += 1;
-      if (closed || count === maxBuffered) {
+      if (closed || usageCount >= maxBuffered) {
         dropped += 1;
         return;
       }
-      let tail = head + count;
-      if (tail >= maxBuffered) {
-        tail -= maxBuffered;
+      events.push(event);
+      waiters.push(undefined);
+      usageCount += 1;
+      nudge();
+    },
+    checkAdminBacklog(): void {
+      if (adminCount >= maxAdminPending) {
+        throw new DomainError(
+          "unavailable",
+          `the audit log is ${adminCount} admin events behind; the change was not applied, try again`,
+        );
       }
-      ring[tail] = event;
-      count += 1;
-      if (timerKind === TimerKind.None) {
-        if (inFlight === 0) {
-          if (count >= maxBatch) {
-            schedule(TimerKind.Immediate, 0);
-          } else {
-            schedule(TimerKind.Interval, flushIntervalMs);
-          }
-        }
-      } else if (timerKind === TimerKind.Interval && count - inFlight === maxBatch) {
-        schedule(TimerKind.Immediate, 0);
-      }
+    },
+    record(event: NewAuditEvent): Promise<void> {
+      emitted += 1;
+      adminCount += 1;
+      events.push(event);
+      return new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        nudge();
+      });
     },
     counters,
     flush(flushOptions?: AuditSinkFlushOptions): Promise<AuditSinkCounters> {

@@ -43,13 +43,13 @@ export function adminEvent(
   };
 }
 
-/** emitAdminEvent builds and emits one admin event; AuditSink.emit never throws nor waits. */
-export function emitAdminEvent(
+/** recordAdminEvent builds one admin event and resolves once it is stored (AuditSink.record). */
+export function recordAdminEvent(
   sink: AuditSink,
   actor: Actor,
   action: AdminAction,
   time: Date,
   target: AdminEventTarget,
-): void {
-  sink.emit(adminEvent(actor, action, time, target));
+): Promise<void> {
+  return sink.record(adminEvent(actor, action, time, target));
 }

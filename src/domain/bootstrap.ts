@@ -16,7 +16,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { BOOTSTRAP_ACTOR } from "./admin-access.js";
-import { type AdminEventTarget, emitAdminEvent } from "./admin-audit.js";
+import { type AdminEventTarget, recordAdminEvent } from "./admin-audit.js";
 import type { BackgroundErrorReporter } from "./admin-mutation.js";
 import { keyViewAt } from "./admin-views.js";
 import { SUPERUSER_PERMISSION, SYSTEM_TENANT } from "./api-key.js";
@@ -177,7 +177,7 @@ export function createBootstrapper(deps: BootstrapDependencies): Bootstrapper {
       const superUser = await issueSuperUserKey(deps, name, BOOTSTRAP_ACTOR.keyId, now);
       const actor =
         input.callId === undefined ? BOOTSTRAP_ACTOR : { ...BOOTSTRAP_ACTOR, callId: input.callId };
-      emitAdminEvent(deps.audit, actor, "key_created", now, superUser.event);
+      await recordAdminEvent(deps.audit, actor, "key_created", now, superUser.event);
       return superUser.issued;
     } finally {
       await deps.idempotency.abandon(LOCK_SCOPE, LOCK_ID).catch((error: unknown) => {

@@ -16,7 +16,7 @@
  * A run looks at a bounded number of tenants and resumes where it stopped, so its cost does not grow with
  * the number of tenants; running it again when nothing drifted changes nothing.
  */
-import { emitAdminEvent } from "./admin-audit.js";
+import { recordAdminEvent } from "./admin-audit.js";
 import { type Actor, type ApiKeyRecord, SYSTEM_TENANT } from "./api-key.js";
 import type { AuditSink, Clock } from "./ports.js";
 
@@ -123,7 +123,7 @@ export function createKeyCountRepair(deps: KeyCountRepairDependencies): KeyCount
           (await deps.store.correct(counter, holders))
         ) {
           corrected += 1;
-          emitAdminEvent(deps.audit, KEY_COUNT_REPAIR_ACTOR, "tenant_updated", now, {
+          await recordAdminEvent(deps.audit, KEY_COUNT_REPAIR_ACTOR, "tenant_updated", now, {
             tenantId: counter.tenantId,
             changedFields: ["used_keys"],
             requestId: null,

@@ -136,10 +136,23 @@ export interface ChangeFeed {
   after(seq: number, limit: number): Promise<ChangeNotice[]>;
 }
 
-/** AuditSink accepts audit events without blocking the caller; see src/domain/audit-event.ts. */
+/**
+ * AuditSink takes the audit events of this replica, in the order it decided things (src/domain/audit-event.ts).
+ * Usage events are best-effort; admin events are durable before the mutation they describe answers.
+ */
 export interface AuditSink {
-  /** emit buffers one event; never throws, never waits. Drops (counted) when the buffer is full. */
+  /** emit buffers one usage event; never throws, never waits. Drops (counted) when the buffer is full. */
   emit(event: NewAuditEvent): void;
+  /**
+   * checkAdminBacklog throws an unavailable error when too many admin events are waiting to be stored; an
+   * admin mutation asks before it changes anything, so it is refused rather than left without its event.
+   */
+  checkAdminBacklog(): void;
+  /**
+   * record stores one admin event: it resolves once the event (and every event emitted before it) is
+   * persisted. An admin event is never dropped.
+   */
+  record(event: NewAuditEvent): Promise<void>;
 }
 
 /** AuditEventStore persists audit events in one global commit order and reads them back. */

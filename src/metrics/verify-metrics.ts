@@ -114,6 +114,7 @@ export interface VerificationRuntimeStats {
     readonly lastUsedWrites: number;
     readonly lastUsedFailures: number;
     readonly lastUsedDropped: number;
+    readonly refusedSampledOut: number;
   };
   /** audit reads the audit sink's counters; absent when usage events are not recorded. */
   readonly audit?: () => AuditBufferCounters;
@@ -276,6 +277,12 @@ export function registerVerificationRuntimeMetrics(
     help: "Key uses not queued for a last-used write because the tracking maps were full.",
     type: "counter",
     collect: () => [{ value: stats.usage().lastUsedDropped }],
+  });
+  registerCollectedMetric(registry, {
+    name: "apikeys_audit_usage_sampled_out_total",
+    help: "Usage events of refused or unknown keys not recorded because AUDIT_REFUSED_USAGE_PER_SECOND was reached.",
+    type: "counter",
+    collect: () => [{ value: stats.usage().refusedSampledOut }],
   });
   const audit = stats.audit;
   if (audit !== undefined) {

@@ -3,8 +3,9 @@
  * use cases emit into, and ONE stream hub that every StreamAuditEvents call follows (one tail poll per
  * interval however many streams are open). wire-services.ts builds it before the services that emit into it.
  *
- * Shutdown (one close hook, after the transports stopped and before MongoDB closes): flush the sink, record
- * the store's high-water mark, then close the hub (any stream still open ends with UNAVAILABLE).
+ * Shutdown (one close hook, after the transports stopped and before MongoDB closes): flush the sink within
+ * SHUTDOWN_DRAIN_MS and log exactly how many events it could not write (also apikeys_audit_unwritten_events),
+ * record the store's high-water mark, then close the hub (any stream still open ends with UNAVAILABLE).
  */
 import type { Db } from "mongodb";
 import type { Logger } from "pino";
@@ -20,9 +21,6 @@ import {
 import type { IndexDeclaration } from "../storage/indexes.js";
 import type { CloseHook } from "../transport/start-server.js";
 import type { Config } from "./config.js";
-
-/** AUDIT_FLUSH_TIMEOUT_MS bounds how long shutdown waits for the audit buffer to be written. */
-const AUDIT_FLUSH_TIMEOUT_MS = 5_000;
 
 /** AUDIT_STREAM_BATCH_EVENTS bounds one tail poll or catch-up read of the stream hub. */
 const AUDIT_STREAM_BATCH_EVENTS = 1_000;
@@ -58,6 +56,7 @@ export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
     maxBuffered: config.audit.bufferMaxEvents,
     maxBatch: config.audit.batchMaxEvents,
     flushIntervalMs: config.usage.flushIntervalMs,
+    maxAdminPending: config.audit.adminPendingMax,
     onError: (error, context) => log.warn({ err: error, ...context }, "audit append failed; retrying"),
   });
   const hub = createAuditStreamHub({
@@ -79,6 +78,31 @@ export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
     type: "counter",
     collect: () => [{ value: sink.counters().appendFailures }],
   });
+  registerCollectedMetric(deps.metrics, {
+    name: "apikeys_audit_admin_pending_events",
+    help: "Admin events waiting to be stored (their mutations answer once they are).",
+    type: "gauge",
+    collect: () => [{ value: sink.counters().adminPending }],
+  });
+  registerCollectedMetric(deps.metrics, {
+    name: "apikeys_audit_batch_limit_events",
+    help: "Current audit batch size: halved after a failed write, doubled back after a run of successes.",
+    type: "gauge",
+    collect: () => [{ value: sink.counters().batchLimit }],
+  });
+  registerCollectedMetric(deps.metrics, {
+    name: "apikeys_audit_given_up_events_total",
+    help: "Usage events given up after failing to be written on their own repeatedly (counted as dropped too).",
+    type: "counter",
+    collect: () => [{ value: sink.counters().givenUp }],
+  });
+  let unwrittenAtShutdown = 0;
+  registerCollectedMetric(deps.metrics, {
+    name: "apikeys_audit_unwritten_events",
+    help: "Audit events still unwritten when shutdown's SHUTDOWN_DRAIN_MS ran out (0 until shutdown).",
+    type: "gauge",
+    collect: () => [{ value: unwrittenAtShutdown }],
+  });
   return {
     sink,
     store,
@@ -89,9 +113,13 @@ export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
         name: "audit",
         async close() {
           try {
-            const counters = await sink.close({ timeoutMs: AUDIT_FLUSH_TIMEOUT_MS });
+            const counters = await sink.close({ timeoutMs: config.shutdownDrainMs });
+            unwrittenAtShutdown = counters.buffered;
             if (counters.buffered > 0) {
-              log.warn(counters, "audit buffer not fully written at shutdown");
+              log.error(
+                { ...counters, unwritten: counters.buffered, unwrittenAdmin: counters.adminPending },
+                `audit: ${counters.buffered} events could not be written within SHUTDOWN_DRAIN_MS and are lost`,
+              );
             } else {
               log.info(counters, "audit buffer flushed");
             }

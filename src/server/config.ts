@@ -330,6 +330,11 @@ const variables = {
     integer(10, 600_000),
     "how often buffered usage events are written",
   ),
+  AUDIT_REFUSED_USAGE_PER_SECOND: variable(
+    "1000",
+    integer(0, 1_000_000),
+    "most usage events of refused or unknown keys recorded per second per replica; the rest are counted (apikeys_audit_usage_sampled_out_total), so a flood of bad keys cannot crowd out the audit log",
+  ),
   LAST_USED_WRITE_INTERVAL_MS: variable(
     "60000",
     integer(0, 86_400_000),
@@ -346,6 +351,11 @@ const variables = {
     "most audit events buffered in memory before new ones are dropped (and counted); about 10 s of events at 1k/s",
   ),
   AUDIT_BATCH_MAX_EVENTS: variable("1000", integer(1, 100_000), "most audit events written in one batch"),
+  AUDIT_ADMIN_PENDING_MAX: variable(
+    "1000",
+    integer(1, 1_000_000),
+    "most admin events waiting to be stored; beyond it admin mutations answer UNAVAILABLE before changing anything (admin events are never dropped)",
+  ),
   AUDIT_RETENTION_DAYS: variable("90", integer(1, 36_500), "how long audit events are kept"),
   AUDIT_HEARTBEAT_MS: variable(
     "5000",
@@ -457,12 +467,17 @@ export interface Config {
     readonly maxConcurrentLookups: number;
     readonly invalidationPollMs: number;
   };
-  readonly usage: { readonly flushIntervalMs: number; readonly lastUsedWriteIntervalMs: number };
+  readonly usage: {
+    readonly flushIntervalMs: number;
+    readonly lastUsedWriteIntervalMs: number;
+    readonly refusedPerSecond: number;
+  };
   /** keyCountRepairIntervalMs is the pause between two runs of the tenant key counter repair. */
   readonly keyCountRepairIntervalMs: number;
   readonly audit: {
     readonly bufferMaxEvents: number;
     readonly batchMaxEvents: number;
+    readonly adminPendingMax: number;
     readonly retentionDays: number;
     readonly heartbeatMs: number;
     readonly streamBufferEvents: number;
@@ -672,11 +687,13 @@ export function loadConfig(
     usage: {
       flushIntervalMs: v.USAGE_FLUSH_INTERVAL_MS,
       lastUsedWriteIntervalMs: v.LAST_USED_WRITE_INTERVAL_MS,
+      refusedPerSecond: v.AUDIT_REFUSED_USAGE_PER_SECOND,
     },
     keyCountRepairIntervalMs: v.KEY_COUNT_REPAIR_INTERVAL_MS,
     audit: {
       bufferMaxEvents: v.AUDIT_BUFFER_MAX_EVENTS,
       batchMaxEvents: v.AUDIT_BATCH_MAX_EVENTS,
+      adminPendingMax: v.AUDIT_ADMIN_PENDING_MAX,
       retentionDays: v.AUDIT_RETENTION_DAYS,
       heartbeatMs: v.AUDIT_HEARTBEAT_MS,
       streamBufferEvents: v.AUDIT_STREAM_BUFFER_EVENTS,

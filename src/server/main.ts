@@ -5,11 +5,11 @@
 import { Registry } from "prom-client";
 import { registerProcessMetrics } from "../metrics/process-metrics.js";
 import { checkPepperFingerprint } from "../storage/pepper-fingerprint-store.js";
+import type { RunningServer } from "../transport/start-server.js";
 import { bootServer } from "./boot.js";
 import { type Config, loadConfig } from "./config.js";
 import { connectDatabase, type Database } from "./database.js";
 import { createLogger } from "./logger.js";
-import type { RunningServer } from "../transport/start-server.js";
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -65,6 +65,16 @@ async function main(): Promise<void> {
   // Logged only now: a supervisor that saw a line may rely on the signal handlers being in place.
   if (config.keys.usingDevPepper) {
     logger.warn("KEY_HASH_PEPPER is not set: using the built-in development pepper (not for production)");
+  }
+  // VerifyKey answers anyone who can reach the port unless a caller credential is required (docs/audit.md).
+  if (
+    config.nodeEnv === "production" &&
+    config.verifyCallerToken === null &&
+    (config.grpc.tls === null || config.grpc.tls.clientCaFile === null)
+  ) {
+    logger.warn(
+      "VerifyKey needs no caller credential: set VERIFY_CALLER_TOKEN or GRPC_TLS_CLIENT_CA_FILE (mutual TLS) so only your services can call it; refused-key usage is recorded at most AUDIT_REFUSED_USAGE_PER_SECOND per second",
+    );
   }
 
   let database: Database | undefined;

@@ -31,5 +31,6 @@ export function verificationSettingsOf(config: Config): VerificationSettings {
     maxConcurrentLookups: config.cache.maxConcurrentLookups,
     invalidationPollMs: config.cache.invalidationPollMs,
     lastUsedWriteIntervalMs: config.usage.lastUsedWriteIntervalMs,
+    refusedUsagePerSecond: config.usage.refusedPerSecond,
   };
 }

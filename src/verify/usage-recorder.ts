@@ -3,7 +3,9 @@
  * coalesced in memory. Neither ever blocks or fails a verification.
  *
  * - Usage events: one UsageEvent (usage-event.ts) per verdict, handed to AuditSink.emit, which is O(1) and
- *   bounded (the buffered sink drops and counts when full). The endpoint and client IP have been validated
+ *   bounded (the buffered sink drops and counts when full). Verdicts other than VALID (unknown, revoked,
+ *   refused keys — what a flood of garbage credentials produces) are recorded at most `refusedPerSecond` per
+ *   second; the rest are counted as sampled out, so garbage traffic cannot fill the audit buffer. The endpoint and client IP have been validated
  *   by the verifier (bounded, no control characters); no credential is ever part of an event.
  * - Last used: only VALID verifications (and successful admin authentications) count. A key is queued at most
  *   once per lastUsedIntervalMs; every lastUsedIntervalMs the queued keys are written with ONE bulk write
@@ -24,6 +26,8 @@ export interface VerifyUsageRecorderOptions {
   readonly replica: string;
   /** lastUsedIntervalMs is the coalescing interval of last-used writes. */
   readonly lastUsedIntervalMs: number;
+  /** refusedPerSecond bounds the usage events of non-VALID verdicts recorded per second (0 records none). */
+  readonly refusedPerSecond: number;
   /** maxTrackedKeys bounds the keys remembered between flushes (default 100,000). */
   readonly maxTrackedKeys?: number;
   /** onError hears about failed last-used writes (for logging); it must not throw. */
@@ -43,6 +47,8 @@ export interface VerifyUsageRecorderStats {
   readonly lastUsedFailures: number;
   /** lastUsedDropped counts uses not queued because the tracking maps were full. */
   readonly lastUsedDropped: number;
+  /** refusedSampledOut counts usage events of non-VALID verdicts not recorded (over refusedPerSecond). */
+  readonly refusedSampledOut: number;
 }
 
 /** VerifyUsageRecorder is the UsageRecorder with flush control. */
@@ -71,6 +77,10 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
   let lastUsedKeysWritten = 0;
   let lastUsedFailures = 0;
   let lastUsedDropped = 0;
+  const refusedPerSecond = options.refusedPerSecond;
+  let refusedSecond = 0;
+  let refusedInSecond = 0;
+  let refusedSampledOut = 0;
   let timer: ReturnType<typeof setInterval> | null = null;
   let flushing: Promise<void> | null = null;
   // The newest use seen, on the injected clock the uses are stamped with (not the wall clock).
@@ -141,6 +151,18 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
   return {
     verified(result: KeyVerification, input: VerifyKeyInput, at: Date): void {
       const key = result.key;
+      if (!result.valid) {
+        const second = Math.floor(at.getTime() / 1_000);
+        if (second !== refusedSecond) {
+          refusedSecond = second;
+          refusedInSecond = 0;
+        }
+        if (refusedInSecond >= refusedPerSecond) {
+          refusedSampledOut += 1;
+          return;
+        }
+        refusedInSecond += 1;
+      }
       sink.emit(
         new UsageEvent(
           origin,
@@ -181,6 +203,7 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
         lastUsedKeysWritten,
         lastUsedFailures,
         lastUsedDropped,
+        refusedSampledOut,
       };
     },
   };

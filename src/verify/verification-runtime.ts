@@ -27,6 +27,8 @@ export interface VerificationSettings extends KeyCacheSettings {
   readonly invalidationPollMs: number;
   /** lastUsedWriteIntervalMs coalesces last-used writes per key. */
   readonly lastUsedWriteIntervalMs: number;
+  /** refusedUsagePerSecond bounds the usage events recorded for refused or unknown keys (see usage-recorder). */
+  readonly refusedUsagePerSecond: number;
   /** unavailableBackoffMs replaces the cache's fast-fail period (tests shorten it). */
   readonly unavailableBackoffMs?: number;
 }
@@ -106,6 +108,7 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     keys: options.keys,
     replica: options.replica,
     lastUsedIntervalMs: settings.lastUsedWriteIntervalMs,
+    refusedPerSecond: settings.refusedUsagePerSecond,
     ...(log.lastUsedWriteFailed === undefined ? {} : { onError: log.lastUsedWriteFailed }),
   });
   const verifier = createKeyVerifier({

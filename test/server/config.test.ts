@@ -53,10 +53,11 @@ describe("loadConfig", () => {
         maxConcurrentLookups: 32,
         invalidationPollMs: 100,
       },
-      usage: { flushIntervalMs: 1000, lastUsedWriteIntervalMs: 60_000 },
+      usage: { flushIntervalMs: 1000, lastUsedWriteIntervalMs: 60_000, refusedPerSecond: 1000 },
       audit: {
         bufferMaxEvents: 10_000,
         batchMaxEvents: 1000,
+        adminPendingMax: 1000,
         retentionDays: 90,
         heartbeatMs: 5000,
         streamBufferEvents: 10_000,

@@ -79,7 +79,7 @@ export function createRecordingNotifier(): RecordingNotifier {
   };
 }
 
-/** RecordingAuditSink keeps every emitted event. */
+/** RecordingAuditSink keeps every emitted or recorded event, in order. */
 export interface RecordingAuditSink extends AuditSink {
   readonly events: NewAuditEvent[];
 }
@@ -87,7 +87,14 @@ export interface RecordingAuditSink extends AuditSink {
 /** createRecordingAuditSink records events. */
 export function createRecordingAuditSink(): RecordingAuditSink {
   const events: NewAuditEvent[] = [];
-  return { events, emit: (event) => events.push(event) };
+  return {
+    events,
+    emit: (event) => events.push(event),
+    checkAdminBacklog: () => undefined,
+    record: async (event) => {
+      events.push(event);
+    },
+  };
 }
 
 /** systemRandom is the real CSPRNG. */

@@ -5,6 +5,8 @@
 import type { Db, MongoClient } from "mongodb";
 import type { NewAuditEvent } from "../../../src/domain/audit-event.js";
 import type { AuditSink, ChangeFeed, GroupRepository, KeyRepository } from "../../../src/domain/ports.js";
+import { loadConfig } from "../../../src/server/config.js";
+import { verificationSettingsOf } from "../../../src/server/verification-config.js";
 import { createMongoChangeFeed, type MongoChangeFeed } from "../../../src/storage/change-feed.js";
 import { createMongoGroupRepository } from "../../../src/storage/group-repository.js";
 import { createMongoKeyRepository } from "../../../src/storage/key-repository.js";
@@ -13,8 +15,6 @@ import {
   type VerificationRuntime,
   type VerificationSettings,
 } from "../../../src/verify/verification-runtime.js";
-import { loadConfig } from "../../../src/server/config.js";
-import { verificationSettingsOf } from "../../../src/server/verification-config.js";
 import { ManualClock, testFormat, testHasher } from "../../helpers/key-fixtures.js";
 
 /** CollectingSink is an AuditSink that keeps every event (tests read `events`). */
@@ -25,7 +25,12 @@ export interface CollectingSink extends AuditSink {
 /** collectingSink makes an empty CollectingSink. */
 export function collectingSink(): CollectingSink {
   const events: NewAuditEvent[] = [];
-  return { events, emit: (event) => void events.push(event) };
+  return {
+    events,
+    emit: (event) => void events.push(event),
+    checkAdminBacklog: () => undefined,
+    record: async (event) => void events.push(event),
+  };
 }
 
 /** Stores are the repositories and feed of one database. */
