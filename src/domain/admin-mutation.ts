@@ -1,7 +1,8 @@
 /**
  * The one order every admin mutation follows once the caller's role and every field were checked (nothing is
  * read or written for bad input): claim the optional request_id, load, write under a version guard, tell
- * every replica's cache (all in `run`, before the answer), then emit one admin audit event.
+ * every replica's cache (all in `run`, before the answer), then record one admin audit event and answer only
+ * once it is stored.
  *
  * Request ids are Stripe-style idempotency keys, claimed in the IdempotencyStore under a scope (tenant +
  * operation) with a fingerprint of the normalised parameters:
@@ -12,7 +13,7 @@
  * A run that fails gives the id back (abandon), so the client can retry it.
  */
 import { createHash } from "node:crypto";
-import { type AdminEventTarget, emitAdminEvent } from "./admin-audit.js";
+import { type AdminEventTarget, recordAdminEvent } from "./admin-audit.js";
 import type { Actor } from "./api-key.js";
 import type { AdminAction } from "./audit-event.js";
 import { DomainError } from "./errors.js";
@@ -71,10 +72,16 @@ export async function runMutation<T>(ports: MutationPorts, mutation: Mutation<T>
   const { actor, now } = mutation;
   const requestId = validateRequestId(mutation.requestId, "request_id");
   const report = ports.reportError ?? (() => undefined);
+  // Refuse before changing anything when the admin audit backlog is full: no change without its event.
+  ports.audit.checkAdminBacklog();
   const run = async () => {
     const outcome = await mutation.run();
     if (outcome.audit !== null) {
-      emitAdminEvent(ports.audit, actor, outcome.audit.action, now, { ...outcome.audit.target, requestId });
+      // Durable before the answer: the mutation is acknowledged only once its admin event is stored.
+      await recordAdminEvent(ports.audit, actor, outcome.audit.action, now, {
+        ...outcome.audit.target,
+        requestId,
+      });
     }
     return outcome;
   };
