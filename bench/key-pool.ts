@@ -9,19 +9,15 @@ import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type { Db } from "mongodb";
 import type { GroupRecord } from "../src/domain/api-key.js";
 import type { VerificationCode } from "../src/domain/audit-event.js";
+import type { KeyFormat } from "../src/domain/key-format.js";
 import {
   type VerifyKeyRequest,
   VerifyKeyRequestSchema,
 } from "../src/gen/apikeys/v1/key_verify_service_pb.js";
+import type { Config } from "../src/server/config.js";
 import { createMongoGroupRepository } from "../src/storage/group-repository.js";
 import { KEYS_COLLECTION, type KeyDocument, keyToDocument } from "../src/storage/key-document.js";
-import {
-  buildKey,
-  createGroup,
-  cryptoRandom,
-  type IssuedKey,
-  testFormat,
-} from "../test/helpers/key-fixtures.js";
+import { type BenchKey, createBenchKeys, random as cryptoRandom } from "./bench-keys.js";
 
 /** PoolKeyKind says how a pool key is configured. */
 export type PoolKeyKind = "plain" | "allowlisted" | "grouped" | "revoked" | "expired";
@@ -29,7 +25,7 @@ export type PoolKeyKind = "plain" | "allowlisted" | "grouped" | "revoked" | "exp
 /** PoolKey is one seeded key with its secret forms (bench memory only). */
 export interface PoolKey {
   readonly kind: PoolKeyKind;
-  readonly issued: IssuedKey;
+  readonly issued: BenchKey;
 }
 
 /** KeyPool is the seeded pool, indexed by kind. */
@@ -37,6 +33,8 @@ export interface KeyPool {
   readonly all: readonly PoolKey[];
   readonly byKind: Readonly<Record<PoolKeyKind, readonly PoolKey[]>>;
   readonly groups: readonly GroupRecord[];
+  /** format is the service's key format (well-formed unknown keys are drawn from it). */
+  readonly format: KeyFormat;
 }
 
 const GROUP_COUNT = 50;
@@ -60,13 +58,14 @@ function kindAt(index: number): PoolKeyKind {
 }
 
 /** seedKeyPool writes `size` keys and the groups they use into `db`. */
-export async function seedKeyPool(db: Db, size: number): Promise<KeyPool> {
+export async function seedKeyPool(db: Db, size: number, config: Config): Promise<KeyPool> {
+  const make = createBenchKeys(config);
   const groupRepository = createMongoGroupRepository(db);
   const groups: GroupRecord[] = [];
   for (let i = 0; i < GROUP_COUNT; i++) {
-    groups.push(
-      await createGroup(groupRepository, { name: `bench group ${i}`, permissions: GROUP_PERMISSIONS }),
-    );
+    const group = make.group(`bench group ${i}`, GROUP_PERMISSIONS, new Date());
+    await groupRepository.insert(group);
+    groups.push(group);
   }
   const now = Date.now();
   const all: PoolKey[] = [];
@@ -75,15 +74,18 @@ export async function seedKeyPool(db: Db, size: number): Promise<KeyPool> {
     const batch: PoolKey[] = [];
     for (let i = start; i < Math.min(size, start + SEED_BATCH); i++) {
       const kind = kindAt(i);
-      const issued = buildKey({
-        tenantId: `tenant-${i % 20}`,
-        name: `bench key ${String(i).padStart(5, "0")}`,
-        userId: `user-${i % 500}`,
-        permissions: OWN_PERMISSIONS,
-        ipAllowlist: kind === "allowlisted" ? ["10.0.0.0/8", "2001:db8::/32"] : [],
-        groupId: kind === "grouped" ? (groups[i % GROUP_COUNT] as GroupRecord).id : "",
-        expiresAt: kind === "expired" ? new Date(now - 60_000) : new Date(now + 365 * 86_400_000),
-      });
+      const issued = await make.key(
+        {
+          tenantId: `tenant-${i % 20}`,
+          name: `bench key ${String(i).padStart(5, "0")}`,
+          userId: `user-${i % 500}`,
+          permissions: OWN_PERMISSIONS,
+          ipAllowlist: kind === "allowlisted" ? ["10.0.0.0/8", "2001:db8::/32"] : [],
+          groupId: kind === "grouped" ? (groups[i % GROUP_COUNT] as GroupRecord).id : "",
+          expiresAt: kind === "expired" ? new Date(now - 60_000) : new Date(now + 365 * 86_400_000),
+        },
+        new Date(now),
+      );
       const record =
         kind === "revoked"
           ? { ...issued.record, revokedAt: new Date(now - 60_000), revokedBy: "bench", revokeReason: "bench" }
@@ -103,7 +105,7 @@ export async function seedKeyPool(db: Db, size: number): Promise<KeyPool> {
   for (const key of all) {
     byKind[key.kind].push(key);
   }
-  return { all, byKind, groups };
+  return { all, byKind, groups, format: make.format };
 }
 
 /** RequestKind names a kind of VerifyKey call the load is made of. */
@@ -171,7 +173,7 @@ function privateIp(random: Random): string {
 export function drawRequest(pool: KeyPool, kind: RequestKind, random: Random): BenchRequest {
   const plain = () => pick(pool.byKind.plain, random).issued;
   const build = (
-    issued: IssuedKey | null,
+    issued: BenchKey | null,
     expected: VerificationCode,
     fields: MessageInitShape<typeof VerifyKeyRequestSchema>,
   ): BenchRequest => ({
@@ -234,7 +236,7 @@ export function drawRequest(pool: KeyPool, kind: RequestKind, random: Random): B
     }
     case "not-found":
       return build(null, "not_found", {
-        credential: { case: "key", value: testFormat.generate(cryptoRandom).key },
+        credential: { case: "key", value: pool.format.generate(cryptoRandom).key },
         clientIp: publicIp(random),
       });
     case "ip-not-allowed": {

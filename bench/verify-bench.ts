@@ -35,10 +35,10 @@ import {
   type VerifyKeyResponse,
   VerifyKeyResponseSchema,
 } from "../src/gen/apikeys/v1/key_verify_service_pb.js";
+import { loadConfig } from "../src/server/config.js";
 import { type LocalMongo, startLocalMongo } from "../src/storage/local-mongo.js";
 import { createGrpcDefinition } from "../src/transport/grpc-js-bridge.js";
-import { fixtureServerEnv } from "../test/helpers/key-fixtures.js";
-import { scrapeMetrics } from "../test/helpers/metrics-scrape.js";
+import { BENCH_ENV } from "./bench-keys.js";
 import {
   findH2load,
   type H2loadJob,
@@ -271,8 +271,12 @@ function threadSplit(pid: number | undefined, before: Map<number, number>): Thre
 }
 
 /** scrape reads the service's /metrics into "name{labels}" → value. */
-function scrape(httpPort: number): Promise<Map<string, number>> {
-  return scrapeMetrics(`http://127.0.0.1:${httpPort}`);
+async function scrape(httpPort: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  // Prometheus text: "name{labels} value" per sample line.
+  return new Map(
+    [...text.matchAll(/^([^#\n].*) (\S+)$/gm)].map((match) => [match[1] as string, Number(match[2])]),
+  );
 }
 
 function delta(after: Map<string, number>, before: Map<string, number>, name: string): number {
@@ -443,12 +447,12 @@ async function main(): Promise<number> {
     await seedClient.connect();
     log(`seeding ${settings.keys} keys`);
     const seedStarted = performance.now();
-    const pool = await seedKeyPool(seedClient.db("bench"), settings.keys);
+    const pool = await seedKeyPool(seedClient.db("bench"), settings.keys, loadConfig(BENCH_ENV));
     await seedClient.close();
     log(`seeded in ${fmt((performance.now() - seedStarted) / 1_000, 1)} s`);
 
     const [grpcPort, httpPort, ceilingPort] = [await freePort(), await freePort(), await freePort()];
-    const common = { ...fixtureServerEnv, LOG_LEVEL: "warn", GRPC_HOST: "127.0.0.1" };
+    const common = { ...BENCH_ENV, LOG_LEVEL: "warn", GRPC_HOST: "127.0.0.1" };
     const service = startChild(
       "src/server/main.ts",
       {
