@@ -26,6 +26,7 @@ import { DomainError } from "../domain/errors.js";
 import type { ChangeFeed, ChangeNotice, Clock } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
+import { deadlineBound } from "./operation-deadline.js";
 
 /** CHANGES_COLLECTION is where change notices live. */
 export const CHANGES_COLLECTION = "key_changes";
@@ -73,7 +74,7 @@ const MAX_PUBLISH_ATTEMPTS = 100;
 
 /** createMongoChangeFeed gives the ChangeFeed backed by the `key_changes` collection of `db`. */
 export function createMongoChangeFeed(db: Db, options: ChangeFeedOptions = {}): MongoChangeFeed {
-  const notices = db.collection<ChangeNoticeDocument>(CHANGES_COLLECTION);
+  const notices = deadlineBound(db.collection<ChangeNoticeDocument>(CHANGES_COLLECTION));
   const clock = options.clock ?? { now: () => new Date() };
   const retentionMs = options.retentionMs ?? DEFAULT_CHANGE_RETENTION_MS;
   const pruneEvery = options.pruneEvery ?? 1000;

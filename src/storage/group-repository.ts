@@ -10,6 +10,7 @@ import type { GroupRepository, Page } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { lowerName } from "./key-document.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
+import { deadlineBound } from "./operation-deadline.js";
 import { assertPageLimit, cursorString, decodeCursor, encodeCursor } from "./page-cursor.js";
 
 /** GROUPS_COLLECTION is where authorization groups live. */
@@ -41,7 +42,7 @@ export const groupIndexes: readonly IndexDeclaration[] = [
 
 /** createMongoGroupRepository gives the GroupRepository backed by the `groups` collection of `db`. */
 export function createMongoGroupRepository(db: Db): GroupRepository {
-  const groups = db.collection<GroupDocument>(GROUPS_COLLECTION);
+  const groups = deadlineBound(db.collection<GroupDocument>(GROUPS_COLLECTION));
 
   return {
     insert: (group) =>

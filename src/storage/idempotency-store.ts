@@ -5,9 +5,11 @@
  * several callers that find the same stale record only one wins.
  */
 import type { Db } from "mongodb";
+import { callDeadline } from "../domain/call-deadline.js";
 import type { IdempotencyClaim, IdempotencyStore } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
+import { deadlineBound } from "./operation-deadline.js";
 
 /** IDEMPOTENCY_COLLECTION is where claimed request ids live. */
 export const IDEMPOTENCY_COLLECTION = "idempotency";
@@ -63,21 +65,34 @@ export function idempotencyId(scope: string, requestId: string): string {
   return `${scope.length}:${scope}:${requestId}`;
 }
 
+/**
+ * LEASE_AFTER_DEADLINE_MS is how long a claim outlives its call's deadline: time for a write the call sent just
+ * before it to arrive.
+ */
+const LEASE_AFTER_DEADLINE_MS = 1_000;
+
 /** MAX_CLAIM_ATTEMPTS bounds the insert/read/take-over loop against records that change under us. */
 const MAX_CLAIM_ATTEMPTS = 8;
 
 /** createMongoIdempotencyStore gives the IdempotencyStore backed by the `idempotency` collection of `db`. */
 export function createMongoIdempotencyStore(db: Db, options: IdempotencyStoreOptions = {}): IdempotencyStore {
-  const records = db.collection<IdempotencyDocument>(IDEMPOTENCY_COLLECTION);
+  const records = deadlineBound(db.collection<IdempotencyDocument>(IDEMPOTENCY_COLLECTION));
   const retentionMs = options.retentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
   const leaseMs = options.leaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS;
 
+  // A claim is held no longer than its call may run: past the call's deadline its owner writes nothing more
+  // (operation-deadline.ts), so a retry after a timeout need not wait out the whole lease.
+  const leaseEnd = (now: Date) => {
+    const deadline = callDeadline();
+    const lease = now.getTime() + leaseMs;
+    return new Date(deadline === undefined ? lease : Math.min(lease, deadline + LEASE_AFTER_DEADLINE_MS));
+  };
   const fresh = (now: Date) => ({
     state: "pending" as const,
     result: null,
     createdAt: now,
     expiresAt: new Date(now.getTime() + retentionMs),
-    leaseUntil: new Date(now.getTime() + leaseMs),
+    leaseUntil: leaseEnd(now),
   });
 
   return {

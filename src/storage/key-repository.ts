@@ -15,6 +15,7 @@ import {
   lowerName,
 } from "./key-document.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
+import { deadlineBound } from "./operation-deadline.js";
 import { assertPageLimit, cursorString, cursorTime, decodeCursor, encodeCursor } from "./page-cursor.js";
 
 /** keyIndexes are the indexes the key queries below rely on. */
@@ -47,7 +48,7 @@ export const keyIndexes: readonly IndexDeclaration[] = [
 
 /** createMongoKeyRepository gives the KeyRepository backed by the `keys` collection of `db`. */
 export function createMongoKeyRepository(db: Db): KeyRepository {
-  const keys = db.collection<KeyDocument>(KEYS_COLLECTION);
+  const keys = deadlineBound(db.collection<KeyDocument>(KEYS_COLLECTION));
 
   return {
     insert: (key) =>

@@ -14,11 +14,13 @@ export function isDuplicateKeyError(error: unknown): boolean {
 
 /**
  * toStorageError turns anything the driver threw into a domain error: an unavailable error (the database
- * could not answer: network, selection timeout, server errors) carrying the driver error as its cause.
+ * could not answer: network, selection timeout, server errors, an operation aborted at its deadline)
+ * carrying the driver error as its cause.
  * Errors that are already domain errors, or programming errors (TypeError...), pass through unchanged.
  */
 export function toStorageError(error: unknown): unknown {
-  if (error instanceof MongoError) {
+  // An operation aborted at its call's deadline (operation-deadline.ts) rejects with the signal's reason.
+  if (error instanceof MongoError || (error instanceof DOMException && error.name === "TimeoutError")) {
     return new DomainError("unavailable", "the key store is unavailable, try again", { cause: error });
   }
   return error;

@@ -9,6 +9,7 @@ import { DomainError } from "../domain/errors.js";
 import type { TenantRepository } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
+import { deadlineBound } from "./operation-deadline.js";
 
 /** TENANTS_COLLECTION is where tenant limit documents live. */
 export const TENANTS_COLLECTION = "tenants";
@@ -37,7 +38,7 @@ const MAX_RESERVE_ATTEMPTS = 16;
 
 /** createMongoTenantRepository gives the TenantRepository backed by the `tenants` collection of `db`. */
 export function createMongoTenantRepository(db: Db): TenantRepository {
-  const tenants = db.collection<TenantDocument>(TENANTS_COLLECTION);
+  const tenants = deadlineBound(db.collection<TenantDocument>(TENANTS_COLLECTION));
 
   return {
     get: (tenantId) =>

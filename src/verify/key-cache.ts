@@ -31,8 +31,10 @@
  * one id share one lookup, and at most maxConcurrentLookups run at once (a bounded number wait), which is what
  * keeps a spray from hammering MongoDB.
  */
+
 import { LRUCache } from "lru-cache";
 import type { ApiKeyRecord, GroupRecord } from "../domain/api-key.js";
+import { outsideCallDeadline } from "../domain/call-deadline.js";
 import { DomainError, KEY_STORE_UNAVAILABLE } from "../domain/errors.js";
 import type { GroupPermissions, VerificationSource } from "../domain/key-verifier.js";
 import type { GroupRepository, KeyRepository } from "../domain/ports.js";
@@ -253,7 +255,9 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
         lookups += 1;
         let pending: Promise<R>;
         try {
-          pending = operation();
+          // A lookup answers every call waiting for it and has its own budget: no one call's deadline
+          // applies to it, so a caller with a tiny deadline cannot fail it for the others.
+          pending = outsideCallDeadline(operation);
         } catch (error) {
           pending = Promise.reject(error);
         }
