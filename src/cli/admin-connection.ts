@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import { CliError, usageError } from "./cli-error.js";
 import type { CliIo } from "./cli-io.js";
+import { connectionFailureInterceptor } from "./connection-failure.js";
 import { ExitCode } from "./exit-codes.js";
 
 /** DEFAULT_SERVER is the gRPC address used when neither --server, --url nor the environment names one. */
@@ -21,6 +23,9 @@ export interface GlobalOptions {
   yes?: boolean;
   timeout?: number;
   verbose?: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
 }
 
 /** AdminConnection is the clients of one CLI run, plus what they are connected to. */
@@ -83,28 +88,106 @@ export function openAdminConnection(
   };
 }
 
+/** TlsFiles are the PEM contents of --ca-file, --cert-file and --key-file (each may be absent). */
+interface TlsFiles {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+function readTlsFile(path: string | undefined, option: string): Buffer | undefined {
+  if (path === undefined) {
+    return undefined;
+  }
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const reason = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
+    throw usageError(`${option}: cannot read ${path} (${reason})`);
+  }
+}
+
+/**
+ * tlsFilesOf reads the TLS options (or APIKEYS_CA_FILE, APIKEYS_CERT_FILE, APIKEYS_KEY_FILE); null when none
+ * is given. A client certificate needs its key and the other way round.
+ */
+function tlsFilesOf(globals: GlobalOptions, io: CliIo): TlsFiles | null {
+  const caFile = globals.caFile ?? nonEmpty(io.env.APIKEYS_CA_FILE);
+  const certFile = globals.certFile ?? nonEmpty(io.env.APIKEYS_CERT_FILE);
+  const keyFile = globals.keyFile ?? nonEmpty(io.env.APIKEYS_KEY_FILE);
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw usageError("--cert-file and --key-file go together (a client certificate and its private key)");
+  }
+  if (caFile === undefined && certFile === undefined) {
+    return null;
+  }
+  const ca = readTlsFile(caFile, "--ca-file");
+  const cert = readTlsFile(certFile, "--cert-file");
+  const key = readTlsFile(keyFile, "--key-file");
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+  };
+}
+
+/**
+ * withTls returns the base URL over https when TLS options are given to a host:port address; an http:// URL
+ * with TLS options is a contradiction.
+ */
+function withTls(baseUrl: string, tls: TlsFiles | null, option: string, explicitScheme: boolean): string {
+  if (tls === null || baseUrl.startsWith("https:")) {
+    return baseUrl;
+  }
+  if (explicitScheme) {
+    throw usageError(`${option} is an http:// URL: TLS options (--ca-file, --cert-file) need https://`);
+  }
+  return baseUrl.replace(/^http:/, "https:");
+}
+
 function createTransport(
   globals: GlobalOptions,
   io: CliIo,
-  interceptors: Interceptor[],
+  callInterceptors: Interceptor[],
 ): { transport: Transport; target: string } {
   if (globals.server !== undefined && globals.url !== undefined) {
     throw usageError("use either --server (gRPC) or --url (Connect), not both");
   }
+  const tls = tlsFilesOf(globals, io);
+  const clientCertificate = tls?.cert !== undefined;
+  const interceptorsFor = (baseUrl: string) => [
+    connectionFailureInterceptor({
+      url: new URL(baseUrl),
+      tls: baseUrl.startsWith("https:"),
+      clientCertificate,
+    }),
+    ...callInterceptors,
+  ];
   const url = globals.url ?? (globals.server === undefined ? nonEmpty(io.env.APIKEYS_URL) : undefined);
   if (url !== undefined) {
-    const baseUrl = parseBaseUrl(url, "--url", false);
+    const baseUrl = withTls(parseBaseUrl(url, "--url", false), tls, "--url", true);
     return {
-      transport: createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors }),
+      transport: createConnectTransport({
+        baseUrl,
+        httpVersion: "1.1",
+        interceptors: interceptorsFor(baseUrl),
+        ...(tls === null ? {} : { nodeOptions: tls }),
+      }),
       target: `connect ${baseUrl}`,
     };
   }
   const server = globals.server ?? nonEmpty(io.env.APIKEYS_SERVER) ?? DEFAULT_SERVER;
-  const baseUrl = parseBaseUrl(server, "--server", true);
+  const baseUrl = withTls(
+    parseBaseUrl(server, "--server", true),
+    tls,
+    "--server",
+    /^https?:\/\//i.test(server),
+  );
   return {
     transport: createGrpcTransport({
       baseUrl,
-      interceptors,
+      interceptors: interceptorsFor(baseUrl),
+      ...(tls === null ? {} : { nodeOptions: tls }),
       // HTTP/2 PINGs notice a dead connection under a long-lived audit stream.
       pingIntervalMs: 10_000,
       pingTimeoutMs: 5_000,

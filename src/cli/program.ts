@@ -32,7 +32,7 @@ export function createProgram(runtime: CommandRuntime, hooks: ProgramHooks): Com
     .version(packageVersion(), "-V, --version", "print the version")
     .option(
       "--server <host:port>",
-      "gRPC address of the service (env: APIKEYS_SERVER; default: localhost:50051)",
+      "gRPC address of the service, https://host:port for TLS (env: APIKEYS_SERVER; default: localhost:50051)",
     )
     .option(
       "--url <url>",
@@ -42,6 +42,15 @@ export function createProgram(runtime: CommandRuntime, hooks: ProgramHooks): Com
       "--key <admin-key>",
       "admin API key (env: APIKEYS_ADMIN_KEY, preferred: arguments are visible to other local users); never printed",
     )
+    .option(
+      "--ca-file <pem>",
+      "CA certificate(s) to trust for a TLS server (env: APIKEYS_CA_FILE); implies TLS for a host:port --server",
+    )
+    .option(
+      "--cert-file <pem>",
+      "client certificate for mutual TLS, with --key-file (env: APIKEYS_CERT_FILE); implies TLS",
+    )
+    .option("--key-file <pem>", "private key of --cert-file (env: APIKEYS_KEY_FILE)")
     .option("--json", "print protobuf JSON (for scripts) instead of tables")
     .option(
       "-y, --yes",

@@ -15,6 +15,7 @@ import {
   startServer,
 } from "../transport/start-server.js";
 import type { Config } from "./config.js";
+import { createOtlpTracing, type ServiceTracing } from "./tracing.js";
 import { wireServices } from "./wire-services.js";
 
 /** BootDeps are the process resources bootServer starts from. */
@@ -30,6 +31,8 @@ export interface BootDeps {
   /** overrides replace wired service implementations (tests inject slow or throwing handlers). */
   readonly overrides?: ServiceImpls;
   readonly observers?: readonly CallObserver[];
+  /** tracing replaces the tracing the configuration asks for (tests export spans in memory). */
+  readonly tracing?: ServiceTracing;
 }
 
 /** bootServer wires the services and starts the server; it resolves once both ports listen. */
@@ -46,12 +49,19 @@ export async function bootServer(config: Config, deps: BootDeps): Promise<Runnin
     await hook.start();
   }
   const services: ServiceImpls = { ...pickServices(wired), ...deps.overrides };
+  const tracing = deps.tracing ?? (config.tracing === null ? null : createOtlpTracing(config.tracing));
   return startServer(config, {
     logger: deps.logger,
     services,
     readiness: deps.readiness,
     metrics: deps.metrics,
-    closeHooks: [...wired.closeHooks, ...(deps.closeHooks ?? [])],
+    tracing: tracing?.tracing ?? null,
+    // The last spans are sent after the transports stopped, before MongoDB closes.
+    closeHooks: [
+      ...wired.closeHooks,
+      ...(tracing === null ? [] : [tracing.closeHook]),
+      ...(deps.closeHooks ?? []),
+    ],
     observers: deps.observers ?? [],
   });
 }

@@ -30,6 +30,7 @@ const HOSTNAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const MONGO_URI_PATTERN = /^mongodb(?:\+srv)?:\/\/[^\s/]+(?:\/[^\s]*)?$/;
 const DB_NAME_PATTERN = /^[A-Za-z0-9_-]{1,63}$/;
+const HTTP_URL_PATTERN = /^https?:\/\/[^\s/]+(?:\/[^\s]*)?$/;
 
 const required = { problem: "is required" } as const;
 
@@ -265,6 +266,16 @@ const variables = {
     optional(text),
     "PEM CA bundle; when set, gRPC clients must present a certificate it signed (mTLS)",
   ),
+  HTTP_TLS_CERT_FILE: variable(
+    null,
+    optional(text),
+    "PEM certificate chain for TLS on the HTTP port, HTTP/1.1 and HTTP/2 chosen by ALPN (with HTTP_TLS_KEY_FILE)",
+  ),
+  HTTP_TLS_KEY_FILE: variable(
+    null,
+    optional(text),
+    "PEM private key for TLS on the HTTP port (with HTTP_TLS_CERT_FILE)",
+  ),
   MAX_MESSAGE_BYTES: variable(
     "262144",
     integer(1024, 64 * 1024 * 1024),
@@ -367,6 +378,32 @@ const variables = {
     integer(1, 10_000_000),
     "most events queued for one slow audit stream subscriber",
   ),
+  AUDIT_STREAMS_MAX: variable(
+    "256",
+    integer(1, 100_000),
+    "most audit streams (StreamAuditEvents) open at once on this replica; beyond it an open answers RESOURCE_EXHAUSTED",
+  ),
+  AUDIT_STREAMS_PER_CALLER_MAX: variable(
+    "16",
+    integer(1, 100_000),
+    "most audit streams one key may have open at once on this replica; beyond it an open answers RESOURCE_EXHAUSTED",
+  ),
+  OTEL_TRACES_EXPORTER: variable(
+    null,
+    optional(choice(["otlp", "none"] as const)),
+    "otlp sends a span per call (both ports, W3C traceparent continued) to the OTLP/HTTP endpoint; unset means otlp when an OTLP endpoint is set, else no tracing",
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable(
+    null,
+    optional(matching(HTTP_URL_PATTERN, "must be an http:// or https:// URL")),
+    "OTLP/HTTP collector base URL; spans go to its /v1/traces",
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: variable(
+    null,
+    optional(matching(HTTP_URL_PATTERN, "must be an http:// or https:// URL")),
+    "full OTLP/HTTP URL for spans (overrides OTEL_EXPORTER_OTLP_ENDPOINT)",
+  ),
+  OTEL_SERVICE_NAME: variable("apikeys", text, "service.name of the spans"),
   REPLICA_ID: variable(
     null,
     optional(matching(REPLICA_ID_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 . _ : -")),
@@ -425,11 +462,24 @@ export interface GrpcTlsConfig {
   readonly clientCaFile: string | null;
 }
 
+/** HttpTlsConfig enables TLS on the HTTP port. */
+export interface HttpTlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** TracingConfig turns on OpenTelemetry tracing with an OTLP/HTTP exporter; null in Config means off. */
+export interface TracingConfig {
+  /** tracesUrl is where spans are posted (the collector's /v1/traces). */
+  readonly tracesUrl: string;
+  readonly serviceName: string;
+}
+
 /** Config is the validated, frozen configuration of one process. */
 export interface Config {
   readonly nodeEnv: NodeEnv;
   readonly grpc: { readonly host: string; readonly port: number; readonly tls: GrpcTlsConfig | null };
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: { readonly host: string; readonly port: number; readonly tls: HttpTlsConfig | null };
   readonly mongo: {
     /** uri is secret (may hold credentials); null means "provision a local database". */
     readonly uri: string | null;
@@ -481,8 +531,14 @@ export interface Config {
     readonly retentionDays: number;
     readonly heartbeatMs: number;
     readonly streamBufferEvents: number;
+    /** streamsMax bounds the open audit streams of the process. */
+    readonly streamsMax: number;
+    /** streamsPerCallerMax bounds the open audit streams of one authenticated key. */
+    readonly streamsPerCallerMax: number;
   };
   readonly replicaId: string;
+  /** tracing is null unless the OTEL_* variables turn it on. */
+  readonly tracing: TracingConfig | null;
 }
 
 /** ConfigError lists every configuration problem; its message is one line. */
@@ -568,6 +624,23 @@ export function loadConfig(
       `${certFile === null ? "GRPC_TLS_CERT_FILE" : "GRPC_TLS_KEY_FILE"}: GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together`,
     );
   }
+  const httpCertFile = v.HTTP_TLS_CERT_FILE;
+  const httpKeyFile = v.HTTP_TLS_KEY_FILE;
+  if ((httpCertFile === null) !== (httpKeyFile === null)) {
+    problems.push(
+      `${httpCertFile === null ? "HTTP_TLS_CERT_FILE" : "HTTP_TLS_KEY_FILE"}: HTTP_TLS_CERT_FILE and HTTP_TLS_KEY_FILE must be set together`,
+    );
+  }
+  const tracesUrl =
+    v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (v.OTEL_EXPORTER_OTLP_ENDPOINT === null || v.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? null
+      : `${v.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces`);
+  if (v.OTEL_TRACES_EXPORTER === "otlp" && tracesUrl === null) {
+    problems.push(
+      "OTEL_TRACES_EXPORTER: otlp needs OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    );
+  }
   if (v.GRPC_TLS_CLIENT_CA_FILE !== null && (certFile === null || keyFile === null)) {
     problems.push(
       "GRPC_TLS_CLIENT_CA_FILE: requires GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE (mTLS needs a server certificate)",
@@ -618,6 +691,12 @@ export function loadConfig(
       `must be at least AUDIT_BATCH_MAX_EVENTS (${v.AUDIT_BATCH_MAX_EVENTS}): events reach a stream a written batch at a time, so a smaller buffer cuts off every subscriber`,
     ],
     [
+      "AUDIT_STREAMS_PER_CALLER_MAX",
+      "AUDIT_STREAMS_MAX",
+      v.AUDIT_STREAMS_PER_CALLER_MAX <= v.AUDIT_STREAMS_MAX,
+      `must not exceed AUDIT_STREAMS_MAX (${v.AUDIT_STREAMS_MAX})`,
+    ],
+    [
       "VERIFY_CALLER_TOKEN",
       "BOOTSTRAP_TOKEN",
       v.VERIFY_CALLER_TOKEN === null || v.VERIFY_CALLER_TOKEN !== v.BOOTSTRAP_TOKEN,
@@ -648,7 +727,14 @@ export function loadConfig(
           ? { certFile, keyFile, clientCaFile: v.GRPC_TLS_CLIENT_CA_FILE }
           : null,
     },
-    http: { host: v.HTTP_HOST, port: v.HTTP_PORT },
+    http: {
+      host: v.HTTP_HOST,
+      port: v.HTTP_PORT,
+      tls:
+        httpCertFile !== null && httpKeyFile !== null
+          ? { certFile: httpCertFile, keyFile: httpKeyFile }
+          : null,
+    },
     mongo: {
       uri: v.MONGODB_URI,
       dbName: v.MONGODB_DB,
@@ -697,7 +783,13 @@ export function loadConfig(
       retentionDays: v.AUDIT_RETENTION_DAYS,
       heartbeatMs: v.AUDIT_HEARTBEAT_MS,
       streamBufferEvents: v.AUDIT_STREAM_BUFFER_EVENTS,
+      streamsMax: v.AUDIT_STREAMS_MAX,
+      streamsPerCallerMax: v.AUDIT_STREAMS_PER_CALLER_MAX,
     },
     replicaId: v.REPLICA_ID ?? defaultReplicaId,
+    tracing:
+      v.OTEL_TRACES_EXPORTER !== "none" && tracesUrl !== null
+        ? { tracesUrl, serviceName: v.OTEL_SERVICE_NAME }
+        : null,
   });
 }

@@ -1,7 +1,7 @@
 /**
  * The interceptors every call goes through, in the same order on both ports (the connect-node adapter and
- * the grpc-js bridge run the same list): the request log outermost, so it times the whole call and sees
- * every refusal; drain; the default deadline, then the call's deadline handed on to its database operations;
+ * the grpc-js bridge run the same list): tracing (only when configured), the per-RPC metrics and the request
+ * log outermost, so they time the whole call and see every refusal; the request id echo; drain; the default deadline, then the call's deadline handed on to its database operations;
  * the error boundary, inside them so it sees the deadline's and the drain's abort; the caller check last,
  * right before the handler.
  */
@@ -13,11 +13,17 @@ import { type CallerCheck, callerTokenInterceptor } from "./interceptors/caller-
 import { defaultDeadlineInterceptor } from "./interceptors/default-deadline.js";
 import { drainInterceptor } from "./interceptors/drain.js";
 import { errorBoundaryInterceptor } from "./interceptors/error-boundary.js";
+import { requestIdEchoInterceptor } from "./interceptors/request-id-echo.js";
 import { type CallObserver, requestLogInterceptor } from "./interceptors/request-log.js";
+import { type CallTracing, tracingInterceptor } from "./interceptors/tracing.js";
 
 /** CallInterceptorOptions configure the interceptors of one port. */
 export interface CallInterceptorOptions {
   readonly observer: CallObserver;
+  /** rpcMetrics counts every call (one interceptor shared by both ports: it holds the counters). */
+  readonly rpcMetrics?: Interceptor;
+  /** tracing, when set, starts a span per call; absent or null installs no tracing interceptor at all. */
+  readonly tracing?: CallTracing | null;
   readonly gate: CallGate;
   /** defaultDeadlineMs applies to unary calls that arrive without a deadline. */
   readonly defaultDeadlineMs: number;
@@ -31,7 +37,12 @@ export interface CallInterceptorOptions {
 export function createCallInterceptors(options: CallInterceptorOptions): Interceptor[] {
   const { callerCheck } = options;
   return [
+    ...(options.tracing === undefined || options.tracing === null
+      ? []
+      : [tracingInterceptor(options.tracing)]),
+    ...(options.rpcMetrics === undefined ? [] : [options.rpcMetrics]),
     requestLogInterceptor(options.observer),
+    requestIdEchoInterceptor(),
     drainInterceptor(options.gate, options.alwaysServe),
     defaultDeadlineInterceptor(options.defaultDeadlineMs),
     callDeadlineInterceptor(options.defaultDeadlineMs),

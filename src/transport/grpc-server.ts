@@ -2,11 +2,11 @@
  * The gRPC port: a @grpc/grpc-js server carrying the services through the generic bridge, health, and
  * server reflection, in plain text or with TLS / mutual TLS.
  */
-import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { addServiceToGrpcServer, type GrpcBridgeOptions } from "./grpc-js-bridge.js";
+import { readPem } from "./pem-file.js";
 import { createReflectionService } from "./reflection.js";
 
 /**
@@ -48,15 +48,6 @@ export interface GrpcServer {
   listen(host: string, port: number): Promise<number>;
   /** close lets open calls finish for up to `graceMs` (0: at once), then cancels the rest. */
   close(graceMs: number): Promise<void>;
-}
-
-function readPem(variable: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const reason = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
-    throw new Error(`${variable}: cannot read ${path} (${reason})`);
-  }
 }
 
 /**

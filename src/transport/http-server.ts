@@ -1,12 +1,15 @@
 /**
- * The HTTP port: HTTP/1.1 and HTTP/2 prior-knowledge (h2c) on one plain-text port, so `curl` with Connect
- * JSON works without --http2 while gRPC clients (which need HTTP/2 and trailers) work too. A plain TCP
- * server reads the first bytes of each connection: the HTTP/2 connection preface goes to an http2 server,
- * anything else to an http1 server. Besides RPCs it serves GET /healthz, /readyz, /metrics and the admin
- * console under /console/ (console-assets.ts).
+ * The HTTP port: HTTP/1.1 and HTTP/2 on one port, so `curl` with Connect JSON works without --http2 while
+ * gRPC clients (which need HTTP/2 and trailers) work too. In plain text a TCP server reads the first bytes
+ * of each connection: the HTTP/2 connection preface (prior knowledge, h2c) goes to an http2 server,
+ * anything else to an http1 server. With TLS one secure http2 server takes both, the version chosen by
+ * ALPN (h2 or http/1.1). Besides RPCs it serves GET /healthz, /readyz, /metrics and the admin console
+ * under /console/ (console-assets.ts).
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, {
+  type Http2SecureServer,
+  type Http2Server,
   type Http2ServerRequest,
   type Http2ServerResponse,
   type ServerHttp2Session,
@@ -16,6 +19,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { trackNodeResponse } from "./connect-boundary.js";
 import { createConsoleAssets } from "./console-assets.js";
+import { readPem } from "./pem-file.js";
 
 /** HTTP2_PREFACE starts every HTTP/2 prior-knowledge connection (RFC 9113 §3.4). */
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -29,8 +33,16 @@ export type NodeRequestHandler = (
   res: ServerResponse | Http2ServerResponse,
 ) => void;
 
+/** HttpTlsConfig names the PEM files of TLS on the HTTP port. */
+export interface HttpTlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
 /** HttpServerOptions wire the HTTP port. */
 export interface HttpServerOptions {
+  /** tls serves the port over TLS (HTTP/1.1 and HTTP/2 by ALPN); null serves plain text (HTTP/1.1 and h2c). */
+  readonly tls: HttpTlsConfig | null;
   /** rpcHandler serves everything that is not a probe (the connect-node adapter). */
   readonly rpcHandler: NodeRequestHandler;
   /** readiness answers whether the service can serve requests (MongoDB answers a ping). */
@@ -129,23 +141,100 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     options.rpcHandler(req, res);
   };
 
+  const sessions = new Set<ServerHttp2Session>();
+  const trackSessions = (server: Http2Server | Http2SecureServer) => {
+    server.on("session", (session) => {
+      sessions.add(session);
+      session.once("close", () => sessions.delete(session));
+      session.on("error", () => session.destroy());
+    });
+    server.on("sessionError", () => undefined);
+  };
+  const sockets = new Set<Socket>();
+  const trackSocket = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  };
+  const listener =
+    options.tls === null
+      ? plainTextListener(handle, trackSessions, trackSocket)
+      : tlsListener(options.tls, handle, trackSessions, trackSocket);
+
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        listener.server.once("error", reject);
+        listener.server.listen(port, host, () => {
+          listener.server.off("error", reject);
+          const address = listener.server.address();
+          resolve(typeof address === "object" && address !== null ? address.port : port);
+        });
+      });
+    },
+    async close(graceMs) {
+      const stopped = new Promise<void>((resolve) => listener.server.close(() => resolve()));
+      for (const session of sessions) {
+        session.close();
+      }
+      listener.closeIdleConnections();
+      await waitUntil(() => sockets.size === 0, graceMs);
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+      for (const session of sessions) {
+        session.destroy();
+      }
+      await stopped;
+    },
+  };
+}
+
+/** Listener is the server that accepts the port's connections. */
+interface Listener {
+  readonly server: net.Server;
+  /** closeIdleConnections closes HTTP/1.1 connections that carry no request. */
+  closeIdleConnections(): void;
+}
+
+/** tlsListener serves HTTP/1.1 and HTTP/2 over TLS, the version chosen by ALPN. */
+function tlsListener(
+  tls: HttpTlsConfig,
+  handle: NodeRequestHandler,
+  trackSessions: (server: Http2SecureServer) => void,
+  trackSocket: (socket: Socket) => void,
+): Listener {
+  const server = http2.createSecureServer(
+    {
+      cert: readPem("HTTP_TLS_CERT_FILE", tls.certFile),
+      key: readPem("HTTP_TLS_KEY_FILE", tls.keyFile),
+      allowHTTP1: true,
+      ALPNProtocols: ["h2", "http/1.1"],
+    },
+    handle as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+  );
+  trackSessions(server);
+  server.on("secureConnection", trackSocket);
+  // A client that fails the handshake (plain text, an untrusted certificate) has its socket closed by Node.
+  server.on("tlsClientError", () => undefined);
+  // HTTP/1.1 connections of a secure http2 server have no idle list: the close grace ends them.
+  return { server, closeIdleConnections: () => undefined };
+}
+
+/** plainTextListener serves HTTP/1.1 and h2c on one socket, told apart by the HTTP/2 preface. */
+function plainTextListener(
+  handle: NodeRequestHandler,
+  trackSessions: (server: Http2Server) => void,
+  trackSocket: (socket: Socket) => void,
+): Listener {
   const http1Server = http.createServer(handle as http.RequestListener);
   http1Server.on("clientError", (_error, socket) => socket.destroy());
   const http2Server = http2.createServer(
     handle as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
   );
-  const sessions = new Set<ServerHttp2Session>();
-  http2Server.on("session", (session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-    session.on("error", () => session.destroy());
-  });
-  http2Server.on("sessionError", () => undefined);
+  trackSessions(http2Server);
 
-  const sockets = new Set<Socket>();
   const dispatch = (socket: Socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    trackSocket(socket);
     let received: Buffer = Buffer.alloc(0);
     const onError = () => socket.destroy();
     const onTimeout = () => socket.destroy();
@@ -175,33 +264,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     socket.setTimeout(FIRST_BYTES_TIMEOUT_MS);
     socket.on("timeout", onTimeout);
   };
-  const listener = net.createServer(dispatch);
-
   return {
-    listen(host, port) {
-      return new Promise((resolve, reject) => {
-        listener.once("error", reject);
-        listener.listen(port, host, () => {
-          listener.off("error", reject);
-          const address = listener.address();
-          resolve(typeof address === "object" && address !== null ? address.port : port);
-        });
-      });
-    },
-    async close(graceMs) {
-      const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
-      for (const session of sessions) {
-        session.close();
-      }
-      http1Server.closeIdleConnections();
-      await waitUntil(() => sockets.size === 0, graceMs);
-      for (const socket of sockets) {
-        socket.destroy();
-      }
-      for (const session of sessions) {
-        session.destroy();
-      }
-      await stopped;
-    },
+    server: net.createServer(dispatch),
+    closeIdleConnections: () => http1Server.closeIdleConnections(),
   };
 }

@@ -22,15 +22,17 @@ import {
 } from "./grpc-server.js";
 import { createHealthService } from "./health-service.js";
 import { createHealthStatus, type HealthStatus, ServingStatus } from "./health-status.js";
-import { createHttpServer, type NodeRequestHandler } from "./http-server.js";
+import { createHttpServer, type HttpTlsConfig, type NodeRequestHandler } from "./http-server.js";
 import { type CallObserver, combineObservers, createRequestLog } from "./interceptors/request-log.js";
+import { rpcMetricsInterceptor } from "./interceptors/rpc-metrics.js";
+import type { CallTracing } from "./interceptors/tracing.js";
 import { addStrictJsonService } from "./strict-json.js";
 import { logUnreadRequests } from "./unread-request-log.js";
 
 /** ServerConfig is the part of the service's configuration the two ports read. */
 export interface ServerConfig {
   readonly grpc: { readonly host: string; readonly port: number; readonly tls: GrpcTlsConfig | null };
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: { readonly host: string; readonly port: number; readonly tls: HttpTlsConfig | null };
   readonly limits: {
     readonly maxMessageBytes: number;
     readonly maxDeadlineMs: number;
@@ -60,8 +62,10 @@ export interface ServerDeps {
   readonly services: ServiceImpls;
   /** readiness answers /readyz: true when MongoDB answers a ping. */
   readonly readiness: () => Promise<boolean>;
-  /** metrics is the registry /metrics serves. */
+  /** metrics is the registry /metrics serves; the per-RPC metrics are registered on it. */
   readonly metrics: Registry;
+  /** tracing starts a span per call on both ports; absent or null: no tracing interceptor at all. */
+  readonly tracing?: CallTracing | null;
   /** closeHooks run in order during shutdown, after the transports stopped. */
   readonly closeHooks?: readonly CloseHook[];
   /** observers are told about every finished call, besides the request log (for example RPC metrics). */
@@ -100,6 +104,29 @@ function addRoute(router: ConnectRouter, registration: GrpcServiceRegistration):
   addStrictJsonService(router, registration.service, registration.impl as Partial<ServiceImpl<DescService>>);
 }
 
+/**
+ * listenFailure says in one line, naming the variable, why a port could not be bound. grpc-js reports a
+ * port in use only as "No address added out of total 1 resolved" with the cause in its text.
+ */
+function listenFailure(
+  variable: string,
+  address: { readonly host: string; readonly port: number },
+  error: unknown,
+): Error {
+  const text =
+    error instanceof Error ? `${String((error as NodeJS.ErrnoException).code)} ${error.message}` : "";
+  const reason = /EADDRINUSE/.test(text)
+    ? "the port is already in use"
+    : /EACCES/.test(text)
+      ? "permission denied (a port below 1024 needs privileges)"
+      : /EADDRNOTAVAIL/.test(text)
+        ? "the address is not one of this machine's"
+        : "cannot listen";
+  return new Error(`${variable}: cannot listen on ${address.host}:${address.port}: ${reason}`, {
+    cause: error,
+  });
+}
+
 /** startServer starts both ports and resolves once both listen and health says SERVING. */
 export async function startServer(config: ServerConfig, deps: ServerDeps): Promise<RunningServer> {
   const { logger } = deps;
@@ -110,10 +137,13 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
   });
   const observer = combineObservers(requestLog, ...(deps.observers ?? []));
   const healthImpl = createHealthService(health);
+  const rpcMetrics = rpcMetricsInterceptor(deps.metrics, [...servedServices, Health]);
 
   const interceptors = (verifyRefusal: string | null) =>
     createCallInterceptors({
       observer,
+      rpcMetrics,
+      tracing: deps.tracing ?? null,
       gate,
       defaultDeadlineMs: config.limits.defaultDeadlineMs,
       alwaysServe: [Health],
@@ -132,7 +162,12 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     maxMessageBytes: config.limits.maxMessageBytes,
     tls: config.grpc.tls,
   });
-  const grpcPort = await grpcServer.listen(config.grpc.host, config.grpc.port);
+  let grpcPort: number;
+  try {
+    grpcPort = await grpcServer.listen(config.grpc.host, config.grpc.port);
+  } catch (error) {
+    throw listenFailure("GRPC_PORT", config.grpc, error);
+  }
 
   // Aborted only when the drain times out: connect-node then aborts every handler's signal.
   const forceController = new AbortController();
@@ -162,6 +197,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
 
   let shuttingDown: Promise<ShutdownResult> | undefined;
   const httpServer = createHttpServer({
+    tls: config.http.tls,
     rpcHandler,
     readiness: deps.readiness,
     readinessTimeoutMs: Math.max(config.mongo.serverSelectionTimeoutMs, 500),
@@ -175,7 +211,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     httpPort = await httpServer.listen(config.http.host, config.http.port);
   } catch (error) {
     await grpcServer.close(0);
-    throw new Error(`HTTP_PORT: cannot listen on ${config.http.host}:${config.http.port}`, { cause: error });
+    throw listenFailure("HTTP_PORT", config.http, error);
   }
   health.setAll(ServingStatus.SERVING);
   logger.info(
@@ -186,7 +222,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     },
     "grpc listening",
   );
-  logger.info({ host: config.http.host, port: httpPort }, "http listening");
+  logger.info(
+    { host: config.http.host, port: httpPort, tls: config.http.tls === null ? "off" : "tls" },
+    "http listening",
+  );
 
   const runShutdown = async (reason: string): Promise<ShutdownResult> => {
     logger.info({ reason, inFlight: gate.inFlight, drainMs: config.shutdownDrainMs }, "shutting down");

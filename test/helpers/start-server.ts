@@ -13,6 +13,7 @@ import { afterAll, beforeAll } from "vitest";
 import { bootServer } from "../../src/server/boot.js";
 import { type Config, loadConfig } from "../../src/server/config.js";
 import { createLogger } from "../../src/server/logger.js";
+import type { ServiceTracing } from "../../src/server/tracing.js";
 import type { CallObserver } from "../../src/transport/interceptors/request-log.js";
 import type {
   CloseHook,
@@ -66,6 +67,8 @@ export interface TestServerOptions {
   readonly observers?: readonly CallObserver[];
   /** closeHooks run at shutdown after the wired services' own hooks. */
   readonly closeHooks?: readonly CloseHook[];
+  /** tracing replaces the tracing the configuration asks for (spans exported in memory). */
+  readonly tracing?: ServiceTracing;
 }
 
 /** TestServer is a started server stack and what a test needs to reach it. */
@@ -135,6 +138,7 @@ export async function startTestServer(
     ...(options.services === undefined ? {} : { overrides: options.services }),
     ...(options.observers === undefined ? {} : { observers: options.observers }),
     ...(options.closeHooks === undefined ? {} : { closeHooks: options.closeHooks }),
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   });
   return {
     config,

@@ -3,8 +3,7 @@
  * sending it in x-apikeys-caller-token (both ports); with GRPC_TLS_CLIENT_CA_FILE, only gRPC callers with a
  * client certificate that CA signed (and VerifyKey is refused on the plain-text HTTP port).
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, type ConnectError } from "@connectrpc/connect";
@@ -20,6 +19,7 @@ import { CALLER_TOKEN_HEADER } from "../../src/transport/interceptors/caller-tok
 import { type ConnectProtocol, createConnectClient } from "../helpers/connect-client.js";
 import { createGrpcJsClient, grpcFailure } from "../helpers/grpc-client.js";
 import { useTestServer } from "../helpers/start-server.js";
+import { makePki } from "../helpers/test-pki.js";
 
 const TOKEN = "caller-token-0123456789abcdef";
 let verifyCalls = 0;
@@ -102,58 +102,6 @@ describe("without a caller token configured", () => {
     grpc.close();
   });
 });
-
-/** makePki creates a CA, a server certificate for 127.0.0.1/localhost, a client certificate, and a rogue client. */
-function makePki(dir: string) {
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  const key = (name: string) =>
-    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
-  const ca = (name: string) => {
-    key(name);
-    openssl(
-      "req",
-      "-x509",
-      "-new",
-      "-key",
-      `${name}.key`,
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "2",
-      "-subj",
-      `/CN=${name}`,
-    );
-  };
-  const leaf = (name: string, caName: string, extensions: string) => {
-    key(name);
-    openssl("req", "-new", "-key", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
-    writeFileSync(join(dir, `${name}.ext`), extensions);
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      `${caName}.pem`,
-      "-CAkey",
-      `${caName}.key`,
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "2",
-      "-extfile",
-      `${name}.ext`,
-    );
-  };
-  ca("test-ca");
-  ca("rogue-ca");
-  leaf("server", "test-ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  leaf("caller", "test-ca", "extendedKeyUsage=clientAuth\n");
-  leaf("rogue", "rogue-ca", "extendedKeyUsage=clientAuth\n");
-  const read = (file: string) => readFileSync(join(dir, file));
-  return { path: (file: string) => join(dir, file), read };
-}
 
 describe("mutual TLS on the gRPC port (GRPC_TLS_*)", () => {
   const dir = mkdtempSync(join(tmpdir(), "apikeys-mtls-"));
