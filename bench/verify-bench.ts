@@ -700,7 +700,7 @@ async function main(): Promise<number> {
     );
     out(`  database commands during the warm rounds: ${dbCommands} for ${verifyRequests} verifications`);
     out(
-      `  usage events: emitted ${final.get('apikeys_audit_events_total{state="emitted"}') ?? 0}, persisted ${final.get('apikeys_audit_events_total{state="persisted"}') ?? 0}, dropped ${final.get('apikeys_audit_events_total{state="dropped"}') ?? 0}, buffered ${final.get("apikeys_audit_buffer_events") ?? 0}`,
+      `  usage events: emitted ${final.get("apikeys_audit_events_emitted_total") ?? 0}, persisted ${final.get("apikeys_audit_events_persisted_total") ?? 0}, dropped ${final.get("apikeys_audit_events_dropped_total") ?? 0}, buffered ${final.get("apikeys_audit_buffer_events") ?? 0}`,
     );
     out(
       `  cache: ${final.get('apikeys_verify_cache_entries{cache="positive"}') ?? 0} keys, ${final.get('apikeys_verify_cache_entries{cache="negative"}') ?? 0} unknown ids, ${final.get('apikeys_verify_cache_entries{cache="group"}') ?? 0} groups`,

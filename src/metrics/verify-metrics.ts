@@ -286,18 +286,25 @@ export function registerVerificationRuntimeMetrics(
   });
   const audit = stats.audit;
   if (audit !== undefined) {
+    // One counter per fate, not one metric with a total among its parts: each sums across replicas, and
+    // emitted = persisted + dropped + apikeys_audit_buffer_events holds for the sums too.
     registerCollectedMetric(registry, {
-      name: "apikeys_audit_events_total",
-      help: "Audit events by state: emitted = persisted + dropped + buffered.",
+      name: "apikeys_audit_events_emitted_total",
+      help: "Audit events handed to the audit sink (usage and admin): persisted + dropped + buffered.",
       type: "counter",
-      collect: () => {
-        const s = audit();
-        return [
-          { labels: { state: "emitted" }, value: s.emitted },
-          { labels: { state: "persisted" }, value: s.persisted },
-          { labels: { state: "dropped" }, value: s.dropped },
-        ];
-      },
+      collect: () => [{ value: audit().emitted }],
+    });
+    registerCollectedMetric(registry, {
+      name: "apikeys_audit_events_persisted_total",
+      help: "Audit events written to the database.",
+      type: "counter",
+      collect: () => [{ value: audit().persisted }],
+    });
+    registerCollectedMetric(registry, {
+      name: "apikeys_audit_events_dropped_total",
+      help: "Usage events dropped: the buffer was full, the sink was closed, or writing one failed too often.",
+      type: "counter",
+      collect: () => [{ value: audit().dropped }],
     });
     registerCollectedMetric(registry, {
       name: "apikeys_audit_buffer_events",

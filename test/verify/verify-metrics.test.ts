@@ -118,16 +118,16 @@ describe("verification metrics", () => {
       await verify(key.key);
     }
     const mid = await scrape();
-    const emitted = mid.get('apikeys_audit_events_total{state="emitted"}') ?? -1;
+    const emitted = mid.get("apikeys_audit_events_emitted_total") ?? -1;
     expect(emitted).toBeGreaterThanOrEqual(50);
     expect(
-      (mid.get('apikeys_audit_events_total{state="persisted"}') ?? 0) +
-        (mid.get('apikeys_audit_events_total{state="dropped"}') ?? 0) +
+      (mid.get("apikeys_audit_events_persisted_total") ?? 0) +
+        (mid.get("apikeys_audit_events_dropped_total") ?? 0) +
         (mid.get("apikeys_audit_buffer_events") ?? 0),
     ).toBe(emitted);
     await sink.flush();
     const flushed = await scrape();
-    expect(flushed.get('apikeys_audit_events_total{state="persisted"}')).toBe(emitted);
+    expect(flushed.get("apikeys_audit_events_persisted_total")).toBe(emitted);
     expect(flushed.get("apikeys_audit_buffer_events")).toBe(0);
   });
 

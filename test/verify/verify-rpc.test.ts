@@ -190,7 +190,9 @@ describe("GET /metrics", () => {
       "apikeys_verify_cache_entries",
       "apikeys_invalidation_last_poll_age_seconds",
       "apikeys_invalidation_lag_seconds_count",
-      "apikeys_audit_events_total",
+      "apikeys_audit_events_emitted_total",
+      "apikeys_audit_events_persisted_total",
+      "apikeys_audit_events_dropped_total",
       "apikeys_audit_buffer_events",
       "apikeys_db_commands_total",
     ]) {
