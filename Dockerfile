@@ -10,7 +10,8 @@ COPY packages/cli/package.json packages/cli/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+COPY console ./console
+RUN npm run build && npm run build:console
 
 # Runtime stage: production dependencies and compiled code only, owned by root and run as the
 # unprivileged node user (the service cannot rewrite its own code).
@@ -23,6 +24,7 @@ COPY packages/cli/package.json packages/cli/
 # No optional dependencies: the only one is the in-memory database for development.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/console/dist ./console/dist
 USER node
 EXPOSE 50051 8080
 CMD ["node", "dist/server/main.js"]

@@ -5,14 +5,14 @@ import { type FormEvent, useCallback, useEffect, useMemo, useState } from "react
 import { CallerRole, KeyAdminService } from "../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { ErrorNotice } from "./components/error-notice.js";
 import { type ConsoleContext, ConsoleContextValue, useConsole } from "./console-context.js";
-import { ROLE_LABELS } from "./format.js";
+import { roleLabel } from "./format.js";
 import { AuditPage } from "./pages/audit-page.js";
 import { GroupsPage } from "./pages/groups-page.js";
 import { KeyDetailPage } from "./pages/key-detail-page.js";
 import { KeysPage } from "./pages/keys-page.js";
 import { SignInPage } from "./pages/sign-in-page.js";
 import { TenantPage } from "./pages/tenant-page.js";
-import { Link, useFocusHeading, useRoute } from "./router.js";
+import { Link, navigate, useFocusHeading, useRoute } from "./router.js";
 import { forgetKey, signedInKey } from "./session.js";
 
 let onUnauthenticated: () => void = () => undefined;
@@ -55,7 +55,12 @@ export function App() {
       />
     );
   }
-  return <SignedIn onSignOut={() => signOut("You signed out. The key was forgotten.")} />;
+  const signOutByChoice = () => {
+    // The next key may see other pages: start again from the keys.
+    navigate("/");
+    signOut("You signed out. The key was forgotten.");
+  };
+  return <SignedIn onSignOut={signOutByChoice} />;
 }
 
 function SignedIn({ onSignOut }: { readonly onSignOut: () => void }) {
@@ -134,7 +139,7 @@ function Layout({
         </nav>
         {isSuperuser ? <TenantSwitcher tenantId={tenantId} onSwitch={onSwitchTenant} /> : null}
         <p className="whoami">
-          <span className="badge">{ROLE_LABELS[caller.role]}</span> <span>{caller.tenantId}</span>
+          <span className="badge">{roleLabel(caller.role)}</span> <span>{caller.tenantId}</span>
           {caller.userId === "" ? null : <span> · {caller.userId}</span>} · <code>{caller.keyId}</code>
         </p>
         <button type="button" className="button" onClick={onSignOut}>

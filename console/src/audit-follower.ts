@@ -83,14 +83,10 @@ export async function followAuditEvents(
           kinds: [...options.kinds],
           start: cursor === "" ? { case: undefined } : { case: "resumeCursor", value: cursor },
         },
-        { signal },
+        // The response headers say the server accepted the stream: it is live before the first event.
+        { signal, onHeader: () => options.onStatus({ state: "live" }) },
       );
-      let announced = false;
       for await (const message of stream) {
-        if (!announced) {
-          options.onStatus({ state: "live" });
-          announced = true;
-        }
         attempt = 0;
         if (message.message.case === "event") {
           const event = message.message.value;
@@ -106,9 +102,6 @@ export async function followAuditEvents(
           }
           advance(event.cursor);
         } else if (message.message.case === "heartbeat") {
-          if (!announced) {
-            options.onStatus({ state: "live" });
-          }
           advance(message.message.value.cursor);
         }
       }

@@ -21,28 +21,28 @@ export function isoTime(timestamp: Timestamp | undefined): string | undefined {
   return timestamp === undefined ? undefined : timestampDate(timestamp).toISOString();
 }
 
-export const STATUS_LABELS: Readonly<Record<KeyStatus, string>> = {
+const STATUS_LABELS: Readonly<Partial<Record<KeyStatus, string>>> = {
   [KeyStatus.UNSPECIFIED]: "Any status",
   [KeyStatus.ACTIVE]: "Active",
   [KeyStatus.EXPIRED]: "Expired",
   [KeyStatus.REVOKED]: "Revoked",
 };
 
-export const EXPIRATION_LABELS: Readonly<Record<ExpirationState, string>> = {
+const EXPIRATION_LABELS: Readonly<Partial<Record<ExpirationState, string>>> = {
   [ExpirationState.UNSPECIFIED]: "Any expiration",
   [ExpirationState.VALID]: "Valid",
   [ExpirationState.EXPIRING_SOON]: "Expiring soon",
   [ExpirationState.EXPIRED]: "Expired",
 };
 
-export const ROLE_LABELS: Readonly<Record<CallerRole, string>> = {
+const ROLE_LABELS: Readonly<Partial<Record<CallerRole, string>>> = {
   [CallerRole.UNSPECIFIED]: "Unknown role",
   [CallerRole.SUPERUSER]: "Super user",
   [CallerRole.TENANT_ADMIN]: "Tenant admin",
   [CallerRole.KEY_HOLDER]: "Key holder (read-only)",
 };
 
-export const ACTION_LABELS: Readonly<Record<AdminAction, string>> = {
+const ACTION_LABELS: Readonly<Partial<Record<AdminAction, string>>> = {
   [AdminAction.UNSPECIFIED]: "Unknown",
   [AdminAction.KEY_CREATED]: "Key created",
   [AdminAction.KEY_UPDATED]: "Key updated",
@@ -55,13 +55,13 @@ export const ACTION_LABELS: Readonly<Record<AdminAction, string>> = {
   [AdminAction.TENANT_UPDATED]: "Tenant updated",
 };
 
-export const KIND_LABELS: Readonly<Record<AuditEventKind, string>> = {
+const KIND_LABELS: Readonly<Partial<Record<AuditEventKind, string>>> = {
   [AuditEventKind.UNSPECIFIED]: "All kinds",
   [AuditEventKind.USAGE]: "Usage",
   [AuditEventKind.ADMIN]: "Admin",
 };
 
-export const CODE_LABELS: Readonly<Record<VerificationCode, string>> = {
+const CODE_LABELS: Readonly<Partial<Record<VerificationCode, string>>> = {
   [VerificationCode.UNSPECIFIED]: "Unknown",
   [VerificationCode.VALID]: "Allowed",
   [VerificationCode.NOT_FOUND]: "Unknown key",
@@ -70,6 +70,24 @@ export const CODE_LABELS: Readonly<Record<VerificationCode, string>> = {
   [VerificationCode.IP_NOT_ALLOWED]: "IP not allowed",
   [VerificationCode.INSUFFICIENT_PERMISSIONS]: "Missing permission",
 };
+
+/** humanize turns an enum value's name into words ("KEY_DISABLED" → "Key disabled") for values added later. */
+function humanize(name: string | undefined): string {
+  if (name === undefined) {
+    return "Unknown";
+  }
+  const words = name.toLowerCase().replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Labels of enum values; a value this console does not know yet reads as its name in words. */
+export const statusLabel = (value: KeyStatus) => STATUS_LABELS[value] ?? humanize(KeyStatus[value]);
+export const expirationLabel = (value: ExpirationState) =>
+  EXPIRATION_LABELS[value] ?? humanize(ExpirationState[value]);
+export const roleLabel = (value: CallerRole) => ROLE_LABELS[value] ?? humanize(CallerRole[value]);
+export const actionLabel = (value: AdminAction) => ACTION_LABELS[value] ?? humanize(AdminAction[value]);
+export const kindLabel = (value: AuditEventKind) => KIND_LABELS[value] ?? humanize(AuditEventKind[value]);
+export const codeLabel = (value: VerificationCode) => CODE_LABELS[value] ?? humanize(VerificationCode[value]);
 
 /** FIELD_LABELS name changed fields of the history the way the forms do. */
 const FIELD_LABELS: Readonly<Record<string, string>> = {

@@ -23,7 +23,6 @@ const queryClient = new QueryClient({
     queries: {
       retry: (failures, error) => failures < 2 && RETRYABLE.has(ConnectError.from(error).code),
       refetchOnWindowFocus: false,
-      staleTime: 5_000,
     },
   },
 });

@@ -7,14 +7,7 @@ import { AuditService } from "../../../src/gen/apikeys/v1/audit_service_pb.js";
 import { type FollowStatus, followAuditEvents } from "../audit-follower.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { useConsole } from "../console-context.js";
-import {
-  ACTION_LABELS,
-  CODE_LABELS,
-  changedFieldsText,
-  formatTime,
-  isoTime,
-  KIND_LABELS,
-} from "../format.js";
+import { actionLabel, changedFieldsText, codeLabel, formatTime, isoTime, kindLabel } from "../format.js";
 
 /** The page keeps the newest events only; the full log is in the key pages and ListAdminEvents. */
 const KEPT_EVENTS = 500;
@@ -76,7 +69,7 @@ export function AuditPage() {
           >
             {KINDS.map((value) => (
               <option key={value} value={value}>
-                {KIND_LABELS[value]}
+                {kindLabel(value)}
               </option>
             ))}
           </select>
@@ -99,7 +92,7 @@ export function AuditPage() {
         {events.map((event) => (
           <li key={event.eventId} className="audit-event">
             <time dateTime={isoTime(event.time)}>{formatTime(event.time, true)}</time>
-            <span className="badge">{KIND_LABELS[event.kind]}</span>
+            <span className="badge">{kindLabel(event.kind)}</span>
             <AuditSummary event={event} />
           </li>
         ))}
@@ -113,7 +106,7 @@ function AuditSummary({ event }: { readonly event: AuditEvent }) {
     const usage = event.detail.value;
     return (
       <span>
-        {CODE_LABELS[usage.code]} ({usage.httpStatus}) · <code>{usage.keyId || "unknown key"}</code> ·{" "}
+        {codeLabel(usage.code)} ({usage.httpStatus}) · <code>{usage.keyId || "unknown key"}</code> ·{" "}
         {usage.endpoint || "no endpoint"} · {usage.clientIp || "no IP"}
       </span>
     );
@@ -123,7 +116,7 @@ function AuditSummary({ event }: { readonly event: AuditEvent }) {
     const target = admin.keyId || admin.groupId || event.tenantId;
     return (
       <span>
-        {ACTION_LABELS[admin.action]} · <code>{target}</code> by <code>{admin.actorKeyId}</code>
+        {actionLabel(admin.action)} · <code>{target}</code> by <code>{admin.actorKeyId}</code>
         {admin.changedFields.length === 0 ? "" : ` · ${changedFieldsText(admin.changedFields)}`}
       </span>
     );

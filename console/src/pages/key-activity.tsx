@@ -4,7 +4,7 @@ import { keepPreviousData } from "@tanstack/react-query";
 import { AuditService } from "../../../src/gen/apikeys/v1/audit_service_pb.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { PagerControls, usePager } from "../components/pager.js";
-import { ACTION_LABELS, CODE_LABELS, changedFieldsText, formatTime, isoTime } from "../format.js";
+import { actionLabel, changedFieldsText, codeLabel, formatTime, isoTime } from "../format.js";
 
 const PAGE_SIZE = 20;
 
@@ -46,7 +46,7 @@ export function KeyUsageLog({ keyId }: { readonly keyId: string }) {
                       <code>{detail?.endpoint || "—"}</code>
                     </td>
                     <td>{detail?.clientIp || "—"}</td>
-                    <td>{detail === undefined ? "—" : CODE_LABELS[detail.code]}</td>
+                    <td>{detail === undefined ? "—" : codeLabel(detail.code)}</td>
                     <td>{detail?.httpStatus ?? "—"}</td>
                   </tr>
                 );
@@ -99,7 +99,7 @@ export function KeyHistory({ keyId, tenantId }: { readonly keyId: string; readon
                       <code>{detail?.actorKeyId ?? "—"}</code>
                       {detail?.actorUserId ? ` (${detail.actorUserId})` : ""}
                     </td>
-                    <td>{detail === undefined ? "—" : ACTION_LABELS[detail.action]}</td>
+                    <td>{detail === undefined ? "—" : actionLabel(detail.action)}</td>
                     <td>{detail === undefined ? "—" : changedFieldsText(detail.changedFields)}</td>
                   </tr>
                 );

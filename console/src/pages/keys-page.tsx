@@ -8,7 +8,7 @@ import { ExpirationBadge, StatusBadge } from "../components/badges.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { PagerControls, usePager } from "../components/pager.js";
 import { useConsole } from "../console-context.js";
-import { EXPIRATION_LABELS, formatTime, isoTime, STATUS_LABELS } from "../format.js";
+import { expirationLabel, formatTime, isoTime, statusLabel } from "../format.js";
 import { keyPath, Link } from "../router.js";
 import { useDebounced } from "../use-debounced.js";
 import { CreateKeyDialog } from "./create-key-dialog.js";
@@ -115,7 +115,7 @@ export function KeysPage() {
           >
             {STATUSES.map((value) => (
               <option key={value} value={value}>
-                {STATUS_LABELS[value]}
+                {statusLabel(value)}
               </option>
             ))}
           </select>
@@ -129,7 +129,7 @@ export function KeysPage() {
           >
             {EXPIRATION_STATES.map((value) => (
               <option key={value} value={value}>
-                {EXPIRATION_LABELS[value]}
+                {expirationLabel(value)}
               </option>
             ))}
           </select>
