@@ -6,6 +6,15 @@
  */
 import type { Interceptor } from "@connectrpc/connect";
 import { withCallDeadline } from "../../domain/call-deadline.js";
+import { KeyVerifyService } from "../../gen/apikeys/v1/key_verify_service_pb.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+
+/**
+ * WITHOUT_DATABASE_WORK are the services whose calls start no database operation of their own — VerifyKey
+ * reads through the key cache, whose lookups have a budget of their own; health reads nothing — so they are
+ * spared the context on the hot path.
+ */
+const WITHOUT_DATABASE_WORK: ReadonlySet<string> = new Set([KeyVerifyService.typeName, Health.typeName]);
 
 /** GRPC_TIMEOUT_UNITS_MS are the milliseconds of each unit of a grpc-timeout header ("250m", "2S"). */
 const GRPC_TIMEOUT_UNITS_MS: Readonly<Record<string, number>> = {
@@ -30,7 +39,7 @@ function timeoutOf(header: Headers): number | undefined {
 /** callDeadlineInterceptor runs each unary call under its deadline (`defaultDeadlineMs` when it sent none). */
 export function callDeadlineInterceptor(defaultDeadlineMs: number): Interceptor {
   return (next) => (req) => {
-    if (req.stream) {
+    if (req.stream || WITHOUT_DATABASE_WORK.has(req.service.typeName)) {
       return next(req);
     }
     const timeoutMs = timeoutOf(req.header) ?? defaultDeadlineMs;
