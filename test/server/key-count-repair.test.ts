@@ -33,7 +33,9 @@ describe("the server's key counter repair", () => {
       await expect
         .poll(async () => (await tenants.findOne({ _id: "crashed-tenant" }))?.usedKeys, { timeout: boundMs })
         .toBe(0);
-      expect(server.logs.text()).toContain("corrected a tenant key counter");
+      await expect
+        .poll(() => server.logs.text(), { timeout: boundMs })
+        .toContain("corrected a tenant key counter");
       await expect
         .poll(
           () =>
