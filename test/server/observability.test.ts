@@ -79,9 +79,11 @@ describe.each(ports)("on the %s port", (_port, transport) => {
       },
     );
     const admin = createClient(KeyAdminService, transport());
-    const refused = await admin
-      .getKey({ keyId: "key_x" }, { headers: { "x-request-id": "obs-refused-1" } })
-      .catch((thrown: unknown) => ConnectError.from(thrown));
+    const refused = ConnectError.from(
+      await admin
+        .getKey({ keyId: "key_x" }, { headers: { "x-request-id": "obs-refused-1" } })
+        .catch((thrown: unknown) => thrown),
+    );
     expect(echoed).toEqual(["obs-ok-1"]);
     expect(refused.metadata.get("x-request-id")).toBe("obs-refused-1");
   });
