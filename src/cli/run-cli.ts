@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CommanderError } from "commander";
+import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
 import { CliError } from "./cli-error.js";
 import type { CliIo } from "./cli-io.js";
 import type { CommandRuntime } from "./command-context.js";
@@ -9,7 +10,8 @@ import { oneLine } from "./terminal-text.js";
 
 /**
  * runCli runs one `apikeys` command line and returns its exit code. Output goes through io; every failure
- * is one line `apikeys: <message>` on stderr, with known secrets (admin key, bootstrap token) redacted.
+ * is one line `apikeys: <message>` on stderr (followed by one indented line per bad field when the service
+ * names several), with known secrets (admin key, bootstrap token) redacted.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCodeValue> {
   const secrets = new Set<string>();
@@ -35,6 +37,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
           ? `; request id ${runtime.requestId}: retry with --request-id ${runtime.requestId}`
           : "";
       io.err(`apikeys: ${redact(oneLine(message + retry), secrets)}\n`);
+      for (const line of violationLines(error, message)) {
+        io.err(`  ${redact(oneLine(line), secrets)}\n`);
+      }
     }
     return exitCode;
   }
@@ -74,6 +79,21 @@ function describeFailure(
   }
   const message = error instanceof Error ? error.message : String(error);
   return { message: `unexpected error: ${message}`, exitCode: ExitCode.unexpected };
+}
+
+/**
+ * violationLines lists an INVALID_ARGUMENT's field violations (google.rpc.BadRequest), one "field: what is
+ * wrong" line each, under the error line; nothing when the error line already says exactly that.
+ */
+function violationLines(error: unknown, message: string): string[] {
+  if (!(error instanceof ConnectError)) {
+    return [];
+  }
+  const lines = error
+    .findDetails(BadRequestSchema)
+    .flatMap((badRequest) => badRequest.fieldViolations)
+    .map(({ field, description }) => `${field}: ${description}`);
+  return lines.length === 1 && message.startsWith(`${lines[0]} (`) ? [] : lines;
 }
 
 /** redact replaces every known secret in a message. */

@@ -24,13 +24,23 @@ export interface DomainErrorOptions {
   readonly reason?: string;
   /** field names the malformed request field (proto field path) of an invalid_argument error. */
   readonly field?: string;
+  /** violations are every bad field of an invalid_argument error; default: `field` with the message. */
+  readonly violations?: readonly FieldViolation[];
   readonly cause?: unknown;
+}
+
+/** FieldViolation is one bad request field: its proto field path ("key.ip_allowlist[2]") and what is wrong. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
 }
 
 /** DomainError is an error a use case raises on purpose. */
 export class DomainError extends Error {
   readonly reason: string;
   readonly field: string | undefined;
+  /** violations list the bad fields of an invalid_argument error (empty when none was named). */
+  readonly violations: readonly FieldViolation[];
   constructor(
     readonly kind: DomainErrorKind,
     message: string,
@@ -40,12 +50,57 @@ export class DomainError extends Error {
     this.name = "DomainError";
     this.reason = options.reason ?? kind.toUpperCase();
     this.field = options.field;
+    this.violations =
+      options.violations ??
+      (options.field === undefined ? [] : [{ field: options.field, description: message }]);
   }
 }
 
 /** invalidArgument is the error for a malformed request field; the message starts with the field's name. */
 export function invalidArgument(field: string, message: string): DomainError {
-  return new DomainError("invalid_argument", `${field}: ${message}`, { field });
+  return new DomainError("invalid_argument", `${field}: ${message}`, {
+    field,
+    violations: [{ field, description: message }],
+  });
+}
+
+/**
+ * validateFields runs one validator per field and returns their results; when several fields are bad it
+ * throws one invalid_argument error naming every one of them (the first field's error when only one is), so
+ * a caller can fix a whole form at once. Errors other than a field's invalid_argument pass unchanged.
+ */
+export function validateFields<T extends Record<string, unknown>>(
+  validators: {
+    readonly [K in keyof T]: () => T[K];
+  },
+): T {
+  const values: Partial<T> = {};
+  const errors: DomainError[] = [];
+  for (const name of Object.keys(validators) as (keyof T)[]) {
+    try {
+      values[name] = validators[name]();
+    } catch (error) {
+      if (
+        !(error instanceof DomainError) ||
+        error.kind !== "invalid_argument" ||
+        error.violations.length === 0
+      ) {
+        throw error;
+      }
+      errors.push(error);
+    }
+  }
+  const [first] = errors;
+  if (first === undefined) {
+    return values as T;
+  }
+  if (errors.length === 1) {
+    throw first;
+  }
+  throw new DomainError("invalid_argument", errors.map((error) => error.message).join("; "), {
+    ...(first.field === undefined ? {} : { field: first.field }),
+    violations: errors.flatMap((error) => error.violations),
+  });
 }
 
 /** KEY_STORE_UNAVAILABLE is the message of an unavailable error when the database cannot answer. */

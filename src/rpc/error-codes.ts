@@ -3,8 +3,9 @@
  * toRpcError); connect's Code has the same numeric values as gRPC status codes, so the grpc-js bridge sends
  * these numbers unchanged.
  */
-import { Code } from "@connectrpc/connect";
-import type { DomainErrorKind } from "../domain/errors.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { DomainError, DomainErrorKind } from "../domain/errors.js";
+import { errorWithInfo, errorWithViolations } from "./error-info.js";
 
 /** errorCodes maps each DomainErrorKind to the status code a client receives. */
 export const errorCodes: Readonly<Record<DomainErrorKind, Code>> = Object.freeze({
@@ -19,6 +20,25 @@ export const errorCodes: Readonly<Record<DomainErrorKind, Code>> = Object.freeze
   permission_denied: Code.PermissionDenied,
   unavailable: Code.Unavailable,
 });
+
+/**
+ * rpcErrorOf is the error a client receives for a DomainError: its code from errorCodes, its own message
+ * (written for the caller), and the machine-readable details:
+ * - invalid_argument naming fields → google.rpc.BadRequest, one field violation per bad field;
+ * - a specific reason (TENANT_KEY_LIMIT_EXCEEDED, KEY_REVOKED…) → google.rpc.ErrorInfo, so programs branch
+ *   on the reason instead of parsing the message. A reason that only repeats the code's name adds nothing.
+ * The DomainError stays the cause, for the request log; it is never sent.
+ */
+export function rpcErrorOf(error: DomainError): ConnectError {
+  const code = errorCodes[error.kind];
+  const reason = error.reason === error.kind.toUpperCase() ? null : error.reason;
+  if (error.kind === "invalid_argument" && error.violations.length > 0) {
+    return errorWithViolations(error.message, code, error.violations, reason, error);
+  }
+  return reason === null
+    ? new ConnectError(error.message, code, undefined, undefined, error)
+    : errorWithInfo(error.message, code, reason, {}, error);
+}
 
 /** statusNames gives the gRPC spelling of every status code (index = numeric code), for logs. */
 export const statusNames: readonly string[] = Object.freeze([

@@ -1,70 +1,16 @@
 /**
- * google.rpc.ErrorInfo, the standard machine-readable error detail (reason, domain, metadata), for errors a
- * client is expected to act on (an expired audit cursor carries the cursor to re-sync from). The message is
- * described here from its published definition (googleapis google/rpc/error_details.proto) rather than
- * generated, as the API imports nothing from googleapis; the type name and field numbers are the standard
- * ones, so every gRPC and Connect client that knows ErrorInfo decodes it.
+ * The standard machine-readable error details, google.rpc.ErrorInfo (reason, domain, metadata: for errors a
+ * client is expected to act on, such as an expired audit cursor carrying the cursor to re-sync from) and
+ * google.rpc.BadRequest (one field violation per bad request field). Their messages are generated from
+ * googleapis' google/rpc/error_details.proto (vendored in proto/google/rpc), so every gRPC and Connect client
+ * that knows them decodes them.
  */
-import { create, createFileRegistry, type DescMessage } from "@bufbuild/protobuf";
-import {
-  FieldDescriptorProto_Label,
-  FieldDescriptorProto_Type,
-  FileDescriptorProtoSchema,
-} from "@bufbuild/protobuf/wkt";
 import { type Code, ConnectError } from "@connectrpc/connect";
+import type { FieldViolation } from "../domain/errors.js";
+import { BadRequestSchema, ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 
-/** ERROR_INFO_DOMAIN is the ErrorInfo domain of this service's errors. */
-export const ERROR_INFO_DOMAIN = "apikeys.v1";
-
-const string = (name: string, number: number) => ({
-  name,
-  number,
-  jsonName: name,
-  type: FieldDescriptorProto_Type.STRING,
-  label: FieldDescriptorProto_Label.OPTIONAL,
-});
-
-const registry = createFileRegistry(
-  create(FileDescriptorProtoSchema, {
-    name: "google/rpc/error_details.proto",
-    package: "google.rpc",
-    syntax: "proto3",
-    messageType: [
-      {
-        name: "ErrorInfo",
-        field: [
-          string("reason", 1),
-          string("domain", 2),
-          {
-            name: "metadata",
-            number: 3,
-            jsonName: "metadata",
-            type: FieldDescriptorProto_Type.MESSAGE,
-            label: FieldDescriptorProto_Label.REPEATED,
-            typeName: ".google.rpc.ErrorInfo.MetadataEntry",
-          },
-        ],
-        nestedType: [
-          {
-            name: "MetadataEntry",
-            field: [string("key", 1), string("value", 2)],
-            options: { mapEntry: true },
-          },
-        ],
-      },
-    ],
-  }),
-  () => undefined,
-);
-
-/** ErrorInfoSchema describes google.rpc.ErrorInfo. */
-export const ErrorInfoSchema: DescMessage = (() => {
-  const schema = registry.getMessage("google.rpc.ErrorInfo");
-  if (schema === undefined) {
-    throw new Error("google.rpc.ErrorInfo is not in its own registry");
-  }
-  return schema;
-})();
+/** ERROR_INFO_DOMAIN is the ErrorInfo domain of this service's errors (DNS-style, as googleapis' are). */
+export const ERROR_INFO_DOMAIN = "apikeys.dev";
 
 /** ErrorInfo is the content of one google.rpc.ErrorInfo detail. */
 export interface ErrorInfo {
@@ -95,6 +41,38 @@ export function errorWithInfo(
 
 /** errorInfoOf returns the first ErrorInfo detail of a ConnectError received by a client, or null. */
 export function errorInfoOf(error: ConnectError): ErrorInfo | null {
-  const [info] = error.findDetails(ErrorInfoSchema) as unknown as ErrorInfo[];
+  const [info] = error.findDetails(ErrorInfoSchema);
   return info === undefined ? null : { reason: info.reason, domain: info.domain, metadata: info.metadata };
+}
+
+/**
+ * errorWithViolations builds an INVALID_ARGUMENT ConnectError carrying one google.rpc.BadRequest detail with
+ * a field violation per bad field (plus ErrorInfo when `reason` is given). `cause` is kept for the request
+ * log, never sent.
+ */
+export function errorWithViolations(
+  message: string,
+  code: Code,
+  violations: readonly FieldViolation[],
+  reason: string | null,
+  cause?: unknown,
+): ConnectError {
+  const badRequest = {
+    desc: BadRequestSchema,
+    value: { fieldViolations: violations.map(({ field, description }) => ({ field, description })) },
+  };
+  const info =
+    reason === null
+      ? []
+      : [{ desc: ErrorInfoSchema, value: { reason, domain: ERROR_INFO_DOMAIN, metadata: {} } }];
+  return new ConnectError(message, code, undefined, [badRequest, ...info], cause);
+}
+
+/** fieldViolationsOf returns the field violations of every BadRequest detail of a received ConnectError. */
+export function fieldViolationsOf(error: ConnectError): FieldViolation[] {
+  return error
+    .findDetails(BadRequestSchema)
+    .flatMap((badRequest) =>
+      badRequest.fieldViolations.map(({ field, description }) => ({ field, description })),
+    );
 }

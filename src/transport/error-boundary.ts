@@ -5,17 +5,15 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DomainError } from "../domain/errors.js";
-import { errorCodes } from "../rpc/error-codes.js";
-import { errorWithInfo } from "../rpc/error-info.js";
+import { rpcErrorOf } from "../rpc/error-codes.js";
 
 /** INTERNAL_ERROR_MESSAGE is the only text a client ever sees for an unexpected exception. */
 export const INTERNAL_ERROR_MESSAGE = "internal error";
 
 /**
  * toRpcError turns a thrown value into the error a client receives:
- * - a DomainError → its code from the error-code table, with its own message (written for the caller), plus a
- *   google.rpc.ErrorInfo detail when it names a specific reason (TENANT_KEY_LIMIT_EXCEEDED, KEY_REVOKED…), so
- *   programs can branch on the reason instead of parsing the message;
+ * - a DomainError → what the error table makes of it (rpcErrorOf: code, message, and the BadRequest or
+ *   ErrorInfo details);
  * - a ConnectError → unchanged (it was built for the caller on purpose);
  * - anything else → INTERNAL "internal error", keeping the original as `cause` for the log. When the call
  *   was already aborted with a ConnectError (`abortReason`: deadline, cancellation, shutdown), an exception
@@ -26,10 +24,7 @@ export function toRpcError(error: unknown, abortReason?: unknown): ConnectError 
     return error;
   }
   if (error instanceof DomainError) {
-    // A reason that only repeats the code's name adds nothing a client could branch on.
-    return error.reason === error.kind.toUpperCase()
-      ? new ConnectError(error.message, errorCodes[error.kind], undefined, undefined, error)
-      : errorWithInfo(error.message, errorCodes[error.kind], error.reason, {}, error);
+    return rpcErrorOf(error);
   }
   if (abortReason instanceof ConnectError) {
     return new ConnectError(abortReason.rawMessage, abortReason.code, undefined, undefined, error);

@@ -260,7 +260,7 @@ describe("AuditService mappers", () => {
     expect(connectError.rawMessage).toContain(encodeAuditCursor(41));
     expect(errorInfoOf(connectError)).toEqual({
       reason: AUDIT_CURSOR_EXPIRED,
-      domain: "apikeys.v1",
+      domain: "apikeys.dev",
       metadata: { [EARLIEST_CURSOR_KEY]: encodeAuditCursor(41) },
     });
   });

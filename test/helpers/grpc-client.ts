@@ -10,6 +10,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
+import type { ConnectError } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import {
   type CallOptions,
@@ -21,7 +22,8 @@ import {
   Metadata,
   type ServiceError,
 } from "@grpc/grpc-js";
-import { type ErrorInfo, errorInfoOf } from "../../src/rpc/error-info.js";
+import type { FieldViolation } from "../../src/domain/errors.js";
+import { type ErrorInfo, errorInfoOf, fieldViolationsOf } from "../../src/rpc/error-info.js";
 import { createGrpcDefinition } from "../../src/transport/grpc-js-bridge.js";
 
 /** GrpcCallOptions tune one call. */
@@ -140,8 +142,8 @@ export async function grpcFailure(promise: Promise<unknown>): Promise<ServiceErr
   throw new Error("expected the call to fail, but it succeeded");
 }
 
-/** grpcErrorInfo decodes the google.rpc.ErrorInfo of a grpc-js error from its grpc-status-details-bin trailer. */
-export function grpcErrorInfo(error: ServiceError): ErrorInfo | null {
+/** grpcStatusDetails decodes a grpc-js error's grpc-status-details-bin trailer into a ConnectError, or null. */
+function grpcStatusDetails(error: ServiceError): ConnectError | null {
   const details = error.metadata?.get("grpc-status-details-bin")[0];
   if (!(details instanceof Buffer)) {
     return null;
@@ -151,6 +153,17 @@ export function grpcErrorInfo(error: ServiceError): ErrorInfo | null {
     "grpc-message": encodeURIComponent(error.details),
     "grpc-status-details-bin": details.toString("base64"),
   });
-  const decoded = findTrailerError(trailer);
-  return decoded === undefined ? null : errorInfoOf(decoded);
+  return findTrailerError(trailer) ?? null;
+}
+
+/** grpcErrorInfo decodes the google.rpc.ErrorInfo of a grpc-js error from its grpc-status-details-bin trailer. */
+export function grpcErrorInfo(error: ServiceError): ErrorInfo | null {
+  const decoded = grpcStatusDetails(error);
+  return decoded === null ? null : errorInfoOf(decoded);
+}
+
+/** grpcFieldViolations decodes the google.rpc.BadRequest field violations of a grpc-js error. */
+export function grpcFieldViolations(error: ServiceError): FieldViolation[] {
+  const decoded = grpcStatusDetails(error);
+  return decoded === null ? [] : fieldViolationsOf(decoded);
 }

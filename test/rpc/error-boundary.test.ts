@@ -5,9 +5,10 @@ import {
   type DomainErrorKind,
   invalidArgument,
   KEY_STORE_UNAVAILABLE,
+  validateFields,
 } from "../../src/domain/errors.js";
 import { errorCodes, statusName } from "../../src/rpc/error-codes.js";
-import { errorInfoOf } from "../../src/rpc/error-info.js";
+import { errorInfoOf, fieldViolationsOf } from "../../src/rpc/error-info.js";
 import { INTERNAL_ERROR_MESSAGE, isServerFault, toRpcError } from "../../src/transport/error-boundary.js";
 
 const domainErrors: [DomainError, Code][] = [
@@ -78,6 +79,61 @@ describe("toRpcError", () => {
     new DomainError("not_found", "gone"),
   ])("attaches no ErrorInfo when %s names no specific reason", (error) => {
     expect(toRpcError(error).details).toEqual([]);
+  });
+
+  it("gives an invalid argument naming a field one BadRequest violation with that path", () => {
+    const mapped = toRpcError(invalidArgument("key.ip_allowlist[2]", '"10.0.0.1/8" has host bits set'));
+    expect(mapped.code).toBe(Code.InvalidArgument);
+    expect(mapped.rawMessage).toBe('key.ip_allowlist[2]: "10.0.0.1/8" has host bits set');
+    expect(fieldViolationsOf(mapped)).toEqual([
+      { field: "key.ip_allowlist[2]", description: '"10.0.0.1/8" has host bits set' },
+    ]);
+    expect(errorInfoOf(mapped)).toBeNull();
+  });
+
+  it("collects every bad field of one request into one BadRequest", () => {
+    let thrown: unknown;
+    try {
+      validateFields({
+        name: () => {
+          throw invalidArgument("name", "is required");
+        },
+        ok: () => "fine",
+        allowlist: () => {
+          throw invalidArgument("ip_allowlist[1]", "is empty");
+        },
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    const mapped = toRpcError(thrown);
+    expect(mapped.code).toBe(Code.InvalidArgument);
+    expect(mapped.rawMessage).toBe("name: is required; ip_allowlist[1]: is empty");
+    expect(fieldViolationsOf(mapped)).toEqual([
+      { field: "name", description: "is required" },
+      { field: "ip_allowlist[1]", description: "is empty" },
+    ]);
+  });
+
+  it("lets an error that is not a field's pass validateFields unchanged", () => {
+    const denied = new DomainError("permission_denied", "not yours");
+    expect(() =>
+      validateFields({
+        a: () => {
+          throw invalidArgument("a", "bad");
+        },
+        b: () => {
+          throw denied;
+        },
+      }),
+    ).toThrow(denied);
+  });
+
+  it("names its errors in a DNS-style ErrorInfo domain", () => {
+    const mapped = toRpcError(
+      new DomainError("failed_precondition", "key is revoked", { reason: "KEY_REVOKED" }),
+    );
+    expect(errorInfoOf(mapped)?.domain).toBe("apikeys.dev");
   });
 
   it("passes a ConnectError through unchanged", () => {

@@ -1,6 +1,7 @@
 import { requireAdmin, resolveTenant } from "../admin-access.js";
 import { runMutation } from "../admin-mutation.js";
 import type { Actor } from "../api-key.js";
+import { validateFields } from "../errors.js";
 import { normalizeAllowlist } from "../ip-allowlist.js";
 import type { CreateKeyInput, IssuedKey } from "../key-admin.js";
 import { issueKey, type KeySpec } from "../key-admin-issue.js";
@@ -14,13 +15,16 @@ export async function createKey(ctx: KeyContext, actor: Actor, input: CreateKeyI
   const now = ctx.clock.now();
   const spec: KeySpec = {
     tenantId,
-    name: validateName(input.name, "name"),
-    description: validateDescription(input.description, "description"),
-    userId: validateUserId(input.userId, "user_id"),
-    groupId: groupIdOf(input.groupId, "group_id"),
-    permissions: grantablePermissions(input.permissions, tenantId, "permissions"),
-    ipAllowlist: normalizeAllowlist(input.ipAllowlist, "ip_allowlist"),
-    expiresAt: input.expiresAt === null ? null : validateExpiry(input.expiresAt, now, "expire_time"),
+    ...validateFields({
+      name: () => validateName(input.name, "name"),
+      description: () => validateDescription(input.description, "description"),
+      userId: () => validateUserId(input.userId, "user_id"),
+      groupId: () => groupIdOf(input.groupId, "group_id"),
+      permissions: () => grantablePermissions(input.permissions, tenantId, "permissions"),
+      ipAllowlist: () => normalizeAllowlist(input.ipAllowlist, "ip_allowlist"),
+      expiresAt: () =>
+        input.expiresAt === null ? null : validateExpiry(input.expiresAt, now, "expire_time"),
+    }),
     createdBy: actor.keyId,
   };
   const { createdBy: _createdBy, ...parameters } = spec;

@@ -38,7 +38,7 @@ export type BootstrapRequest = Message<"apikeys.v1.BootstrapRequest"> & {
   name: string;
 
   /**
-   * force creates another super-user key even if an active one exists.
+   * force is ignored: Bootstrap is one-shot. Kept so that requests of older clients still parse.
    *
    * @generated from field: bool force = 3;
    */
@@ -1102,8 +1102,9 @@ export const CallerRoleSchema: GenEnum<CallerRole> = /*@__PURE__*/
 export const KeyAdminService: GenService<{
   /**
    * Bootstrap creates the first super-user key (tenant "_system", permission "apikeys:superuser") and returns
-   * its secret once. It needs the server's bootstrap token (BOOTSTRAP_TOKEN) and refuses with
-   * FAILED_PRECONDITION when an active super-user key already exists, unless force is set.
+   * its secret once. It needs the server's bootstrap token (BOOTSTRAP_TOKEN) and works once: after a
+   * super-user key has been issued it refuses with FAILED_PRECONDITION, whatever it is sent. Failed attempts
+   * are throttled per caller address (RESOURCE_EXHAUSTED).
    *
    * @generated from rpc apikeys.v1.KeyAdminService.Bootstrap
    */
