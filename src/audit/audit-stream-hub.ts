@@ -16,6 +16,11 @@
  * - a consumer that lets more than `maxBufferedEvents` matching events pile up while live is ended with
  *   a resource-exhausted error; its queue is released and nobody else waits for it (the hub never awaits a
  *   consumer). Resuming from its last cursor loses nothing: catching up reads the database.
+ *
+ * Bounded: at most `maxStreams` streams are open at once, at most `maxStreamsPerCaller` of one caller (a
+ * stream beyond either is refused before it reads anything), and every database read a stream makes on
+ * its own (start position, catch-up) goes through one read gate of `maxConcurrentReads`, so a burst of
+ * opens waits its turn here instead of exhausting the MongoDB connection pool. The tail poll is one more.
  */
 import { decodeAuditCursor, encodeAuditCursor, RESUME_CURSOR_FIELD } from "../domain/audit-cursor.js";
 import type { AuditEventRecord } from "../domain/audit-event.js";
@@ -29,6 +34,8 @@ import {
   SLOW_CONSUMER_REASON,
 } from "../domain/audit-stream.js";
 import { DomainError, invalidArgument } from "../domain/errors.js";
+import { createAuditStreamSlots } from "./audit-stream-slots.js";
+import { createReadGate } from "./read-gate.js";
 
 /** AuditStreamSource is the part of the AuditLog a stream reads. */
 export type AuditStreamSource = Pick<
@@ -47,6 +54,12 @@ export interface AuditStreamHubOptions {
   readonly maxBufferedEvents?: number;
   /** batchSize bounds each poll and catch-up read (default 1000). */
   readonly batchSize?: number;
+  /** maxStreams bounds the streams open at once (default 256). */
+  readonly maxStreams?: number;
+  /** maxStreamsPerCaller bounds the streams one caller (follow's `caller`) has open at once (default 16). */
+  readonly maxStreamsPerCaller?: number;
+  /** maxConcurrentReads bounds the database reads of all streams' starts and catch-ups at once (default 4). */
+  readonly maxConcurrentReads?: number;
   /** onPollError hears about failed tail polls (the hub retries with backoff); it must not throw. */
   readonly onPollError?: (error: unknown) => void;
 }
@@ -73,6 +86,11 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
   const maxBufferedEvents = options.maxBufferedEvents ?? 10_000;
   const batchSize = options.batchSize ?? 1_000;
   const onPollError = options.onPollError;
+  const slots = createAuditStreamSlots({
+    maxStreams: options.maxStreams ?? 256,
+    maxStreamsPerCaller: options.maxStreamsPerCaller ?? 16,
+  });
+  const reads = createReadGate(options.maxConcurrentReads ?? 4);
   if (!(heartbeatMs > 0) || !(batchSize >= 1) || !(pollIntervalMs >= 0)) {
     throw new RangeError("audit stream hub options must be positive");
   }
@@ -170,23 +188,24 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
     }
   }
 
-  async function resolveStart(start: AuditStreamStart): Promise<number> {
+  async function resolveStart(start: AuditStreamStart, signal: AbortSignal | undefined): Promise<number> {
+    const read = <T>(query: () => Promise<T>) => reads.run(query, signal);
     switch (start.kind) {
       case "now":
-        return log.latestSeq();
+        return read(() => log.latestSeq());
       case "time": {
         // Latest first: if nothing is at/after the time yet, anything committed later is above it.
-        const latest = await log.latestSeq();
-        const first = await log.firstSeqAtOrAfter(start.time);
+        const latest = await read(() => log.latestSeq());
+        const first = await read(() => log.firstSeqAtOrAfter(start.time));
         return first === null ? latest : first - 1;
       }
       case "cursor": {
         const seq = decodeAuditCursor(start.cursor);
-        const latest = await log.latestSeq();
+        const latest = await read(() => log.latestSeq());
         if (seq > latest) {
           throw invalidArgument(RESUME_CURSOR_FIELD, "is ahead of the newest audit event");
         }
-        const earliest = earliestPosition(await log.oldestSeq(), latest);
+        const earliest = earliestPosition(await read(() => log.oldestSeq()), latest);
         if (seq < earliest) {
           throw new AuditCursorExpiredError(earliest);
         }
@@ -262,14 +281,17 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
           Math.max(0, delayMs),
         ).unref();
       });
+    if (closed) {
+      throw shuttingDown();
+    }
+    // Before anything is read: a refused stream costs the database nothing.
+    const releaseSlot = slots.acquire(request.caller);
     const onAbort = () => wakeUp();
     signal?.addEventListener("abort", onAbort);
     active += 1;
     try {
-      if (closed) {
-        throw shuttingDown();
-      }
-      let delivered = await resolveStart(request.start);
+      const read = <T>(query: () => Promise<T>) => reads.run(query, signal);
+      let delivered = await resolveStart(request.start, signal);
       let lastYieldMs = Date.now();
       const heartbeat = (seq: number): AuditStreamItem => {
         lastYieldMs = Date.now();
@@ -287,12 +309,15 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
         if (closed) {
           throw shuttingDown();
         }
-        const upTo = await log.latestSeq();
-        const events = await log.scan({ afterSeq: delivered, upToSeq: upTo, filter, limit: batchSize });
+        const upTo = await read(() => log.latestSeq());
+        const from = delivered;
+        const events = await read(() =>
+          log.scan({ afterSeq: from, upToSeq: upTo, filter, limit: batchSize }),
+        );
         // Retention check after the scan: deletion only moves the oldest seq up, so if the oldest retained
         // event is still at most delivered + 1 now, the scan saw everything after `delivered`. Otherwise
         // something may be gone: say so rather than skip it silently.
-        const earliest = earliestPosition(await log.oldestSeq(), upTo);
+        const earliest = earliestPosition(await read(() => log.oldestSeq()), upTo);
         if (delivered < earliest) {
           throw new AuditCursorExpiredError(earliest);
         }
@@ -333,6 +358,7 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
       }
     } finally {
       active -= 1;
+      releaseSlot();
       signal?.removeEventListener("abort", onAbort);
       if (wake !== null) {
         clearTimeout(waitTimer);

@@ -105,7 +105,7 @@ export function createAuditReader(deps: AuditReaderDependencies): AuditReader {
 
     follow(actor, request, options = {}) {
       const { start, filter } = streamFilter(actor, request);
-      return deps.hub.follow({ start, filter, ...options });
+      return deps.hub.follow({ start, filter, caller: actor.keyId, ...options });
     },
   };
 }

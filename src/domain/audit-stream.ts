@@ -25,6 +25,11 @@ export type AuditStreamItem =
 export interface AuditFollowRequest {
   readonly start: AuditStreamStart;
   readonly filter: AuditEventFilter;
+  /**
+   * caller is the authenticated key id the stream counts against (the per-caller limit of open streams);
+   * unset, the stream counts against the per-process limit only.
+   */
+  readonly caller?: string;
   /** signal ends the stream normally when aborted (the client went away). */
   readonly signal?: AbortSignal;
   /**
@@ -40,8 +45,10 @@ export interface AuditStreamFollower {
   /**
    * follow yields the stream. It throws invalidArgument("resume_cursor") for a malformed cursor or one
    * ahead of the newest event, AuditCursorExpiredError (OUT_OF_RANGE) when events after the start position
-   * were removed by retention, a resource-exhausted error for a slow consumer, an unavailable error when the
-   * process shuts down or the database cannot answer while catching up.
+   * were removed by retention, a resource-exhausted error when the caller's or the process's limit of open
+   * streams is reached (reason STREAM_LIMIT_PER_CALLER_REASON or STREAM_LIMIT_PER_PROCESS_REASON) or for a
+   * slow consumer, an unavailable error when the process shuts down or the database cannot answer while
+   * catching up.
    */
   follow(request: AuditFollowRequest): AsyncGenerator<AuditStreamItem, void, undefined>;
 }
@@ -62,3 +69,9 @@ export class AuditCursorExpiredError extends DomainError {
 
 /** SLOW_CONSUMER_REASON is the resource_exhausted reason of a consumer that did not keep up. */
 export const SLOW_CONSUMER_REASON = "AUDIT_STREAM_SLOW_CONSUMER";
+
+/** STREAM_LIMIT_PER_CALLER_REASON: the caller (its key) already has as many streams open as it may. */
+export const STREAM_LIMIT_PER_CALLER_REASON = "AUDIT_STREAM_LIMIT_PER_CALLER";
+
+/** STREAM_LIMIT_PER_PROCESS_REASON: the replica already serves as many streams as it may. */
+export const STREAM_LIMIT_PER_PROCESS_REASON = "AUDIT_STREAM_LIMIT_PER_PROCESS";

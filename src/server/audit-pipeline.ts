@@ -25,6 +25,12 @@ import type { Config } from "./config.js";
 /** AUDIT_STREAM_BATCH_EVENTS bounds one tail poll or catch-up read of the stream hub. */
 const AUDIT_STREAM_BATCH_EVENTS = 1_000;
 
+/**
+ * AUDIT_STREAM_CONCURRENT_READS bounds the database reads all streams' starts and catch-ups make at once
+ * (each takes one or two of the pool's connections), so opening streams never exhausts the pool.
+ */
+const AUDIT_STREAM_CONCURRENT_READS = 4;
+
 /** AuditPipelineDeps are the process resources the pipeline is built from. */
 export interface AuditPipelineDeps {
   readonly config: Config;
@@ -64,6 +70,9 @@ export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
     heartbeatMs: config.audit.heartbeatMs,
     maxBufferedEvents: config.audit.streamBufferEvents,
     batchSize: Math.min(AUDIT_STREAM_BATCH_EVENTS, config.audit.streamBufferEvents),
+    maxStreams: config.audit.streamsMax,
+    maxStreamsPerCaller: config.audit.streamsPerCallerMax,
+    maxConcurrentReads: AUDIT_STREAM_CONCURRENT_READS,
     onPollError: (error) => log.warn({ err: error }, "audit stream poll failed; retrying"),
   });
   registerCollectedMetric(deps.metrics, {

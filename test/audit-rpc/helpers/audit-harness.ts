@@ -8,7 +8,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, ConnectError } from "@connectrpc/connect";
 import type { ServiceError } from "@grpc/grpc-js";
-import { MongoClient } from "mongodb";
+import { MongoClient, type MongoClientOptions } from "mongodb";
 import { expect, vi } from "vitest";
 import {
   AuditService,
@@ -67,14 +67,20 @@ export interface AuditNode {
 
 /**
  * startAuditNode starts a server on `database` with its own connection pool (REPLICA_ID = name), as a
- * separate replica would have.
+ * separate replica would have; `pool` overrides that pool's options (a test of the production pool's
+ * limits passes them).
  */
 export async function startAuditNode(
   database: TestDatabase,
   name: string,
   env: Readonly<Record<string, string>> = {},
+  pool: MongoClientOptions = {},
 ): Promise<AuditNode> {
-  const client = new MongoClient(database.uri, { serverSelectionTimeoutMS: 5_000, monitorCommands: true });
+  const client = new MongoClient(database.uri, {
+    serverSelectionTimeoutMS: 5_000,
+    monitorCommands: true,
+    ...pool,
+  });
   await client.connect();
   const own: TestDatabase = {
     client,
