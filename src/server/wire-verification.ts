@@ -23,10 +23,10 @@ import { changeFeedIndexes, createMongoChangeFeed } from "../storage/change-feed
 import { createMongoGroupRepository, groupIndexes } from "../storage/group-repository.js";
 import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.js";
+import type { CloseHook } from "../transport/start-server.js";
 import { createVerificationRuntime, type VerificationRuntime } from "../verify/verification-runtime.js";
 import type { Config } from "./config.js";
-import type { CloseHook } from "../transport/start-server.js";
-import { keyCacheSettingsOf } from "./verification-config.js";
+import { verificationSettingsOf } from "./verification-config.js";
 import type { StartHook } from "./wire-services.js";
 
 /** VerificationWiringDeps are what the verification side is built from. */
@@ -77,11 +77,7 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
     feed: createMongoChangeFeed(db),
     sink: deps.sink,
     replica: config.replicaId,
-    settings: {
-      ...keyCacheSettingsOf(config),
-      invalidationPollMs: config.cache.invalidationPollMs,
-      lastUsedWriteIntervalMs: config.usage.lastUsedWriteIntervalMs,
-    },
+    settings: verificationSettingsOf(config),
     observer: verifyMetrics,
     onInvalidationLag: verifyMetrics.invalidationLag,
     log: {
