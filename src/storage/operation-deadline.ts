@@ -15,24 +15,24 @@ import { DomainError } from "../domain/errors.js";
  * OPTIONS_ARGUMENT is, for each Collection method that runs an operation, the position of its options
  * argument. Methods not listed (index management, names, watch) pass through untouched.
  */
-const OPTIONS_ARGUMENT: Readonly<Record<string, number>> = {
-  find: 1,
-  findOne: 1,
-  countDocuments: 1,
-  aggregate: 1,
-  distinct: 2,
-  insertOne: 1,
-  insertMany: 1,
-  bulkWrite: 1,
-  updateOne: 2,
-  updateMany: 2,
-  replaceOne: 2,
-  deleteOne: 1,
-  deleteMany: 1,
-  findOneAndUpdate: 2,
-  findOneAndReplace: 2,
-  findOneAndDelete: 1,
-};
+const OPTIONS_ARGUMENT: ReadonlyMap<string | symbol, number> = new Map([
+  ["find", 1],
+  ["findOne", 1],
+  ["countDocuments", 1],
+  ["aggregate", 1],
+  ["distinct", 2],
+  ["insertOne", 1],
+  ["insertMany", 1],
+  ["bulkWrite", 1],
+  ["updateOne", 2],
+  ["updateMany", 2],
+  ["replaceOne", 2],
+  ["deleteOne", 1],
+  ["deleteMany", 1],
+  ["findOneAndUpdate", 2],
+  ["findOneAndReplace", 2],
+  ["findOneAndDelete", 1],
+]);
 
 /**
  * operationTimeoutMs is the timeoutMS the next operation gets: the call's remaining time, or undefined
@@ -59,7 +59,7 @@ export function deadlineBound<T extends Document>(collection: Collection<T>): Co
   return new Proxy(collection, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
-      const position = typeof property === "string" ? OPTIONS_ARGUMENT[property] : undefined;
+      const position = OPTIONS_ARGUMENT.get(property);
       if (position === undefined || typeof value !== "function") {
         return value;
       }
