@@ -1,7 +1,8 @@
 /**
  * KeyAdminService over real servers, on both transports (grpc-js on the gRPC port, Connect JSON on the HTTP
- * port), against the real MongoDB-wire server: every RPC end to end, the access rules, request ids, the
- * tenant-limit race, and the secret never coming back.
+ * port), against the real MongoDB-wire server: every RPC end to end, the caller's address against its
+ * allowlist, request ids, the tenant-limit race, and the secret never coming back. Header forms, roles and
+ * tenant isolation are tested in memory (test/handlers/key-admin-handler.test.ts).
  */
 import { toBinary, toJsonString } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -179,47 +180,6 @@ describe.each(TRANSPORTS)("KeyAdminService over %s", (transport) => {
     await expect(api().listKeys({}, { key: rotated.secret })).resolves.toBeDefined();
   });
 
-  it.each<[string, Record<string, string>]>([
-    ["no credential", {}],
-    ["a malformed bearer token", { authorization: "Bearer not-a-key" }],
-    ["an unknown scheme", { authorization: "Basic dXNlcjpwYXNz" }],
-    [
-      "a key with a bad checksum",
-      { "x-api-key": "ak_live_0000000000000000_00000000000000000000000000000000000000" },
-    ],
-  ])("answers UNAUTHENTICATED for %s", async (_name, headers) => {
-    const failure = await rpcFailure(api().listKeys({ tenantId: "acme" }, { headers }));
-    expect(failure.code).toBe("UNAUTHENTICATED");
-  });
-
-  it("answers UNAUTHENTICATED for a revoked key, a deleted key and two different credentials", async () => {
-    const { tenantId, key } = await tenantAdmin();
-    const other = await api().createKey(
-      { tenantId, name: "other admin", permissions: ["apikeys:admin"] },
-      su(),
-    );
-    const revoked = await api().createKey(
-      { tenantId, name: "soon revoked", permissions: ["apikeys:admin"] },
-      su(),
-    );
-    await api().revokeKey({ keyId: revoked.key!.keyId }, su());
-    const deleted = await api().createKey(
-      { tenantId, name: "soon deleted", permissions: ["apikeys:admin"] },
-      su(),
-    );
-    await api().deleteKey({ keyId: deleted.key!.keyId }, su());
-    for (const auth of [
-      { key: revoked.secret },
-      { key: deleted.secret },
-      { headers: { authorization: `Bearer ${key}`, "x-api-key": other.secret } },
-    ]) {
-      expect((await rpcFailure(api().getTenant({}, auth))).code).toBe("UNAUTHENTICATED");
-    }
-    // The x-api-key and "ApiKey" forms work like Bearer.
-    await expect(api().getTenant({}, { headers: { "x-api-key": key } })).resolves.toBeDefined();
-    await expect(api().getTenant({}, { headers: { authorization: `ApiKey ${key}` } })).resolves.toBeDefined();
-  });
-
   it("enforces the caller's IP allowlist on admin keys too", async () => {
     const { tenantId } = await tenantAdmin();
     const elsewhere = await api().createKey(
@@ -232,73 +192,6 @@ describe.each(TRANSPORTS)("KeyAdminService over %s", (transport) => {
       su(),
     );
     await expect(api().getTenant({}, { key: local.secret })).resolves.toBeDefined();
-  });
-
-  describe("tenant isolation", () => {
-    it("answers NOT_FOUND for another tenant's keys and groups, PERMISSION_DENIED for another tenant_id", async () => {
-      const mine = await tenantAdmin();
-      const theirs = await tenantAdmin();
-      const as = { key: mine.key };
-      const foreignKey = (await api().createKey({ tenantId: theirs.tenantId, name: "theirs" }, su())).key!
-        .keyId;
-      const foreignGroup = (await api().createGroup({ tenantId: theirs.tenantId, name: "theirs" }, su()))
-        .group!.groupId;
-      const notFound = [
-        () => api().getKey({ keyId: foreignKey }, as),
-        () => api().revokeKey({ keyId: foreignKey }, as),
-        () => api().rotateKey({ keyId: foreignKey }, as),
-        () => api().deleteKey({ keyId: foreignKey }, as),
-        () =>
-          api().updateKey(
-            { key: { keyId: foreignKey, name: "mine now" }, updateMask: { paths: ["name"] } },
-            as,
-          ),
-        () => api().getGroup({ groupId: foreignGroup }, as),
-        () => api().deleteGroup({ groupId: foreignGroup }, as),
-      ];
-      for (const call of notFound) {
-        expect((await rpcFailure(call())).code).toBe("NOT_FOUND");
-      }
-      // The answer for an existing foreign key is exactly the answer for a key that does not exist.
-      const unknown = await rpcFailure(api().getKey({ keyId: `${foreignKey.slice(0, -4)}zzzz` }, as));
-      const foreign = await rpcFailure(api().getKey({ keyId: foreignKey }, as));
-      expect(foreign.message.replace(foreignKey, "ID")).toBe(unknown.message.replace(/ak_live_\w+/, "ID"));
-      const denied = [
-        () => api().createKey({ tenantId: theirs.tenantId, name: "sneaky" }, as),
-        () => api().listKeys({ tenantId: theirs.tenantId }, as),
-        () => api().createGroup({ tenantId: theirs.tenantId, name: "sneaky" }, as),
-        () => api().listGroups({ tenantId: theirs.tenantId }, as),
-        () => api().getTenant({ tenantId: theirs.tenantId }, as),
-        () => api().updateTenant({ tenantId: mine.tenantId, keyLimit: 1000 }, as),
-      ];
-      for (const call of denied) {
-        expect((await rpcFailure(call())).code).toBe("PERMISSION_DENIED");
-      }
-      expect((await api().getKey({ keyId: foreignKey }, su())).key?.name).toBe("theirs");
-      expect(await admin.server.db.collection(KEYS_COLLECTION).countDocuments({ name: "sneaky" })).toBe(0);
-    });
-
-    it("shows a key holder the keys of its own user only, and nothing else (seed 001)", async () => {
-      const { tenantId } = await tenantAdmin();
-      const own = await api().createKey({ tenantId, name: "bob's key", userId: "bob" }, su());
-      await api().createKey({ tenantId, name: "bob's second", userId: "bob" }, su());
-      const alices = await api().createKey({ tenantId, name: "alice's", userId: "alice" }, su());
-      const as = { key: own.secret };
-      const listed = await api().listKeys({}, as);
-      expect(listed.keys.map((k) => k.name).sort()).toEqual(["bob's key", "bob's second"]);
-      expect(listed.tenant).toBeUndefined();
-      expect((await api().getKey({ keyId: own.key!.keyId }, as)).key?.name).toBe("bob's key");
-      expect((await rpcFailure(api().getKey({ keyId: alices.key!.keyId }, as))).code).toBe("NOT_FOUND");
-      for (const call of [
-        () => api().listKeys({ userId: "alice" }, as),
-        () => api().createKey({ tenantId, name: "mine" }, as),
-        () => api().revokeKey({ keyId: own.key!.keyId }, as),
-        () => api().listGroups({}, as),
-        () => api().getTenant({}, as),
-      ]) {
-        expect((await rpcFailure(call())).code).toBe("PERMISSION_DENIED");
-      }
-    });
   });
 
   describe("request ids", () => {

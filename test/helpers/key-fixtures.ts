@@ -10,7 +10,8 @@ import { newGroupId } from "../../src/domain/ids.js";
 import { normalizeAllowlist } from "../../src/domain/ip-allowlist.js";
 import { createKeyFormat, type KeyFormat } from "../../src/domain/key-format.js";
 import { createKeyHasher, type KeyHasher, type Pepper } from "../../src/domain/key-hash.js";
-import type { Clock, GroupRepository, KeyRepository, RandomSource } from "../../src/domain/ports.js";
+import type { GroupRepository, KeyRepository } from "../../src/domain/ports.js";
+import { cryptoRandom } from "./random.js";
 
 /** TEST_KEY_PREFIX is the prefix of fixture keys. */
 export const TEST_KEY_PREFIX = "ak_test_";
@@ -37,27 +38,8 @@ export const fixtureServerEnv: Readonly<Record<string, string>> = Object.freeze(
 /** testHasher hashes fixture keys with testPepper. */
 export const testHasher: KeyHasher = createKeyHasher(testPepper);
 
-/** cryptoRandom is a RandomSource on node:crypto. */
-export const cryptoRandom: RandomSource = { bytes: (length) => new Uint8Array(randomBytes(length)) };
-
-/** ManualClock is a Clock that moves only when told to. */
-export class ManualClock implements Clock {
-  private current: number;
-  constructor(start: Date | number = Date.now()) {
-    this.current = typeof start === "number" ? start : start.getTime();
-  }
-  now(): Date {
-    return new Date(this.current);
-  }
-  /** set moves the clock to `at`. */
-  set(at: Date | number): void {
-    this.current = typeof at === "number" ? at : at.getTime();
-  }
-  /** advance moves the clock forward by `ms`. */
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
+export { ManualClock } from "./fake-clock.js";
+export { cryptoRandom } from "./random.js";
 
 /** IssuedKey is a fixture key: its secret forms (for the test to present) and its stored record. */
 export interface IssuedKey {
@@ -124,6 +106,10 @@ export function buildKey(options: IssueKeyOptions = {}): IssuedKey {
     revokeReason: "",
     deletedAt: null,
     lastUsedAt: null,
+    labels: {},
+    disabledAt: null,
+    disabledBy: "",
+    disableReason: "",
     version: 1,
   };
   return { key: generated.key, keyId: generated.keyId, secretKey: generated.secretKey, record };
@@ -210,6 +196,7 @@ export async function createGroup(
     name: options.name ?? `group ${randomBytes(4).toString("hex")}`,
     description: "",
     permissions: [...new Set(options.permissions)].sort(),
+    labels: {},
     createdAt: now,
     updatedAt: now,
     version: 1,

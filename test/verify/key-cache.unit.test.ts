@@ -7,6 +7,7 @@ import type { ApiKeyRecord } from "../../src/domain/api-key.js";
 import { DomainError } from "../../src/domain/errors.js";
 import type { VerifiableKey } from "../../src/domain/verifiable-key.js";
 import { createKeyCache, type KeyCache } from "../../src/verify/key-cache.js";
+import { ManualClock } from "../helpers/fake-clock.js";
 import { buildKey } from "../helpers/key-fixtures.js";
 
 const SETTINGS = {
@@ -28,12 +29,12 @@ interface PendingLookup {
 }
 
 function harness() {
-  let clock = 10_000;
+  const clock = new ManualClock(10_000);
   const pending: PendingLookup[] = [];
   const cache: KeyCache = createKeyCache({
     ...SETTINGS,
     unavailableBackoffMs: BACKOFF_MS,
-    monotonicNow: () => clock,
+    monotonicNow: () => clock.now().getTime(),
     keys: {
       findById: (id) =>
         new Promise<ApiKeyRecord | null>((resolve, reject) => {
@@ -46,9 +47,9 @@ function harness() {
     cache,
     pending,
     advance(ms: number) {
-      clock += ms;
+      clock.advance(ms);
     },
-    now: () => clock,
+    now: () => clock.now().getTime(),
   };
 }
 

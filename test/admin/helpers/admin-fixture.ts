@@ -7,7 +7,6 @@ import type { Db } from "mongodb";
 import { beforeAll } from "vitest";
 import { type AdminAuthenticator, createAdminAuthenticator } from "../../../src/domain/admin-access.js";
 import type { Actor } from "../../../src/domain/api-key.js";
-import type { NewAuditEvent } from "../../../src/domain/audit-event.js";
 import { type Bootstrapper, createBootstrapper } from "../../../src/domain/bootstrap.js";
 import { createGroupAdmin, type GroupAdmin } from "../../../src/domain/group-admin.js";
 import {
@@ -20,14 +19,10 @@ import { createKeyFormat, type KeyFormat } from "../../../src/domain/key-format.
 import { createKeyHasher, type KeyHasher } from "../../../src/domain/key-hash.js";
 import { createPageTokenCodec } from "../../../src/domain/page-token.js";
 import type {
-  AuditSink,
   CallerAuthenticator,
-  Clock,
   GroupRepository,
   IdempotencyStore,
-  KeyChangeNotifier,
   KeyRepository,
-  RandomSource,
   TenantRepository,
 } from "../../../src/domain/ports.js";
 import { createTenantAdmin, type TenantAdmin } from "../../../src/domain/tenant-admin.js";
@@ -37,68 +32,29 @@ import { ensureIndexes } from "../../../src/storage/indexes.js";
 import { createMongoKeyRepository } from "../../../src/storage/key-repository.js";
 import { allStorageIndexes } from "../../../src/storage/storage-indexes.js";
 import { createMongoTenantRepository } from "../../../src/storage/tenant-repository.js";
+import { ManualClock } from "../../helpers/fake-clock.js";
+import {
+  createRecordingAuditSink,
+  createRecordingNotifier,
+  type RecordingAuditSink,
+  type RecordingNotifier,
+} from "../../helpers/memory-ports.js";
 import { useTestDatabase } from "../../helpers/mongo.js";
+import { cryptoRandom } from "../../helpers/random.js";
 import { createSimpleCallerAuthenticator } from "./simple-caller-authenticator.js";
 
-/** SettableClock is a Clock the test moves by hand. */
-export interface SettableClock extends Clock {
-  set(time: Date): void;
-  advance(ms: number): void;
-}
+/** SettableClock is the fixture's clock: the tests' one fake clock. */
+export type SettableClock = ManualClock;
 
-/** createSettableClock starts a clock at `start`. */
-export function createSettableClock(start: Date): SettableClock {
-  let now = start.getTime();
-  return {
-    now: () => new Date(now),
-    set: (time) => {
-      now = time.getTime();
-    },
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
+/** systemRandom is the real CSPRNG (the tests' one random source). */
+export const systemRandom = cryptoRandom;
 
-/** RecordingNotifier is a KeyChangeNotifier that remembers what it was told, in order. */
-export interface RecordingNotifier extends KeyChangeNotifier {
-  readonly notices: Array<{ kind: "key" | "group"; id: string }>;
-}
-
-/** createRecordingNotifier records notices. */
-export function createRecordingNotifier(): RecordingNotifier {
-  const notices: Array<{ kind: "key" | "group"; id: string }> = [];
-  return {
-    notices,
-    async keyChanged(id) {
-      notices.push({ kind: "key", id });
-    },
-    async groupChanged(id) {
-      notices.push({ kind: "group", id });
-    },
-  };
-}
-
-/** RecordingAuditSink keeps every emitted or recorded event, in order. */
-export interface RecordingAuditSink extends AuditSink {
-  readonly events: NewAuditEvent[];
-}
-
-/** createRecordingAuditSink records events. */
-export function createRecordingAuditSink(): RecordingAuditSink {
-  const events: NewAuditEvent[] = [];
-  return {
-    events,
-    emit: (event) => events.push(event),
-    checkAdminBacklog: () => undefined,
-    record: async (event) => {
-      events.push(event);
-    },
-  };
-}
-
-/** systemRandom is the real CSPRNG. */
-export const systemRandom: RandomSource = { bytes: (n) => new Uint8Array(randomBytes(n)) };
+export {
+  createRecordingAuditSink,
+  createRecordingNotifier,
+  type RecordingAuditSink,
+  type RecordingNotifier,
+} from "../../helpers/memory-ports.js";
 
 /** AdminFixture is everything an admin use-case test needs. */
 export interface AdminFixture {
@@ -138,7 +94,7 @@ export function useAdminFixture(
   beforeAll(async () => {
     await ensureIndexes(db, allStorageIndexes);
   });
-  const clock = createSettableClock(T0);
+  const clock = new ManualClock(T0);
   const keys = createMongoKeyRepository(db);
   const groups = createMongoGroupRepository(db);
   const tenants = createMongoTenantRepository(db);
@@ -158,7 +114,7 @@ export function useAdminFixture(
     notifier,
     audit,
     clock,
-    random: systemRandom,
+    random: cryptoRandom,
     keyFormat,
     hasher,
     pageTokens,

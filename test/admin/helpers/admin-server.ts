@@ -5,12 +5,8 @@
  * remembered, for the end-of-file scans of logs and database.
  */
 import type { Client } from "@connectrpc/connect";
-import { ConnectError } from "@connectrpc/connect";
-import type { ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, expect } from "vitest";
 import { KeyAdminService } from "../../../src/gen/apikeys/v1/key_admin_service_pb.js";
-import { statusName } from "../../../src/rpc/error-codes.js";
-import { errorInfoOf } from "../../../src/rpc/error-info.js";
 import { AUDIT_EVENTS_COLLECTION } from "../../../src/storage/audit-event-store.js";
 import { CHANGES_COLLECTION } from "../../../src/storage/change-feed.js";
 import { GROUPS_COLLECTION } from "../../../src/storage/group-repository.js";
@@ -18,8 +14,11 @@ import { IDEMPOTENCY_COLLECTION } from "../../../src/storage/idempotency-store.j
 import { KEYS_COLLECTION } from "../../../src/storage/key-document.js";
 import { TENANTS_COLLECTION } from "../../../src/storage/tenant-repository.js";
 import { createConnectClient } from "../../helpers/connect-client.js";
-import { createGrpcJsClient, grpcErrorInfo, isServiceError } from "../../helpers/grpc-client.js";
+import { createGrpcJsClient } from "../../helpers/grpc-client.js";
 import { useTestDatabase } from "../../helpers/mongo.js";
+
+export { type RpcFailure, rpcFailure } from "../../helpers/rpc-failure.js";
+
 import { startTestServer, type TestServer } from "../../helpers/start-server.js";
 
 /** TRANSPORTS are the two ways tests reach KeyAdminService. */
@@ -46,40 +45,6 @@ export type AdminApi = {
     auth?: Auth,
   ) => ReturnType<ConnectAdminClient[M]>;
 };
-
-/** RpcFailure is a failed call, normalised across transports. */
-export interface RpcFailure {
-  /** code is the gRPC status name, for example "INVALID_ARGUMENT". */
-  readonly code: string;
-  readonly message: string;
-  /** reason is the google.rpc.ErrorInfo reason the error carried, or null. */
-  readonly reason: string | null;
-}
-
-/** rpcFailure awaits a call expected to fail and returns its status; it fails the test on success. */
-export async function rpcFailure(promise: Promise<unknown>): Promise<RpcFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ConnectError) {
-      return {
-        code: statusName(error.code),
-        message: error.rawMessage,
-        reason: errorInfoOf(error)?.reason ?? null,
-      };
-    }
-    if (isServiceError(error)) {
-      const serviceError = error as ServiceError;
-      return {
-        code: statusName(serviceError.code),
-        message: serviceError.details,
-        reason: grpcErrorInfo(serviceError)?.reason ?? null,
-      };
-    }
-    throw error;
-  }
-  throw new Error("expected the call to fail, but it succeeded");
-}
 
 function headersOf(auth: Auth | undefined): Record<string, string> {
   return {

@@ -16,6 +16,7 @@ import { createKeyFormat } from "../../../src/domain/key-format.js";
 import { AuditService } from "../../../src/gen/apikeys/v1/audit_service_pb.js";
 import { KeyAdminService } from "../../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { useTestDatabase } from "../../helpers/mongo.js";
+import { cryptoRandom } from "../../helpers/random.js";
 import { startTestServer, type TestDatabase, type TestServer } from "../../helpers/start-server.js";
 
 /** E2E_BOOTSTRAP_TOKEN is the BOOTSTRAP_TOKEN of every real service these tests start. Test only. */
@@ -148,7 +149,7 @@ function transportFor(baseUrl: string, key: string | undefined) {
 
 /** unknownKeyOf makes a well-formed key with `prefix` that no server ever issued. */
 export function unknownKeyOf(prefix = "ak_live_"): string {
-  return createKeyFormat(prefix).generate({ bytes: (n) => new Uint8Array(randomBytes(n)) }).key;
+  return createKeyFormat(prefix).generate(cryptoRandom).key;
 }
 
 /** unknownKeyIdOf makes a well-formed key id with `prefix` that no server ever issued. */

@@ -1,24 +1,15 @@
 import { MongoClient } from "mongodb";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ChangeNotice, Clock } from "../../../src/domain/ports.js";
+import type { ChangeNotice } from "../../../src/domain/ports.js";
 import {
   CHANGES_COLLECTION,
   changeFeedIndexes,
   createMongoChangeFeed,
 } from "../../../src/storage/change-feed.js";
 import { ensureIndexes } from "../../../src/storage/indexes.js";
+import { ManualClock } from "../../helpers/fake-clock.js";
 import { mongoUri, uniqueDbName, useTestDatabase } from "../../helpers/mongo.js";
 import { at } from "./fixtures.js";
-
-class ManualClock implements Clock {
-  constructor(private current: Date) {}
-  now(): Date {
-    return this.current;
-  }
-  set(next: Date): void {
-    this.current = next;
-  }
-}
 
 describe("MongoChangeFeed", () => {
   const { client } = useTestDatabase("changefeed");

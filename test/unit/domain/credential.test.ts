@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   candidateKeyFromAccessKey,
@@ -10,10 +9,11 @@ import {
   type VerifyCredential,
 } from "../../../src/domain/credential.js";
 import { createKeyFormat } from "../../../src/domain/key-format.js";
+import { cryptoRandom } from "../../helpers/random.js";
 
 const format = createKeyFormat("ak_live_");
-const k = format.generate({ bytes: (n) => randomBytes(n) });
-const other = format.generate({ bytes: (n) => randomBytes(n) });
+const k = format.generate(cryptoRandom);
+const other = format.generate(cryptoRandom);
 const huge = "a".repeat(MAX_CREDENTIAL_LENGTH + 1);
 
 describe("candidateKeyFromCredential", () => {

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { GROUP_ID_PATTERN, isGroupId, newEventId, newGroupId } from "../../../src/domain/ids.js";
+import { cryptoRandom } from "../../helpers/random.js";
 
-const random = { bytes: (n: number) => randomBytes(n) };
+const random = cryptoRandom;
 
 describe("newGroupId", () => {
   it("mints grp_ + 16 base62 characters that isGroupId accepts", () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -14,8 +13,7 @@ import {
   SECRET_RANDOM_LENGTH,
 } from "../../../src/domain/key-format.js";
 import type { RandomSource } from "../../../src/domain/ports.js";
-
-const cryptoRandom: RandomSource = { bytes: (n) => randomBytes(n) };
+import { cryptoRandom } from "../../helpers/random.js";
 
 /** seededRandom is a deterministic byte stream (xorshift32), so fast-check can shrink failing keys. */
 function seededRandom(seed: number): RandomSource {

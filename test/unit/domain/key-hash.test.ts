@@ -9,13 +9,14 @@ import {
   digestsEqual,
   type Pepper,
 } from "../../../src/domain/key-hash.js";
+import { cryptoRandom } from "../../helpers/random.js";
 
 const reference = (secret: Uint8Array, message: string): Buffer =>
   createHmac("sha256", secret).update(message, "utf8").digest();
 
 const pepper = (version: number): Pepper => ({ version, secret: randomBytes(32) });
 const format = createKeyFormat("ak_live_");
-const newKey = (): string => format.generate({ bytes: (n) => randomBytes(n) }).key;
+const newKey = (): string => format.generate(cryptoRandom).key;
 
 describe("createHmacSha256", () => {
   // RFC 4231 test cases 2 (short key) and 6 (key longer than a block, hashed first).
