@@ -13,6 +13,7 @@ import { formatTable } from "../../src/cli/text-table.js";
 import { parseDurationMs, parseTimeInput } from "../../src/cli/time-input.js";
 import { AdminAction, AuditEventKind, AuditEventSchema } from "../../src/gen/apikeys/v1/audit_pb.js";
 import { ExpirationState, KeySchema, KeyStatus, TenantSchema } from "../../src/gen/apikeys/v1/key_pb.js";
+import { captureError } from "../helpers/capture-error.js";
 
 describe("formatTable", () => {
   it("aligns every column to its widest cell, two spaces apart, upper-case headers", () => {
@@ -168,14 +169,7 @@ describe("time and duration input", () => {
     "2025-12-31T24:00:00Z",
     "2025-12-31 24:00",
   ])("rejects %j as a usage error", (value) => {
-    const error = (() => {
-      try {
-        parseTimeInput(value, "--expires", now, "future");
-      } catch (e) {
-        return e;
-      }
-      return null;
-    })();
+    const error = captureError(() => parseTimeInput(value, "--expires", now, "future"));
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).exitCode).toBe(ExitCode.usage);
   });

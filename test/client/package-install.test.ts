@@ -14,9 +14,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { useRealService } from "../e2e/helpers/real-service.js";
-import { within } from "../helpers/within.js";
 
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
@@ -45,19 +44,14 @@ function docExample(doc: string, heading: string): string {
  * client's 250 ms deadline (503 is the documented answer to that).
  */
 async function firstAnswer(request: () => Promise<Response>): Promise<Response> {
-  let answer: Response | null = null;
-  await within(
-    60_000,
+  return vi.waitFor(
     async () => {
-      answer = await request().catch(() => null);
-      return answer !== null && answer.status !== 503;
+      const answer = await request();
+      expect(answer.status).not.toBe(503);
+      return answer;
     },
-    100,
+    { timeout: 60_000, interval: 100 },
   );
-  if (answer === null) {
-    throw new Error("no answer");
-  }
-  return answer;
 }
 
 async function freePort(): Promise<number> {

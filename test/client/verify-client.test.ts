@@ -18,6 +18,7 @@ import {
   type VerificationCode,
   VerifyKeyResponseSchema,
 } from "../../src/gen/apikeys/v1/key_verify_service_pb.js";
+import { captureError } from "../helpers/capture-error.js";
 import { type DoubleKey, startVerifyDouble, type VerifyDouble, wholeKey } from "./helpers/verify-double.js";
 
 const base: Omit<DoubleKey, "keyId" | "secretKey"> = {
@@ -126,9 +127,9 @@ describe("createVerifyClient against a real grpc-js VerifyKey server", () => {
   });
 
   it("classifies a scripted UNAVAILABLE as unavailable (UNAUTHENTICATED from the real service: test/e2e)", async () => {
-    const unavailable = await client
-      .verify({ credential: { kind: "key", key: wholeKey(broken) } })
-      .catch((e) => e);
+    const unavailable = await captureError(
+      client.verify({ credential: { kind: "key", key: wholeKey(broken) } }),
+    );
     expect(unavailable).toMatchObject({
       name: "VerifyCallError",
       grpcCode: status.UNAVAILABLE,
@@ -154,9 +155,9 @@ describe("createVerifyClient against a real grpc-js VerifyKey server", () => {
     try {
       expect((await target.verify({ credential: { kind: "key", key: wholeKey(good) } })).valid).toBe(true);
       await lonely.stop();
-      const down = await target.verify({ credential: { kind: "key", key: wholeKey(good) } }).catch((e) => e);
+      const down = await captureError(target.verify({ credential: { kind: "key", key: wholeKey(good) } }));
       expect(down).toBeInstanceOf(VerifyCallError);
-      expect(down.kind).toBe("unavailable");
+      expect((down as VerifyCallError).kind).toBe("unavailable");
       await lonely.start();
       await expect
         .poll(

@@ -25,6 +25,7 @@ import {
 import type { FieldViolation } from "../../src/domain/errors.js";
 import { type ErrorInfo, errorInfoOf, fieldViolationsOf } from "../../src/rpc/error-info.js";
 import { createGrpcDefinition } from "../../src/transport/grpc-js-bridge.js";
+import { captureError } from "./capture-error.js";
 
 /** GrpcCallOptions tune one call. */
 export interface GrpcCallOptions {
@@ -131,15 +132,11 @@ export function isServiceError(error: unknown): error is ServiceError {
 
 /** grpcFailure awaits `promise` and returns its ServiceError; it fails the test if the call succeeded. */
 export async function grpcFailure(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isServiceError(error)) {
-      return error;
-    }
-    throw error;
+  const error = await captureError(promise);
+  if (isServiceError(error)) {
+    return error;
   }
-  throw new Error("expected the call to fail, but it succeeded");
+  throw error;
 }
 
 /** grpcStatusDetails decodes a grpc-js error's grpc-status-details-bin trailer into a ConnectError, or null. */

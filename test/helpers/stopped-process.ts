@@ -4,6 +4,7 @@
  * until the kernel reports every thread of it stopped.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { vi } from "vitest";
 
 function threadStates(pid: number): string[] {
   return readdirSync(`/proc/${pid}/task`).map(
@@ -13,12 +14,12 @@ function threadStates(pid: number): string[] {
 
 /** untilStopped waits until every thread of `pid` is stopped (state T or t), at most 2 s. */
 export async function untilStopped(pid: number): Promise<void> {
-  const deadline = performance.now() + 2_000;
-  while (performance.now() < deadline) {
-    if (threadStates(pid).every((state) => state === "T" || state === "t")) {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`process ${pid} did not stop`);
+  await vi.waitFor(
+    () => {
+      if (!threadStates(pid).every((state) => state === "T" || state === "t")) {
+        throw new Error(`process ${pid} did not stop`);
+      }
+    },
+    { timeout: 2_000, interval: 5 },
+  );
 }

@@ -99,16 +99,6 @@ function lastEnded(method: string): Ended {
   return found;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) {
-      throw new Error("condition not met in time");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe("grpc-js bridge", () => {
   beforeAll(startBridge);
   afterAll(() => server.forceShutdown());
@@ -391,7 +381,7 @@ describe("grpc-js bridge", () => {
     await aborted;
     client.close();
     expect((abortReason as ConnectError).code).toBe(Code.Canceled);
-    await waitFor(() => ended.at(-1)?.code === Code.Canceled);
+    await expect.poll(() => ended.at(-1)?.code, { timeout: 3_000 }).toBe(Code.Canceled);
   });
 
   it("rejects a requested deadline beyond the maximum with INVALID_ARGUMENT, without running the handler", async () => {
@@ -467,7 +457,7 @@ describe("grpc-js bridge", () => {
           }
         })(),
       );
-      await waitFor(() => received.length === 1);
+      await expect.poll(() => received.length, { timeout: 3_000 }).toBe(1);
       expect(gate.inFlight).toBe(1);
 
       gate.beginDrain();
@@ -486,7 +476,7 @@ describe("grpc-js bridge", () => {
 
       const health = createGrpcJsClient(Health, address);
       expect((await health.check({})).status).toBe(ServingStatus.SERVING);
-      await waitFor(() => gate.inFlight === 0);
+      await expect.poll(() => gate.inFlight, { timeout: 3_000 }).toBe(0);
       verify.close();
       health.close();
       audit.close();

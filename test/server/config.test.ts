@@ -1,18 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, configVariables, DEV_PEPPER, loadConfig } from "../../src/server/config.js";
+import { captureError } from "../helpers/capture-error.js";
 
 const runtime = { hostname: "host-a", pid: 42 };
 const pepper = "p".repeat(32);
 const production = { NODE_ENV: "production", MONGODB_URI: "mongodb://db:27017", KEY_HASH_PEPPER: pepper };
 
 function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env, runtime);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected loadConfig to throw");
+  const error = captureError(() => loadConfig(env, runtime));
+  expect(error).toBeInstanceOf(ConfigError);
+  return (error as ConfigError).problems;
 }
 
 describe("loadConfig", () => {
@@ -308,12 +305,9 @@ describe("loadConfig", () => {
   });
 
   it("collects every problem into one single-line error", () => {
-    let error: unknown;
-    try {
-      loadConfig({ GRPC_PORT: "abc", LOG_LEVEL: "loud", KEY_PREFIX: "X" }, runtime);
-    } catch (thrown) {
-      error = thrown;
-    }
+    const error = captureError(() =>
+      loadConfig({ GRPC_PORT: "abc", LOG_LEVEL: "loud", KEY_PREFIX: "X" }, runtime),
+    );
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
     expect(message).not.toContain("\n");

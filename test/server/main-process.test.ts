@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import {
   Health,
   HealthCheckResponse_ServingStatus as ServingStatus,
@@ -54,18 +54,17 @@ function startMain(env: Record<string, string>, how: "tsx-cli" | "node" = "tsx-c
   return { child, output: () => output, exited };
 }
 
-async function waitForOutput(run: Run, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const match = pattern.exec(run.output());
-    if (match !== null) {
+function waitForOutput(run: Run, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+  return vi.waitFor(
+    () => {
+      const match = pattern.exec(run.output());
+      if (match === null) {
+        throw new Error(`no ${pattern} in output:\n${run.output()}`);
+      }
       return match;
-    }
-    if (Date.now() > until || run.child.exitCode !== null) {
-      throw new Error(`no ${pattern} in output:\n${run.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 }
 
 describe("main (child process)", () => {
@@ -170,9 +169,7 @@ describe("main (child process)", () => {
         watch.on("error", (error: { code: number }) => resolve(error.code));
         watch.on("end", () => resolve(status.OK));
       });
-      while (statuses.length === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await expect.poll(() => statuses.length).toBeGreaterThan(0);
       run.child.kill("SIGTERM");
       expect(await watchEnded).toBe(status.UNAVAILABLE);
       expect(statuses).toEqual([ServingStatus.SERVING, ServingStatus.NOT_SERVING]);

@@ -48,16 +48,6 @@ function slowVerify() {
   return { impl, state, release };
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) {
-      throw new Error("condition not met in time");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe("graceful shutdown", () => {
   const database = useTestDatabase("shutdown");
 
@@ -95,11 +85,11 @@ describe("graceful shutdown", () => {
         return (error as ConnectError).code;
       }
     })();
-    await waitFor(() => grpcStatuses.length === 1 && httpStatuses.length === 1);
+    await expect.poll(() => [grpcStatuses.length, httpStatuses.length], { timeout: 5_000 }).toEqual([1, 1]);
 
     const inFlightGrpc = grpcVerify.verifyKey({ endpoint: "slow" });
     const inFlightHttp = httpVerify.verifyKey({ endpoint: "slow" });
-    await waitFor(() => slow.state.entered === 2);
+    await expect.poll(() => slow.state.entered, { timeout: 5_000 }).toBe(2);
 
     const shutdown = test.shutdown();
 
@@ -159,7 +149,7 @@ describe("graceful shutdown", () => {
     const httpCall = httpVerify
       .verifyKey({ endpoint: "slow" }, { timeoutMs: 5_000 })
       .catch((error: unknown) => error);
-    await waitFor(() => slow.state.entered === 2);
+    await expect.poll(() => slow.state.entered, { timeout: 5_000 }).toBe(2);
 
     const result = await test.shutdown();
     expect(result).toEqual({ forced: true, hookFailures: 0 });

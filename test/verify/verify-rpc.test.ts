@@ -152,19 +152,15 @@ describe("usage recording through the server", () => {
       await client.verifyKey({ credential: { case: "key", value: key.key }, endpoint, clientIp: "10.1.1.1" });
     }
     const events = server.current.db.collection(AUDIT_EVENTS_COLLECTION);
-    const deadline = Date.now() + 5_000;
-    let stored = 0;
-    let lastUsed: Date | null = null;
-    while (Date.now() < deadline) {
-      stored = await events.countDocuments({ "detail.endpoint": endpoint });
-      lastUsed = (await keys.findById(key.keyId))?.lastUsedAt ?? null;
-      if (stored === 3 && lastUsed !== null) {
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(stored).toBe(3);
-    expect(lastUsed).not.toBeNull();
+    await expect
+      .poll(
+        async () => [
+          await events.countDocuments({ "detail.endpoint": endpoint }),
+          ((await keys.findById(key.keyId))?.lastUsedAt ?? null) !== null,
+        ],
+        { timeout: 5_000, interval: 50 },
+      )
+      .toEqual([3, true]);
     const event = await events.findOne({ "detail.endpoint": endpoint });
     expect(event?.detail).toMatchObject({
       kind: "usage",

@@ -5,7 +5,7 @@
  * remembered, for the end-of-file scans of logs and database.
  */
 import type { Client } from "@connectrpc/connect";
-import { afterAll, beforeAll, expect } from "vitest";
+import { afterAll, beforeAll, expect, vi } from "vitest";
 import { KeyAdminService } from "../../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { AUDIT_EVENTS_COLLECTION } from "../../../src/storage/audit-event-store.js";
 import { CHANGES_COLLECTION } from "../../../src/storage/change-feed.js";
@@ -195,13 +195,11 @@ export function useAdminServer(label: string, env: Readonly<Record<string, strin
     async expectNoSecretLeaks() {
       const { db, logs } = handle.current;
       // Admin audit events are written in batches: wait until some are stored, so the scan covers them.
-      for (let waited = 0; waited < 5000; waited += 50) {
-        if ((await db.collection(AUDIT_EVENTS_COLLECTION).countDocuments({})) > 0) {
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(await db.collection(AUDIT_EVENTS_COLLECTION).countDocuments({})).toBeGreaterThan(0);
+      await vi.waitFor(
+        async () =>
+          expect(await db.collection(AUDIT_EVENTS_COLLECTION).countDocuments({})).toBeGreaterThan(0),
+        { timeout: 5_000, interval: 50 },
+      );
       const haystacks: Array<[string, string]> = [["log output", logs.text()]];
       // Every collection the service writes (the wire server here has no listCollections).
       for (const name of SERVICE_COLLECTIONS) {

@@ -9,6 +9,7 @@ import {
   type VerifyCredential,
 } from "../../../src/domain/credential.js";
 import { createKeyFormat } from "../../../src/domain/key-format.js";
+import { captureError } from "../../helpers/capture-error.js";
 import { cryptoRandom } from "../../helpers/random.js";
 
 const format = createKeyFormat("ak_live_");
@@ -115,12 +116,7 @@ describe("extractAdminCredential", () => {
       /carry different keys/,
     ],
   ])("refuses %s, saying which form is wrong and never echoing it", (_label, headers, message) => {
-    let thrown: unknown;
-    try {
-      extractAdminCredential(headers);
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = captureError(() => extractAdminCredential(headers));
     expect(thrown).toMatchObject({ kind: "unauthenticated" });
     expect((thrown as Error).message).toMatch(message);
     expect((thrown as Error).message).not.toContain(k.secretKey);

@@ -12,6 +12,7 @@ import {
   validateReason,
   validateUserId,
 } from "../../../src/domain/validation.js";
+import { captureError } from "../../helpers/capture-error.js";
 
 const FIELDS: Array<[string, (value: string) => unknown]> = [
   ["name", (v) => validateName(v)],
@@ -56,12 +57,7 @@ const REFUSED: Array<[string, string]> = [
 
 describe.each(FIELDS)("%s", (field, validate) => {
   it.each(REFUSED)("refuses %s", (_name, character) => {
-    let thrown: unknown;
-    try {
-      validate(`ab${character}cd`);
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = captureError(() => validate(`ab${character}cd`));
     expect(thrown).toHaveProperty("kind", "invalid_argument");
     expect((thrown as Error).message.startsWith(`${field}: `), (thrown as Error).message).toBe(true);
   });
