@@ -18,6 +18,7 @@ import { KeyAdminService } from "../../src/gen/apikeys/v1/key_admin_service_pb.j
 import { KeyVerifyService, VerificationCode } from "../../src/gen/apikeys/v1/key_verify_service_pb.js";
 import { createConnectClient } from "../helpers/connect-client.js";
 import { mongoUri, uniqueDbName } from "../helpers/mongo.js";
+import { ensureTenant } from "./helpers/ensure-tenant.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const BUILT_CONSOLE = "console/dist/index.html";
@@ -111,6 +112,7 @@ describe("admin console in a browser", () => {
     const bootstrapped = await admin.bootstrap({ bootstrapToken: BOOTSTRAP_TOKEN });
     rootKey = bootstrapped.secret;
     rootKeyId = bootstrapped.key?.keyId ?? "";
+    await ensureTenant(admin, TENANT, as(rootKey));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CallerRole } from "../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { uniqueTenant } from "../admin/helpers/admin-fixture.js";
 import { rpcFailure, TRANSPORTS, useAdminServer } from "../admin/helpers/admin-server.js";
+import { ensureTenant } from "./helpers/ensure-tenant.js";
 
 const admin = useAdminServer("getcaller");
 
@@ -19,6 +20,7 @@ describe.each(TRANSPORTS)("GetCaller over %s", (transport) => {
     expect(su.startsWith(`${superuser.keyId}_`)).toBe(true);
 
     const tenantId = uniqueTenant(transport === "grpc-js" ? "g" : "c");
+    await ensureTenant(api(), tenantId, { key: su });
     const tenantAdmin = await api().createKey(
       { tenantId, name: "tenant admin", userId: "ops", permissions: ["apikeys:admin"] },
       { key: su },
@@ -58,7 +60,9 @@ describe.each(TRANSPORTS)("GetCaller over %s", (transport) => {
     expect((await rpcFailure(api().getCaller({}))).code).toBe("UNAUTHENTICATED");
     expect((await rpcFailure(api().getCaller({}, { key: "ak_live_nope" }))).code).toBe("UNAUTHENTICATED");
     const su = admin.superuserKey();
-    const doomed = await api().createKey({ tenantId: uniqueTenant("r"), name: "soon revoked" }, { key: su });
+    const tenantId = uniqueTenant("r");
+    await ensureTenant(api(), tenantId, { key: su });
+    const doomed = await api().createKey({ tenantId, name: "soon revoked" }, { key: su });
     await api().revokeKey({ keyId: doomed.key!.keyId }, { key: su });
     expect((await rpcFailure(api().getCaller({}, { key: doomed.secret }))).code).toBe("UNAUTHENTICATED");
   });
