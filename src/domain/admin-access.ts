@@ -7,7 +7,7 @@
  *   own tenant (use cases refuse that grant anyway).
  * - tenant_admin: a key holding "apikeys:admin" (its own or through its group): everything within its tenant.
  * - key_holder: any other valid key: GetKey and ListKeys for the keys whose user_id equals its own non-empty
- *   user_id (seed 001: non-admins see the keys generated for them), nothing else.
+ *   user_id (non-admins see the keys generated for them), nothing else.
  *
  * Answers: no or a bad credential → UNAUTHENTICATED; a resource of another tenant (or, for a key holder,
  * of another user) → NOT_FOUND, exactly like an id that does not exist; a request naming another tenant or
@@ -165,7 +165,7 @@ export function canSeeTenantResource(actor: Actor, tenantId: string): boolean {
 }
 
 /**
- * requireOwnUser checks that a key holder has a user to read keys for (seed 001): a key without a user_id
+ * requireOwnUser checks that a key holder has a user to read keys for: a key without a user_id
  * has no "own keys", so it may call nothing.
  */
 export function requireOwnUser(actor: Actor): void {

@@ -1,5 +1,5 @@
 /**
- * Authorization group use cases of KeyAdminService (seed 003's groups, seed 002's roles): named permission
+ * Authorization group use cases of KeyAdminService (the products this service replaces call them groups or roles): named permission
  * sets of one tenant. A key in a group gets the group's current permissions at each verification, so every
  * group edit is announced through the KeyChangeNotifier before the caller gets the answer.
  *
@@ -12,9 +12,11 @@ import { updateMaskOf } from "./admin-field-mask.js";
 import type { BackgroundErrorReporter } from "./admin-mutation.js";
 import { runMutation, writeGuarded } from "./admin-mutation.js";
 import { type GroupView, groupView } from "./admin-views.js";
-import { type Actor, type GroupRecord, SUPERUSER_PERMISSION } from "./api-key.js";
+import { type Actor, type GroupRecord, type Labels, SUPERUSER_PERMISSION } from "./api-key.js";
 import { DomainError, invalidArgument } from "./errors.js";
+import { validateEtag } from "./etag.js";
 import { isGroupId, newGroupId } from "./ids.js";
+import { NO_LABELS, sameLabels, validateLabels } from "./labels.js";
 import { type PageTokenCodec, pageTokenScope } from "./page-token.js";
 import type {
   AuditSink,
@@ -24,14 +26,16 @@ import type {
   KeyChangeNotifier,
   KeyRepository,
   RandomSource,
+  TenantRepository,
 } from "./ports.js";
+import { existingTenant } from "./tenant-admin.js";
 import { validateDescription, validateName, validatePageSize, validatePermissions } from "./validation.js";
 
 /** GROUP_IN_USE is the reason of the FAILED_PRECONDITION for deleting a group that keys still use. */
 export const GROUP_IN_USE = "GROUP_IN_USE";
 
 /** UPDATABLE_GROUP_FIELDS are the UpdateGroup field-mask paths. */
-export const UPDATABLE_GROUP_FIELDS = ["name", "description", "permissions"] as const;
+export const UPDATABLE_GROUP_FIELDS = ["name", "description", "permissions", "labels"] as const;
 
 /** UpdatableGroupField is one UpdateGroup field-mask path. */
 export type UpdatableGroupField = (typeof UPDATABLE_GROUP_FIELDS)[number];
@@ -40,6 +44,8 @@ export type UpdatableGroupField = (typeof UPDATABLE_GROUP_FIELDS)[number];
 export interface GroupAdminDependencies {
   readonly keys: KeyRepository;
   readonly groups: GroupRepository;
+  /** tenants: groups are created (and listed) only in tenants that exist. */
+  readonly tenants: TenantRepository;
   readonly idempotency: IdempotencyStore;
   readonly notifier: KeyChangeNotifier;
   readonly audit: AuditSink;
@@ -55,6 +61,8 @@ export interface CreateGroupInput {
   readonly name: string;
   readonly description: string;
   readonly permissions: readonly string[];
+  /** labels are the group's labels (labels.ts); absent = none. */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly requestId: string;
 }
 
@@ -80,14 +88,19 @@ export interface UpdateGroupInput {
     readonly name: string;
     readonly description: string;
     readonly permissions: readonly string[];
+    readonly labels?: Readonly<Record<string, string>>;
   };
   readonly requestId: string;
+  /** etag is the client's etag of the group; "" or absent = no check. */
+  readonly etag?: string;
 }
 
 /** DeleteGroupInput is a DeleteGroup request in domain terms. */
 export interface DeleteGroupInput {
   readonly groupId: string;
   readonly requestId: string;
+  /** etag is the client's etag of the group; "" or absent = no check. */
+  readonly etag?: string;
 }
 
 /** GroupAdmin is the set of group use cases; every method acts for `actor` (admins only). */
@@ -125,20 +138,23 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
       const name = validateName(input.name, "name");
       const description = validateDescription(input.description, "description");
       const permissions = groupPermissions(input.permissions, "permissions");
+      const labels = validateLabels(input.labels ?? NO_LABELS, "labels");
       const now = clock.now();
       return runMutation(deps, {
         actor,
         operation: "CreateGroup",
         requestId: input.requestId,
-        parameters: { tenantId, name, description, permissions },
+        parameters: { tenantId, name, description, permissions, labels },
         now,
         async run() {
+          await existingTenant(deps.tenants, tenantId);
           const group: GroupRecord = {
             id: newGroupId(deps.random),
             tenantId,
             name,
             description,
             permissions,
+            labels,
             createdAt: now,
             updatedAt: now,
             version: 1,
@@ -149,7 +165,11 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
             stored: group.id,
             audit: {
               action: "group_created",
-              target: { tenantId, groupId: group.id, changedFields: ["name", "description", "permissions"] },
+              target: {
+                tenantId,
+                groupId: group.id,
+                changedFields: ["name", "description", "permissions", ...(labels === NO_LABELS ? [] : ["labels"])],
+              },
             },
           };
         },
@@ -168,6 +188,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
       const limit = validatePageSize(input.pageSize, "page_size");
       const scope = pageTokenScope("groups", tenantId);
       const after = input.pageToken === "" ? null : deps.pageTokens.decode(input.pageToken, scope);
+      await existingTenant(deps.tenants, tenantId);
       const page = await groups.list(tenantId, limit, after);
       return {
         groups: await Promise.all(page.items.map(withCount)),
@@ -179,7 +200,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
       requireAdmin(actor);
       const groupId = groupIdOf(input.groupId, "group.group_id");
       const paths = updateMaskOf(input.paths, UPDATABLE_GROUP_FIELDS, "update_mask");
-      const changes: { name?: string; description?: string; permissions?: string[] } = {};
+      const changes: { name?: string; description?: string; permissions?: string[]; labels?: Labels } = {};
       for (const path of paths) {
         switch (path) {
           case "name":
@@ -191,19 +212,24 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
           case "permissions":
             changes.permissions = groupPermissions(input.values.permissions, "group.permissions");
             break;
+          case "labels":
+            changes.labels = validateLabels(input.values.labels ?? NO_LABELS, "group.labels");
+            break;
         }
       }
+      const etag = validateEtag(input.etag ?? "", "group.etag");
       const now = clock.now();
       return runMutation(deps, {
         actor,
         operation: "UpdateGroup",
         requestId: input.requestId,
-        parameters: { groupId, changes },
+        parameters: { groupId, changes, etag },
         now,
         async run() {
           let changed: UpdatableGroupField[] = [];
           const { after, written } = await writeGuarded(await visibleGroup(actor, groupId), {
             what: "group",
+            etag,
             reload: () => visibleGroup(actor, groupId),
             change: (current) => {
               const next = { ...current, ...changes, updatedAt: now, version: current.version + 1 };
@@ -232,16 +258,18 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
     async deleteGroup(actor, input) {
       requireAdmin(actor);
       const groupId = groupIdOf(input.groupId, "group_id");
+      const etag = validateEtag(input.etag ?? "", "etag");
       const now = clock.now();
       await runMutation(deps, {
         actor,
         operation: "DeleteGroup",
         requestId: input.requestId,
-        parameters: { groupId },
+        parameters: { groupId, etag },
         now,
         async run() {
           const { before } = await writeGuarded(await visibleGroup(actor, groupId), {
             what: "group",
+            etag,
             reload: () => visibleGroup(actor, groupId),
             change: async (current) => {
               const used = await deps.keys.countByGroup(current.tenantId, groupId);
@@ -296,9 +324,15 @@ function groupPermissions(values: readonly string[], field: string): string[] {
   return permissions;
 }
 
-function differs(a: string | readonly string[], b: string | readonly string[]): boolean {
+function differs(
+  a: string | readonly string[] | Labels,
+  b: string | readonly string[] | Labels,
+): boolean {
   if (typeof a === "string" || typeof b === "string") {
     return a !== b;
+  }
+  if (!Array.isArray(a) || !Array.isArray(b)) {
+    return !sameLabels(a as Labels, b as Labels);
   }
   return a.length !== b.length || a.some((value, i) => value !== b[i]);
 }

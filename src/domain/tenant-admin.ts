@@ -1,19 +1,28 @@
 /**
- * Tenant use cases of KeyAdminService: a tenant's key limit and usage. Reading is for the tenant's admins
- * (and super users); setting or clearing the override is for super users only (seed 003: "contact support
- * to raise the limit"). Lowering a limit below the current usage is allowed: existing keys keep working and
- * new ones are refused until enough are revoked or deleted.
+ * Tenant use cases of KeyAdminService. Tenants exist on purpose: a super user creates them (CreateTenant), and
+ * keys and groups can only be created in a tenant that exists (NOT_FOUND naming it otherwise), so a typo no
+ * longer makes a tenant. Listing and creating tenants and changing them (display name, key limit override)
+ * is for super users only; a tenant admin may read its own
+ * tenant. Lowering a limit below the current usage is allowed: existing keys keep working and new ones are
+ * refused until enough are revoked or deleted.
  */
 import { requireAdmin, requireSuperuser, resolveTenant } from "./admin-access.js";
+import { updateMaskOf } from "./admin-field-mask.js";
 import type { BackgroundErrorReporter } from "./admin-mutation.js";
-import { runMutation } from "./admin-mutation.js";
+import { runMutation, writeGuarded } from "./admin-mutation.js";
 import { type TenantView, tenantView } from "./admin-views.js";
-import type { Actor } from "./api-key.js";
-import { invalidArgument } from "./errors.js";
+import type { Actor, TenantRecord } from "./api-key.js";
+import { DomainError, invalidArgument } from "./errors.js";
+import { validateEtag } from "./etag.js";
+import { type PageTokenCodec, pageTokenScope } from "./page-token.js";
 import type { AuditSink, Clock, IdempotencyStore, TenantRepository } from "./ports.js";
+import { validateName, validatePageSize, validateTenantId } from "./validation.js";
 
 /** MAX_KEY_LIMIT is the largest per-tenant key limit. */
 export const MAX_KEY_LIMIT = 1_000_000;
+
+/** UPDATABLE_TENANT_FIELDS are the UpdateTenant field-mask paths. */
+export const UPDATABLE_TENANT_FIELDS = ["display_name", "key_limit"] as const;
 
 /** TenantAdminDependencies are the ports the tenant use cases need. */
 export interface TenantAdminDependencies {
@@ -21,8 +30,31 @@ export interface TenantAdminDependencies {
   readonly idempotency: IdempotencyStore;
   readonly audit: AuditSink;
   readonly clock: Clock;
+  readonly pageTokens: PageTokenCodec;
   readonly defaultKeyLimit: number;
   readonly reportError?: BackgroundErrorReporter;
+}
+
+/** CreateTenantInput is a CreateTenant request in domain terms. */
+export interface CreateTenantInput {
+  readonly tenantId: string;
+  readonly displayName: string;
+  /** keyLimit is the override, or null for the server default. */
+  readonly keyLimit: number | null;
+  readonly requestId: string;
+}
+
+/** ListTenantsInput is a ListTenants request in domain terms. */
+export interface ListTenantsInput {
+  readonly pageSize: number;
+  readonly pageToken: string;
+}
+
+/** TenantListing is one page of tenants, by id. */
+export interface TenantListing {
+  readonly tenants: readonly TenantView[];
+  /** nextPageToken is "" on the last page. */
+  readonly nextPageToken: string;
 }
 
 /** UpdateTenantInput is an UpdateTenant request in domain terms. */
@@ -30,20 +62,74 @@ export interface UpdateTenantInput {
   readonly tenantId: string;
   /** keyLimit is the new override, or null to clear it (the server default applies again). */
   readonly keyLimit: number | null;
+  /** displayName is read when the mask names display_name. */
+  readonly displayName?: string;
+  /** paths is the field mask; absent or null means key_limit only (requests from before display names). */
+  readonly paths?: readonly string[] | null;
   readonly requestId: string;
+  /** etag is the client's etag of the tenant; "" or absent = no check. */
+  readonly etag?: string;
 }
 
 /** TenantAdmin is the set of tenant use cases; every method acts for `actor`. */
 export interface TenantAdmin {
+  createTenant(actor: Actor, input: CreateTenantInput): Promise<TenantView>;
   getTenant(actor: Actor, tenantId: string): Promise<TenantView>;
+  listTenants(actor: Actor, input: ListTenantsInput): Promise<TenantListing>;
   updateTenant(actor: Actor, input: UpdateTenantInput): Promise<TenantView>;
+}
+
+/** tenantNotFound is the error for a tenant that does not exist; it names the tenant. */
+export function tenantNotFound(tenantId: string): DomainError {
+  return new DomainError(
+    "not_found",
+    `tenant ${JSON.stringify(tenantId)} not found; a super user creates tenants with CreateTenant`,
+  );
+}
+
+/** existingTenant reads a tenant that exists, or answers NOT_FOUND naming it. */
+export async function existingTenant(tenants: TenantRepository, tenantId: string): Promise<TenantRecord> {
+  const tenant = await tenants.get(tenantId);
+  if (tenant.createdAt === null) {
+    throw tenantNotFound(tenantId);
+  }
+  return tenant;
 }
 
 /** createTenantAdmin builds the tenant use cases on `deps`. */
 export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
-  const read = async (tenantId: string) => tenantView(await deps.tenants.get(tenantId), deps.defaultKeyLimit);
+  const view = (tenant: TenantRecord) => tenantView(tenant, deps.defaultKeyLimit);
+  const read = async (tenantId: string) => view(await existingTenant(deps.tenants, tenantId));
 
   return {
+    async createTenant(actor, input) {
+      requireSuperuser(actor);
+      const tenantId = validateTenantId(input.tenantId, "tenant_id");
+      const displayName = displayNameOf(input.displayName, "display_name");
+      const keyLimit = keyLimitOf(input.keyLimit, "key_limit");
+      const now = deps.clock.now();
+      return runMutation(deps, {
+        actor,
+        operation: "CreateTenant",
+        requestId: input.requestId,
+        parameters: { tenantId, displayName, keyLimit },
+        now,
+        async run() {
+          const tenant = await deps.tenants.create({ id: tenantId, displayName, keyLimit, createdAt: now });
+          const changedFields = [
+            ...(displayName === "" ? [] : ["display_name"]),
+            ...(keyLimit === null ? [] : ["key_limit"]),
+          ];
+          return {
+            value: view(tenant),
+            stored: tenantId,
+            audit: { action: "tenant_created", target: { tenantId, changedFields } },
+          };
+        },
+        replay: read,
+      });
+    },
+
     async getTenant(actor, tenantId) {
       requireAdmin(actor);
       return read(
@@ -51,36 +137,77 @@ export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
       );
     },
 
+    async listTenants(actor, input) {
+      requireSuperuser(actor);
+      const limit = validatePageSize(input.pageSize, "page_size");
+      const scope = pageTokenScope("tenants");
+      const after = input.pageToken === "" ? null : deps.pageTokens.decode(input.pageToken, scope);
+      const page = await deps.tenants.list(limit, after);
+      return {
+        tenants: page.items.map(view),
+        nextPageToken: page.nextCursor === null ? "" : deps.pageTokens.encode(scope, page.nextCursor),
+      };
+    },
+
     async updateTenant(actor, input) {
       requireSuperuser(actor);
       const tenantId = resolveTenant(actor, input.tenantId, { field: "tenant_id", required: true });
-      const keyLimit = input.keyLimit;
-      if (
-        keyLimit !== null &&
-        (!Number.isSafeInteger(keyLimit) || keyLimit < 1 || keyLimit > MAX_KEY_LIMIT)
-      ) {
-        throw invalidArgument(
-          "key_limit",
-          `must be between 1 and ${MAX_KEY_LIMIT}, or unset to use the default`,
-        );
+      const paths: readonly (typeof UPDATABLE_TENANT_FIELDS)[number][] =
+        input.paths === undefined || input.paths === null
+          ? ["key_limit"]
+          : updateMaskOf(input.paths, UPDATABLE_TENANT_FIELDS, "update_mask");
+      const changes: { keyLimit?: number | null; displayName?: string } = {};
+      if (paths.includes("display_name")) {
+        changes.displayName = displayNameOf(input.displayName ?? "", "display_name");
       }
+      if (paths.includes("key_limit")) {
+        changes.keyLimit = keyLimitOf(input.keyLimit, "key_limit");
+      }
+      const etag = validateEtag(input.etag ?? "", "etag");
       const now = deps.clock.now();
       return runMutation(deps, {
         actor,
         operation: "UpdateTenant",
         requestId: input.requestId,
-        parameters: { tenantId, keyLimit },
+        parameters: { tenantId, changes, etag },
         now,
         async run() {
-          const tenant = await deps.tenants.setKeyLimit(tenantId, keyLimit);
+          let changed: string[] = [];
+          const { after, written } = await writeGuarded(await existingTenant(deps.tenants, tenantId), {
+            what: "tenant",
+            etag,
+            reload: () => existingTenant(deps.tenants, tenantId),
+            change: (current) => {
+              const next = { ...current, ...changes };
+              changed = [
+                ...(next.displayName === current.displayName ? [] : ["display_name"]),
+                ...(next.keyLimit === current.keyLimit ? [] : ["key_limit"]),
+              ];
+              return changed.length === 0 ? null : { ...next, updatedAt: now, version: current.version + 1 };
+            },
+            write: (next, version) => deps.tenants.replace(next, version),
+          });
           return {
-            value: tenantView(tenant, deps.defaultKeyLimit),
+            value: view(after),
             stored: tenantId,
-            audit: { action: "tenant_updated", target: { tenantId, changedFields: ["key_limit"] } },
+            audit: written ? { action: "tenant_updated", target: { tenantId, changedFields: changed } } : null,
           };
         },
-        replay: () => read(tenantId),
+        replay: read,
       });
     },
   };
+}
+
+/** displayNameOf validates a tenant display name: "" (none) or a name (validateName's rules). */
+function displayNameOf(value: string, field: string): string {
+  return value === "" ? "" : validateName(value, field);
+}
+
+/** keyLimitOf validates a key limit override (null = the server default). */
+function keyLimitOf(keyLimit: number | null, field: string): number | null {
+  if (keyLimit !== null && (!Number.isSafeInteger(keyLimit) || keyLimit < 1 || keyLimit > MAX_KEY_LIMIT)) {
+    throw invalidArgument(field, `must be between 1 and ${MAX_KEY_LIMIT}, or unset to use the default`);
+  }
+  return keyLimit;
 }

@@ -412,7 +412,7 @@ describe("RevokeKey and DeleteKey", () => {
   });
 });
 
-describe("the key holder's view (seed 001)", () => {
+describe("the key holder's view", () => {
   it("lists and reads only the keys of its own user, and may change nothing", async () => {
     const tenantId = uniqueTenant();
     const mine = await keyAdmin.createKey(superuser, createInput(tenantId, { name: "mine", userId: "bob" }));

@@ -1,6 +1,6 @@
 /**
  * ListKeyUsage and ListAdminEvents over both transports on a real server, after real VerifyKey calls and
- * admin mutations (issue 5, "Done when" 3): the usage log shows the seed-000 columns (timestamp, endpoint,
+ * admin mutations: the usage log shows the usage log columns (timestamp, endpoint,
  * IP address, response code) newest first, filters by time range and outcome, pages stably while new events
  * arrive; admin history per key and per tenant names actor, action, changed fields and request id, and
  * never a secret. Access follows the admin API: another tenant's key is NOT_FOUND.
@@ -104,7 +104,7 @@ async function failure(promise: Promise<unknown>): Promise<string> {
   throw new Error("expected the call to fail");
 }
 
-/** usageRows is the usage log as the seed-000 table shows it. */
+/** usageRows is the usage log as a console table shows it. */
 function usageRows(events: readonly AuditEvent[]) {
   return events.map((event) => {
     if (event.detail.case !== "usage") {
@@ -189,7 +189,7 @@ afterAll(async () => {
 });
 
 describe.each(TRANSPORTS)("ListKeyUsage over %s", (transport) => {
-  it("shows the seed-000 columns for every call, newest first", async () => {
+  it("shows the usage log columns for every call, newest first", async () => {
     const page = await listKeyUsage(transport, { keyId: subject.keyId }, acmeAdmin.secret);
     expect(usageRows(page.events)).toEqual([
       {

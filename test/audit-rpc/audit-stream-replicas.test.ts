@@ -1,5 +1,5 @@
 /**
- * Issue 5, "Done when" 1: three writer instances (three servers on one database, each with its own
+ * Three writer instances (three servers on one database, each with its own
  * connection pool and audit sink) produce events concurrently through real VerifyKey calls and admin
  * mutations, while two consumers — one over gRPC, one over Connect — follow StreamAuditEvents, hang up and
  * resume several times, each time on another server. Each consumer ends up with exactly the persisted set,

@@ -1,5 +1,5 @@
 /**
- * Issue 5, "Done when" 2: the service restarts between a consumer's disconnect and its resume, and nothing
+ * The service restarts between a consumer's disconnect and its resume, and nothing
  * is missed — including the events the stopped instance still held in its audit buffer (written by the
  * shutdown flush). Also: a stream open while its server shuts down ends with UNAVAILABLE, and resuming from
  * its last cursor on another server misses nothing.

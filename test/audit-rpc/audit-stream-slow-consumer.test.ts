@@ -1,5 +1,5 @@
 /**
- * A consumer that stops reading (S07): the server cuts it off once AUDIT_STREAM_BUFFER_EVENTS matching
+ * A consumer that stops reading: the server cuts it off once AUDIT_STREAM_BUFFER_EVENTS matching
  * events pile up for it, ends the call within 5 s although its writer is blocked by flow control, and the
  * consumer sees RESOURCE_EXHAUSTED (reason AUDIT_STREAM_SLOW_CONSUMER). Another consumer on the same server
  * keeps receiving everything, and the slow one resumes from its last cursor without losing an event.

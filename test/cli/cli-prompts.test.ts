@@ -32,7 +32,7 @@ async function statusOf(keyId: string): Promise<KeyStatus | undefined> {
 }
 
 describe("confirmation prompts on a terminal", () => {
-  it("revoke asks with the key's name (seed 003's dialog) and does nothing when declined (exit 1)", async () => {
+  it("revoke asks with the key's name and does nothing when declined (exit 1)", async () => {
     const { keyId } = await createKey("Kept key");
     for (const answer of ["n", "", "no", "maybe"]) {
       const run = await terminal(["keys", "revoke", keyId], [answer]);

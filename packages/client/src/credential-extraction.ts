@@ -34,7 +34,7 @@ const authorizationPattern = /^\s*(bearer|apikey)\s+([^\s,]+)\s*$/i;
 /**
  * extractCredential finds the API key in request headers. Precedence, first match wins:
  * `Authorization: Bearer <key>`, `Authorization: ApiKey <key>`, `X-API-Key: <key>`, then the two-header form
- * `accessKey: <key id>` + `secretKey: <secret part>` (seed 001). An Authorization header with another
+ * `accessKey: <key id>` + `secretKey: <secret part>`. An Authorization header with another
  * scheme (Basic, Digest, …) is ignored and never forwarded, so passwords meant for something else never
  * reach the key service. Returns null when no credential is present.
  */

@@ -1,5 +1,5 @@
 /**
- * Three writer replicas and two stream consumers that disconnect and resume (issue 5, "Done when"): every
+ * Three writer replicas and two stream consumers that disconnect and resume: every
  * persisted event reaches each consumer, in commit order, and nothing is missed across reconnects, replica
  * switches, or a restart of the service between a disconnect and the resume.
  */

@@ -1,6 +1,6 @@
 /**
- * Stream limits on the real store: cursors older than the retention (S02), late commits (S06), and slow
- * consumers (S07).
+ * Stream limits on the real store: cursors older than the retention, late commits, and slow
+ * consumers.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
@@ -43,7 +43,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 describe("audit stream limits", () => {
   const dbs = useAuditTestDatabases("auditlimits");
 
-  it("answers OUT_OF_RANGE with the earliest cursor when events after a cursor were deleted (S02)", async () => {
+  it("answers OUT_OF_RANGE with the earliest cursor when events after a cursor were deleted", async () => {
     const db = await dbs.freshDb();
     const store = createMongoAuditEventStore(db);
     const hub = createAuditStreamHub({ log: store, pollIntervalMs: 10, heartbeatMs: 200 });
@@ -83,7 +83,7 @@ describe("audit stream limits", () => {
     freshHub.close();
   });
 
-  it("delivers an event that happened earlier but committed later to a consumer at a newer cursor (S06)", async () => {
+  it("delivers an event that happened earlier but committed later to a consumer at a newer cursor", async () => {
     const db = await dbs.freshDb();
     const writerA = createMongoAuditEventStore(db);
     const writerB = createMongoAuditEventStore(await dbs.replica(db));
@@ -100,7 +100,7 @@ describe("audit stream limits", () => {
     hub.close();
   });
 
-  it("ends a slow consumer with RESOURCE_EXHAUSTED while another keeps up; resuming misses nothing (S07)", async () => {
+  it("ends a slow consumer with RESOURCE_EXHAUSTED while another keeps up; resuming misses nothing", async () => {
     const db = await dbs.freshDb();
     const store = createMongoAuditEventStore(db);
     const hub = createAuditStreamHub({

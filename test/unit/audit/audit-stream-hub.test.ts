@@ -241,7 +241,7 @@ describe("audit stream hub", () => {
     await stream.return();
   });
 
-  it("sends a heartbeat after heartbeatMs of silence, carrying the current position (S08)", async () => {
+  it("sends a heartbeat after heartbeatMs of silence, carrying the current position", async () => {
     const { log, hub } = setup();
     log.appendNow(usageEvent(), usageEvent());
     const stream = hub.follow({ start: { kind: "now" }, filter: ALL });

@@ -1,5 +1,5 @@
 /**
- * P10: emitted = persisted + dropped + buffered under random emit, success and failure schedules;
+ * emitted = persisted + dropped + buffered under random emit, success and failure schedules;
  * nothing is persisted twice, persisted events keep emission order, and once the store recovers
  * everything not dropped is persisted.
  */
@@ -43,7 +43,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 beforeEach(() => useFakeTime());
 afterEach(() => vi.useRealTimers());
 
-describe("buffered audit sink (P10)", () => {
+describe("buffered audit sink", () => {
   it("conserves emitted = persisted + dropped + buffered and persists each kept event exactly once, in order", async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -53,7 +53,7 @@ const nearV4 = (net: bigint, flipFrom: number): bigint => net ^ (1n << BigInt(31
 describe("normalizeAllowlist accepts and canonicalises", () => {
   it.each<[string, string[], string[]]>([
     ["an IPv4 range", ["10.0.0.0/8"], ["10.0.0.0/8"]],
-    ["A26 bare IPv4 → /32", ["10.1.2.3"], ["10.1.2.3/32"]],
+    ["bare IPv4 → /32", ["10.1.2.3"], ["10.1.2.3/32"]],
     ["bare IPv6 → /128", ["2001:db8::1"], ["2001:db8::1/128"]],
     ["IPv6 range", ["2001:db8::/32"], ["2001:db8::/32"]],
     ["IPv6 uppercase and leading zeros", ["2001:0DB8:0000::/48"], ["2001:db8::/48"]],
@@ -61,21 +61,17 @@ describe("normalizeAllowlist accepts and canonicalises", () => {
     ["IPv6 with the longest zero run compressed", ["2001:db8:0:0:1:0:0:1"], ["2001:db8::1:0:0:1/128"]],
     ["/32 and /128 explicitly", ["192.0.2.1/32", "::1/128"], ["192.0.2.1/32", "::1/128"]],
     ["/1 ranges (widest allowed)", ["128.0.0.0/1", "8000::/1"], ["128.0.0.0/1", "8000::/1"]],
-    ["A24 IPv4-mapped range folded to IPv4", ["::ffff:10.0.0.0/104"], ["10.0.0.0/8"]],
+    ["IPv4-mapped range folded to IPv4", ["::ffff:10.0.0.0/104"], ["10.0.0.0/8"]],
     ["IPv4-mapped in hex folded to IPv4", ["::ffff:a00:0/104"], ["10.0.0.0/8"]],
     ["IPv4-mapped bare address folded to /32", ["::ffff:10.1.2.3"], ["10.1.2.3/32"]],
     ["IPv4-mapped /128 folded to /32", ["0:0:0:0:0:ffff:192.0.2.1/128"], ["192.0.2.1/32"]],
     ["IPv4-compatible stays IPv6 (not folded)", ["::1.2.3.4"], ["::102:304/128"]],
     ["embedded dotted quad elsewhere stays IPv6", ["64:ff9b::192.0.2.33"], ["64:ff9b::c000:221/128"]],
-    ["A30 duplicates removed", ["10.0.0.0/8", "10.0.0.0/8"], ["10.0.0.0/8"]],
-    [
-      "A30 duplicates in different spellings removed",
-      ["2001:db8::/32", "2001:DB8:0::/32"],
-      ["2001:db8::/32"],
-    ],
-    ["A30 nested range dropped, wider kept", ["10.1.0.0/16", "10.0.0.0/8"], ["10.0.0.0/8"]],
-    ["A30 address inside a range dropped", ["10.0.0.0/8", "10.1.2.3"], ["10.0.0.0/8"]],
-    ["A30 mapped duplicate of an IPv4 entry removed", ["10.0.0.0/8", "::ffff:10.0.0.0/104"], ["10.0.0.0/8"]],
+    ["duplicates removed", ["10.0.0.0/8", "10.0.0.0/8"], ["10.0.0.0/8"]],
+    ["duplicates in different spellings removed", ["2001:db8::/32", "2001:DB8:0::/32"], ["2001:db8::/32"]],
+    ["nested range dropped, wider kept", ["10.1.0.0/16", "10.0.0.0/8"], ["10.0.0.0/8"]],
+    ["address inside a range dropped", ["10.0.0.0/8", "10.1.2.3"], ["10.0.0.0/8"]],
+    ["mapped duplicate of an IPv4 entry removed", ["10.0.0.0/8", "::ffff:10.0.0.0/104"], ["10.0.0.0/8"]],
     ["adjacent ranges kept (not merged)", ["10.0.0.0/9", "10.128.0.0/9"], ["10.0.0.0/9", "10.128.0.0/9"]],
     [
       "sorted: IPv4 before IPv6, then by address",
@@ -104,39 +100,39 @@ describe("normalizeAllowlist accepts and canonicalises", () => {
 
 describe("normalizeAllowlist refuses, naming the entry", () => {
   it.each<[string, string, RegExp]>([
-    ["A19 IPv4 prefix over 32", "10.0.0.0/33", /invalid prefix length.*1 to 32/],
-    ["A19 IPv6 prefix over 128", "2001:db8::/129", /invalid prefix length.*1 to 128/],
-    ["A19 ::1/129", "::1/129", /invalid prefix length/],
-    ["A20 empty prefix", "10.0.0.0/", /invalid prefix length/],
-    ["A20 prefix only", "/24", /not a valid IP address/],
-    ["A20 negative prefix", "10.0.0.0/-1", /invalid prefix length/],
-    ["A20 plus sign prefix", "10.0.0.0/+8", /invalid prefix length/],
-    ["A20 prefix with leading zero", "10.0.0.0/08", /invalid prefix length/],
-    ["A20 prefix with a space", "10.0.0.0/ 8", /whitespace/],
-    ["A20 two prefixes", "10.0.0.0/24/1", /more than one '\/'/],
-    ["A20 netmask instead of prefix", "10.0.0.0/255.0.0.0", /invalid prefix length/],
-    ["A21 host bits set", "10.0.0.1/8", /host bits set beyond the \/8 prefix; did you mean "10\.0\.0\.0\/8"/],
-    ["A21 IPv6 host bits set", "2001:db8::1/32", /host bits.*"2001:db8::\/32"/],
+    ["IPv4 prefix over 32", "10.0.0.0/33", /invalid prefix length.*1 to 32/],
+    ["IPv6 prefix over 128", "2001:db8::/129", /invalid prefix length.*1 to 128/],
+    ["::1/129", "::1/129", /invalid prefix length/],
+    ["empty prefix", "10.0.0.0/", /invalid prefix length/],
+    ["prefix only", "/24", /not a valid IP address/],
+    ["negative prefix", "10.0.0.0/-1", /invalid prefix length/],
+    ["plus sign prefix", "10.0.0.0/+8", /invalid prefix length/],
+    ["prefix with leading zero", "10.0.0.0/08", /invalid prefix length/],
+    ["prefix with a space", "10.0.0.0/ 8", /whitespace/],
+    ["two prefixes", "10.0.0.0/24/1", /more than one '\/'/],
+    ["netmask instead of prefix", "10.0.0.0/255.0.0.0", /invalid prefix length/],
+    ["host bits set", "10.0.0.1/8", /host bits set beyond the \/8 prefix; did you mean "10\.0\.0\.0\/8"/],
+    ["IPv6 host bits set", "2001:db8::1/32", /host bits.*"2001:db8::\/32"/],
     [
-      "A21 mapped host bits set",
+      "mapped host bits set",
       "::ffff:10.0.0.1/104",
       /host bits set beyond the \/104 prefix; did you mean "10\.0\.0\.0\/8"/,
     ],
-    ["A22 IPv4 catch-all", "0.0.0.0/0", /allows every IPv4 address/],
-    ["A22 IPv6 catch-all", "::/0", /allows every IPv6 address/],
-    ["A22 catch-all with host bits", "10.0.0.0/0", /allows every IPv4 address/],
-    ["A22 mapped catch-all", "::ffff:0.0.0.0/96", /allows every IPv4 address/],
-    ["A23 leading zeros", "010.0.0.0/8", /leading zeros.*"10\.0\.0\.0"/],
-    ["A23 leading zeros in a later octet", "10.00.0.0/8", /leading zeros/],
-    ["A23 leading zero address", "010.0.0.1", /leading zeros/],
-    ["A23 leading zeros in embedded IPv4", "::ffff:010.0.0.1", /not a valid IPv6/],
-    ["A25 zone id", "fe80::%eth0/64", /zone id/],
-    ["A25 zone id on an address", "fe80::1%eth0", /zone id/],
-    ["A27 hostname localhost", "localhost", /hostnames are not allowed/],
-    ["A27 hostname example.com", "example.com", /hostnames are not allowed/],
-    ["A28 leading space", " 10.0.0.0/8", /whitespace/],
-    ["A28 trailing newline", "10.0.0.0/8\n", /whitespace/],
-    ["A28 space inside", "10.0.0.0 /8", /whitespace/],
+    ["IPv4 catch-all", "0.0.0.0/0", /allows every IPv4 address/],
+    ["IPv6 catch-all", "::/0", /allows every IPv6 address/],
+    ["catch-all with host bits", "10.0.0.0/0", /allows every IPv4 address/],
+    ["mapped catch-all", "::ffff:0.0.0.0/96", /allows every IPv4 address/],
+    ["leading zeros", "010.0.0.0/8", /leading zeros.*"10\.0\.0\.0"/],
+    ["leading zeros in a later octet", "10.00.0.0/8", /leading zeros/],
+    ["leading zero address", "010.0.0.1", /leading zeros/],
+    ["leading zeros in embedded IPv4", "::ffff:010.0.0.1", /not a valid IPv6/],
+    ["zone id", "fe80::%eth0/64", /zone id/],
+    ["zone id on an address", "fe80::1%eth0", /zone id/],
+    ["hostname localhost", "localhost", /hostnames are not allowed/],
+    ["hostname example.com", "example.com", /hostnames are not allowed/],
+    ["leading space", " 10.0.0.0/8", /whitespace/],
+    ["trailing newline", "10.0.0.0/8\n", /whitespace/],
+    ["space inside", "10.0.0.0 /8", /whitespace/],
     ["empty string", "", /is empty/],
     ["short IPv4 1.2.3", "1.2.3", /not a valid IP address/],
     ["short IPv4 127.1", "127.1", /not a valid IP address/],
@@ -178,7 +174,7 @@ describe("normalizeAllowlist refuses, naming the entry", () => {
     expect(caught(() => normalizeAllowlist(["bad"], "key.ip_allowlist")).field).toBe("key.ip_allowlist[0]");
   });
 
-  it(`A29 refuses more than ${MAX_ALLOWLIST_ENTRIES} entries before parsing any`, () => {
+  it(`refuses more than ${MAX_ALLOWLIST_ENTRIES} entries before parsing any`, () => {
     const entries = Array.from({ length: 10_001 }, () => "not an address");
     const error = caught(() => normalizeAllowlist(entries));
     expect(error.field).toBe("ip_allowlist");
@@ -205,7 +201,7 @@ describe("parseClientIp", () => {
     ["2001:DB8:0:0:0:0:0:1", "2001:db8::1"],
     ["::1", "::1"],
     ["::", "::"],
-    ["V27 ::ffff:10.1.2.3", "10.1.2.3"],
+    ["::ffff:10.1.2.3", "10.1.2.3"],
     ["::ffff:a01:203", "10.1.2.3"],
     ["::1.2.3.4", "::102:304"],
   ])("%s → %s", (input, expected) => {
@@ -219,16 +215,16 @@ describe("parseClientIp", () => {
   });
 
   it.each([
-    ["V25 octet over 255", "999.1.1.1"],
-    ["V25 five parts", "1.2.3.4.5"],
-    ["V26 short form", "127.1"],
-    ["V26 hex", "0x7f.0.0.1"],
-    ["V26 octal-looking", "017.0.0.1"],
-    ["V26 integer", "4294967295"],
-    ["V29 zone id", "fe80::1%eth0"],
-    ["V30 IPv4 host:port", "10.1.2.3:443"],
-    ["V30 bracketed with port", "[::1]:443"],
-    ["V30 bracketed", "[::1]"],
+    ["octet over 255", "999.1.1.1"],
+    ["five parts", "1.2.3.4.5"],
+    ["short form", "127.1"],
+    ["hex", "0x7f.0.0.1"],
+    ["octal-looking", "017.0.0.1"],
+    ["integer", "4294967295"],
+    ["zone id", "fe80::1%eth0"],
+    ["IPv4 host:port", "10.1.2.3:443"],
+    ["bracketed with port", "[::1]:443"],
+    ["bracketed", "[::1]"],
     ["empty", ""],
     ["CIDR", "10.0.0.0/8"],
     ["leading space", " 10.1.2.3"],
@@ -297,7 +293,7 @@ describe("compileAllowlist", () => {
 
   it.each<[string, string[], string, boolean]>([
     ["v4 inside", ["10.0.0.0/8"], "10.255.0.1", true],
-    ["v4 outside (V22)", ["10.0.0.0/8"], "203.0.113.9", false],
+    ["v4 outside", ["10.0.0.0/8"], "203.0.113.9", false],
     ["v4 just below", ["10.0.0.0/8"], "9.255.255.255", false],
     ["v4 just above", ["10.0.0.0/8"], "11.0.0.0", false],
     ["v4 /32 exact", ["192.0.2.1/32"], "192.0.2.1", true],
@@ -314,9 +310,9 @@ describe("compileAllowlist", () => {
     ["v6 /128 neighbour", ["2001:db8::1/128"], "2001:db8::2", false],
     ["v6 prefix not on a 16-bit boundary", ["2001:db8:8000::/33"], "2001:db8:8000::1", true],
     ["v6 prefix not on a 16-bit boundary, outside", ["2001:db8:8000::/33"], "2001:db8:7fff::1", false],
-    ["V27 mapped client vs v4 range", ["10.0.0.0/8"], "::ffff:10.1.2.3", true],
-    ["A24 folded mapped range vs v4 client", normalizeAllowlist(["::ffff:10.0.0.0/104"]), "10.1.2.3", true],
-    ["V28 v6 client vs v4-only list", ["10.0.0.0/8"], "2001:db8::1", false],
+    ["mapped client vs v4 range", ["10.0.0.0/8"], "::ffff:10.1.2.3", true],
+    ["folded mapped range vs v4 client", normalizeAllowlist(["::ffff:10.0.0.0/104"]), "10.1.2.3", true],
+    ["v6 client vs v4-only list", ["10.0.0.0/8"], "2001:db8::1", false],
     ["v4 client vs v6-only list", ["2001:db8::/32"], "10.1.2.3", false],
     ["IPv4-compatible client is IPv6, not IPv4", ["1.2.3.0/24"], "::1.2.3.4", false],
     ["mixed list, v4 client", ["10.0.0.0/8", "2001:db8::/32"], "10.0.0.1", true],
@@ -346,8 +342,18 @@ describe("compileAllowlist", () => {
 
 // --- properties P04-P06 --------------------------------------------------------------------------------
 
+/** coversAFamily tells whether `entries` together allow every IPv4 or every IPv6 address. */
+function coversAFamily(entries: readonly string[]): boolean {
+  try {
+    normalizeAllowlist(entries);
+    return false;
+  } catch (error) {
+    return error instanceof Error && error.message.includes("together allows every");
+  }
+}
+
 describe("properties", () => {
-  it("P04 IPv4 containment equals the BigInt oracle", () => {
+  it("IPv4 containment equals the BigInt oracle", () => {
     fc.assert(
       fc.property(
         u32,
@@ -368,7 +374,7 @@ describe("properties", () => {
     );
   });
 
-  it("P04 IPv6 containment equals the BigInt oracle", () => {
+  it("IPv6 containment equals the BigInt oracle", () => {
     fc.assert(
       fc.property(
         u128,
@@ -391,7 +397,7 @@ describe("properties", () => {
     );
   });
 
-  it("P05 a v4 range contains a ::ffff: mapped client exactly when it contains the IPv4 client", () => {
+  it("a v4 range contains a ::ffff: mapped client exactly when it contains the IPv4 client", () => {
     fc.assert(
       fc.property(u32, fc.integer({ min: 1, max: 32 }), u32, (a, prefix, client) => {
         const list = compileAllowlist([`${v4Text(network(a, prefix, 32))}/${prefix}`]);
@@ -404,7 +410,7 @@ describe("properties", () => {
     );
   });
 
-  it("P05 a mapped IPv6 range matches the same clients as its IPv4 form", () => {
+  it("a mapped IPv6 range matches the same clients as its IPv4 form", () => {
     fc.assert(
       fc.property(u32, fc.integer({ min: 1, max: 32 }), u32, (a, prefix, client) => {
         const net = network(a, prefix, 32);
@@ -416,7 +422,7 @@ describe("properties", () => {
     );
   });
 
-  it("P06 canonical entries round-trip unchanged; normalisation is idempotent", () => {
+  it("canonical entries round-trip unchanged; normalisation is idempotent", () => {
     const canonical = fc.oneof(
       fc.tuple(u32, fc.integer({ min: 1, max: 32 })).map(([a, p]) => `${v4Text(network(a, p, 32))}/${p}`),
       fc
@@ -429,6 +435,8 @@ describe("properties", () => {
         for (const entry of entries) {
           expect(normalizeCidr(entry)).toBe(entry);
         }
+        // Entries that together cover a whole family are refused like a catch-all (tested above).
+        fc.pre(!coversAFamily(entries));
         const once = normalizeAllowlist(entries);
         expect(normalizeAllowlist(once)).toEqual(once);
         expect(compileAllowlist(once).size).toBe(once.length);
@@ -436,7 +444,7 @@ describe("properties", () => {
     );
   });
 
-  it("P06 non-canonical IPv4 text (a leading zero) is refused", () => {
+  it("non-canonical IPv4 text (a leading zero) is refused", () => {
     fc.assert(
       fc.property(u32, fc.integer({ min: 1, max: 32 }), fc.integer({ min: 0, max: 3 }), (a, p, octet) => {
         const parts = v4Text(network(a, p, 32)).split(".");

@@ -47,7 +47,7 @@ describe("validateTenantId", () => {
   });
 
   it.each<[string, string, RegExp]>([
-    ["A01 empty", "", /is required/],
+    ["empty", "", /is required/],
     ["reserved system tenant", "_system", /reserved/],
     ["reserved system tenant with suffix", "_system2", /reserved/],
     ["leading underscore", "_acme", /lowercase letters/],
@@ -72,10 +72,10 @@ describe("validateName", () => {
     ["two characters", "ab", "ab"],
     ["200 characters", "n".repeat(200), "n".repeat(200)],
     ["trimmed", "  spaced out  ", "spaced out"],
-    ["A06 unicode, NFC", "Clé 🔑 prod ключ", "Clé 🔑 prod ключ"],
+    ["unicode, NFC", "Clé 🔑 prod ключ", "Clé 🔑 prod ключ"],
     ["decomposed é stored as NFC", "Cle\u0301 key", "Clé key"],
     ["emoji count as one character each", "🔑🔑", "🔑🔑"],
-    ["A09 operator-looking text is just text", '{"$gt":""}', '{"$gt":""}'],
+    ["operator-looking text is just text", '{"$gt":""}', '{"$gt":""}'],
     ["$where", "$where", "$where"],
     ["200 astral characters", "😀".repeat(200), "😀".repeat(200)],
   ])("accepts %s", (_label, value, expected) => {
@@ -83,20 +83,20 @@ describe("validateName", () => {
   });
 
   it.each<[string, string, RegExp]>([
-    ["A04 empty", "", /is required/],
+    ["empty", "", /is required/],
     ["only spaces", "    ", /is required/],
     ["one character", "a", /2-200 characters after trimming, got 1/],
     ["one character after trimming", "  a  ", /got 1/],
     ["one astral character", "🔑", /got 1/],
     ["201 characters", "n".repeat(201), /got 201/],
     ["201 astral characters", "😀".repeat(201), /got 201/],
-    ["A05 10,000 characters", "n".repeat(10_000), /at most 200/],
-    ["A07 right-to-left override", "abc\u202Etxt.exe", /U\+202E \(right-to-left override\) at position 3/],
-    ["A07 zero width space", "ab\u200Bcd", /U\+200B \(zero width space\)/],
-    ["A07 NUL", "ab\u0000cd", /U\+0000 \(NUL\)/],
-    ["A08 line feed", "ab\ncd", /U\+000A \(line feed\)/],
-    ["A08 carriage return", "ab\rcd", /U\+000D/],
-    ["A08 trailing newline is not trimmed away", "name\n", /line feed/],
+    ["10,000 characters", "n".repeat(10_000), /at most 200/],
+    ["right-to-left override", "abc\u202Etxt.exe", /U\+202E \(right-to-left override\) at position 3/],
+    ["zero width space", "ab\u200Bcd", /U\+200B \(zero width space\)/],
+    ["NUL", "ab\u0000cd", /U\+0000 \(NUL\)/],
+    ["line feed", "ab\ncd", /U\+000A \(line feed\)/],
+    ["carriage return", "ab\rcd", /U\+000D/],
+    ["trailing newline is not trimmed away", "name\n", /line feed/],
     ["tab", "ab\tcd", /tab/],
     ["DEL", "ab\u007fcd", /U\+007F/],
     ["C1 control", "ab\u0085cd", /U\+0085/],
@@ -243,7 +243,7 @@ describe("validateRequestId", () => {
   });
 
   it.each([
-    ["A32 256 characters", "r".repeat(256)],
+    ["256 characters", "r".repeat(256)],
     ["newline", "req\n"],
     ["tab", "req\t1"],
     ["non-ASCII", "réq"],
@@ -263,10 +263,10 @@ describe("validateExpiry", () => {
   });
 
   it.each<[string, Date, RegExp]>([
-    ["A12 in the past", at(-1), /at least one minute in the future/],
-    ["A13 now", at(0), /at least one minute/],
-    ["A13 59.999 s ahead", at(MIN_KEY_LIFETIME_MS - 1), /at least one minute/],
-    ["A18 beyond 10 years", at(MAX_KEY_LIFETIME_MS + 1), /at most 10 years/],
+    ["in the past", at(-1), /at least one minute in the future/],
+    ["now", at(0), /at least one minute/],
+    ["59.999 s ahead", at(MIN_KEY_LIFETIME_MS - 1), /at least one minute/],
+    ["beyond 10 years", at(MAX_KEY_LIFETIME_MS + 1), /at most 10 years/],
     ["invalid date", new Date(Number.NaN), /not a valid timestamp/],
   ])("refuses %s", (_label, value, message) => {
     const error = rejection(() => validateExpiry(value, now));
@@ -286,11 +286,11 @@ describe("timestampToDate", () => {
   });
 
   it.each<[string, bigint, number]>([
-    ["A17 seconds 1e15", 1_000_000_000_000_000n, 0],
-    ["A15 before year 1", -62_135_596_801n, 0],
-    ["A14 after year 9999", 253_402_300_800n, 0],
-    ["A17 negative nanos", 0n, -1],
-    ["A17 nanos of a whole second", 0n, 1_000_000_000],
+    ["seconds 1e15", 1_000_000_000_000_000n, 0],
+    ["before year 1", -62_135_596_801n, 0],
+    ["after year 9999", 253_402_300_800n, 0],
+    ["negative nanos", 0n, -1],
+    ["nanos of a whole second", 0n, 1_000_000_000],
     ["fractional nanos", 0n, 0.5],
   ])("refuses %s", (_label, seconds, nanos) => {
     expect(rejection(() => timestampToDate(seconds, nanos)).field).toBe("expire_time");
@@ -330,9 +330,9 @@ describe("validateRotationOverlap", () => {
   });
 
   it.each<[string, number, Date | null, RegExp]>([
-    ["A44 negative", -1, null, /must not be negative/],
+    ["negative", -1, null, /must not be negative/],
     ["NaN", Number.NaN, null, /must not be negative/],
-    ["A44 over 7 days", MAX_ROTATION_OVERLAP_MS + 1, null, /at most 7 days \(604800 s\)/],
+    ["over 7 days", MAX_ROTATION_OVERLAP_MS + 1, null, /at most 7 days \(604800 s\)/],
     ["beyond the key's expiry by 1 ms", 3_600_001, at(3_600_000), /beyond the key's expiry.*at most 3600 s/],
   ])("refuses %s", (_label, overlap, expiresAt, message) => {
     const error = rejection(() => validateRotationOverlap(overlap, now, expiresAt));
@@ -351,7 +351,7 @@ describe("validatePageSize", () => {
     expect(validatePageSize(value)).toBe(expected);
   });
 
-  it.each([-1, 1001, 1_000_000, 2.5, Number.NaN])("A45 refuses %s", (value) => {
+  it.each([-1, 1001, 1_000_000, 2.5, Number.NaN])("refuses %s", (value) => {
     expect(rejection(() => validatePageSize(value)).field).toBe("page_size");
   });
 });
@@ -389,10 +389,10 @@ describe("validateEndpoint", () => {
   });
 
   it.each([
-    ["V32 10 KB", `GET /${"p".repeat(10_000)}`, /at most 256 bytes/],
+    ["10 KB", `GET /${"p".repeat(10_000)}`, /at most 256 bytes/],
     ["257 ASCII bytes", `GET /${"p".repeat(252)}`, /at most 256 bytes/],
     ["257 UTF-8 bytes in 131 characters", `GET /${"é".repeat(126)}`, /at most 256 bytes/],
-    ["V32 CR LF", "GET /a\r\nX-Injected: 1", /control and invisible formatting characters/],
+    ["CR LF", "GET /a\r\nX-Injected: 1", /control and invisible formatting characters/],
     ["NUL", "GET /\u0000", /control and invisible formatting characters/],
     ["tab", "GET\t/", /control and invisible formatting characters/],
     ["C1 next line", "GET /\u0085", /control and invisible formatting characters/],
@@ -414,7 +414,7 @@ describe("validateKeyId and validateGroupId", () => {
   });
 
   it.each([
-    ["A40 empty", "", /is required/],
+    ["empty", "", /is required/],
     ["another prefix", "ak_test_A1b2C3d4E5f6G7h8", /ak_live_ followed by 16/],
     ["a whole key", `${keyId}_${"s".repeat(38)}`, /not a key id/],
     ["an ObjectId", "507f1f77bcf86cd799439011", /not a key id/],
