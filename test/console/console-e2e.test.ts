@@ -451,6 +451,44 @@ describe("admin console in a browser", () => {
   );
 
   it(
+    "pages through the keys with the API's page tokens, 20 a page",
+    async () => {
+      await admin.updateTenant({ tenantId: TENANT, keyLimit: 40 }, as(rootKey));
+      // With "Warehouse scanner", 22 keys: a full first page and two on the second, newest first.
+      for (let n = 1; n <= 21; n++) {
+        await admin.createKey(
+          { tenantId: TENANT, name: `Batch key ${String(n).padStart(2, "0")}` },
+          as(rootKey),
+        );
+      }
+      await page.getByRole("link", { name: "API Keys", exact: true }).click();
+      const pager = page.getByRole("navigation", { name: "Key pages" });
+      await pager.getByText("Page 1").waitFor();
+      expect(await page.getByRole("table", { name: "API keys" }).locator("tbody tr").count()).toBe(20);
+      await row("Batch key 21").waitFor();
+      await pager.getByRole("button", { name: "Next" }).click();
+      await pager.getByText("Page 2").waitFor();
+      await row("Warehouse scanner").waitFor();
+      await row("Batch key 01").waitFor();
+      expect(await page.getByRole("table", { name: "API keys" }).locator("tbody tr").count()).toBe(2);
+      expect(await pager.getByRole("button", { name: "Next" }).isDisabled()).toBe(true);
+      await pager.getByRole("button", { name: "Previous" }).click();
+      await pager.getByText("Page 1").waitFor();
+      await row("Batch key 21").waitFor();
+      // Clear the override again: the default limit (10) applies to what follows.
+      await admin.updateTenant({ tenantId: TENANT }, as(rootKey));
+      const { keys } = await admin.listKeys(
+        { tenantId: TENANT, nameQuery: "Batch key", pageSize: 100 },
+        as(rootKey),
+      );
+      for (const key of keys) {
+        await admin.deleteKey({ keyId: key.keyId }, as(rootKey));
+      }
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
     "watches live audit events arrive; a pause resumes where it stopped, with nothing missed or repeated",
     async () => {
       await page.getByRole("link", { name: "Live audit" }).click();
