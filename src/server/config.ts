@@ -404,6 +404,11 @@ const variables = {
     "full OTLP/HTTP URL for spans (overrides OTEL_EXPORTER_OTLP_ENDPOINT)",
   ),
   OTEL_SERVICE_NAME: variable("apikeys", text, "service.name of the spans"),
+  OTEL_BSP_SCHEDULE_DELAY: variable(
+    "5000",
+    integer(1, 600_000),
+    "longest time a finished span waits before it is sent (spans go in batches; shutdown sends the rest)",
+  ),
   REPLICA_ID: variable(
     null,
     optional(matching(REPLICA_ID_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 . _ : -")),
@@ -473,6 +478,8 @@ export interface TracingConfig {
   /** tracesUrl is where spans are posted (the collector's /v1/traces). */
   readonly tracesUrl: string;
   readonly serviceName: string;
+  /** scheduleDelayMs is the longest a finished span waits in the batch before it is sent. */
+  readonly scheduleDelayMs: number;
 }
 
 /** Config is the validated, frozen configuration of one process. */
@@ -789,7 +796,7 @@ export function loadConfig(
     replicaId: v.REPLICA_ID ?? defaultReplicaId,
     tracing:
       v.OTEL_TRACES_EXPORTER !== "none" && tracesUrl !== null
-        ? { tracesUrl, serviceName: v.OTEL_SERVICE_NAME }
+        ? { tracesUrl, serviceName: v.OTEL_SERVICE_NAME, scheduleDelayMs: v.OTEL_BSP_SCHEDULE_DELAY }
         : null,
   });
 }

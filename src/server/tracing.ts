@@ -32,10 +32,15 @@ export function createServiceTracing(serviceName: string, spanProcessor: SpanPro
   };
 }
 
-/** createOtlpTracing exports spans in batches to the OTLP/HTTP collector the configuration names. */
+/**
+ * createOtlpTracing exports spans in batches to the OTLP/HTTP collector the configuration names; the close
+ * hook (provider shutdown) sends the spans still waiting in the batch.
+ */
 export function createOtlpTracing(config: TracingConfig): ServiceTracing {
   return createServiceTracing(
     config.serviceName,
-    new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl })),
+    new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl }), {
+      scheduledDelayMillis: config.scheduleDelayMs,
+    }),
   );
 }
