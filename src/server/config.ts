@@ -31,6 +31,8 @@ const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const MONGO_URI_PATTERN = /^mongodb(?:\+srv)?:\/\/[^\s/]+(?:\/[^\s]*)?$/;
 const DB_NAME_PATTERN = /^[A-Za-z0-9_-]{1,63}$/;
 const HTTP_URL_PATTERN = /^https?:\/\/[^\s/]+(?:\/[^\s]*)?$/;
+/** OTLP_DEFAULT_ENDPOINT is the OTLP/HTTP collector address the OpenTelemetry specification defaults to. */
+const OTLP_DEFAULT_ENDPOINT = "http://localhost:4318";
 
 const required = { problem: "is required" } as const;
 
@@ -391,12 +393,12 @@ const variables = {
   OTEL_TRACES_EXPORTER: variable(
     null,
     optional(choice(["otlp", "none"] as const)),
-    "otlp sends a span per call (both ports, W3C traceparent continued) to the OTLP/HTTP endpoint; unset means otlp when an OTLP endpoint is set, else no tracing",
+    "otlp sends a span per call (both ports, W3C traceparent continued) to the OTLP/HTTP endpoint; none turns tracing off even with an endpoint set; unset means otlp when an OTLP endpoint is set, else no tracing (and no tracing cost)",
   ),
   OTEL_EXPORTER_OTLP_ENDPOINT: variable(
     null,
     optional(matching(HTTP_URL_PATTERN, "must be an http:// or https:// URL")),
-    "OTLP/HTTP collector base URL; spans go to its /v1/traces",
+    "OTLP/HTTP collector base URL; spans go to its /v1/traces; with OTEL_TRACES_EXPORTER=otlp and no endpoint, the OTLP default http://localhost:4318",
   ),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: variable(
     null,
@@ -638,16 +640,15 @@ export function loadConfig(
       `${httpCertFile === null ? "HTTP_TLS_CERT_FILE" : "HTTP_TLS_KEY_FILE"}: HTTP_TLS_CERT_FILE and HTTP_TLS_KEY_FILE must be set together`,
     );
   }
+  // As the OTel SDKs do: an explicit otlp exporter without an endpoint sends to the local collector's
+  // default; without OTEL_TRACES_EXPORTER only an endpoint turns tracing on (off by default, unlike the SDKs).
+  const otlpEndpoint =
+    v.OTEL_EXPORTER_OTLP_ENDPOINT ?? (v.OTEL_TRACES_EXPORTER === "otlp" ? OTLP_DEFAULT_ENDPOINT : null);
   const tracesUrl =
     v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-    (v.OTEL_EXPORTER_OTLP_ENDPOINT === null || v.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+    (otlpEndpoint === null || otlpEndpoint === undefined
       ? null
-      : `${v.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces`);
-  if (v.OTEL_TRACES_EXPORTER === "otlp" && tracesUrl === null) {
-    problems.push(
-      "OTEL_TRACES_EXPORTER: otlp needs OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    );
-  }
+      : `${otlpEndpoint.replace(/\/+$/, "")}/v1/traces`);
   if (v.GRPC_TLS_CLIENT_CA_FILE !== null && (certFile === null || keyFile === null)) {
     problems.push(
       "GRPC_TLS_CLIENT_CA_FILE: requires GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE (mTLS needs a server certificate)",

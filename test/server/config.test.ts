@@ -142,6 +142,10 @@ describe("loadConfig", () => {
       { MAX_DEADLINE_MS: "5000", DEFAULT_DEADLINE_MS: "5000" },
       { limits: { maxDeadlineMs: 5000, defaultDeadlineMs: 5000 } },
     ],
+    [
+      { HTTP_TLS_CERT_FILE: "/c.pem", HTTP_TLS_KEY_FILE: "/k.pem" },
+      { http: { tls: { certFile: "/c.pem", keyFile: "/k.pem" } } },
+    ],
     [{ REPLICA_ID: "pod-7" }, { replicaId: "pod-7" }],
     [{ GRPC_PORT: "" }, { grpc: { port: 50051 } }],
     [production, { nodeEnv: "production", keys: { usingDevPepper: false } }],
@@ -221,6 +225,21 @@ describe("loadConfig", () => {
       { GRPC_TLS_CLIENT_CA_FILE: "/ca.pem" },
       "GRPC_TLS_CLIENT_CA_FILE: requires GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE",
     ],
+    [
+      { HTTP_TLS_CERT_FILE: "/c.pem" },
+      "HTTP_TLS_KEY_FILE: HTTP_TLS_CERT_FILE and HTTP_TLS_KEY_FILE must be set together",
+    ],
+    [
+      { HTTP_TLS_KEY_FILE: "/k.pem" },
+      "HTTP_TLS_CERT_FILE: HTTP_TLS_CERT_FILE and HTTP_TLS_KEY_FILE must be set together",
+    ],
+    [{ OTEL_TRACES_EXPORTER: "zipkin" }, 'OTEL_TRACES_EXPORTER: must be one of otlp, none (got "zipkin")'],
+    [{ OTEL_TRACES_EXPORTER: "otlp,console" }, "OTEL_TRACES_EXPORTER: must be one of otlp, none"],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" },
+      "OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:// or https:// URL",
+    ],
+    [{ OTEL_BSP_SCHEDULE_DELAY: "0" }, "OTEL_BSP_SCHEDULE_DELAY: must be an integer between 1"],
     [{ MAX_MESSAGE_BYTES: "10" }, "MAX_MESSAGE_BYTES: must be an integer between 1024"],
     [{ MAX_DEADLINE_MS: "0" }, "MAX_DEADLINE_MS: must be an integer between 1"],
     [{ DEFAULT_DEADLINE_MS: "40000" }, "DEFAULT_DEADLINE_MS: must not exceed MAX_DEADLINE_MS (30000)"],
@@ -259,6 +278,44 @@ describe("loadConfig", () => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(expected);
+  });
+
+  describe("tracing, from the standard OTEL_* variables", () => {
+    const defaults = { serviceName: "apikeys", scheduleDelayMs: 5000 };
+
+    it.each([
+      [{}, null],
+      [{ OTEL_TRACES_EXPORTER: "none" }, null],
+      [{ OTEL_TRACES_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }, null],
+      [{ OTEL_TRACES_EXPORTER: "none", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://c:4318/v1/traces" }, null],
+      [
+        { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" },
+        { ...defaults, tracesUrl: "http://collector:4318/v1/traces" },
+      ],
+      [
+        { OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example/otlp/" },
+        { ...defaults, tracesUrl: "https://collector.example/otlp/v1/traces" },
+      ],
+      [{ OTEL_TRACES_EXPORTER: "otlp" }, { ...defaults, tracesUrl: "http://localhost:4318/v1/traces" }],
+      [
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:9999/spans",
+        },
+        { ...defaults, tracesUrl: "http://traces:9999/spans" },
+      ],
+      [
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+          OTEL_SERVICE_NAME: "apikeys-eu",
+          OTEL_BSP_SCHEDULE_DELAY: "250",
+        },
+        { tracesUrl: "http://collector:4318/v1/traces", serviceName: "apikeys-eu", scheduleDelayMs: 250 },
+      ],
+      [{ OTEL_SERVICE_NAME: "apikeys-eu", OTEL_BSP_SCHEDULE_DELAY: "250" }, null],
+    ])("%j traces to %j", (env, tracing) => {
+      expect(loadConfig(env, runtime).tracing).toEqual(tracing);
+    });
   });
 
   it("cross-checks after parsing: each contradiction is one line naming both variables", () => {
