@@ -38,7 +38,16 @@ export interface AuditPipelineDeps {
   readonly db: Db;
   /** metrics receives the stream metrics (the sink's counters are registered with the verify metrics). */
   readonly metrics: Registry;
+  /**
+   * devUsageRetention, when set, keeps only the newest this many usage events (admin events are never
+   * deleted), pruned every DEV_PRUNE_INTERVAL_MS. Only the composition root sets it, and only for the
+   * provisioned local stand-in database, which has no TTL expiry and scans linearly; never on MongoDB.
+   */
+  readonly devUsageRetention?: number | null;
 }
+
+/** DEV_PRUNE_INTERVAL_MS is the pause between two prunes of the development retention. */
+const DEV_PRUNE_INTERVAL_MS = 1_000;
 
 /** AuditPipeline is the process-wide audit machinery. */
 export interface AuditPipeline {
@@ -105,6 +114,7 @@ export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
     type: "counter",
     collect: () => [{ value: sink.counters().givenUp }],
   });
+  const stopPruning = startDevRetention(store, deps.devUsageRetention ?? null, log);
   let unwrittenAtShutdown = 0;
   registerCollectedMetric(deps.metrics, {
     name: "apikeys_audit_unwritten_events",
@@ -121,6 +131,7 @@ export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
       {
         name: "audit",
         async close() {
+          stopPruning();
           try {
             const counters = await sink.close({ timeoutMs: config.shutdownDrainMs });
             unwrittenAtShutdown = counters.buffered;
@@ -139,5 +150,43 @@ export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
         },
       },
     ],
+  };
+}
+
+/**
+ * startDevRetention prunes usage events beyond `keep` now and every DEV_PRUNE_INTERVAL_MS (one prune at a
+ * time, unref'd) and says so once; it returns the function that stops it. `keep` null: nothing happens.
+ */
+function startDevRetention(store: MongoAuditEventStore, keep: number | null, log: Logger): () => void {
+  if (keep === null) {
+    return () => undefined;
+  }
+  log.info(
+    { keepUsageEvents: keep, everyMs: DEV_PRUNE_INTERVAL_MS },
+    `development retention: the provisioned local database keeps only the newest ${keep} usage events (admin events are kept); a MongoDB server given by MONGODB_URI is never pruned`,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const prune = () => {
+    store
+      .pruneUsageEvents(keep)
+      .then(
+        (deleted) => {
+          if (deleted > 0) {
+            log.debug({ deleted, keepUsageEvents: keep }, "development retention pruned usage events");
+          }
+        },
+        (error: unknown) => log.warn({ err: error }, "development retention could not prune; retrying"),
+      )
+      .finally(() => {
+        if (!stopped) {
+          timer = setTimeout(prune, DEV_PRUNE_INTERVAL_MS).unref();
+        }
+      });
+  };
+  prune();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
   };
 }

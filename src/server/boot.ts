@@ -33,6 +33,8 @@ export interface BootDeps {
   readonly observers?: readonly CallObserver[];
   /** tracing replaces the tracing the configuration asks for (tests export spans in memory). */
   readonly tracing?: ServiceTracing;
+  /** devUsageRetention keeps the provisioned local stand-in small (see AuditPipelineDeps); main sets it. */
+  readonly devUsageRetention?: number | null;
 }
 
 /** bootServer wires the services and starts the server; it resolves once both ports listen. */
@@ -43,6 +45,7 @@ export async function bootServer(config: Config, deps: BootDeps): Promise<Runnin
     mongoClient: deps.mongoClient,
     db: deps.db,
     metrics: deps.metrics,
+    devUsageRetention: deps.devUsageRetention ?? null,
   });
   await ensureIndexes(deps.db, wired.indexes);
   for (const hook of wired.startHooks) {

@@ -14,6 +14,22 @@ import {
 } from "../storage/mongo-client.js";
 import type { Config } from "./config.js";
 
+/**
+ * DEV_USAGE_EVENTS_KEPT is how many usage events the provisioned in-memory stand-in keeps: it has no TTL
+ * expiry and scans collections linearly, so inserts and index builds slow down as audit_events grows (about
+ * 10,000 events made a 1,000-event insert take seconds and a second replica's start tens of seconds).
+ */
+export const DEV_USAGE_EVENTS_KEPT = 2_000;
+
+/**
+ * devUsageRetentionOf is the development retention for `database`: DEV_USAGE_EVENTS_KEPT when the process
+ * provisioned the in-memory stand-in itself, otherwise null (a MongoDB given by MONGODB_URI, or a local
+ * mongod with its TTL monitor, is never pruned by count).
+ */
+export function devUsageRetentionOf(database: Pick<Database, "local">): number | null {
+  return database.local?.kind === "jongodb" ? DEV_USAGE_EVENTS_KEPT : null;
+}
+
 /** Database is the connected client, its database, and the local server it may own. */
 export interface Database {
   readonly client: MongoClient;
@@ -40,13 +56,14 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<D
     local = await startLocalMongo({ dataDir: config.mongo.localDataDir });
     uri = local.uri;
     if (local.kind === "jongodb") {
+      // host:port only (a provisioned server has no credentials): a second local replica connects to it.
       logger.warn(
-        { kind: local.kind },
+        { kind: local.kind, address: new URL(local.uri).host },
         "MONGODB_URI is not set and no mongod is on PATH: using the in-memory MongoDB-wire server; data is lost when the service stops",
       );
     } else {
       logger.info(
-        { kind: local.kind, dataDir: config.mongo.localDataDir },
+        { kind: local.kind, address: new URL(local.uri).host, dataDir: config.mongo.localDataDir },
         "MONGODB_URI is not set: started a local mongod",
       );
     }

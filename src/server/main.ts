@@ -8,7 +8,7 @@ import { checkPepperFingerprint } from "../storage/pepper-fingerprint-store.js";
 import type { RunningServer } from "../transport/start-server.js";
 import { bootServer } from "./boot.js";
 import { type Config, loadConfig } from "./config.js";
-import { connectDatabase, type Database } from "./database.js";
+import { connectDatabase, type Database, devUsageRetentionOf } from "./database.js";
 import { createLogger } from "./logger.js";
 
 function messageOf(error: unknown): string {
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
       db: connected.db,
       metrics,
       readiness: () => connected.ping(),
+      devUsageRetention: devUsageRetentionOf(connected),
       closeHooks: [{ name: "mongodb", close: () => connected.close() }],
     });
   } catch (error) {

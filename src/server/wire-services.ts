@@ -29,6 +29,8 @@ export interface WireDeps {
   readonly db: Db;
   /** metrics is the registry /metrics serves; register service metrics here. */
   readonly metrics: Registry;
+  /** devUsageRetention: see AuditPipelineDeps (set by the composition root for the local stand-in only). */
+  readonly devUsageRetention?: number | null;
 }
 
 /** StartHook starts a background task once indexes exist and before the ports open. */
@@ -57,7 +59,13 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
 
   // --- Audit (owned by the audit wiring): ONE sink that VerifyKey and the admin use cases emit into, ONE
   // stream hub, the audit_events indexes; its close hook flushes the sink and closes the store and hub. ---
-  const audit = createAuditPipeline({ config, logger: deps.logger, db, metrics: deps.metrics });
+  const audit = createAuditPipeline({
+    config,
+    logger: deps.logger,
+    db,
+    metrics: deps.metrics,
+    devUsageRetention: deps.devUsageRetention ?? null,
+  });
 
   // --- Verification: VerifyKey, and the shared cache's notifier and authenticator for the others. ---
   const verification = wireVerification({

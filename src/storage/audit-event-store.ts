@@ -51,6 +51,12 @@ export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 /** SEQ_MARK_ID is the `_id` of the high-water-mark document in audit_meta. */
 const SEQ_MARK_ID = "audit_events.seq";
 
+/**
+ * USAGE_PRUNED_ID is the `_id` of the mark in audit_meta below which usage events were pruned by count
+ * (pruneUsageEvents, development only); absent everywhere else.
+ */
+const USAGE_PRUNED_ID = "audit_events.usagePrunedThrough";
+
 /** START_TIME_PROBE bounds how many earliest-timed events firstSeqAtOrAfter considers (see there). */
 const START_TIME_PROBE = 256;
 
@@ -146,6 +152,14 @@ export interface MongoAuditEventStoreOptions {
 export interface MongoAuditEventStore extends AuditLog {
   /** close writes the pending high-water mark and stops its timer; the store stays usable. */
   close(): Promise<void>;
+  /**
+   * pruneUsageEvents keeps the newest `keep` usage events and deletes the older ones (admin events are
+   * never deleted); it resolves with the number deleted. A development retention by count for a database
+   * without TTL expiry: the seq of the newest pruned event is recorded, and oldestSeq() reports the event
+   * after it, so a stream resuming from before it is told (OUT_OF_RANGE) instead of silently missing the
+   * deleted events.
+   */
+  pruneUsageEvents(keep: number): Promise<number>;
 }
 
 /** createMongoAuditEventStore gives the AuditLog backed by `audit_events` and `audit_meta` of `db`. */
@@ -269,14 +283,54 @@ export function createMongoAuditEventStore(
   }
 
   async function oldestSeq(): Promise<number | null> {
-    const oldest = await guard(() =>
-      events
-        .find({ _id: { $gte: 0 } }, { projection: { _id: 1 } })
-        .sort({ _id: 1 })
-        .limit(1)
-        .toArray(),
+    const [oldest, pruned] = await guard(() =>
+      Promise.all([
+        events
+          .find({ _id: { $gte: 0 } }, { projection: { _id: 1 } })
+          .sort({ _id: 1 })
+          .limit(1)
+          .toArray(),
+        meta.findOne({ _id: USAGE_PRUNED_ID }),
+      ]),
     );
-    return oldest[0]?._id ?? null;
+    const oldestId = oldest[0]?._id ?? null;
+    if (pruned === null || oldestId === null) {
+      return oldestId;
+    }
+    // Usage events up to the mark are gone while older admin events stay: the log is complete only above it.
+    return Math.max(oldestId, pruned.hwm + 1);
+  }
+
+  async function pruneUsageEvents(keep: number): Promise<number> {
+    if (!(Number.isInteger(keep) && keep >= 0)) {
+      throw new RangeError("keep must be a non-negative integer");
+    }
+    return guard(async () => {
+      const cutoff = await events
+        .find({ "detail.kind": "usage" }, { projection: { _id: 1 } })
+        .sort({ _id: -1 })
+        .skip(keep)
+        .limit(1)
+        .toArray();
+      const through = cutoff[0]?._id;
+      if (through === undefined) {
+        return 0;
+      }
+      // The mark first: a reader must never see the events gone before it learns that they are.
+      try {
+        await meta.updateOne(
+          { _id: USAGE_PRUNED_ID, hwm: { $lt: through } },
+          { $set: { hwm: through } },
+          { upsert: true },
+        );
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) {
+          throw error;
+        }
+      }
+      const deleted = await events.deleteMany({ _id: { $lte: through }, "detail.kind": "usage" });
+      return deleted.deletedCount;
+    });
   }
 
   async function firstSeqAtOrAfter(time: Date): Promise<number | null> {
@@ -383,6 +437,7 @@ export function createMongoAuditEventStore(
     scan,
     listKeyUsage,
     listAdminEvents,
+    pruneUsageEvents,
     async close() {
       if (markScheduled) {
         clearTimeout(markTimer);
