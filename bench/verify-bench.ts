@@ -19,6 +19,9 @@
  *
  * Ends with exactly one line:
  *   RESULT verify_rps=<n> ceiling_rps=<n> ratio=<median verify/ceiling> p50_ms=<n> p99_ms=<n> db_cmds_per_verify=<n>
+ *     stats_writes_per_verify=<n>
+ *  db_cmds_per_verify counts every command the service sends (the usage statistics' writes included);
+ *  stats_writes_per_verify is the statistics' share of it.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -657,6 +660,11 @@ async function main(): Promise<number> {
     const p99 = percentile(allLatencies, 99) / 1_000;
     const dbCommands = delta(warmAfter, warmBefore, "apikeys_db_commands_total");
     const dbPerVerify = verifyRequests > 0 ? dbCommands / verifyRequests : Number.NaN;
+    // The usage statistics' batched writes, already part of dbCommands (same client), shown on their own.
+    const statsWrites =
+      delta(warmAfter, warmBefore, 'apikeys_usage_stats_writes_total{outcome="ok"}') +
+      delta(warmAfter, warmBefore, 'apikeys_usage_stats_writes_total{outcome="failed"}');
+    const statsPerVerify = verifyRequests > 0 ? statsWrites / verifyRequests : Number.NaN;
     const verdicts = CODES.map(
       (code) => `${code}=${measuredOutcomes.get(`apikeys_verify_verdicts_total{code="${code}"}`) ?? 0}`,
     ).join(" ");
@@ -700,13 +708,16 @@ async function main(): Promise<number> {
     );
     out(`  database commands during the warm rounds: ${dbCommands} for ${verifyRequests} verifications`);
     out(
+      `  usage statistics: ${statsWrites} batched writes during the warm rounds (${fmt(statsPerVerify, 6)} per verification, counted in the commands above); counted ${final.get("apikeys_usage_stats_counted_total") ?? 0}, written ${final.get("apikeys_usage_stats_written_total") ?? 0}, pending ${final.get("apikeys_usage_stats_pending_verdicts") ?? 0}, dropped ${final.get("apikeys_usage_stats_dropped_total") ?? 0}`,
+    );
+    out(
       `  usage events: emitted ${final.get("apikeys_audit_events_emitted_total") ?? 0}, persisted ${final.get("apikeys_audit_events_persisted_total") ?? 0}, dropped ${final.get("apikeys_audit_events_dropped_total") ?? 0}, buffered ${final.get("apikeys_audit_buffer_events") ?? 0}`,
     );
     out(
       `  cache: ${final.get('apikeys_verify_cache_entries{cache="positive"}') ?? 0} keys, ${final.get('apikeys_verify_cache_entries{cache="negative"}') ?? 0} unknown ids, ${final.get('apikeys_verify_cache_entries{cache="group"}') ?? 0} groups`,
     );
     out(
-      `RESULT verify_rps=${fmt(verifyRps)} ceiling_rps=${fmt(ceilingRps)} ratio=${fmt(ratio, 3)} p50_ms=${fmt(p50, 3)} p99_ms=${fmt(p99, 3)} db_cmds_per_verify=${fmt(dbPerVerify, 5)}`,
+      `RESULT verify_rps=${fmt(verifyRps)} ceiling_rps=${fmt(ceilingRps)} ratio=${fmt(ratio, 3)} p50_ms=${fmt(p50, 3)} p99_ms=${fmt(p99, 3)} db_cmds_per_verify=${fmt(dbPerVerify, 5)} stats_writes_per_verify=${fmt(statsPerVerify, 6)}`,
     );
     return 0;
   } catch (error) {

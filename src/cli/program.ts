@@ -7,6 +7,7 @@ import { createActionRunner } from "./commands/command-helpers.js";
 import { registerGroupsCommands } from "./commands/groups-command.js";
 import { registerKeysCommands } from "./commands/keys-command.js";
 import { registerRecoverSuperUserCommand } from "./commands/recover-super-user-command.js";
+import { registerStatsCommand } from "./commands/stats-command.js";
 import { registerTenantCommands } from "./commands/tenant-command.js";
 import { registerUsageCommand } from "./commands/usage-command.js";
 import { EXIT_CODES_HELP } from "./exit-codes.js";
@@ -68,6 +69,7 @@ export function createProgram(runtime: CommandRuntime, hooks: ProgramHooks): Com
   registerGroupsCommands(program, run);
   registerTenantCommands(program, run);
   registerUsageCommand(program, run);
+  registerStatsCommand(program, run);
   registerAuditCommands(program, run);
   registerRecoverSuperUserCommand(program, run);
 

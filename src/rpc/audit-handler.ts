@@ -15,6 +15,7 @@ import type { AdminAuthenticator } from "../domain/admin-access.js";
 import type { Actor } from "../domain/api-key.js";
 import type { AuditReader } from "../domain/audit-reader.js";
 import type { DomainError } from "../domain/errors.js";
+import type { UsageStatsReader } from "../domain/usage-stats.js";
 import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import { authenticateAdminCall } from "./admin-caller.js";
 import {
@@ -28,6 +29,7 @@ import {
   verificationCodesOf,
 } from "./audit-mappers.js";
 import { kAbortCall } from "./context-keys.js";
+import { usageStatsRequestOf, usageStatsResponseOf } from "./usage-stats-mappers.js";
 
 /** SLOW_CONSUMER_ABORT_MS is how long a cut-off stream may wait for its writer before the call is aborted. */
 export const SLOW_CONSUMER_ABORT_MS = 1_000;
@@ -36,6 +38,7 @@ export const SLOW_CONSUMER_ABORT_MS = 1_000;
 export interface AuditHandlerDependencies {
   readonly access: AdminAuthenticator;
   readonly reader: AuditReader;
+  readonly usageStats: UsageStatsReader;
   /** slowConsumerAbortMs overrides SLOW_CONSUMER_ABORT_MS. */
   readonly slowConsumerAbortMs?: number;
 }
@@ -70,6 +73,11 @@ export function createAuditHandler(deps: AuditHandlerDependencies): ServiceImpl<
         pageToken: request.pageToken,
       });
       return auditPageOf(page);
+    },
+
+    async getUsageStats(request, context) {
+      const actor = await actorOf(context);
+      return usageStatsResponseOf(await deps.usageStats.getUsageStats(actor, usageStatsRequestOf(request)));
     },
 
     async *streamAuditEvents(request, context) {

@@ -54,6 +54,11 @@ const CODES_OUT: Readonly<Record<DomainVerificationCode, VerificationCode>> = {
   insufficient_permissions: VerificationCode.INSUFFICIENT_PERMISSIONS,
 };
 
+/** verificationCodeOf is the proto VerificationCode of a domain verification code. */
+export function verificationCodeOf(code: DomainVerificationCode): VerificationCode {
+  return CODES_OUT[code];
+}
+
 const CODES_IN: ReadonlyMap<number, DomainVerificationCode> = new Map(
   Object.entries(CODES_OUT).map(([domain, proto]) => [proto, domain as DomainVerificationCode]),
 );

@@ -11,7 +11,9 @@ import { invalidArgument } from "../domain/errors.js";
 import type { GroupAdmin } from "../domain/group-admin.js";
 import type { KeyAdmin } from "../domain/key-admin.js";
 import type { TenantAdmin } from "../domain/tenant-admin.js";
+import type { UsageStatsReader } from "../domain/usage-stats.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
+import type { Key } from "../gen/apikeys/v1/key_pb.js";
 import { authenticateAdminCall, peerIpOf } from "./admin-caller.js";
 import { callerRoles } from "./caller-role.js";
 import { kPeerAddress, kRequestId } from "./context-keys.js";
@@ -33,6 +35,8 @@ export interface KeyAdminHandlerDependencies {
   readonly groups: GroupAdmin;
   readonly tenants: TenantAdmin;
   readonly bootstrapper: Bootstrapper;
+  /** usageStats gives GetKey and ListKeys each key's verifications of the last 24 hours. */
+  readonly usageStats: Pick<UsageStatsReader, "requestsLast24h">;
 }
 
 /** createKeyAdminHandler builds the KeyAdminService implementation served by both transports. */
@@ -41,6 +45,24 @@ export function createKeyAdminHandler(
 ): ServiceImpl<typeof KeyAdminService> {
   const { keys, groups, tenants } = deps;
   const actorOf = (context: HandlerContext): Promise<Actor> => authenticateAdminCall(deps.access, context);
+
+  /** withRequestsLast24h sets each key's requests_last_24h, one statistics read per tenant. */
+  async function withRequestsLast24h(messages: Key[]): Promise<Key[]> {
+    const byTenant = new Map<string, Key[]>();
+    for (const message of messages) {
+      byTenant.set(message.tenantId, [...(byTenant.get(message.tenantId) ?? []), message]);
+    }
+    for (const [tenantId, tenantKeys] of byTenant) {
+      const counts = await deps.usageStats.requestsLast24h(
+        tenantId,
+        tenantKeys.map((message) => message.keyId),
+      );
+      for (const message of tenantKeys) {
+        message.requestsLast24h = BigInt(counts.get(message.keyId) ?? 0);
+      }
+    }
+    return messages;
+  }
 
   return {
     async bootstrap(request, context) {
@@ -72,7 +94,8 @@ export function createKeyAdminHandler(
 
     async getKey(request, context) {
       const actor = await actorOf(context);
-      return { key: keyMessageOf(await keys.getKey(actor, request.keyId)) };
+      const [key] = await withRequestsLast24h([keyMessageOf(await keys.getKey(actor, request.keyId))]);
+      return { key };
     },
 
     async listKeys(request, context) {
@@ -89,7 +112,7 @@ export function createKeyAdminHandler(
         showDeleted: request.showDeleted,
       });
       return {
-        keys: listing.keys.map(keyMessageOf),
+        keys: await withRequestsLast24h(listing.keys.map(keyMessageOf)),
         nextPageToken: listing.nextPageToken,
         tenant: listing.tenant === null ? undefined : tenantMessageOf(listing.tenant),
       };

@@ -353,6 +353,21 @@ const variables = {
     integer(0, 86_400_000),
     "at most one last-used write per key per interval",
   ),
+  USAGE_STATS_FLUSH_INTERVAL_MS: variable(
+    "10000",
+    integer(100, 3_600_000),
+    "how often each replica adds the verifications it counted to the usage statistics, in one batched write (one $inc upsert per key and tenant hour and day touched); a crash loses at most the counts of one interval (apikeys_usage_stats_pending_verdicts shows them)",
+  ),
+  USAGE_STATS_HOUR_RETENTION_DAYS: variable(
+    "35",
+    integer(1, 3_650),
+    "how long hourly usage statistics are kept; each replica deletes older buckets every hour",
+  ),
+  USAGE_STATS_DAY_RETENTION_DAYS: variable(
+    "400",
+    integer(1, 3_650),
+    "how long daily usage statistics are kept; each replica deletes older buckets every hour",
+  ),
   KEY_COUNT_REPAIR_INTERVAL_MS: variable(
     "300000",
     integer(1_000, 86_400_000),
@@ -530,6 +545,12 @@ export interface Config {
     readonly flushIntervalMs: number;
     readonly lastUsedWriteIntervalMs: number;
     readonly refusedPerSecond: number;
+  };
+  readonly usageStats: {
+    /** flushIntervalMs is how often counted verdicts are added to the statistics buckets. */
+    readonly flushIntervalMs: number;
+    readonly hourRetentionDays: number;
+    readonly dayRetentionDays: number;
   };
   /** keyCountRepairIntervalMs is the pause between two runs of the tenant key counter repair. */
   readonly keyCountRepairIntervalMs: number;
@@ -782,6 +803,11 @@ export function loadConfig(
       flushIntervalMs: v.USAGE_FLUSH_INTERVAL_MS,
       lastUsedWriteIntervalMs: v.LAST_USED_WRITE_INTERVAL_MS,
       refusedPerSecond: v.AUDIT_REFUSED_USAGE_PER_SECOND,
+    },
+    usageStats: {
+      flushIntervalMs: v.USAGE_STATS_FLUSH_INTERVAL_MS,
+      hourRetentionDays: v.USAGE_STATS_HOUR_RETENTION_DAYS,
+      dayRetentionDays: v.USAGE_STATS_DAY_RETENTION_DAYS,
     },
     keyCountRepairIntervalMs: v.KEY_COUNT_REPAIR_INTERVAL_MS,
     audit: {

@@ -8,6 +8,7 @@ import type { Db } from "mongodb";
 import { createAdminAuthenticator } from "../domain/admin-access.js";
 import { createAuditReader } from "../domain/audit-reader.js";
 import type { CallerAuthenticator, KeyRepository } from "../domain/ports.js";
+import type { UsageStatsReader } from "../domain/usage-stats.js";
 import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import { createAuditHandler } from "../rpc/audit-handler.js";
 import { createMongoKeyRepository } from "../storage/key-repository.js";
@@ -20,6 +21,8 @@ export interface AuditServiceDeps {
   readonly callers: CallerAuthenticator;
   /** keys finds the key of a usage-log request (defaults to the MongoDB key repository on `db`). */
   readonly keys?: Pick<KeyRepository, "findById">;
+  /** usageStats answers GetUsageStats. */
+  readonly usageStats: UsageStatsReader;
 }
 
 /** wireAuditService builds the AuditService implementation on the pipeline. */
@@ -34,5 +37,6 @@ export function wireAuditService(
       hub: pipeline.hub,
       keys: deps.keys ?? createMongoKeyRepository(deps.db),
     }),
+    usageStats: deps.usageStats,
   });
 }

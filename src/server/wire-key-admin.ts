@@ -23,6 +23,7 @@ import type {
   RandomSource,
 } from "../domain/ports.js";
 import { createTenantAdmin } from "../domain/tenant-admin.js";
+import type { UsageStatsReader } from "../domain/usage-stats.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import { createKeyAdminHandler } from "../rpc/key-admin-handler.js";
 import { createMongoGroupRepository, groupIndexes } from "../storage/group-repository.js";
@@ -45,6 +46,8 @@ export interface KeyAdminWiringDeps {
   readonly notifier: KeyChangeNotifier;
   /** audit receives one admin event per mutation. */
   readonly audit: AuditSink;
+  /** usageStats gives GetKey and ListKeys each key's verifications of the last 24 hours. */
+  readonly usageStats: Pick<UsageStatsReader, "requestsLast24h">;
   readonly clock?: Clock;
   readonly random?: RandomSource;
 }
@@ -94,6 +97,7 @@ export function wireKeyAdmin(deps: KeyAdminWiringDeps): WiredKeyAdmin {
       groups: createGroupAdmin(shared),
       tenants: createTenantAdmin(shared),
       bootstrapper: createBootstrapper({ ...shared, bootstrapToken: config.bootstrapToken }),
+      usageStats: deps.usageStats,
     }),
     indexes: [...keyIndexes, ...groupIndexes, ...tenantIndexes, ...idempotencyIndexes],
   };

@@ -19,6 +19,7 @@ import { keyFormatOf, keyHasherOf } from "./verification-config.js";
 import { wireAuditService } from "./wire-audit.js";
 import { wireKeyAdmin } from "./wire-key-admin.js";
 import { wireKeyCountRepair } from "./wire-key-count-repair.js";
+import { wireUsageStats } from "./wire-usage-stats.js";
 import { wireVerification } from "./wire-verification.js";
 
 /** WireDeps are the process-wide resources service implementations are built from. */
@@ -67,6 +68,9 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     devUsageRetention: deps.devUsageRetention ?? null,
   });
 
+  // --- Usage statistics: the counter VerifyKey counts every verdict into, GetUsageStats' reader. ---
+  const usageStats = wireUsageStats({ config, logger: deps.logger, db, metrics: deps.metrics });
+
   // --- Verification: VerifyKey, and the shared cache's notifier and authenticator for the others. ---
   const verification = wireVerification({
     config,
@@ -78,6 +82,7 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     hasher,
     sink: audit.sink,
     auditCounters: audit.sink.counters,
+    statistics: usageStats.counter,
   });
 
   // --- KeyAdminService (owned by the admin wiring): use cases on the shared cache's authenticator and
@@ -91,22 +96,38 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
     callers: verification.runtime.authenticator,
     notifier: verification.runtime.notifier,
     audit: audit.sink,
+    usageStats: usageStats.reader,
   });
 
   // --- The tenant key counter repair: recounts in the background, corrections as admin events. ---
   const keyCountRepair = wireKeyCountRepair({ config, logger: deps.logger, db, audit: audit.sink });
 
   // --- AuditService (owned by the audit wiring): audit callers are authenticated like admin callers. ---
-  const auditService = wireAuditService(audit, { db, callers: verification.runtime.authenticator });
+  const auditService = wireAuditService(audit, {
+    db,
+    callers: verification.runtime.authenticator,
+    usageStats: usageStats.reader,
+  });
 
   return {
     verify: verification.service,
     audit: auditService,
     admin: admin.service,
-    indexes: [...verification.indexes, ...audit.indexes, ...admin.indexes, ...keyCountRepair.indexes],
-    startHooks: [...verification.startHooks, ...keyCountRepair.startHooks],
-    // The repair's run first (it may emit events), verification (its last-used flush), then the audit
-    // buffer, then MongoDB (main's hook).
-    closeHooks: [...keyCountRepair.closeHooks, ...verification.closeHooks, ...audit.closeHooks],
+    indexes: [
+      ...verification.indexes,
+      ...audit.indexes,
+      ...admin.indexes,
+      ...keyCountRepair.indexes,
+      ...usageStats.indexes,
+    ],
+    startHooks: [...verification.startHooks, ...keyCountRepair.startHooks, ...usageStats.startHooks],
+    // The repair's run first (it may emit events), verification (its last-used flush), the usage
+    // statistics (counted until verification stopped), then the audit buffer, then MongoDB (main's hook).
+    closeHooks: [
+      ...keyCountRepair.closeHooks,
+      ...verification.closeHooks,
+      ...usageStats.closeHooks,
+      ...audit.closeHooks,
+    ],
   };
 }

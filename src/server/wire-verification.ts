@@ -11,6 +11,7 @@ import type { Registry } from "prom-client";
 import type { KeyFormat } from "../domain/key-format.js";
 import type { KeyHasher } from "../domain/key-hash.js";
 import type { AuditSink, Clock } from "../domain/ports.js";
+import type { VerdictCounter } from "../domain/usage-stats.js";
 import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { countDbCommands } from "../metrics/db-command-counter.js";
 import {
@@ -44,6 +45,8 @@ export interface VerificationWiringDeps {
   /** auditCounters exposes the sink's accounting as metrics, when the sink has counters. */
   readonly auditCounters?: () => AuditBufferCounters;
   readonly clock?: Clock;
+  /** statistics counts every verdict of an identified key (the usage statistics); its owner flushes it. */
+  readonly statistics?: VerdictCounter;
 }
 
 /** WiredVerification is the verification side as the composition root needs it. */
@@ -78,6 +81,7 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
     sink: deps.sink,
     replica: config.replicaId,
     settings: verificationSettingsOf(config),
+    ...(deps.statistics === undefined ? {} : { statistics: deps.statistics }),
     observer: verifyMetrics,
     onInvalidationLag: verifyMetrics.invalidationLag,
     log: {

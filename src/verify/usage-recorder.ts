@@ -2,6 +2,8 @@
  * UsageRecorder for VerifyKey: one usage event per verdict into the AuditSink, and "last used" timestamps
  * coalesced in memory. Neither ever blocks or fails a verification.
  *
+ * - Statistics: every verdict of an identified key is counted (VerdictCounter, usage-stats-counter.ts) before
+ *   anything below may sample or drop its event, so the usage statistics stay exact.
  * - Usage events: one UsageEvent (usage-event.ts) per verdict, handed to AuditSink.emit, which is O(1) and
  *   bounded (the buffered sink drops and counts when full). Verdicts other than VALID (unknown, revoked,
  *   refused keys — what a flood of garbage credentials produces) are recorded at most `refusedPerSecond` per
@@ -15,6 +17,7 @@
  */
 import type { KeyVerification, UsageRecorder, VerifyKeyInput } from "../domain/key-verifier.js";
 import type { AuditSink, KeyRepository } from "../domain/ports.js";
+import type { VerdictCounter } from "../domain/usage-stats.js";
 import { createEventIdSource, type EventIdSource } from "./event-ids.js";
 import { UsageEvent, type UsageEventOrigin } from "./usage-event.js";
 
@@ -34,6 +37,8 @@ export interface VerifyUsageRecorderOptions {
   readonly onError?: (error: unknown, keys: number) => void;
   /** eventIds mints usage-event ids (default: a per-process random prefix and a counter). */
   readonly eventIds?: EventIdSource;
+  /** statistics counts every verdict of an identified key, before any sampling (exact usage statistics). */
+  readonly statistics?: VerdictCounter;
 }
 
 /** VerifyUsageRecorderStats count last-used work for the metrics. */
@@ -68,6 +73,7 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
   const intervalMs = Math.max(options.lastUsedIntervalMs, 1);
   const maxTracked = Math.max(options.maxTrackedKeys ?? 100_000, 1);
   const onError = options.onError;
+  const statistics = options.statistics;
   const origin: UsageEventOrigin = { replica, ids: options.eventIds ?? createEventIdSource() };
 
   // When each key was last queued (ms since epoch); pruned at every flush to the current interval.
@@ -151,6 +157,9 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
   return {
     verified(result: KeyVerification, input: VerifyKeyInput, at: Date): void {
       const key = result.key;
+      if (statistics !== undefined && key !== null) {
+        statistics.count(key.tenantId, key.keyId, result.code, at);
+      }
       if (!result.valid) {
         const second = Math.floor(at.getTime() / 1_000);
         if (second !== refusedSecond) {

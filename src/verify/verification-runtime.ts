@@ -15,6 +15,7 @@ import type {
   GroupRepository,
   KeyRepository,
 } from "../domain/ports.js";
+import type { VerdictCounter } from "../domain/usage-stats.js";
 import { createVerifierCallerAuthenticator } from "./caller-authenticator.js";
 import { createInvalidationFollower, type InvalidationFollower } from "./invalidation-follower.js";
 import { createKeyCache, type KeyCache, type KeyCacheSettings } from "./key-cache.js";
@@ -59,6 +60,8 @@ export interface VerificationRuntimeOptions {
   /** onInvalidationLag receives the lag of each applied notice, in milliseconds (the metrics). */
   readonly onInvalidationLag?: (lagMs: number) => void;
   readonly log?: VerificationLogHooks;
+  /** statistics counts every verdict of an identified key (exact usage statistics); its owner flushes it. */
+  readonly statistics?: VerdictCounter;
   /** monotonicNow is the monotonic clock of cache and follower; defaults to performance.now. */
   readonly monotonicNow?: () => number;
 }
@@ -110,6 +113,7 @@ export function createVerificationRuntime(options: VerificationRuntimeOptions): 
     lastUsedIntervalMs: settings.lastUsedWriteIntervalMs,
     refusedPerSecond: settings.refusedUsagePerSecond,
     ...(log.lastUsedWriteFailed === undefined ? {} : { onError: log.lastUsedWriteFailed }),
+    ...(options.statistics === undefined ? {} : { statistics: options.statistics }),
   });
   const verifier = createKeyVerifier({
     format: options.format,

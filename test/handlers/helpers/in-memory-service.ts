@@ -21,6 +21,7 @@ import { createGroupAdmin } from "../../../src/domain/group-admin.js";
 import { createKeyAdmin } from "../../../src/domain/key-admin.js";
 import { createPageTokenCodec } from "../../../src/domain/page-token.js";
 import { createTenantAdmin } from "../../../src/domain/tenant-admin.js";
+import { createUsageStatsReader } from "../../../src/domain/usage-stats.js";
 import { AuditService } from "../../../src/gen/apikeys/v1/audit_service_pb.js";
 import { KeyAdminService } from "../../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { createAuditHandler } from "../../../src/rpc/audit-handler.js";
@@ -107,6 +108,8 @@ export function createInMemoryService() {
     groups: createGroupAdmin(shared),
     tenants: createTenantAdmin(shared),
     bootstrapper: createBootstrapper({ ...shared, bootstrapToken: IN_MEMORY_BOOTSTRAP_TOKEN }),
+    // No statistics are counted in memory: every key had no request.
+    usageStats: { requestsLast24h: async () => new Map() },
   });
   const admin = routerClient(KeyAdminService, (router) => router.service(KeyAdminService, handler));
   return {
@@ -121,7 +124,19 @@ export function createInMemoryService() {
     /** auditClient serves AuditService on `reader`, authenticated like the admin calls. */
     auditClient(reader: AuditReader): Client<typeof AuditService> {
       return routerClient(AuditService, (router) =>
-        router.service(AuditService, createAuditHandler({ access, reader })),
+        router.service(
+          AuditService,
+          createAuditHandler({
+            access,
+            reader,
+            // No statistics are counted in memory: every series is empty.
+            usageStats: createUsageStatsReader({
+              store: { series: async () => [], requestsSince: async () => new Map() },
+              keys,
+              clock,
+            }),
+          }),
+        ),
       );
     },
     /** tenant creates the tenants named (keys and groups are only created in a tenant that exists). */

@@ -5,6 +5,7 @@
 import type { Db, MongoClient } from "mongodb";
 import type { NewAuditEvent } from "../../../src/domain/audit-event.js";
 import type { AuditSink, ChangeFeed, GroupRepository, KeyRepository } from "../../../src/domain/ports.js";
+import type { VerdictCounter } from "../../../src/domain/usage-stats.js";
 import { loadConfig } from "../../../src/server/config.js";
 import { verificationSettingsOf } from "../../../src/server/verification-config.js";
 import { createMongoChangeFeed, type MongoChangeFeed } from "../../../src/storage/change-feed.js";
@@ -67,7 +68,14 @@ export async function startReplica(
   client: MongoClient,
   dbName: string,
   settings: Partial<VerificationSettings> = {},
-  options: { clock?: ManualClock; monotonicNow?: () => number; stores?: Partial<Stores> } = {},
+  options: {
+    clock?: ManualClock;
+    monotonicNow?: () => number;
+    stores?: Partial<Stores>;
+    /** auditSink replaces the collecting sink (which then stays empty). */
+    auditSink?: AuditSink;
+    statistics?: VerdictCounter;
+  } = {},
 ): Promise<TestReplica> {
   const base = storesOf(client.db(dbName));
   const stores: Stores = { ...base, ...options.stores };
@@ -80,10 +88,11 @@ export async function startReplica(
     keys: stores.keys,
     groups: stores.groups,
     feed: stores.feed,
-    sink,
+    sink: options.auditSink ?? sink,
     replica: "test-replica",
     settings: { ...verificationSettingsOf(loadConfig({})), ...settings },
     ...(options.monotonicNow === undefined ? {} : { monotonicNow: options.monotonicNow }),
+    ...(options.statistics === undefined ? {} : { statistics: options.statistics }),
   });
   await runtime.start();
   return { runtime, clock, sink, stores };

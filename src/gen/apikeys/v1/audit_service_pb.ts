@@ -2,8 +2,8 @@
 // @generated from file apikeys/v1/audit_service.proto (package apikeys.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { AuditEvent, AuditEventKind } from "./audit_pb.js";
 import { file_apikeys_v1_audit } from "./audit_pb.js";
 import type { VerificationCode } from "./key_verify_service_pb.js";
@@ -16,7 +16,177 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apikeys/v1/audit_service.proto.
  */
 export const file_apikeys_v1_audit_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hcGlrZXlzL3YxL2F1ZGl0X3NlcnZpY2UucHJvdG8SCmFwaWtleXMudjEi1wEKE0xpc3RLZXlVc2FnZVJlcXVlc3QSDgoGa2V5X2lkGAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgVjb2RlcxgEIAMoDjIcLmFwaWtleXMudjEuVmVyaWZpY2F0aW9uQ29kZRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJXChRMaXN0S2V5VXNhZ2VSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5hcGlrZXlzLnYxLkF1ZGl0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInQKFkxpc3RBZG1pbkV2ZW50c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg4KBmtleV9pZBgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJaChdMaXN0QWRtaW5FdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5hcGlrZXlzLnYxLkF1ZGl0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIrwBChhTdHJlYW1BdWRpdEV2ZW50c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg4KBmtleV9pZBgCIAEoCRIpCgVraW5kcxgDIAMoDjIaLmFwaWtleXMudjEuQXVkaXRFdmVudEtpbmQSMAoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABIXCg1yZXN1bWVfY3Vyc29yGAUgASgJSABCBwoFc3RhcnQiewoZU3RyZWFtQXVkaXRFdmVudHNSZXNwb25zZRInCgVldmVudBgBIAEoCzIWLmFwaWtleXMudjEuQXVkaXRFdmVudEgAEioKCWhlYXJ0YmVhdBgCIAEoCzIVLmFwaWtleXMudjEuSGVhcnRiZWF0SABCCQoHbWVzc2FnZSJFCglIZWFydGJlYXQSDgoGY3Vyc29yGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMrACCgxBdWRpdFNlcnZpY2USVgoMTGlzdEtleVVzYWdlEh8uYXBpa2V5cy52MS5MaXN0S2V5VXNhZ2VSZXF1ZXN0GiAuYXBpa2V5cy52MS5MaXN0S2V5VXNhZ2VSZXNwb25zZSIDkAIBEl8KD0xpc3RBZG1pbkV2ZW50cxIiLmFwaWtleXMudjEuTGlzdEFkbWluRXZlbnRzUmVxdWVzdBojLmFwaWtleXMudjEuTGlzdEFkbWluRXZlbnRzUmVzcG9uc2UiA5ACARJnChFTdHJlYW1BdWRpdEV2ZW50cxIkLmFwaWtleXMudjEuU3RyZWFtQXVkaXRFdmVudHNSZXF1ZXN0GiUuYXBpa2V5cy52MS5TdHJlYW1BdWRpdEV2ZW50c1Jlc3BvbnNlIgOQAgEwAWIGcHJvdG8z", [file_apikeys_v1_audit, file_apikeys_v1_key_verify_service, file_google_protobuf_timestamp]);
+  fileDesc("Ch5hcGlrZXlzL3YxL2F1ZGl0X3NlcnZpY2UucHJvdG8SCmFwaWtleXMudjEiygEKFEdldFVzYWdlU3RhdHNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKC2dyYW51bGFyaXR5GAUgASgOMhwuYXBpa2V5cy52MS5Vc2FnZUdyYW51bGFyaXR5IkcKClVzYWdlQ291bnQSKgoEY29kZRgBIAEoDjIcLmFwaWtleXMudjEuVmVyaWZpY2F0aW9uQ29kZRINCgVjb3VudBgCIAEoAyJ0CgtVc2FnZUJ1Y2tldBIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgV0b3RhbBgCIAEoAxImCgZjb3VudHMYAyADKAsyFi5hcGlrZXlzLnYxLlVzYWdlQ291bnQi9QEKFUdldFVzYWdlU3RhdHNSZXNwb25zZRIRCgl0ZW5hbnRfaWQYASABKAkSDgoGa2V5X2lkGAIgASgJEjEKC2dyYW51bGFyaXR5GAMgASgOMhwuYXBpa2V5cy52MS5Vc2FnZUdyYW51bGFyaXR5Ei4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgdidWNrZXRzGAYgAygLMhcuYXBpa2V5cy52MS5Vc2FnZUJ1Y2tldCLXAQoTTGlzdEtleVVzYWdlUmVxdWVzdBIOCgZrZXlfaWQYASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKBWNvZGVzGAQgAygOMhwuYXBpa2V5cy52MS5WZXJpZmljYXRpb25Db2RlEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJIlcKFExpc3RLZXlVc2FnZVJlc3BvbnNlEiYKBmV2ZW50cxgBIAMoCzIWLmFwaWtleXMudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkidAoWTGlzdEFkbWluRXZlbnRzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDgoGa2V5X2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIloKF0xpc3RBZG1pbkV2ZW50c1Jlc3BvbnNlEiYKBmV2ZW50cxgBIAMoCzIWLmFwaWtleXMudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkivAEKGFN0cmVhbUF1ZGl0RXZlbnRzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSDgoGa2V5X2lkGAIgASgJEikKBWtpbmRzGAMgAygOMhouYXBpa2V5cy52MS5BdWRpdEV2ZW50S2luZBIwCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEhcKDXJlc3VtZV9jdXJzb3IYBSABKAlIAEIHCgVzdGFydCJ7ChlTdHJlYW1BdWRpdEV2ZW50c1Jlc3BvbnNlEicKBWV2ZW50GAEgASgLMhYuYXBpa2V5cy52MS5BdWRpdEV2ZW50SAASKgoJaGVhcnRiZWF0GAIgASgLMhUuYXBpa2V5cy52MS5IZWFydGJlYXRIAEIJCgdtZXNzYWdlIkUKCUhlYXJ0YmVhdBIOCgZjdXJzb3IYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqbAoQVXNhZ2VHcmFudWxhcml0eRIhCh1VU0FHRV9HUkFOVUxBUklUWV9VTlNQRUNJRklFRBAAEhoKFlVTQUdFX0dSQU5VTEFSSVRZX0hPVVIQARIZChVVU0FHRV9HUkFOVUxBUklUWV9EQVkQAjKLAwoMQXVkaXRTZXJ2aWNlElYKDExpc3RLZXlVc2FnZRIfLmFwaWtleXMudjEuTGlzdEtleVVzYWdlUmVxdWVzdBogLmFwaWtleXMudjEuTGlzdEtleVVzYWdlUmVzcG9uc2UiA5ACARJfCg9MaXN0QWRtaW5FdmVudHMSIi5hcGlrZXlzLnYxLkxpc3RBZG1pbkV2ZW50c1JlcXVlc3QaIy5hcGlrZXlzLnYxLkxpc3RBZG1pbkV2ZW50c1Jlc3BvbnNlIgOQAgESZwoRU3RyZWFtQXVkaXRFdmVudHMSJC5hcGlrZXlzLnYxLlN0cmVhbUF1ZGl0RXZlbnRzUmVxdWVzdBolLmFwaWtleXMudjEuU3RyZWFtQXVkaXRFdmVudHNSZXNwb25zZSIDkAIBMAESWQoNR2V0VXNhZ2VTdGF0cxIgLmFwaWtleXMudjEuR2V0VXNhZ2VTdGF0c1JlcXVlc3QaIS5hcGlrZXlzLnYxLkdldFVzYWdlU3RhdHNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_apikeys_v1_audit, file_apikeys_v1_key_verify_service, file_google_protobuf_timestamp]);
+
+/**
+ * GetUsageStatsRequest names one key or one tenant and a time range.
+ *
+ * @generated from message apikeys.v1.GetUsageStatsRequest
+ */
+export type GetUsageStatsRequest = Message<"apikeys.v1.GetUsageStatsRequest"> & {
+  /**
+   * tenant_id selects every key of a tenant; a tenant admin may leave it empty (its own tenant). Must be
+   * empty when key_id is set.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * key_id selects one key; optional.
+   *
+   * @generated from field: string key_id = 2;
+   */
+  keyId: string;
+
+  /**
+   * start_time is rounded down to its bucket; optional, default 24 buckets (hours) or 30 buckets (days) before
+   * end_time.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 3;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * end_time is rounded up to a bucket boundary and excluded; optional, default now.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 4;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * granularity of the buckets; unspecified means hours.
+   *
+   * @generated from field: apikeys.v1.UsageGranularity granularity = 5;
+   */
+  granularity: UsageGranularity;
+};
+
+/**
+ * Describes the message apikeys.v1.GetUsageStatsRequest.
+ * Use `create(GetUsageStatsRequestSchema)` to create a new message.
+ */
+export const GetUsageStatsRequestSchema: GenMessage<GetUsageStatsRequest> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_audit_service, 0);
+
+/**
+ * UsageCount is how many verifications had one verdict.
+ *
+ * @generated from message apikeys.v1.UsageCount
+ */
+export type UsageCount = Message<"apikeys.v1.UsageCount"> & {
+  /**
+   * code is the verdict.
+   *
+   * @generated from field: apikeys.v1.VerificationCode code = 1;
+   */
+  code: VerificationCode;
+
+  /**
+   * count is the number of verifications with this verdict.
+   *
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message apikeys.v1.UsageCount.
+ * Use `create(UsageCountSchema)` to create a new message.
+ */
+export const UsageCountSchema: GenMessage<UsageCount> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_audit_service, 1);
+
+/**
+ * UsageBucket is one hour or day.
+ *
+ * @generated from message apikeys.v1.UsageBucket
+ */
+export type UsageBucket = Message<"apikeys.v1.UsageBucket"> & {
+  /**
+   * start_time is the bucket's first instant.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * total is the sum of counts.
+   *
+   * @generated from field: int64 total = 2;
+   */
+  total: bigint;
+
+  /**
+   * counts per verdict, in VerificationCode order; verdicts that did not occur are absent.
+   *
+   * @generated from field: repeated apikeys.v1.UsageCount counts = 3;
+   */
+  counts: UsageCount[];
+};
+
+/**
+ * Describes the message apikeys.v1.UsageBucket.
+ * Use `create(UsageBucketSchema)` to create a new message.
+ */
+export const UsageBucketSchema: GenMessage<UsageBucket> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_audit_service, 2);
+
+/**
+ * GetUsageStatsResponse is a dense series: one bucket per hour or day of the range, empty ones included.
+ *
+ * @generated from message apikeys.v1.GetUsageStatsResponse
+ */
+export type GetUsageStatsResponse = Message<"apikeys.v1.GetUsageStatsResponse"> & {
+  /**
+   * tenant_id is the tenant counted (the key's tenant for a key).
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * key_id is the key counted; empty for a tenant.
+   *
+   * @generated from field: string key_id = 2;
+   */
+  keyId: string;
+
+  /**
+   * granularity of the buckets.
+   *
+   * @generated from field: apikeys.v1.UsageGranularity granularity = 3;
+   */
+  granularity: UsageGranularity;
+
+  /**
+   * start_time is the first bucket's start.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 4;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * end_time is the end of the last bucket (exclusive).
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 5;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * buckets, oldest first.
+   *
+   * @generated from field: repeated apikeys.v1.UsageBucket buckets = 6;
+   */
+  buckets: UsageBucket[];
+};
+
+/**
+ * Describes the message apikeys.v1.GetUsageStatsResponse.
+ * Use `create(GetUsageStatsResponseSchema)` to create a new message.
+ */
+export const GetUsageStatsResponseSchema: GenMessage<GetUsageStatsResponse> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_audit_service, 3);
 
 /**
  * ListKeyUsageRequest selects a key's usage events.
@@ -72,7 +242,7 @@ export type ListKeyUsageRequest = Message<"apikeys.v1.ListKeyUsageRequest"> & {
  * Use `create(ListKeyUsageRequestSchema)` to create a new message.
  */
 export const ListKeyUsageRequestSchema: GenMessage<ListKeyUsageRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_audit_service, 0);
+  messageDesc(file_apikeys_v1_audit_service, 4);
 
 /**
  * ListKeyUsageResponse is one page of usage events.
@@ -100,7 +270,7 @@ export type ListKeyUsageResponse = Message<"apikeys.v1.ListKeyUsageResponse"> & 
  * Use `create(ListKeyUsageResponseSchema)` to create a new message.
  */
 export const ListKeyUsageResponseSchema: GenMessage<ListKeyUsageResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_audit_service, 1);
+  messageDesc(file_apikeys_v1_audit_service, 5);
 
 /**
  * ListAdminEventsRequest selects admin events.
@@ -149,7 +319,7 @@ export type ListAdminEventsRequest = Message<"apikeys.v1.ListAdminEventsRequest"
  * Use `create(ListAdminEventsRequestSchema)` to create a new message.
  */
 export const ListAdminEventsRequestSchema: GenMessage<ListAdminEventsRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_audit_service, 2);
+  messageDesc(file_apikeys_v1_audit_service, 6);
 
 /**
  * ListAdminEventsResponse is one page of admin events.
@@ -177,7 +347,7 @@ export type ListAdminEventsResponse = Message<"apikeys.v1.ListAdminEventsRespons
  * Use `create(ListAdminEventsResponseSchema)` to create a new message.
  */
 export const ListAdminEventsResponseSchema: GenMessage<ListAdminEventsResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_audit_service, 3);
+  messageDesc(file_apikeys_v1_audit_service, 7);
 
 /**
  * StreamAuditEventsRequest says what to follow and from where.
@@ -235,7 +405,7 @@ export type StreamAuditEventsRequest = Message<"apikeys.v1.StreamAuditEventsRequ
  * Use `create(StreamAuditEventsRequestSchema)` to create a new message.
  */
 export const StreamAuditEventsRequestSchema: GenMessage<StreamAuditEventsRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_audit_service, 4);
+  messageDesc(file_apikeys_v1_audit_service, 8);
 
 /**
  * StreamAuditEventsResponse is one message of the stream: an event or a heartbeat.
@@ -272,7 +442,7 @@ export type StreamAuditEventsResponse = Message<"apikeys.v1.StreamAuditEventsRes
  * Use `create(StreamAuditEventsResponseSchema)` to create a new message.
  */
 export const StreamAuditEventsResponseSchema: GenMessage<StreamAuditEventsResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_audit_service, 5);
+  messageDesc(file_apikeys_v1_audit_service, 9);
 
 /**
  * Heartbeat keeps an idle stream alive through proxies and advances the resume position.
@@ -301,7 +471,42 @@ export type Heartbeat = Message<"apikeys.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_audit_service, 6);
+  messageDesc(file_apikeys_v1_audit_service, 10);
+
+/**
+ * UsageGranularity is the width of one statistics bucket.
+ *
+ * @generated from enum apikeys.v1.UsageGranularity
+ */
+export enum UsageGranularity {
+  /**
+   * USAGE_GRANULARITY_UNSPECIFIED means USAGE_GRANULARITY_HOUR in a request; never returned.
+   *
+   * @generated from enum value: USAGE_GRANULARITY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * USAGE_GRANULARITY_HOUR: one bucket per UTC hour (at most 744 per answer; kept
+   * USAGE_STATS_HOUR_RETENTION_DAYS).
+   *
+   * @generated from enum value: USAGE_GRANULARITY_HOUR = 1;
+   */
+  HOUR = 1,
+
+  /**
+   * USAGE_GRANULARITY_DAY: one bucket per UTC day (at most 400 per answer; kept USAGE_STATS_DAY_RETENTION_DAYS).
+   *
+   * @generated from enum value: USAGE_GRANULARITY_DAY = 2;
+   */
+  DAY = 2,
+}
+
+/**
+ * Describes the enum apikeys.v1.UsageGranularity.
+ */
+export const UsageGranularitySchema: GenEnum<UsageGranularity> = /*@__PURE__*/
+  enumDesc(file_apikeys_v1_audit_service, 0);
 
 /**
  * AuditService reads the audit log: per-key usage, admin history, and a live resumable stream for ops.
@@ -344,6 +549,20 @@ export const AuditService: GenService<{
     methodKind: "server_streaming";
     input: typeof StreamAuditEventsRequestSchema;
     output: typeof StreamAuditEventsResponseSchema;
+  },
+  /**
+   * GetUsageStats returns exact verification counts per verification code of one key or one tenant, per UTC
+   * hour or day. Every replica counts each verdict in memory (independently of the usage log, which may shed
+   * load) and adds its counts to the statistics every USAGE_STATS_FLUSH_INTERVAL_MS, so the newest counts
+   * appear within that interval. A key of another tenant answers NOT_FOUND, another tenant_id
+   * PERMISSION_DENIED.
+   *
+   * @generated from rpc apikeys.v1.AuditService.GetUsageStats
+   */
+  getUsageStats: {
+    methodKind: "unary";
+    input: typeof GetUsageStatsRequestSchema;
+    output: typeof GetUsageStatsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_apikeys_v1_audit_service, 0);

@@ -1,0 +1,200 @@
+/**
+ * Exact usage statistics: how many verifications each key (and each tenant) had, per verification code, per
+ * hour and per day. They are counted in memory by every replica, independently of the raw usage log (which
+ * sheds load), and added to rollup buckets in the database in batches (UsageStatsStore.add). Reading them
+ * (GetUsageStats) is authorised like the rest of the audit API: super users every tenant, tenant admins
+ * their own tenant (another tenant's key is NOT_FOUND, another tenant_id PERMISSION_DENIED), other keys
+ * nothing.
+ */
+import { requireAdmin, resolveTenant } from "./admin-access.js";
+import type { Actor } from "./api-key.js";
+import type { VerificationCode } from "./audit-event.js";
+import { DomainError, invalidArgument } from "./errors.js";
+import type { Clock, KeyRepository } from "./ports.js";
+
+/** UsageGranularity is the width of one statistics bucket (UTC hours or UTC days). */
+export type UsageGranularity = "hour" | "day";
+
+/** UsageScope says whose verifications a bucket counts: one key's, or every key's of a tenant. */
+export type UsageScope = "key" | "tenant";
+
+/** UsageCounts are verifications per verification code; a code that never occurred is absent. */
+export type UsageCounts = Readonly<Partial<Record<VerificationCode, number>>>;
+
+/** UsageIncrement adds `counts` to one bucket (created when missing). */
+export interface UsageIncrement {
+  readonly scope: UsageScope;
+  readonly tenantId: string;
+  /** keyId is "" for a tenant bucket. */
+  readonly keyId: string;
+  readonly granularity: UsageGranularity;
+  /** start is the bucket's first instant (see bucketStart). */
+  readonly start: Date;
+  readonly counts: UsageCounts;
+}
+
+/** UsageBucket is one bucket of a series. */
+export interface UsageBucket {
+  readonly start: Date;
+  readonly counts: UsageCounts;
+}
+
+/** UsageSeriesQuery selects the stored buckets of one key or tenant in [start, end). */
+export interface UsageSeriesQuery {
+  readonly scope: UsageScope;
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly granularity: UsageGranularity;
+  readonly start: Date;
+  readonly end: Date;
+}
+
+/** UsageStatsStore keeps the rollup buckets. */
+export interface UsageStatsStore {
+  /** add adds every increment to its bucket, in one batch; the batch is retried whole on failure. */
+  add(increments: readonly UsageIncrement[]): Promise<void>;
+  /** series returns the stored buckets of a query, oldest first (buckets without data are absent). */
+  series(query: UsageSeriesQuery): Promise<UsageBucket[]>;
+  /** requestsSince sums the hour buckets of each of a tenant's keys starting at or after `since`. */
+  requestsSince(
+    tenantId: string,
+    keyIds: readonly string[],
+    since: Date,
+  ): Promise<ReadonlyMap<string, number>>;
+  /** deleteBefore deletes the buckets of a granularity that start before `cutoff`; returns how many. */
+  deleteBefore(granularity: UsageGranularity, cutoff: Date): Promise<number>;
+}
+
+/** VerdictCounter hears every verification verdict of an identified key; it must never block or throw. */
+export interface VerdictCounter {
+  count(tenantId: string, keyId: string, code: VerificationCode, at: Date): void;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** bucketStart is the first instant of the UTC hour or day holding `at`. */
+export function bucketStart(at: Date | number, granularity: UsageGranularity): Date {
+  const time = typeof at === "number" ? at : at.getTime();
+  const width = granularity === "hour" ? HOUR_MS : DAY_MS;
+  return new Date(Math.floor(time / width) * width);
+}
+
+/** MAX_BUCKETS bounds the buckets of one GetUsageStats answer, per granularity (31 days, 400 days). */
+export const MAX_BUCKETS: Readonly<Record<UsageGranularity, number>> = Object.freeze({ hour: 744, day: 400 });
+
+/** UsageStatsRequest is a GetUsageStats request in domain terms ("" and null mean "not given"). */
+export interface UsageStatsRequest {
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly granularity: UsageGranularity | null;
+  readonly startTime: Date | null;
+  readonly endTime: Date | null;
+}
+
+/** UsageStats is a dense series: one bucket per hour or day of [start, end), zeros included. */
+export interface UsageStats {
+  readonly scope: UsageScope;
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly granularity: UsageGranularity;
+  readonly start: Date;
+  readonly end: Date;
+  readonly buckets: readonly UsageBucket[];
+}
+
+/** UsageStatsReader is the reading use case. */
+export interface UsageStatsReader {
+  getUsageStats(actor: Actor, request: UsageStatsRequest): Promise<UsageStats>;
+  /** requestsLast24h sums each of a tenant's keys' verifications of the current hour and the 23 before it. */
+  requestsLast24h(tenantId: string, keyIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
+}
+
+/** UsageStatsReaderDependencies are what the reader needs. */
+export interface UsageStatsReaderDependencies {
+  readonly store: Pick<UsageStatsStore, "series" | "requestsSince">;
+  readonly keys: Pick<KeyRepository, "findById">;
+  readonly clock: Clock;
+}
+
+/** createUsageStatsReader builds the reading use case. */
+export function createUsageStatsReader(deps: UsageStatsReaderDependencies): UsageStatsReader {
+  return {
+    async getUsageStats(actor, request) {
+      requireAdmin(actor);
+      const granularity = request.granularity ?? "hour";
+      const { start, end } = rangeOf(request, granularity, deps.clock.now());
+      let scope: { scope: UsageScope; tenantId: string; keyId: string };
+      if (request.keyId !== "") {
+        if (request.tenantId !== "") {
+          throw invalidArgument("tenant_id", "must be empty when key_id is given (the key names its tenant)");
+        }
+        const key = await deps.keys.findById(request.keyId);
+        if (key === null || (actor.role !== "superuser" && key.tenantId !== actor.tenantId)) {
+          throw new DomainError("not_found", `key ${JSON.stringify(request.keyId)} not found`);
+        }
+        scope = { scope: "key", tenantId: key.tenantId, keyId: key.id };
+      } else {
+        const tenantId = resolveTenant(actor, request.tenantId, { field: "tenant_id", required: false });
+        scope = { scope: "tenant", tenantId, keyId: "" };
+      }
+      const stored = await deps.store.series({ ...scope, granularity, start, end });
+      return { ...scope, granularity, start, end, buckets: denseSeries(stored, granularity, start, end) };
+    },
+
+    requestsLast24h(tenantId, keyIds) {
+      if (keyIds.length === 0) {
+        return Promise.resolve(new Map());
+      }
+      const since = bucketStart(deps.clock.now().getTime() - 23 * HOUR_MS, "hour");
+      return deps.store.requestsSince(tenantId, keyIds, since);
+    },
+  };
+}
+
+/**
+ * rangeOf aligns the requested range to whole buckets: start down, end up (exclusive). Defaults: end now,
+ * start 24 hours (hour buckets) or 30 days (day buckets) before end.
+ */
+function rangeOf(
+  request: UsageStatsRequest,
+  granularity: UsageGranularity,
+  now: Date,
+): { start: Date; end: Date } {
+  const width = granularity === "hour" ? HOUR_MS : DAY_MS;
+  const endTime = request.endTime ?? now;
+  const end = new Date(Math.ceil(endTime.getTime() / width) * width);
+  const start = bucketStart(
+    request.startTime ?? new Date(end.getTime() - (granularity === "hour" ? 24 : 30) * width),
+    granularity,
+  );
+  if (request.startTime !== null && request.endTime !== null && request.endTime <= request.startTime) {
+    throw invalidArgument("end_time", "must be after start_time");
+  }
+  if (end <= start) {
+    throw invalidArgument("start_time", "must be before end_time (default: now)");
+  }
+  const buckets = (end.getTime() - start.getTime()) / width;
+  if (buckets > MAX_BUCKETS[granularity]) {
+    throw invalidArgument(
+      "start_time",
+      `the range spans ${buckets} ${granularity} buckets; at most ${MAX_BUCKETS[granularity]} are allowed`,
+    );
+  }
+  return { start, end };
+}
+
+function denseSeries(
+  stored: readonly UsageBucket[],
+  granularity: UsageGranularity,
+  start: Date,
+  end: Date,
+): UsageBucket[] {
+  const width = granularity === "hour" ? HOUR_MS : DAY_MS;
+  const byStart = new Map(stored.map((bucket) => [bucket.start.getTime(), bucket.counts]));
+  const buckets: UsageBucket[] = [];
+  for (let time = start.getTime(); time < end.getTime(); time += width) {
+    buckets.push({ start: new Date(time), counts: byStart.get(time) ?? {} });
+  }
+  return buckets;
+}

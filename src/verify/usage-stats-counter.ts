@@ -1,0 +1,203 @@
+/**
+ * The usage statistics counter of one replica: every verdict of an identified key is counted in memory
+ * (O(1), never blocking a verification), per key, UTC hour and verification code, independently of the raw
+ * usage log, so the statistics stay exact while that log sheds load. Every flush interval (and at shutdown)
+ * the counts are added to the rollup buckets with ONE batched write (UsageStatsStore.add): one `$inc`
+ * upsert per key-hour (all its codes at once), key-day, tenant-hour and tenant-day touched since the last
+ * flush, however many verifications there were. A failed write puts its counts back for the next flush.
+ *
+ * What is counted but not yet written (`pending`) is what a crash would lose: at most one flush interval of
+ * verdicts. It is exposed as a metric, and shutdown reports what it could not write. Memory is bounded by
+ * maxPendingBuckets (key-hours waiting); a verdict that does not fit is counted as dropped, never silently.
+ */
+import type { VerificationCode } from "../domain/audit-event.js";
+import {
+  bucketStart,
+  type UsageCounts,
+  type UsageIncrement,
+  type UsageStatsStore,
+  type VerdictCounter,
+} from "../domain/usage-stats.js";
+
+/** UsageStatsCounterOptions configure the counter. */
+export interface UsageStatsCounterOptions {
+  readonly store: Pick<UsageStatsStore, "add">;
+  readonly flushIntervalMs: number;
+  /** maxPendingBuckets bounds the key-hours waiting for a flush (default 100,000). */
+  readonly maxPendingBuckets?: number;
+  /** onError hears about failed writes (for logging); it must not throw. */
+  readonly onError?: (error: unknown, verdicts: number) => void;
+}
+
+/** UsageStatsCounterStats are the counter's accounting, for the metrics. */
+export interface UsageStatsCounterStats {
+  /** counted is every verdict counted. */
+  readonly counted: number;
+  /** written is every verdict added to the database. */
+  readonly written: number;
+  /** pending is what is counted but not yet written: what a crash now would lose. */
+  readonly pending: number;
+  /** dropped counts verdicts not counted because maxPendingBuckets key-hours were already waiting. */
+  readonly dropped: number;
+  /** writes counts successful batched writes (each one database command). */
+  readonly writes: number;
+  readonly failures: number;
+}
+
+/** UsageStatsCounter is the VerdictCounter with flush control. */
+export interface UsageStatsCounter extends VerdictCounter {
+  /** start arms the periodic flush. */
+  start(): void;
+  /** flush writes the pending counts now. Never rejects. */
+  flush(): Promise<void>;
+  /** close stops the periodic flush, flushes once and returns the verdicts it could not write. */
+  close(): Promise<number>;
+  stats(): UsageStatsCounterStats;
+}
+
+interface PendingBucket {
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly hour: number;
+  readonly counts: Map<VerificationCode, number>;
+}
+
+/** createUsageStatsCounter builds the counter. */
+export function createUsageStatsCounter(options: UsageStatsCounterOptions): UsageStatsCounter {
+  const { store, onError } = options;
+  const maxPending = Math.max(options.maxPendingBuckets ?? 100_000, 1);
+  let pending = new Map<string, PendingBucket>();
+  let pendingVerdicts = 0;
+  let counted = 0;
+  let written = 0;
+  let dropped = 0;
+  let writes = 0;
+  let failures = 0;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let flushing: Promise<void> | null = null;
+
+  function add(tenantId: string, keyId: string, hour: number, code: VerificationCode, n: number): boolean {
+    const id = `${keyId}\u0000${hour}`;
+    let bucket = pending.get(id);
+    if (bucket === undefined) {
+      if (pending.size >= maxPending) {
+        return false;
+      }
+      bucket = { tenantId, keyId, hour, counts: new Map() };
+      pending.set(id, bucket);
+    }
+    bucket.counts.set(code, (bucket.counts.get(code) ?? 0) + n);
+    pendingVerdicts += n;
+    return true;
+  }
+
+  async function write(): Promise<void> {
+    if (pending.size === 0) {
+      return;
+    }
+    const batch = pending;
+    const batchVerdicts = pendingVerdicts;
+    pending = new Map();
+    pendingVerdicts = 0;
+    try {
+      await store.add(incrementsOf(batch.values()));
+      writes += 1;
+      written += batchVerdicts;
+    } catch (error) {
+      failures += 1;
+      // Back into the pending counts (merged with what was counted meanwhile); the next flush retries.
+      for (const bucket of batch.values()) {
+        for (const [code, n] of bucket.counts) {
+          if (!add(bucket.tenantId, bucket.keyId, bucket.hour, code, n)) {
+            dropped += n;
+          }
+        }
+      }
+      if (onError !== undefined) {
+        try {
+          onError(error, batchVerdicts);
+        } catch {
+          // Logging must not stop the counter.
+        }
+      }
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (flushing === null) {
+      flushing = write().finally(() => {
+        flushing = null;
+      });
+    }
+    return flushing;
+  }
+
+  return {
+    count(tenantId, keyId, code, at) {
+      counted += 1;
+      if (!add(tenantId, keyId, bucketStart(at, "hour").getTime(), code, 1)) {
+        dropped += 1;
+      }
+    },
+    start() {
+      if (timer === null) {
+        timer = setInterval(
+          () => {
+            flush();
+          },
+          Math.max(options.flushIntervalMs, 1),
+        );
+        timer.unref();
+      }
+    },
+    flush,
+    async close() {
+      if (timer !== null) {
+        clearInterval(timer);
+        timer = null;
+      }
+      // A flush already running took its batch; the second one writes what was counted since.
+      await flush();
+      await flush();
+      return pendingVerdicts;
+    },
+    stats() {
+      return { counted, written, pending: pendingVerdicts, dropped, writes, failures };
+    },
+  };
+}
+
+/**
+ * incrementsOf turns pending key-hours into the buckets to add to: each key-hour, and, summed, each key-day,
+ * tenant-hour and tenant-day they fall into (one increment per bucket, all codes in it).
+ */
+function incrementsOf(buckets: Iterable<PendingBucket>): UsageIncrement[] {
+  const merged = new Map<
+    string,
+    { increment: Omit<UsageIncrement, "counts">; counts: Map<VerificationCode, number> }
+  >();
+  const into = (increment: Omit<UsageIncrement, "counts">, counts: ReadonlyMap<VerificationCode, number>) => {
+    const id = `${increment.scope}\u0000${increment.granularity}\u0000${increment.tenantId}\u0000${increment.keyId}\u0000${increment.start.getTime()}`;
+    let entry = merged.get(id);
+    if (entry === undefined) {
+      entry = { increment, counts: new Map() };
+      merged.set(id, entry);
+    }
+    for (const [code, n] of counts) {
+      entry.counts.set(code, (entry.counts.get(code) ?? 0) + n);
+    }
+  };
+  for (const bucket of buckets) {
+    const hour = new Date(bucket.hour);
+    const day = bucketStart(bucket.hour, "day");
+    const { tenantId, keyId } = bucket;
+    into({ scope: "key", tenantId, keyId, granularity: "hour", start: hour }, bucket.counts);
+    into({ scope: "key", tenantId, keyId, granularity: "day", start: day }, bucket.counts);
+    into({ scope: "tenant", tenantId, keyId: "", granularity: "hour", start: hour }, bucket.counts);
+    into({ scope: "tenant", tenantId, keyId: "", granularity: "day", start: day }, bucket.counts);
+  }
+  return [...merged.values()].map(({ increment, counts }) => ({
+    ...increment,
+    counts: Object.fromEntries(counts) as UsageCounts,
+  }));
+}
