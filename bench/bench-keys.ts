@@ -50,6 +50,7 @@ export function createBenchKeys(config: Config) {
         name,
         description: "",
         permissions: [...permissions].sort(),
+        labels: {},
         createdAt: now,
         updatedAt: now,
         version: 1,

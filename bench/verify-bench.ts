@@ -366,6 +366,7 @@ const EXPECTED_CODES: Readonly<Record<BenchRequest["expected"], VerificationCode
   not_found: VerificationCode.NOT_FOUND,
   expired: VerificationCode.EXPIRED,
   revoked: VerificationCode.REVOKED,
+  disabled: VerificationCode.DISABLED,
   ip_not_allowed: VerificationCode.IP_NOT_ALLOWED,
   insufficient_permissions: VerificationCode.INSUFFICIENT_PERMISSIONS,
 };

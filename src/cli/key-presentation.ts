@@ -3,7 +3,7 @@ import { terminalText } from "./terminal-text.js";
 import { formatTable } from "./text-table.js";
 import { formatTime } from "./time-format.js";
 
-/** statusText is a key's lifecycle status in lower case ("active", "expired", "revoked", "deleted"). */
+/** statusText is a key's lifecycle status in lower case ("active", "disabled", "expired", "revoked", "deleted"). */
 export function statusText(key: Key): string {
   if (key.deleteTime !== undefined) {
     return "deleted";
@@ -15,6 +15,8 @@ export function statusText(key: Key): string {
       return "expired";
     case KeyStatus.REVOKED:
       return "revoked";
+    case KeyStatus.DISABLED:
+      return "disabled";
     default:
       return "unknown";
   }
@@ -67,11 +69,20 @@ export function keyDetails(key: Key): string {
     ["Group", key.groupId],
     ["Permissions", key.permissions.join(", ")],
     ["IP allowlist", key.ipAllowlist.join(", ")],
+    ["Labels", labelsText(key.labels)],
     ["Secret hint", key.displayHint],
     ["Created", `${formatTime(key.createTime, "-")}${key.createdBy === "" ? "" : ` by ${key.createdBy}`}`],
     ["Updated", formatTime(key.updateTime, "-")],
     ["Last used", formatTime(key.lastUsedTime)],
+    ["Etag", key.etag],
   ];
+  if (key.disableTime !== undefined) {
+    const reason = key.disableReason === "" ? "" : ` (${key.disableReason})`;
+    lines.push([
+      "Disabled",
+      `${formatTime(key.disableTime)}${key.disabledBy === "" ? "" : ` by ${key.disabledBy}`}${reason}`,
+    ]);
+  }
   if (key.revokeTime !== undefined) {
     const reason = key.revokeReason === "" ? "" : ` (${key.revokeReason})`;
     lines.push([
@@ -107,15 +118,40 @@ export function groupDetails(group: Group): string {
     ["Description", group.description],
     ["Permissions", group.permissions.join(", ")],
     ["Keys", String(group.keyCount)],
+    ["Labels", labelsText(group.labels)],
     ["Created", formatTime(group.createTime, "-")],
     ["Updated", formatTime(group.updateTime, "-")],
+    ["Etag", group.etag],
   ]);
 }
 
 /** tenantDetails renders a tenant's limit and usage: "acme: 2/10 keys (limit set for this tenant)". */
 export function tenantDetails(tenant: Tenant): string {
   const origin = tenant.keyLimitOverridden ? "limit set for this tenant" : "server default limit";
-  return `${terminalText(tenant.tenantId)}: ${usageText(tenant)} (${origin})`;
+  const name = tenant.displayName === "" ? "" : ` "${terminalText(tenant.displayName)}"`;
+  const etag = tenant.etag === "" ? "" : `, etag ${terminalText(tenant.etag)}`;
+  return `${terminalText(tenant.tenantId)}${name}: ${usageText(tenant)} (${origin}${etag})`;
+}
+
+/** tenantsTable renders tenants: tenant id, display name, usage, created. */
+export function tenantsTable(tenants: readonly Tenant[]): string {
+  return formatTable(
+    ["tenant id", "display name", "keys", "created"],
+    tenants.map((tenant) => [
+      tenant.tenantId,
+      tenant.displayName === "" ? "-" : tenant.displayName,
+      usageText(tenant),
+      formatTime(tenant.createTime, "-"),
+    ]),
+  );
+}
+
+/** labelsText renders labels sorted by key: "region=eu, tier=gold". */
+export function labelsText(labels: Readonly<Record<string, string>>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((key) => `${key}=${labels[key]}`)
+    .join(", ");
 }
 
 function labelled(lines: readonly [string, string][]): string {

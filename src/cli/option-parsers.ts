@@ -24,3 +24,18 @@ export function parseNonNegativeInt(value: string): number {
   }
   return Number(value);
 }
+
+/**
+ * collectLabels is a commander option parser for repeatable "key=value" labels (the value may be empty or
+ * contain '='; the server checks both parts). A repeated key keeps its last value.
+ */
+export function collectLabels(
+  value: string,
+  previous: Record<string, string> | undefined,
+): Record<string, string> {
+  const at = value.indexOf("=");
+  if (at <= 0) {
+    throw new InvalidArgumentError('expected key=value, for example "tier=gold"');
+  }
+  return { ...(previous ?? {}), [value.slice(0, at)]: value.slice(at + 1) };
+}

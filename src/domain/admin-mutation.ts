@@ -17,6 +17,7 @@ import { type AdminEventTarget, recordAdminEvent } from "./admin-audit.js";
 import type { Actor } from "./api-key.js";
 import type { AdminAction } from "./audit-event.js";
 import { DomainError } from "./errors.js";
+import { type EtagKind, requireEtag } from "./etag.js";
 import type { AuditSink, IdempotencyStore } from "./ports.js";
 import { validateRequestId } from "./validation.js";
 
@@ -122,10 +123,21 @@ export async function runMutation<T>(ports: MutationPorts, mutation: Mutation<T>
   return outcome.value;
 }
 
+/** GuardedRecord is a record written under a version guard. */
+export interface GuardedRecord {
+  readonly id: string;
+  readonly version: number;
+}
+
 /** GuardedWrite is how one record is written under its version guard. */
-export interface GuardedWrite<R extends { readonly version: number }> {
-  /** what names the record in the ABORTED message ("key", "group"). */
-  readonly what: string;
+export interface GuardedWrite<R extends GuardedRecord> {
+  /** what names the record in the ABORTED message and its etag ("key", "group", "tenant"). */
+  readonly what: EtagKind;
+  /**
+   * etag is the client's etag (null or absent = no check): every attempt first refuses a record that is not
+   * at that version (ABORTED, ETAG_MISMATCH), so of two changes sent with one etag at most one is written.
+   */
+  readonly etag?: string | null;
   /** reload reads the freshest copy after a lost race (and refuses one that is gone). */
   reload(): Promise<R>;
   /** change computes the record to write from `current`, or null when there is nothing to write. */
@@ -137,12 +149,13 @@ export interface GuardedWrite<R extends { readonly version: number }> {
 }
 
 /** writeGuarded applies the change to `first`, re-reading after each lost race, then gives up (ABORTED). */
-export async function writeGuarded<R extends { readonly version: number }>(
+export async function writeGuarded<R extends GuardedRecord>(
   first: R,
   guarded: GuardedWrite<R>,
 ): Promise<{ readonly before: R; readonly after: R; readonly written: boolean }> {
   let current = first;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+    requireEtag(guarded.what, current, guarded.etag ?? null);
     const next = await guarded.change(current);
     if (next === null) {
       return { before: current, after: current, written: false };

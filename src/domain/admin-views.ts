@@ -10,8 +10,10 @@ import {
   type GroupRecord,
   type KeyStatus,
   keyStatusAt,
+  type Labels,
   type TenantRecord,
 } from "./api-key.js";
+import { etagOf } from "./etag.js";
 
 /** KeySecretView describes one secret that still verifies, without revealing it. */
 export interface KeySecretView {
@@ -47,6 +49,12 @@ export interface KeyView {
   /** secrets are the secrets that verify at this instant: superseded ones still in overlap, then the current. */
   readonly secrets: readonly KeySecretView[];
   readonly deletedAt: Date | null;
+  readonly labels: Labels;
+  readonly disabledAt: Date | null;
+  readonly disabledBy: string;
+  readonly disableReason: string;
+  /** etag names this version of the key (etag.ts). */
+  readonly etag: string;
 }
 
 /** keyViewAt derives the view of `key` at `now`, with the expiring-soon window `windowMs`. */
@@ -85,6 +93,11 @@ export function keyViewAt(key: ApiKeyRecord, now: Date, windowMs: number): KeyVi
       expiresAt: secret.expiresAt,
     })),
     deletedAt: key.deletedAt,
+    labels: key.labels,
+    disabledAt: key.disabledAt,
+    disabledBy: key.disabledBy,
+    disableReason: key.disableReason,
+    etag: etagOf("key", key.id, key.version),
   };
 }
 
@@ -98,6 +111,9 @@ export interface GroupView {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly keyCount: number;
+  readonly labels: Labels;
+  /** etag names this version of the group (etag.ts). */
+  readonly etag: string;
 }
 
 /** groupView builds a GroupView. */
@@ -111,6 +127,8 @@ export function groupView(group: GroupRecord, keyCount: number): GroupView {
     createdAt: group.createdAt,
     updatedAt: group.updatedAt,
     keyCount,
+    labels: group.labels,
+    etag: etagOf("group", group.id, group.version),
   };
 }
 
@@ -121,6 +139,12 @@ export interface TenantView {
   readonly keyLimit: number;
   readonly usedKeys: number;
   readonly keyLimitOverridden: boolean;
+  readonly displayName: string;
+  /** createdAt and updatedAt are null for a tenant that does not exist. */
+  readonly createdAt: Date | null;
+  readonly updatedAt: Date | null;
+  /** etag names this version of the tenant's configuration (etag.ts). */
+  readonly etag: string;
 }
 
 /** tenantView resolves a tenant's effective limit against the server default. */
@@ -130,5 +154,9 @@ export function tenantView(tenant: TenantRecord, defaultKeyLimit: number): Tenan
     keyLimit: tenant.keyLimit ?? defaultKeyLimit,
     usedKeys: tenant.usedKeys,
     keyLimitOverridden: tenant.keyLimit !== null,
+    displayName: tenant.displayName,
+    createdAt: tenant.createdAt,
+    updatedAt: tenant.updatedAt,
+    etag: etagOf("tenant", tenant.id, tenant.version),
   };
 }

@@ -20,6 +20,12 @@ export interface KeySecretRecord {
   readonly expiresAt: Date | null;
 }
 
+/**
+ * Labels are free string metadata of a key or group (label key → value), validated by validateLabels
+ * (labels.ts); an empty object when there are none.
+ */
+export type Labels = Readonly<Record<string, string>>;
+
 /** ApiKeyRecord is an API key as stored: configuration, lifecycle and secret hashes. */
 export interface ApiKeyRecord {
   /** id is the public key id, for example "ak_live_7gQ2kX9pLm3RtY8w". */
@@ -46,6 +52,14 @@ export interface ApiKeyRecord {
   readonly revokeReason: string;
   readonly deletedAt: Date | null;
   readonly lastUsedAt: Date | null;
+  /** labels are the key's metadata, returned by VerifyKey for a valid key. */
+  readonly labels: Labels;
+  /** disabledAt is when the key was disabled (it does not verify until enabled); null when enabled. */
+  readonly disabledAt: Date | null;
+  /** disabledBy is the actor that disabled the key; "" unless disabled. */
+  readonly disabledBy: string;
+  /** disableReason is the reason given when disabling; "" unless disabled. */
+  readonly disableReason: string;
   /** version grows by one with every change; guarded updates compare it (optimistic concurrency). */
   readonly version: number;
 }
@@ -57,30 +71,48 @@ export interface GroupRecord {
   readonly name: string;
   readonly description: string;
   readonly permissions: readonly string[];
+  readonly labels: Labels;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly version: number;
 }
 
-/** TenantRecord is a tenant's key-limit state. */
+/** TenantRecord is a tenant: its display name, key-limit state and configuration version. */
 export interface TenantRecord {
   readonly id: string;
   /** keyLimit is the per-tenant override; null means the server default applies. */
   readonly keyLimit: number | null;
   /** usedKeys counts the tenant's keys that are neither revoked nor deleted. */
   readonly usedKeys: number;
+  /** displayName names the tenant for humans; "" when none. */
+  readonly displayName: string;
+  /** createdAt is when the tenant was created or registered; null for a tenant that does not exist. */
+  readonly createdAt: Date | null;
+  /** updatedAt is when the display name or key limit last changed; null for a tenant that does not exist. */
+  readonly updatedAt: Date | null;
+  /**
+   * version grows by one with every change of the configuration (display name, key limit), never with
+   * usedKeys; guarded updates compare it. 0 for a tenant that does not exist.
+   */
+  readonly version: number;
 }
 
 /** KeyStatus is the lifecycle status of a key at a given instant. */
-export type KeyStatus = "active" | "expired" | "revoked";
+export type KeyStatus = "active" | "expired" | "revoked" | "disabled";
 
 /** ExpirationState is how close a key is to expiry at a given instant. */
 export type ExpirationState = "valid" | "expiring_soon" | "expired";
 
-/** keyStatusAt derives a key's status at `now`; revocation wins over expiry. */
-export function keyStatusAt(key: Pick<ApiKeyRecord, "revokedAt" | "expiresAt">, now: Date): KeyStatus {
+/** keyStatusAt derives a key's status at `now`; revocation wins over disabling, which wins over expiry. */
+export function keyStatusAt(
+  key: Pick<ApiKeyRecord, "revokedAt" | "expiresAt" | "disabledAt">,
+  now: Date,
+): KeyStatus {
   if (key.revokedAt !== null) {
     return "revoked";
+  }
+  if (key.disabledAt !== null) {
+    return "disabled";
   }
   if (key.expiresAt !== null && now.getTime() >= key.expiresAt.getTime()) {
     return "expired";

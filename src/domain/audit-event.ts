@@ -1,6 +1,7 @@
 /**
  * Audit events: one per VerifyKey call (usage) and one per admin mutation (admin). They never carry a secret.
  */
+import type { FieldChange } from "./admin-field-changes.js";
 
 /** VERIFICATION_CODES lists every verification code, in a fixed order (the metrics index it). */
 export const VERIFICATION_CODES = Object.freeze([
@@ -10,6 +11,7 @@ export const VERIFICATION_CODES = Object.freeze([
   "revoked",
   "ip_not_allowed",
   "insufficient_permissions",
+  "disabled",
 ] as const);
 
 /** VerificationCode is the single reason of a verification verdict. */
@@ -22,9 +24,12 @@ export type AdminAction =
   | "key_rotated"
   | "key_revoked"
   | "key_deleted"
+  | "key_disabled"
+  | "key_enabled"
   | "group_created"
   | "group_updated"
   | "group_deleted"
+  | "tenant_created"
   | "tenant_updated";
 
 /** AuditEventKind names the two event families (the `kind` of an event's detail). */
@@ -51,6 +56,8 @@ export interface AdminDetail {
   readonly keyId: string;
   readonly groupId: string;
   readonly changedFields: readonly string[];
+  /** changes give each changed field's previous and new value (absent on events stored before they existed). */
+  readonly changes?: readonly FieldChange[];
   readonly requestId: string;
 }
 

@@ -17,6 +17,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { BOOTSTRAP_ACTOR } from "./admin-access.js";
 import { type AdminEventTarget, recordAdminEvent } from "./admin-audit.js";
+import { keyFieldChanges } from "./admin-field-changes.js";
 import type { BackgroundErrorReporter } from "./admin-mutation.js";
 import { keyViewAt } from "./admin-views.js";
 import { SUPERUSER_PERMISSION, SYSTEM_TENANT } from "./api-key.js";
@@ -24,6 +25,7 @@ import { DomainError } from "./errors.js";
 import { createFailedAttemptThrottle, type FailedAttemptThrottle } from "./failed-attempt-throttle.js";
 import type { IssuedKey } from "./key-admin.js";
 import { issueKey, type KeyIssuerDependencies } from "./key-admin-issue.js";
+import { NO_LABELS } from "./labels.js";
 import type { AuditSink, Clock, IdempotencyStore } from "./ports.js";
 import { validateName } from "./validation.js";
 
@@ -57,6 +59,14 @@ export async function issueSuperUserKey(
   createdBy: string,
   now: Date,
 ): Promise<NewSuperUserKey> {
+  // The system tenant exists from the first super-user key on (Bootstrap, or the offline recovery).
+  await deps.tenants
+    .create({ id: SYSTEM_TENANT, displayName: "system", keyLimit: null, createdAt: now })
+    .catch((error: unknown) => {
+      if (!(error instanceof DomainError && error.kind === "already_exists")) {
+        throw error;
+      }
+    });
   const { record, generated } = await issueKey(
     deps,
     {
@@ -68,6 +78,7 @@ export async function issueSuperUserKey(
       permissions: [SUPERUSER_PERMISSION],
       ipAllowlist: [],
       expiresAt: null,
+      labels: NO_LABELS,
       createdBy,
     },
     now,
@@ -82,6 +93,7 @@ export async function issueSuperUserKey(
       tenantId: SYSTEM_TENANT,
       keyId: record.id,
       changedFields: ["name", "permissions"],
+      changes: keyFieldChanges(null, record, ["name", "permissions"]),
       requestId: null,
     },
   };

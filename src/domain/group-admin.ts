@@ -8,6 +8,7 @@
  * Groups may not carry "apikeys:superuser": super users exist only as keys of the system tenant.
  */
 import { canSeeTenantResource, requireAdmin, resolveTenant } from "./admin-access.js";
+import { groupFieldChanges } from "./admin-field-changes.js";
 import { updateMaskOf } from "./admin-field-mask.js";
 import type { BackgroundErrorReporter } from "./admin-mutation.js";
 import { runMutation, writeGuarded } from "./admin-mutation.js";
@@ -168,7 +169,18 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
               target: {
                 tenantId,
                 groupId: group.id,
-                changedFields: ["name", "description", "permissions", ...(labels === NO_LABELS ? [] : ["labels"])],
+                changes: groupFieldChanges(null, group, [
+                  "name",
+                  "description",
+                  "permissions",
+                  ...(labels === NO_LABELS ? [] : ["labels"]),
+                ]),
+                changedFields: [
+                  "name",
+                  "description",
+                  "permissions",
+                  ...(labels === NO_LABELS ? [] : ["labels"]),
+                ],
               },
             },
           };
@@ -227,7 +239,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
         now,
         async run() {
           let changed: UpdatableGroupField[] = [];
-          const { after, written } = await writeGuarded(await visibleGroup(actor, groupId), {
+          const { before, after, written } = await writeGuarded(await visibleGroup(actor, groupId), {
             what: "group",
             etag,
             reload: () => visibleGroup(actor, groupId),
@@ -246,7 +258,12 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
             audit: written
               ? {
                   action: "group_updated",
-                  target: { tenantId: after.tenantId, groupId, changedFields: changed },
+                  target: {
+                    tenantId: after.tenantId,
+                    groupId,
+                    changedFields: changed,
+                    changes: groupFieldChanges(before, after, changed),
+                  },
                 }
               : null,
           };
@@ -324,10 +341,7 @@ function groupPermissions(values: readonly string[], field: string): string[] {
   return permissions;
 }
 
-function differs(
-  a: string | readonly string[] | Labels,
-  b: string | readonly string[] | Labels,
-): boolean {
+function differs(a: string | readonly string[] | Labels, b: string | readonly string[] | Labels): boolean {
   if (typeof a === "string" || typeof b === "string") {
     return a !== b;
   }

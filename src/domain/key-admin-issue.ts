@@ -4,10 +4,11 @@
  * the key under a fresh random id, retrying on the (astronomically unlikely) id collision, and give the slot
  * back if the insert fails. Only the keyed hash and a display hint are stored, never the secret.
  */
-import type { ApiKeyRecord } from "./api-key.js";
+import type { ApiKeyRecord, Labels } from "./api-key.js";
 import { DomainError } from "./errors.js";
 import type { GeneratedKey, KeyFormat } from "./key-format.js";
 import type { KeyHasher } from "./key-hash.js";
+import { NO_LABELS } from "./labels.js";
 import type { KeyRepository, RandomSource, TenantRepository } from "./ports.js";
 
 /** TENANT_KEY_LIMIT_EXCEEDED is the reason of the RESOURCE_EXHAUSTED for a tenant at its key limit. */
@@ -36,6 +37,8 @@ export interface KeySpec {
   readonly permissions: readonly string[];
   readonly ipAllowlist: readonly string[];
   readonly expiresAt: Date | null;
+  /** labels are validated labels; absent = none. */
+  readonly labels?: Labels;
   readonly createdBy: string;
 }
 
@@ -89,6 +92,10 @@ export async function issueKey(
         revokeReason: "",
         deletedAt: null,
         lastUsedAt: null,
+        labels: spec.labels ?? NO_LABELS,
+        disabledAt: null,
+        disabledBy: "",
+        disableReason: "",
         version: 1,
       };
       try {

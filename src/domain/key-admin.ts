@@ -9,6 +9,7 @@ import type { KeyView, TenantView } from "./admin-views.js";
 import type { Actor, ExpirationState, KeyStatus } from "./api-key.js";
 import { createKey } from "./key-admin/create-key.js";
 import { deleteKey } from "./key-admin/delete-key.js";
+import { disableKey, enableKey } from "./key-admin/disable-key.js";
 import { getKey } from "./key-admin/get-key.js";
 import { keyContext } from "./key-admin/key-context.js";
 import { listKeys } from "./key-admin/list-keys.js";
@@ -86,6 +87,8 @@ export interface ListKeysInput {
   readonly groupId: string;
   readonly nameQuery: string;
   readonly showDeleted: boolean;
+  /** label is a "key=value" label filter; "" or absent = any. */
+  readonly label?: string;
 }
 
 /** KeyListing is one page of keys. */
@@ -109,6 +112,8 @@ export interface UpdateKeyInput {
   readonly paths: readonly string[];
   readonly values: KeyUpdateValues;
   readonly requestId: string;
+  /** etag is the client's etag of the key; "" or absent = no check. */
+  readonly etag?: string;
 }
 
 /** RotateKeyInput is a RotateKey request in domain terms. */
@@ -119,15 +124,19 @@ export interface RotateKeyInput {
   /** expiresAt is the key's new expiry, or null to keep the current one. */
   readonly expiresAt: Date | null;
   readonly requestId: string;
+  /** etag is the client's etag of the key; "" or absent = no check. */
+  readonly etag?: string;
 }
 
 /** DeleteKeyInput is a DeleteKey request in domain terms. */
 export interface DeleteKeyInput {
   readonly keyId: string;
   readonly requestId: string;
+  /** etag is the client's etag of the key; "" or absent = no check. */
+  readonly etag?: string;
 }
 
-/** RevokeKeyInput is a RevokeKey request in domain terms. */
+/** RevokeKeyInput is a RevokeKey request in domain terms (DisableKey and EnableKey take the same). */
 export interface RevokeKeyInput extends DeleteKeyInput {
   readonly reason: string;
 }
@@ -140,6 +149,8 @@ export interface KeyAdmin {
   updateKey(actor: Actor, input: UpdateKeyInput): Promise<KeyView>;
   rotateKey(actor: Actor, input: RotateKeyInput): Promise<IssuedKey>;
   revokeKey(actor: Actor, input: RevokeKeyInput): Promise<KeyView>;
+  disableKey(actor: Actor, input: RevokeKeyInput): Promise<KeyView>;
+  enableKey(actor: Actor, input: DeleteKeyInput): Promise<KeyView>;
   deleteKey(actor: Actor, input: DeleteKeyInput): Promise<KeyView>;
 }
 
@@ -153,6 +164,8 @@ export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
     updateKey: (actor, input) => updateKey(ctx, actor, input),
     rotateKey: (actor, input) => rotateKey(ctx, actor, input),
     revokeKey: (actor, input) => revokeKey(ctx, actor, input),
+    disableKey: (actor, input) => disableKey(ctx, actor, input),
+    enableKey: (actor, input) => enableKey(ctx, actor, input),
     deleteKey: (actor, input) => deleteKey(ctx, actor, input),
   };
 }

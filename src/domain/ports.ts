@@ -5,6 +5,7 @@
  */
 import type { ApiKeyRecord, ExpirationState, GroupRecord, KeyStatus, TenantRecord } from "./api-key.js";
 import type { AuditEventRecord, NewAuditEvent } from "./audit-event.js";
+import type { LabelSelector } from "./labels.js";
 
 /** Clock gives the current time; injected so expiry can be tested at its exact boundary. */
 export interface Clock {
@@ -34,6 +35,8 @@ export interface KeyListQuery {
   readonly groupId: string | null;
   /** nameContains matches the name case-insensitively, literally (never as a pattern). */
   readonly nameContains: string | null;
+  /** label keeps the keys carrying this label with exactly this value; null = any. */
+  readonly label?: LabelSelector | null;
   readonly includeDeleted: boolean;
   /** now and expiringSoonWindowMs evaluate status / expirationState filters. */
   readonly now: Date;
@@ -79,14 +82,45 @@ export interface GroupRepository {
   delete(id: string, expectedVersion: number): Promise<boolean>;
 }
 
-/** TenantRepository keeps per-tenant key limits and the exact count of keys held against them. */
+/** NewTenant is a tenant to create. */
+export interface NewTenant {
+  readonly id: string;
+  readonly displayName: string;
+  readonly keyLimit: number | null;
+  readonly createdAt: Date;
+}
+
+/**
+ * TenantRepository keeps the tenants: their configuration (display name, key limit override, under a version
+ * guard) and the exact count of keys held against the limit. A tenant exists once created (createdAt set);
+ * keys and groups are only created in a tenant that exists.
+ */
 export interface TenantRepository {
-  /** get returns the tenant, or a record with keyLimit null and usedKeys 0 if it was never seen. */
+  /**
+   * get returns the tenant, or, for a tenant that does not exist, a record with createdAt null, keyLimit null,
+   * usedKeys 0 and version 0.
+   */
   get(tenantId: string): Promise<TenantRecord>;
+  /** create stores a new tenant (version 1); rejects with an already-exists error when it exists. */
+  create(tenant: NewTenant): Promise<TenantRecord>;
+  /** list returns existing tenants ordered by id; `after` is a cursor from a previous page. */
+  list(limit: number, after: string | null): Promise<Page<TenantRecord>>;
+  /**
+   * replace writes the configuration of `next` (display name, key limit, update time; version =
+   * expectedVersion + 1) if the stored tenant still has version `expectedVersion`; false when the guard failed.
+   * usedKeys is never written here.
+   */
+  replace(next: TenantRecord, expectedVersion: number): Promise<boolean>;
+  /**
+   * registerHolders creates every tenant that holds keys or groups but does not exist (databases from before
+   * tenants were created on purpose), counting its keys; idempotent, safe on concurrent replicas. Resolves the
+   * ids it created.
+   */
+  registerHolders(now: Date): Promise<string[]>;
   /**
    * reserveKeySlot atomically increments usedKeys if it is below the effective limit (override, else
-   * `defaultLimit`); returns false when the tenant is at its limit. 50 concurrent calls at a limit of 10
-   * succeed exactly 10 times.
+   * `defaultLimit`); returns false when the tenant is at its limit, and rejects with a not-found error for a
+   * tenant that does not exist. 50 concurrent calls at a limit of 10 succeed exactly 10 times.
    */
   reserveKeySlot(tenantId: string, defaultLimit: number): Promise<boolean>;
   /** releaseKeySlot decrements usedKeys (never below zero). */

@@ -7,6 +7,7 @@
  * refused until enough are revoked or deleted.
  */
 import { requireAdmin, requireSuperuser, resolveTenant } from "./admin-access.js";
+import { tenantFieldChanges } from "./admin-field-changes.js";
 import { updateMaskOf } from "./admin-field-mask.js";
 import type { BackgroundErrorReporter } from "./admin-mutation.js";
 import { runMutation, writeGuarded } from "./admin-mutation.js";
@@ -123,7 +124,10 @@ export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
           return {
             value: view(tenant),
             stored: tenantId,
-            audit: { action: "tenant_created", target: { tenantId, changedFields } },
+            audit: {
+              action: "tenant_created",
+              target: { tenantId, changedFields, changes: tenantFieldChanges(null, tenant, changedFields) },
+            },
           };
         },
         replay: read,
@@ -173,24 +177,38 @@ export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
         now,
         async run() {
           let changed: string[] = [];
-          const { after, written } = await writeGuarded(await existingTenant(deps.tenants, tenantId), {
-            what: "tenant",
-            etag,
-            reload: () => existingTenant(deps.tenants, tenantId),
-            change: (current) => {
-              const next = { ...current, ...changes };
-              changed = [
-                ...(next.displayName === current.displayName ? [] : ["display_name"]),
-                ...(next.keyLimit === current.keyLimit ? [] : ["key_limit"]),
-              ];
-              return changed.length === 0 ? null : { ...next, updatedAt: now, version: current.version + 1 };
+          const { before, after, written } = await writeGuarded(
+            await existingTenant(deps.tenants, tenantId),
+            {
+              what: "tenant",
+              etag,
+              reload: () => existingTenant(deps.tenants, tenantId),
+              change: (current) => {
+                const next = { ...current, ...changes };
+                changed = [
+                  ...(next.displayName === current.displayName ? [] : ["display_name"]),
+                  ...(next.keyLimit === current.keyLimit ? [] : ["key_limit"]),
+                ];
+                return changed.length === 0
+                  ? null
+                  : { ...next, updatedAt: now, version: current.version + 1 };
+              },
+              write: (next, version) => deps.tenants.replace(next, version),
             },
-            write: (next, version) => deps.tenants.replace(next, version),
-          });
+          );
           return {
             value: view(after),
             stored: tenantId,
-            audit: written ? { action: "tenant_updated", target: { tenantId, changedFields: changed } } : null,
+            audit: written
+              ? {
+                  action: "tenant_updated",
+                  target: {
+                    tenantId,
+                    changedFields: changed,
+                    changes: tenantFieldChanges(before, after, changed),
+                  },
+                }
+              : null,
           };
         },
         replay: read,

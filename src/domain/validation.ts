@@ -71,7 +71,6 @@ const FORBIDDEN_SINGLE_LINE = /\p{Cc}|\p{Cf}|\p{Cs}|\p{Zl}|\p{Zp}|[\u115f\u1160\
 const FORBIDDEN_MULTI_LINE =
   /(?![\t\n])\p{Cc}|\p{Cf}|\p{Cs}|\p{Zl}|\p{Zp}|[\u115f\u1160\u3164\uffa0\ufffe\uffff]/u;
 
-
 const CHARACTER_NAMES: Readonly<Record<number, string>> = {
   0: "NUL",
   9: "tab",
@@ -484,4 +483,20 @@ export function validateGroupId(value: string, field = "group_id"): string {
     throw invalidArgument(field, "is not a group id (expected grp_ followed by 16 letters and digits)");
   }
   return value;
+}
+
+/**
+ * validateSingleLineText checks free single-line text such as a label value: "" allowed; no control or
+ * invisible formatting characters (the name rules); stored as NFC, untrimmed; at most `maxBytes` UTF-8 bytes.
+ */
+export function validateSingleLineText(value: string, field: string, maxBytes: number): string {
+  requireString(value, field);
+  rejectFarTooLong(value, field, maxBytes, "bytes");
+  rejectForbidden(value, field, FORBIDDEN_SINGLE_LINE);
+  const text = value.normalize("NFC");
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > maxBytes) {
+    throw invalidArgument(field, `must be at most ${maxBytes} UTF-8 bytes, got ${bytes}`);
+  }
+  return text;
 }

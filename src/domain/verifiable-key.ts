@@ -7,9 +7,10 @@
  * (never a secret or a whole key), the configuration, and the lifecycle instants. It holds no decision:
  * expiry, overlap ends and allowlists are evaluated by the policy on every call against the clock.
  */
-import type { ApiKeyRecord } from "./api-key.js";
+import type { ApiKeyRecord, Labels } from "./api-key.js";
 import { type CompiledAllowlist, compileAllowlist } from "./ip-allowlist.js";
 import { decodeStoredHash } from "./key-hash.js";
+import { NO_LABELS } from "./labels.js";
 import type { MatchedSecret } from "./verification-policy.js";
 
 /** VerifiedKeyDetails are the non-secret key details a verdict carries for an identified key. Frozen. */
@@ -23,6 +24,8 @@ export interface VerifiedKeyDetails {
   readonly groupId: string;
   /** expiresAt is the key's expiry; null when it never expires. */
   readonly expiresAt: Date | null;
+  /** labels are the key's labels (frozen); a verdict returns them for a valid key only. */
+  readonly labels: Labels;
 }
 
 /** VerifiableSecret is one live secret of a key: its decoded keyed hash and what a match means. */
@@ -48,6 +51,7 @@ export interface VerifiableKey {
   readonly allowlistCorrupted: boolean;
   readonly expiresAt: Date | null;
   readonly revokedAt: Date | null;
+  readonly disabledAt: Date | null;
   readonly deletedAt: Date | null;
   /** approxBytes estimates the memory the compiled key holds, for a byte-bounded cache. */
   readonly approxBytes: number;
@@ -92,6 +96,7 @@ export function compileVerifiableKey(record: ApiKeyRecord): VerifiableKey {
     userId: record.userId,
     groupId: record.groupId,
     expiresAt: record.expiresAt,
+    labels: Object.keys(record.labels).length === 0 ? NO_LABELS : Object.freeze({ ...record.labels }),
   });
   const ownPermissions =
     record.permissions.length === 0 ? FROZEN_EMPTY : Object.freeze([...new Set(record.permissions)].sort());
@@ -99,6 +104,9 @@ export function compileVerifiableKey(record: ApiKeyRecord): VerifiableKey {
   textLength += record.userId.length + record.groupId.length;
   for (const permission of ownPermissions) {
     textLength += permission.length + 16;
+  }
+  for (const [key, value] of Object.entries(details.labels)) {
+    textLength += key.length + value.length + 32;
   }
   const approxBytes =
     BASE_BYTES +
@@ -113,6 +121,7 @@ export function compileVerifiableKey(record: ApiKeyRecord): VerifiableKey {
     allowlistCorrupted,
     expiresAt: record.expiresAt,
     revokedAt: record.revokedAt,
+    disabledAt: record.disabledAt,
     deletedAt: record.deletedAt,
     approxBytes,
   });

@@ -8,6 +8,7 @@
  *   1. no key, a deleted key, or no secret of the key matched → not_found (indistinguishable on purpose: a
  *      key id alone, which is public, reveals nothing about the key's state)
  *   2. revoked → revoked
+ *   2b. disabled (until an admin enables it again) → disabled
  *   3. now ≥ key expiry → expired (half-open: valid until the instant before expiresAt)
  *   4. the matched secret was superseded by a rotation and now ≥ the end of its overlap → expired
  *   5. the key has an allowlist and the client IP is missing (fail closed) or outside it → ip_not_allowed
@@ -30,6 +31,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<VerificationCode, Verification
   revoked: 401,
   ip_not_allowed: 403,
   insufficient_permissions: 403,
+  disabled: 401,
 });
 
 /** MatchedSecret describes the key secret whose hash matched the presented key. */
@@ -45,7 +47,7 @@ export interface MatchedSecret {
 /** VerificationFacts is everything the policy needs; the caller gathers it. */
 export interface VerificationFacts {
   /** key is the looked-up key, or null when the credential was malformed or the id is unknown. */
-  readonly key: Pick<ApiKeyRecord, "deletedAt" | "revokedAt" | "expiresAt"> | null;
+  readonly key: Pick<ApiKeyRecord, "deletedAt" | "revokedAt" | "disabledAt" | "expiresAt"> | null;
   /** matchedSecret is the key secret the presented key matched, or null when none did. */
   readonly matchedSecret: MatchedSecret | null;
   /** allowlist is the key's compiled allowlist (size 0 = any address). */
@@ -78,6 +80,7 @@ function decision(code: Exclude<VerificationCode, "insufficient_permissions">): 
 const VALID = decision("valid");
 const NOT_FOUND = decision("not_found");
 const REVOKED = decision("revoked");
+const DISABLED = decision("disabled");
 const EXPIRED = decision("expired");
 const IP_NOT_ALLOWED = decision("ip_not_allowed");
 
@@ -89,6 +92,9 @@ export function decideVerification(facts: VerificationFacts): VerificationDecisi
   }
   if (key.revokedAt !== null) {
     return REVOKED;
+  }
+  if (key.disabledAt !== null) {
+    return DISABLED;
   }
   const nowMs = now.getTime();
   if (key.expiresAt !== null && nowMs >= key.expiresAt.getTime()) {

@@ -52,6 +52,7 @@ const CODES_OUT: Readonly<Record<DomainVerificationCode, VerificationCode>> = {
   revoked: VerificationCode.REVOKED,
   ip_not_allowed: VerificationCode.IP_NOT_ALLOWED,
   insufficient_permissions: VerificationCode.INSUFFICIENT_PERMISSIONS,
+  disabled: VerificationCode.DISABLED,
 };
 
 /** verificationCodeOf is the proto VerificationCode of a domain verification code. */
@@ -69,9 +70,12 @@ const ACTIONS_OUT: Readonly<Record<DomainAdminAction, AdminAction>> = {
   key_rotated: AdminAction.KEY_ROTATED,
   key_revoked: AdminAction.KEY_REVOKED,
   key_deleted: AdminAction.KEY_DELETED,
+  key_disabled: AdminAction.KEY_DISABLED,
+  key_enabled: AdminAction.KEY_ENABLED,
   group_created: AdminAction.GROUP_CREATED,
   group_updated: AdminAction.GROUP_UPDATED,
   group_deleted: AdminAction.GROUP_DELETED,
+  tenant_created: AdminAction.TENANT_CREATED,
   tenant_updated: AdminAction.TENANT_UPDATED,
 };
 

@@ -87,6 +87,7 @@ export function createKeyAdminHandler(
         permissions: request.permissions,
         ipAllowlist: request.ipAllowlist,
         expiresAt: dateOf(request.expireTime, "expire_time"),
+        labels: request.labels,
         requestId: request.requestId,
       });
       return issuedKeyFields(issued);
@@ -110,6 +111,7 @@ export function createKeyAdminHandler(
         groupId: request.groupId,
         nameQuery: request.nameQuery,
         showDeleted: request.showDeleted,
+        label: request.label,
       });
       return {
         keys: await withRequestsLast24h(listing.keys.map(keyMessageOf)),
@@ -135,8 +137,10 @@ export function createKeyAdminHandler(
           permissions: key.permissions,
           ipAllowlist: key.ipAllowlist,
           expiresAt: dateOf(key.expireTime, "key.expire_time"),
+          labels: key.labels,
         },
         requestId: request.requestId,
+        etag: key.etag,
       });
       return { key: keyMessageOf(updated) };
     },
@@ -148,6 +152,7 @@ export function createKeyAdminHandler(
         overlapMs: millisecondsOf(request.overlap, "overlap"),
         expiresAt: dateOf(request.expireTime, "expire_time"),
         requestId: request.requestId,
+        etag: request.etag,
       });
       return issuedKeyFields(issued);
     },
@@ -158,13 +163,39 @@ export function createKeyAdminHandler(
         keyId: request.keyId,
         reason: request.reason,
         requestId: request.requestId,
+        etag: request.etag,
       });
       return { key: keyMessageOf(revoked) };
     },
 
+    async disableKey(request, context) {
+      const actor = await actorOf(context);
+      const disabled = await keys.disableKey(actor, {
+        keyId: request.keyId,
+        reason: request.reason,
+        requestId: request.requestId,
+        etag: request.etag,
+      });
+      return { key: keyMessageOf(disabled) };
+    },
+
+    async enableKey(request, context) {
+      const actor = await actorOf(context);
+      const enabled = await keys.enableKey(actor, {
+        keyId: request.keyId,
+        requestId: request.requestId,
+        etag: request.etag,
+      });
+      return { key: keyMessageOf(enabled) };
+    },
+
     async deleteKey(request, context) {
       const actor = await actorOf(context);
-      const deleted = await keys.deleteKey(actor, { keyId: request.keyId, requestId: request.requestId });
+      const deleted = await keys.deleteKey(actor, {
+        keyId: request.keyId,
+        requestId: request.requestId,
+        etag: request.etag,
+      });
       return { key: keyMessageOf(deleted) };
     },
 
@@ -175,6 +206,7 @@ export function createKeyAdminHandler(
         name: request.name,
         description: request.description,
         permissions: request.permissions,
+        labels: request.labels,
         requestId: request.requestId,
       });
       return { group: groupMessageOf(group) };
@@ -204,16 +236,46 @@ export function createKeyAdminHandler(
       const updated = await groups.updateGroup(actor, {
         groupId: group.groupId,
         paths: request.updateMask?.paths ?? [],
-        values: { name: group.name, description: group.description, permissions: group.permissions },
+        values: {
+          name: group.name,
+          description: group.description,
+          permissions: group.permissions,
+          labels: group.labels,
+        },
         requestId: request.requestId,
+        etag: group.etag,
       });
       return { group: groupMessageOf(updated) };
     },
 
     async deleteGroup(request, context) {
       const actor = await actorOf(context);
-      await groups.deleteGroup(actor, { groupId: request.groupId, requestId: request.requestId });
+      await groups.deleteGroup(actor, {
+        groupId: request.groupId,
+        requestId: request.requestId,
+        etag: request.etag,
+      });
       return {};
+    },
+
+    async createTenant(request, context) {
+      const actor = await actorOf(context);
+      const tenant = await tenants.createTenant(actor, {
+        tenantId: request.tenantId,
+        displayName: request.displayName,
+        keyLimit: request.keyLimit ?? null,
+        requestId: request.requestId,
+      });
+      return { tenant: tenantMessageOf(tenant) };
+    },
+
+    async listTenants(request, context) {
+      const actor = await actorOf(context);
+      const listing = await tenants.listTenants(actor, {
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+      });
+      return { tenants: listing.tenants.map(tenantMessageOf), nextPageToken: listing.nextPageToken };
     },
 
     async getTenant(request, context) {
@@ -226,7 +288,10 @@ export function createKeyAdminHandler(
       const tenant = await tenants.updateTenant(actor, {
         tenantId: request.tenantId,
         keyLimit: request.keyLimit ?? null,
+        displayName: request.displayName,
+        paths: request.updateMask === undefined ? null : request.updateMask.paths,
         requestId: request.requestId,
+        etag: request.etag,
       });
       return { tenant: tenantMessageOf(tenant) };
     },

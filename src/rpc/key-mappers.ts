@@ -48,6 +48,8 @@ export function keyStatusFilterOf(status: KeyStatus, field = "status"): DomainKe
       return "expired";
     case KeyStatus.REVOKED:
       return "revoked";
+    case KeyStatus.DISABLED:
+      return "disabled";
     default:
       throw invalidArgument(field, `${Number(status)} is not a key status`);
   }
@@ -76,6 +78,7 @@ const STATUS: Readonly<Record<DomainKeyStatus, KeyStatus>> = {
   active: KeyStatus.ACTIVE,
   expired: KeyStatus.EXPIRED,
   revoked: KeyStatus.REVOKED,
+  disabled: KeyStatus.DISABLED,
 };
 
 const EXPIRATION: Readonly<Record<DomainExpirationState, ExpirationState>> = {
@@ -119,6 +122,11 @@ export function keyMessageOf(key: KeyView): Key {
       }),
     ),
     deleteTime: timestampOf(key.deletedAt),
+    labels: { ...key.labels },
+    etag: key.etag,
+    disableTime: timestampOf(key.disabledAt),
+    disabledBy: key.disabledBy,
+    disableReason: key.disableReason,
   });
 }
 
@@ -148,6 +156,8 @@ export function groupMessageOf(group: GroupView): Group {
     createTime: timestampFromDate(group.createdAt),
     updateTime: timestampFromDate(group.updatedAt),
     keyCount: group.keyCount,
+    labels: { ...group.labels },
+    etag: group.etag,
   });
 }
 
@@ -158,5 +168,9 @@ export function tenantMessageOf(tenant: TenantView): Tenant {
     keyLimit: tenant.keyLimit,
     usedKeys: tenant.usedKeys,
     keyLimitOverridden: tenant.keyLimitOverridden,
+    displayName: tenant.displayName,
+    createTime: timestampOf(tenant.createdAt),
+    updateTime: timestampOf(tenant.updatedAt),
+    etag: tenant.etag,
   });
 }

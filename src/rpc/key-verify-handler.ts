@@ -26,6 +26,7 @@ export const VERIFICATION_CODES: Readonly<Record<VerificationCode, VerificationC
   revoked: VerificationCodePb.REVOKED,
   ip_not_allowed: VerificationCodePb.IP_NOT_ALLOWED,
   insufficient_permissions: VerificationCodePb.INSUFFICIENT_PERMISSIONS,
+  disabled: VerificationCodePb.DISABLED,
 });
 
 const NO_CREDENTIAL: VerifyCredential = Object.freeze({ kind: "none" });
@@ -76,6 +77,8 @@ export function toVerifyKeyResponse(result: KeyVerification): VerifyKeyResponse 
     secretGeneration: result.secretGeneration,
     secretSuperseded: result.secretSuperseded,
     missingPermissions: [...result.missingPermissions],
+    // Labels go to valid verdicts only; the frozen map is shared by every verdict of the cached key.
+    ...(result.valid && key !== null ? { labels: key.labels } : {}),
   });
 }
 

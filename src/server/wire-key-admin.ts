@@ -32,6 +32,7 @@ import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.js";
 import { createMongoTenantRepository, tenantIndexes } from "../storage/tenant-repository.js";
 import type { Config } from "./config.js";
+import type { StartHook } from "./wire-services.js";
 
 /** KeyAdminWiringDeps are what the admin service is built from. */
 export interface KeyAdminWiringDeps {
@@ -52,10 +53,12 @@ export interface KeyAdminWiringDeps {
   readonly random?: RandomSource;
 }
 
-/** WiredKeyAdmin is the admin service implementation and the indexes its storage needs. */
+/** WiredKeyAdmin is the admin service implementation, the indexes its storage needs and its start hook. */
 export interface WiredKeyAdmin {
   readonly service: ServiceImpl<typeof KeyAdminService>;
   readonly indexes: readonly IndexDeclaration[];
+  /** startHooks register the tenants of databases from before tenants were created on purpose. */
+  readonly startHooks: readonly StartHook[];
 }
 
 /**
@@ -100,5 +103,20 @@ export function wireKeyAdmin(deps: KeyAdminWiringDeps): WiredKeyAdmin {
       usageStats: deps.usageStats,
     }),
     indexes: [...keyIndexes, ...groupIndexes, ...tenantIndexes, ...idempotencyIndexes],
+    startHooks: [
+      {
+        name: "tenant registration",
+        // Tenants that hold keys or groups exist from now on; idempotent, so it logs only when it registered.
+        async start() {
+          const registered = await shared.tenants.registerHolders(clock.now());
+          if (registered.length > 0) {
+            log.info(
+              { count: registered.length, tenants: registered.slice(0, 50) },
+              "registered the existing tenants that hold keys or groups",
+            );
+          }
+        },
+      },
+    ],
   };
 }

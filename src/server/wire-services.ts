@@ -120,7 +120,13 @@ export async function wireServices(deps: WireDeps): Promise<WiredServices> {
       ...keyCountRepair.indexes,
       ...usageStats.indexes,
     ],
-    startHooks: [...verification.startHooks, ...keyCountRepair.startHooks, ...usageStats.startHooks],
+    // Existing tenants are registered first, so no call can meet a tenant that holds keys but does not exist.
+    startHooks: [
+      ...admin.startHooks,
+      ...verification.startHooks,
+      ...keyCountRepair.startHooks,
+      ...usageStats.startHooks,
+    ],
     // The repair's run first (it may emit events), verification (its last-used flush), the usage
     // statistics (counted until verification stopped), then the audit buffer, then MongoDB (main's hook).
     closeHooks: [

@@ -8,7 +8,7 @@ import type { GroupRecord } from "../domain/api-key.js";
 import { DomainError } from "../domain/errors.js";
 import type { GroupRepository, Page } from "../domain/ports.js";
 import type { IndexDeclaration } from "./indexes.js";
-import { lowerName } from "./key-document.js";
+import { type LabelDocument, labelsFromDocument, labelsToDocument, lowerName } from "./key-document.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
 import { deadlineBound } from "./operation-deadline.js";
 import { assertPageLimit, cursorString, decodeCursor, encodeCursor } from "./page-cursor.js";
@@ -25,6 +25,8 @@ export interface GroupDocument {
   nameLower: string;
   description: string;
   permissions: string[];
+  /** labels as keys store them (key-document.ts); absent on groups stored before labels existed. */
+  labels?: LabelDocument[];
   createdAt: Date;
   updatedAt: Date;
   version: number;
@@ -126,6 +128,7 @@ function groupToDocument(group: GroupRecord): GroupDocument {
     nameLower: lowerName(group.name),
     description: group.description,
     permissions: [...group.permissions],
+    labels: labelsToDocument(group.labels),
     createdAt: group.createdAt,
     updatedAt: group.updatedAt,
     version: group.version,
@@ -139,6 +142,7 @@ function groupFromDocument(document: GroupDocument): GroupRecord {
     name: document.name,
     description: document.description ?? "",
     permissions: [...(document.permissions ?? [])],
+    labels: labelsFromDocument(document.labels),
     createdAt: document.createdAt,
     updatedAt: document.updatedAt,
     version: document.version,

@@ -3,7 +3,8 @@
  * storage contract: `_id` is the public key id, instants are BSON dates, absent values are stored as null
  * (never omitted), and only keyed hashes of secrets are ever present.
  */
-import type { ApiKeyRecord, KeySecretRecord } from "../domain/api-key.js";
+import type { ApiKeyRecord, KeySecretRecord, Labels } from "../domain/api-key.js";
+import { NO_LABELS } from "../domain/labels.js";
 
 /** KEYS_COLLECTION is where keys live. */
 export const KEYS_COLLECTION = "keys";
@@ -16,6 +17,31 @@ export interface KeySecretDocument {
   hint: string;
   createdAt: Date;
   expiresAt: Date | null;
+}
+
+/**
+ * LabelDocument is one label as stored: an array of {k, v} (sorted by k, always written in that field order)
+ * rather than a subdocument, because label keys may contain '.', which MongoDB reads as a path; one label
+ * equality is an $elemMatch on the array.
+ */
+export interface LabelDocument {
+  k: string;
+  v: string;
+}
+
+/** labelsToDocument stores labels (sorted by key). */
+export function labelsToDocument(labels: Labels): LabelDocument[] {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => ({ k, v: labels[k] as string }));
+}
+
+/** labelsFromDocument reads stored labels (absent: none). */
+export function labelsFromDocument(labels: readonly LabelDocument[] | undefined): Labels {
+  if (labels === undefined || labels.length === 0) {
+    return NO_LABELS;
+  }
+  return Object.fromEntries(labels.map(({ k, v }) => [k, v]));
 }
 
 /** KeyDocument is a key as stored in the `keys` collection. */
@@ -43,6 +69,12 @@ export interface KeyDocument {
   revokeReason: string;
   deletedAt: Date | null;
   lastUsedAt: Date | null;
+  /** labels: absent on keys stored before labels existed. */
+  labels?: LabelDocument[];
+  /** disabledAt, disabledBy, disableReason: absent on keys stored before keys could be disabled. */
+  disabledAt?: Date | null;
+  disabledBy?: string;
+  disableReason?: string;
   version: number;
 }
 
@@ -73,6 +105,10 @@ export function keyToDocument(key: ApiKeyRecord): KeyDocument {
     revokeReason: key.revokeReason,
     deletedAt: key.deletedAt,
     lastUsedAt: key.lastUsedAt,
+    labels: labelsToDocument(key.labels),
+    disabledAt: key.disabledAt,
+    disabledBy: key.disabledBy,
+    disableReason: key.disableReason,
     version: key.version,
   };
 }
@@ -98,6 +134,10 @@ export function keyFromDocument(document: KeyDocument): ApiKeyRecord {
     revokeReason: document.revokeReason ?? "",
     deletedAt: document.deletedAt ?? null,
     lastUsedAt: document.lastUsedAt ?? null,
+    labels: labelsFromDocument(document.labels),
+    disabledAt: document.disabledAt ?? null,
+    disabledBy: document.disabledBy ?? "",
+    disableReason: document.disableReason ?? "",
     version: document.version,
   };
 }

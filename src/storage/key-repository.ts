@@ -40,6 +40,12 @@ export const keyIndexes: readonly IndexDeclaration[] = [
   },
   {
     collection: KEYS_COLLECTION,
+    key: { tenantId: 1, "labels.k": 1, "labels.v": 1 },
+    options: { name: "keys_tenant_label" },
+    why: "list the keys carrying one label (an $elemMatch on the {k, v} elements)",
+  },
+  {
+    collection: KEYS_COLLECTION,
     key: { tenantId: 1, permissions: 1 },
     options: { name: "keys_tenant_permissions" },
     why: "find whether a tenant still has an active key holding a given permission",
@@ -147,15 +153,23 @@ function listFilter(query: KeyListQuery): Filter<KeyDocument> {
   if (!query.includeDeleted) {
     clauses.push({ deletedAt: null });
   }
+  // `disabledAt: null` also matches keys stored before keys could be disabled (no such field).
   switch (query.status) {
     case "active":
-      clauses.push({ revokedAt: null, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] });
+      clauses.push({
+        revokedAt: null,
+        disabledAt: null,
+        $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }],
+      });
       break;
     case "expired":
-      clauses.push({ revokedAt: null, expiresAt: { $lte: now } });
+      clauses.push({ revokedAt: null, disabledAt: null, expiresAt: { $lte: now } });
       break;
     case "revoked":
       clauses.push({ revokedAt: { $ne: null } });
+      break;
+    case "disabled":
+      clauses.push({ revokedAt: null, disabledAt: { $ne: null } });
       break;
     case null:
       break;
@@ -178,6 +192,9 @@ function listFilter(query: KeyListQuery): Filter<KeyDocument> {
   }
   if (query.groupId !== null) {
     clauses.push({ groupId: query.groupId });
+  }
+  if (query.label !== undefined && query.label !== null) {
+    clauses.push({ labels: { $elemMatch: { k: query.label.key, v: query.label.value } } });
   }
   if (query.nameContains !== null && query.nameContains !== "") {
     clauses.push({ nameLower: { $regex: literalPattern(lowerName(query.nameContains)) } });

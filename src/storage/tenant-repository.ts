@@ -1,15 +1,20 @@
 /**
- * TenantRepository on MongoDB: one small document per tenant holding its key-limit override and the
- * exact number of key slots in use. Slot reservation is one conditional update on that document, which
- * the server applies atomically, so concurrent creates can never exceed the limit.
+ * TenantRepository on MongoDB: one small document per tenant holding its display name, key-limit override
+ * and the exact number of key slots in use. Slot reservation is one conditional update on that document,
+ * which the server applies atomically, so concurrent creates can never exceed the limit. A tenant exists
+ * once its document has createdAt; documents without it are from before tenants were created on purpose
+ * (the first reservation created them) and registerHolders gives them one.
  */
-import type { Db } from "mongodb";
+import type { Db, Filter } from "mongodb";
 import type { TenantRecord } from "../domain/api-key.js";
 import { DomainError } from "../domain/errors.js";
-import type { TenantRepository } from "../domain/ports.js";
+import type { Page, TenantRepository } from "../domain/ports.js";
+import { GROUPS_COLLECTION } from "./group-repository.js";
 import type { IndexDeclaration } from "./indexes.js";
+import { KEYS_COLLECTION } from "./key-document.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
 import { deadlineBound } from "./operation-deadline.js";
+import { assertPageLimit, cursorString, decodeCursor, encodeCursor } from "./page-cursor.js";
 
 /** TENANTS_COLLECTION is where tenant limit documents live. */
 export const TENANTS_COLLECTION = "tenants";
@@ -19,6 +24,11 @@ export interface TenantDocument {
   _id: string;
   keyLimit?: number | null;
   usedKeys: number;
+  /** displayName, createdAt, updatedAt, version: absent until the tenant exists (see the module comment). */
+  displayName?: string;
+  createdAt?: Date;
+  updatedAt?: Date;
+  version?: number;
   /**
    * slotChanges counts every write of usedKeys (absent: none yet), so the counter repair can tell a counter
    * that stood still from one that moved away and back (src/storage/key-count-store.ts).
@@ -40,36 +50,136 @@ const MAX_RESERVE_ATTEMPTS = 16;
 export function createMongoTenantRepository(db: Db): TenantRepository {
   const tenants = deadlineBound(db.collection<TenantDocument>(TENANTS_COLLECTION));
 
+  /** exists is the filter of the tenants that exist. */
+  const exists: Filter<TenantDocument> = { createdAt: { $exists: true } };
+
   return {
     get: (tenantId) =>
       guard(async () => tenantFromDocument(tenantId, await tenants.findOne({ _id: tenantId }))),
+
+    create: (tenant) =>
+      guard(async () => {
+        const fields = {
+          displayName: tenant.displayName,
+          keyLimit: tenant.keyLimit,
+          createdAt: tenant.createdAt,
+          updatedAt: tenant.createdAt,
+          version: 1,
+        };
+        // A document without createdAt (counted keys from before tenants existed on purpose) is taken over.
+        const result = await tenants
+          .updateOne(
+            { _id: tenant.id, createdAt: { $exists: false } },
+            { $set: fields, $setOnInsert: { usedKeys: 0 } },
+            { upsert: true },
+          )
+          .catch((error: unknown) => {
+            if (isDuplicateKeyError(error)) {
+              return null;
+            }
+            throw error;
+          });
+        if (result === null || (result.modifiedCount === 0 && result.upsertedCount === 0)) {
+          throw new DomainError("already_exists", `tenant ${JSON.stringify(tenant.id)} already exists`);
+        }
+        return tenantFromDocument(tenant.id, await tenants.findOne({ _id: tenant.id }));
+      }),
+
+    list: (limit, after) =>
+      guard(async (): Promise<Page<TenantRecord>> => {
+        assertPageLimit(limit);
+        const filter: Filter<TenantDocument> =
+          after === null ? exists : { ...exists, _id: { $gt: cursorString(decodeCursor(after), "i") } };
+        const documents = await tenants
+          .find(filter)
+          .sort({ _id: 1 })
+          .limit(limit + 1)
+          .toArray();
+        const items = documents.slice(0, limit).map((document) => tenantFromDocument(document._id, document));
+        const last = items.at(-1);
+        const nextCursor =
+          documents.length > limit && last !== undefined ? encodeCursor({ i: last.id }) : null;
+        return { items, nextCursor };
+      }),
+
+    replace: (next, expectedVersion) =>
+      guard(async () => {
+        if (next.version !== expectedVersion + 1) {
+          throw new RangeError(`replace must write version ${expectedVersion + 1}, got ${next.version}`);
+        }
+        if (next.updatedAt === null) {
+          throw new RangeError("replace must write an update time");
+        }
+        const set = { displayName: next.displayName, updatedAt: next.updatedAt, version: next.version };
+        const result = await tenants.updateOne(
+          { _id: next.id, ...exists, version: expectedVersion },
+          next.keyLimit === null
+            ? { $set: set, $unset: { keyLimit: "" as const } }
+            : { $set: { ...set, keyLimit: next.keyLimit } },
+        );
+        return result.matchedCount === 1;
+      }),
+
+    registerHolders: (now) =>
+      guard(async () => {
+        const registered = new Set<string>();
+        const fields = { displayName: "", createdAt: now, updatedAt: now, version: 1 };
+        // Documents the first reservations created (they hold the exact count already).
+        const legacy = await tenants
+          .find({ createdAt: { $exists: false } }, { projection: { _id: 1 } })
+          .toArray();
+        for (const { _id } of legacy) {
+          const result = await tenants.updateOne({ _id, createdAt: { $exists: false } }, { $set: fields });
+          if (result.modifiedCount === 1) {
+            registered.add(_id);
+          }
+        }
+        // Tenants that hold keys or groups but have no document at all.
+        const holders = new Set<string>([
+          ...((await db.collection(KEYS_COLLECTION).distinct("tenantId")) as string[]),
+          ...((await db.collection(GROUPS_COLLECTION).distinct("tenantId")) as string[]),
+        ]);
+        for (const tenantId of holders) {
+          if (typeof tenantId !== "string" || (await tenants.findOne({ _id: tenantId })) !== null) {
+            continue;
+          }
+          const usedKeys = await db
+            .collection(KEYS_COLLECTION)
+            .countDocuments({ tenantId, revokedAt: null, deletedAt: null });
+          try {
+            await tenants.insertOne({ _id: tenantId, usedKeys, ...fields });
+            registered.add(tenantId);
+          } catch (error) {
+            // Another replica registered it at the same time.
+            if (!isDuplicateKeyError(error)) {
+              throw error;
+            }
+          }
+        }
+        return [...registered].sort();
+      }),
 
     reserveKeySlot: (tenantId, defaultLimit) =>
       guard(async () => {
         for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt += 1) {
           const current = await tenants.findOne({ _id: tenantId });
-          const keyLimit = current?.keyLimit ?? null;
+          if (current === null) {
+            throw new DomainError("not_found", `tenant ${JSON.stringify(tenantId)} not found`);
+          }
+          const keyLimit = current.keyLimit ?? null;
           const limit = keyLimit ?? defaultLimit;
-          if ((current?.usedKeys ?? 0) >= limit) {
+          if (current.usedKeys >= limit) {
             return false;
           }
-          // The filter repeats the limit it was computed from (keyLimit), so a concurrent setKeyLimit makes
+          // The filter repeats the limit it was computed from (keyLimit), so a concurrent limit change makes
           // the update miss instead of counting against a stale limit; `usedKeys < limit` is the atomic
-          // check-and-increment. For a tenant never seen, the upsert creates the document with usedKeys 1;
-          // if a concurrent call created it first, the insert collides on _id and we read again.
-          try {
-            const result = await tenants.updateOne(
-              { _id: tenantId, keyLimit, usedKeys: { $lt: limit } },
-              { $inc: { usedKeys: 1, slotChanges: 1 } },
-              { upsert: current === null },
-            );
-            if (result.modifiedCount === 1 || result.upsertedCount === 1) {
-              return true;
-            }
-          } catch (error) {
-            if (!isDuplicateKeyError(error)) {
-              throw error;
-            }
+          // check-and-increment.
+          const result = await tenants.updateOne(
+            { _id: tenantId, keyLimit, usedKeys: { $lt: limit } },
+            { $inc: { usedKeys: 1, slotChanges: 1 } },
+          );
+          if (result.modifiedCount === 1) {
+            return true;
           }
         }
         throw new DomainError("aborted", "the tenant's key count changed concurrently, try again");
@@ -108,9 +218,14 @@ export function createMongoTenantRepository(db: Db): TenantRepository {
 }
 
 function tenantFromDocument(tenantId: string, document: TenantDocument | null): TenantRecord {
+  const createdAt = document?.createdAt ?? null;
   return {
     id: tenantId,
     keyLimit: document?.keyLimit ?? null,
     usedKeys: document?.usedKeys ?? 0,
+    displayName: document?.displayName ?? "",
+    createdAt,
+    updatedAt: createdAt === null ? null : (document?.updatedAt ?? createdAt),
+    version: createdAt === null ? 0 : (document?.version ?? 1),
   };
 }

@@ -62,6 +62,10 @@ describe("what the decoders let through", () => {
 
   /** postJson sends a raw Connect JSON request, the way curl would. */
   async function postJson(body: string, method = "CreateKey") {
+    const { tenantId } = JSON.parse(body) as { tenantId?: unknown };
+    if (method === "CreateKey" && typeof tenantId === "string") {
+      await admin.ensureTenant(tenantId);
+    }
     const response = await fetch(`${admin.server.httpBaseUrl}/apikeys.v1.KeyAdminService/${method}`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${admin.superuserKey()}` },
@@ -145,6 +149,7 @@ describe("what the decoders let through", () => {
 
   it("Connect JSON with known enum names, proto field names and a real leap day is accepted", async () => {
     const tenantId = uniqueTenant("json");
+    await admin.ensureTenant(tenantId);
     const listed = await postJson(
       JSON.stringify({ tenant_id: tenantId, status: "KEY_STATUS_ACTIVE", expiration_state: 0 }),
       "ListKeys",

@@ -226,7 +226,7 @@ describe.each(TRANSPORTS)("KeyAdminService over %s", (transport) => {
   describe("tenant limit", () => {
     it("makes exactly 10 of 50 concurrent creates at a limit of 10", async () => {
       const tenantId = uniqueTenant(`race-${transport === "grpc-js" ? "g" : "c"}`);
-      await api().updateTenant({ tenantId, keyLimit: 10 }, su());
+      await api().createTenant({ tenantId, keyLimit: 10 }, su());
       const results = await Promise.allSettled(
         Array.from({ length: 50 }, (_, i) => api().createKey({ tenantId, name: `racer ${i}` }, su())),
       );
@@ -248,7 +248,7 @@ describe.each(TRANSPORTS)("KeyAdminService over %s", (transport) => {
 
     it("frees exactly one slot for concurrent revokes of one key", async () => {
       const tenantId = uniqueTenant("rev");
-      await api().updateTenant({ tenantId, keyLimit: 2 }, su());
+      await api().createTenant({ tenantId, keyLimit: 2 }, su());
       const first = await api().createKey({ tenantId, name: "first" }, su());
       await api().createKey({ tenantId, name: "second" }, su());
       const revokes = await Promise.allSettled(

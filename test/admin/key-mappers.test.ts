@@ -112,6 +112,11 @@ describe("keyMessageOf", () => {
       revokeReason: "leak",
       secrets: [{ generation: 2, hint: "h", createdAt: at, expiresAt: null }],
       deletedAt: null,
+      labels: { tier: "gold" },
+      disabledAt: null,
+      disabledBy: "",
+      disableReason: "",
+      etag: "etag-1",
     };
     const message = keyMessageOf(view);
     expect(message).toMatchObject({

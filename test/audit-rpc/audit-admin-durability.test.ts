@@ -92,11 +92,15 @@ describe("admin audit durability", () => {
     const acknowledged: string[] = [];
     let killed = false;
     const writer = async (index: number) => {
+      // A tenant per writer at the largest key limit: the limit never refuses a writer.
+      await admin.createTenant(
+        { tenantId: `crash${index}`, keyLimit: 1_000_000 },
+        { headers: bearer(superuser) },
+      );
       for (let i = 0; !killed; i++) {
         try {
           const response = await admin.createKey(
-            // A tenant per call: the per-tenant key limit never refuses a writer.
-            { tenantId: `crash${index}x${i}`, name: `w${index}-${i}` },
+            { tenantId: `crash${index}`, name: `w${index}-${i}` },
             { headers: bearer(superuser) },
           );
           acknowledged.push(response.key?.keyId ?? "");
@@ -148,6 +152,10 @@ describe("admin audit durability", () => {
       await expect.poll(() => garbageCalls, { timeout: 30_000 }).toBeGreaterThan(500);
       const created = await Promise.all(
         Array.from({ length: WRITERS }, async (_, index) => {
+          await node.connect.admin.createTenant(
+            { tenantId: `flood${index}` },
+            { headers: bearer(superuser) },
+          );
           const response = await node.connect.admin.createKey(
             { tenantId: `flood${index}`, name: `flood-${index}` },
             { headers: bearer(superuser) },

@@ -23,6 +23,7 @@ async function terminal(argv: string[], answers: string[]) {
 }
 
 async function createKey(name: string): Promise<{ keyId: string; secret: string }> {
+  await service.tenant(TENANT);
   const response = await service.admin(await service.rootKey()).createKey({ tenantId: TENANT, name });
   return { keyId: response.key?.keyId ?? "", secret: response.secret };
 }
@@ -79,6 +80,7 @@ describe("confirmation prompts on a terminal", () => {
     ]);
 
     const root = await service.rootKey();
+    await service.tenant(TENANT);
     const group = await service.admin(root).createGroup({ tenantId: TENANT, name: "Temporary" });
     const groupId = group.group?.groupId ?? "";
     const declined = await terminal(["groups", "delete", groupId], ["N"]);

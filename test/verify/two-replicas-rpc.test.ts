@@ -10,8 +10,8 @@ import { KeyAdminService } from "../../src/gen/apikeys/v1/key_admin_service_pb.j
 import { KeyVerifyService, VerificationCode } from "../../src/gen/apikeys/v1/key_verify_service_pb.js";
 import { createGrpcJsClient, type GrpcJsClient } from "../helpers/grpc-client.js";
 import { useTestDatabase } from "../helpers/mongo.js";
-import { startTestServer, type TestServer } from "../helpers/start-server.js";
 import { INVALIDATION_BOUND_MS } from "../helpers/service-budgets.js";
+import { startTestServer, type TestServer } from "../helpers/start-server.js";
 
 const BOOTSTRAP_TOKEN = "two-replicas-bootstrap-token";
 const database = useTestDatabase("tworeplicas");
@@ -31,6 +31,7 @@ beforeAll(async () => {
   verifyB = createGrpcJsClient(KeyVerifyService, b.grpcAddress);
   const bootstrap = await adminA.bootstrap({ bootstrapToken: BOOTSTRAP_TOKEN, name: "replica test admin" });
   auth = { metadata: { authorization: `Bearer ${bootstrap.secret}` } };
+  await adminA.createTenant({ tenantId: "acme", displayName: "Acme" }, auth);
 });
 
 afterAll(async () => {
@@ -50,6 +51,23 @@ async function createKey(name: string): Promise<{ keyId: string; secret: string 
 }
 
 describe("two service instances on one database", () => {
+  it("DisableKey on A: DISABLED on A at once and on B within the invalidation bound; EnableKey: VALID again on both", async () => {
+    const key = await createKey("disabled across replicas");
+    expect(await codeOn(verifyB, key.secret)).toBe(VerificationCode.VALID);
+    const disabled = await adminA.disableKey({ keyId: key.keyId, reason: "investigating" }, auth);
+    expect(disabled.key?.disableReason).toBe("investigating");
+    const verdict = await verifyA.verifyKey({ credential: { case: "key", value: key.secret } });
+    expect(verdict).toMatchObject({ valid: false, code: VerificationCode.DISABLED, httpStatus: 401 });
+    await expect
+      .poll(async () => await codeOn(verifyB, key.secret), { timeout: INVALIDATION_BOUND_MS })
+      .toBe(VerificationCode.DISABLED);
+    await adminA.enableKey({ keyId: key.keyId }, auth);
+    expect(await codeOn(verifyA, key.secret)).toBe(VerificationCode.VALID);
+    await expect
+      .poll(async () => await codeOn(verifyB, key.secret), { timeout: INVALIDATION_BOUND_MS })
+      .toBe(VerificationCode.VALID);
+  });
+
   it("RevokeKey on A: A's next VerifyKey says REVOKED, B's within the invalidation bound", async () => {
     const key = await createKey("revoked across replicas");
     expect(await codeOn(verifyA, key.secret)).toBe(VerificationCode.VALID);

@@ -211,6 +211,7 @@ describe("VerifyKey verdicts", () => {
       userId: "user-1",
       groupId: "",
       expiresAt: null,
+      labels: {},
     });
     expect(result.permissions).toEqual(["orders:read"]);
     expect(result.secretSuperseded).toBe(false);

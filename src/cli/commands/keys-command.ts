@@ -4,6 +4,8 @@ import { type Command, Option } from "commander";
 import {
   CreateKeyResponseSchema,
   DeleteKeyResponseSchema,
+  DisableKeyResponseSchema,
+  EnableKeyResponseSchema,
   GetKeyResponseSchema,
   type ListKeysResponse,
   ListKeysResponseSchema,
@@ -15,7 +17,7 @@ import { ExpirationState, type Key, KeySchema, KeyStatus } from "../../gen/apike
 import { usageError } from "../cli-error.js";
 import type { CommandContext } from "../command-context.js";
 import { keyDetails, keysTable, usageText } from "../key-presentation.js";
-import { collectList, parsePositiveInt } from "../option-parsers.js";
+import { collectLabels, collectList, parsePositiveInt } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
 import { parseDurationMs, parseTimeInput } from "../time-input.js";
 import { type ActionRunner, fetchPages, printSecretOnce } from "./command-helpers.js";
@@ -29,12 +31,14 @@ interface CreateOptions {
   permission?: string[];
   expires?: string;
   allowIp?: string[];
+  label?: Record<string, string>;
   requestId?: string;
 }
 
 interface ListOptions {
   tenant?: string;
-  status?: "active" | "expired" | "revoked";
+  status?: "active" | "disabled" | "expired" | "revoked";
+  label?: string;
   expiration?: "valid" | "expiring-soon" | "expired";
   user?: string;
   group?: string;
@@ -57,11 +61,21 @@ interface UpdateOptions {
   allowIp?: string[];
   clearAllowIp?: boolean;
   expires?: string;
+  label?: Record<string, string>;
+  clearLabels?: boolean;
+  etag?: string;
+  requestId?: string;
+}
+
+/** EtagOptions carry the optional --etag of a change. */
+interface EtagOptions {
+  etag?: string;
   requestId?: string;
 }
 
 const statusFilter: Readonly<Record<string, KeyStatus>> = {
   active: KeyStatus.ACTIVE,
+  disabled: KeyStatus.DISABLED,
   expired: KeyStatus.EXPIRED,
   revoked: KeyStatus.REVOKED,
 };
@@ -77,11 +91,17 @@ const requestIdOption = (): Option =>
     "idempotency id of this change (default: a new UUID); reuse it to retry safely",
   );
 
-/** registerKeysCommands adds `apikeys keys create|list|get|update|rotate|revoke|delete`. */
+const etagOption = (): Option =>
+  new Option("--etag <etag>", "change only if the key still has this etag (from `keys get`)");
+
+const labelOption = (what: string): Option =>
+  new Option("--label <key=value>", `${what} (repeatable)`).argParser(collectLabels);
+
+/** registerKeysCommands adds `apikeys keys create|list|get|update|rotate|disable|enable|revoke|delete`. */
 export function registerKeysCommands(program: Command, run: ActionRunner): void {
   const keys = program
     .command("keys")
-    .description("create, list, inspect, update, rotate, revoke and delete API keys");
+    .description("create, list, inspect, update, rotate, disable, enable, revoke and delete API keys");
 
   keys
     .command("create")
@@ -98,6 +118,7 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
       "allow only this IP address or CIDR range (repeatable)",
       collectList,
     )
+    .addOption(labelOption("label returned by VerifyKey, e.g. tier=gold"))
     .addOption(requestIdOption())
     .action(run(async (ctx, _args, options: CreateOptions) => createKey(ctx, options)));
 
@@ -116,6 +137,7 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
     .option("--user <user-id>", "only keys acting for this user")
     .option("--group <group-id>", "only keys in this group")
     .option("--name <text>", "only keys whose name contains this text")
+    .option("--label <key=value>", "only keys carrying this label with this value")
     .option("--show-deleted", "include deleted keys")
     .option("--limit <n>", "keys per page (server default 50)", parsePositiveInt)
     .option("--page-token <token>", "continue a previous listing")
@@ -154,6 +176,9 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
     .option("--allow-ip <address-or-cidr>", "replace the IP allowlist (repeatable)", collectList)
     .option("--clear-allow-ip", "remove the IP allowlist (any address may use the key)")
     .option("--expires <time>", "earlier expiry (extending it needs `keys rotate --expires`)")
+    .addOption(labelOption("replace the labels"))
+    .option("--clear-labels", "remove every label")
+    .addOption(etagOption())
     .addOption(requestIdOption())
     .action(run(async (ctx, [keyId], options: UpdateOptions) => updateKey(ctx, keyId ?? "", options)));
 
@@ -166,9 +191,10 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
       "keep the old secret working this long (0-7d, e.g. 24h); default: stops at once",
     )
     .option("--expires <time>", "new expiry: ISO 8601 time or a duration from now like 90d")
+    .addOption(etagOption())
     .addOption(requestIdOption())
     .action(
-      run(async (ctx, [keyId], options: { overlap?: string; expires?: string; requestId?: string }) => {
+      run(async (ctx, [keyId], options: { overlap?: string; expires?: string } & EtagOptions) => {
         const id = keyId ?? "";
         const overlapMs = options.overlap === undefined ? 0 : parseDurationMs(options.overlap, "--overlap");
         const expireTime =
@@ -188,6 +214,7 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
           {
             keyId: id,
             requestId,
+            etag: options.etag ?? "",
             ...(overlapMs === 0 ? {} : { overlap: durationFromMs(overlapMs) }),
             ...(expireTime === undefined ? {} : { expireTime }),
           },
@@ -204,13 +231,68 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
     );
 
   keys
+    .command("disable")
+    .description("turn a key off until `keys enable`: it answers DISABLED and keeps its slot of the limit")
+    .argument("<key-id>", "id of the key")
+    .option("--reason <text>", "why the key is disabled")
+    .addOption(etagOption())
+    .addOption(requestIdOption())
+    .action(
+      run(async (ctx, [keyId], options: { reason?: string } & EtagOptions) => {
+        const id = keyId ?? "";
+        const response = await ctx.connection().keyAdmin.disableKey(
+          {
+            keyId: id,
+            reason: options.reason ?? "",
+            requestId: ctx.requestIdOf(options),
+            etag: options.etag ?? "",
+          },
+          ctx.callOptions(),
+        );
+        if (ctx.globals.json === true) {
+          ctx.printJson(DisableKeyResponseSchema, response);
+        } else {
+          ctx.io.out(
+            `Disabled key "${terminalText(response.key?.name)}" (${terminalText(response.key?.keyId ?? id)}); \`keys enable\` turns it on again.\n`,
+          );
+        }
+      }),
+    );
+
+  keys
+    .command("enable")
+    .description("turn a disabled key on again")
+    .argument("<key-id>", "id of the key")
+    .addOption(etagOption())
+    .addOption(requestIdOption())
+    .action(
+      run(async (ctx, [keyId], options: EtagOptions) => {
+        const id = keyId ?? "";
+        const response = await ctx
+          .connection()
+          .keyAdmin.enableKey(
+            { keyId: id, requestId: ctx.requestIdOf(options), etag: options.etag ?? "" },
+            ctx.callOptions(),
+          );
+        if (ctx.globals.json === true) {
+          ctx.printJson(EnableKeyResponseSchema, response);
+        } else {
+          ctx.io.out(
+            `Enabled key "${terminalText(response.key?.name)}" (${terminalText(response.key?.keyId ?? id)}).\n`,
+          );
+        }
+      }),
+    );
+
+  keys
     .command("revoke")
     .description("revoke a key immediately and permanently")
     .argument("<key-id>", "id of the key")
     .option("--reason <text>", "why the key is revoked")
+    .addOption(etagOption())
     .addOption(requestIdOption())
     .action(
-      run(async (ctx, [keyId], options: { reason?: string; requestId?: string }) => {
+      run(async (ctx, [keyId], options: { reason?: string } & EtagOptions) => {
         const id = keyId ?? "";
         const requestId = ctx.requestIdOf(options);
         await ctx.confirm(`revoke key ${id}`, async () => {
@@ -219,7 +301,10 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
         });
         const response = await ctx
           .connection()
-          .keyAdmin.revokeKey({ keyId: id, reason: options.reason ?? "", requestId }, ctx.callOptions());
+          .keyAdmin.revokeKey(
+            { keyId: id, reason: options.reason ?? "", requestId, etag: options.etag ?? "" },
+            ctx.callOptions(),
+          );
         if (ctx.globals.json === true) {
           ctx.printJson(RevokeKeyResponseSchema, response);
         } else {
@@ -234,9 +319,10 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
     .command("delete")
     .description("delete a key: it never verifies again and leaves listings; its audit history stays")
     .argument("<key-id>", "id of the key")
+    .addOption(etagOption())
     .addOption(requestIdOption())
     .action(
-      run(async (ctx, [keyId], options: { requestId?: string }) => {
+      run(async (ctx, [keyId], options: EtagOptions) => {
         const id = keyId ?? "";
         const requestId = ctx.requestIdOf(options);
         await ctx.confirm(`delete key ${id}`, async () => {
@@ -245,7 +331,7 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
         });
         const response = await ctx
           .connection()
-          .keyAdmin.deleteKey({ keyId: id, requestId }, ctx.callOptions());
+          .keyAdmin.deleteKey({ keyId: id, requestId, etag: options.etag ?? "" }, ctx.callOptions());
         if (ctx.globals.json === true) {
           ctx.printJson(DeleteKeyResponseSchema, response);
         } else {
@@ -276,6 +362,7 @@ async function createKey(ctx: CommandContext, options: CreateOptions): Promise<v
       groupId: options.group ?? "",
       permissions: options.permission ?? [],
       ipAllowlist: options.allowIp ?? [],
+      labels: options.label ?? {},
       requestId: ctx.requestIdOf(options),
       ...(expireTime === undefined ? {} : { expireTime }),
     },
@@ -310,6 +397,7 @@ async function listKeys(ctx: CommandContext, options: ListOptions): Promise<void
         groupId: options.group ?? "",
         nameQuery: options.name ?? "",
         showDeleted: options.showDeleted === true,
+        label: options.label ?? "",
       },
       ctx.callOptions(),
     );
@@ -381,11 +469,19 @@ async function updateKey(ctx: CommandContext, keyId: string, options: UpdateOpti
     key.expireTime = timestampFromDate(parseTimeInput(options.expires, "--expires", ctx.io.now(), "future"));
     paths.push("expire_time");
   }
+  if (options.label !== undefined || options.clearLabels === true) {
+    if (options.label !== undefined && options.clearLabels === true) {
+      conflict("--label", "--clear-labels");
+    }
+    key.labels = options.label ?? {};
+    paths.push("labels");
+  }
   if (paths.length === 0) {
     throw usageError(
-      "nothing to update: give at least one of --name, --description, --user, --group, --permission, --allow-ip, --expires (or a --clear-… option)",
+      "nothing to update: give at least one of --name, --description, --user, --group, --permission, --allow-ip, --expires, --label (or a --clear-… option)",
     );
   }
+  key.etag = options.etag ?? "";
   const response = await ctx
     .connection()
     .keyAdmin.updateKey(

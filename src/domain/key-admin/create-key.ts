@@ -1,10 +1,13 @@
 import { requireAdmin, resolveTenant } from "../admin-access.js";
+import { keyFieldChanges } from "../admin-field-changes.js";
 import { runMutation } from "../admin-mutation.js";
 import type { Actor } from "../api-key.js";
 import { validateFields } from "../errors.js";
 import { normalizeAllowlist } from "../ip-allowlist.js";
 import type { CreateKeyInput, IssuedKey } from "../key-admin.js";
 import { issueKey, type KeySpec } from "../key-admin-issue.js";
+import { validateLabels } from "../labels.js";
+import { existingTenant } from "../tenant-admin.js";
 import { validateDescription, validateExpiry, validateName, validateUserId } from "../validation.js";
 import { grantablePermissions, groupIdOf, type KeyContext } from "./key-context.js";
 
@@ -24,6 +27,7 @@ export async function createKey(ctx: KeyContext, actor: Actor, input: CreateKeyI
       ipAllowlist: () => normalizeAllowlist(input.ipAllowlist, "ip_allowlist"),
       expiresAt: () =>
         input.expiresAt === null ? null : validateExpiry(input.expiresAt, now, "expire_time"),
+      labels: () => validateLabels(input.labels ?? {}, "labels"),
     }),
     createdBy: actor.keyId,
   };
@@ -35,6 +39,7 @@ export async function createKey(ctx: KeyContext, actor: Actor, input: CreateKeyI
     parameters: { ...parameters, expiresAt: spec.expiresAt?.getTime() ?? null },
     now,
     async run() {
+      await existingTenant(ctx.tenants, tenantId);
       await ctx.requireGroupOf(tenantId, spec.groupId, "group_id");
       const { record, generated } = await issueKey(ctx, spec, now);
       return {
@@ -46,7 +51,13 @@ export async function createKey(ctx: KeyContext, actor: Actor, input: CreateKeyI
         stored: record.id,
         audit: {
           action: "key_created",
-          target: { tenantId, keyId: record.id, groupId: record.groupId, changedFields: setFieldsOf(spec) },
+          target: {
+            tenantId,
+            keyId: record.id,
+            groupId: record.groupId,
+            changedFields: setFieldsOf(spec),
+            changes: keyFieldChanges(null, record, setFieldsOf(spec)),
+          },
         },
       };
     },
@@ -67,6 +78,7 @@ function setFieldsOf(spec: KeySpec): string[] {
     ["permissions", spec.permissions.length > 0],
     ["ip_allowlist", spec.ipAllowlist.length > 0],
     ["expire_time", spec.expiresAt !== null],
+    ["labels", Object.keys(spec.labels ?? {}).length > 0],
   ];
   return ["name", ...set.filter(([, isSet]) => isSet).map(([field]) => field)];
 }

@@ -3,6 +3,7 @@
  * of them applies.
  */
 import { canSeeKey } from "../admin-access.js";
+import { keyFieldChanges } from "../admin-field-changes.js";
 import { type MutationOutcome, writeGuarded } from "../admin-mutation.js";
 import { type KeyView, keyViewAt } from "../admin-views.js";
 import { type Actor, type ApiKeyRecord, SUPERUSER_PERMISSION, SYSTEM_TENANT } from "../api-key.js";
@@ -21,6 +22,8 @@ export const KEY_EXPIRED = "KEY_EXPIRED";
 export interface KeyEvent {
   readonly action: AdminAction;
   readonly changedFields: readonly string[];
+  /** before is the key before the mutation (null: it was created); the event then carries the values. */
+  readonly before?: ApiKeyRecord | null;
 }
 
 /** KeyContext is the key use cases' ports plus the reads and steps they share. */
@@ -87,14 +90,15 @@ export function keyContext(deps: KeyAdminDependencies) {
       actor: Actor,
       first: ApiKeyRecord,
       change: (current: ApiKeyRecord) => ApiKeyRecord | null,
-      retry = true,
+      options: { readonly etag: string | null; readonly retry?: boolean },
     ) =>
       writeGuarded(first, {
         what: "key",
+        etag: options.etag,
         reload: () => liveKey(actor, first.id),
         change,
         write: (next, version) => keys.replace(next, version),
-        retry,
+        retry: options.retry ?? true,
       }),
     /**
      * changed tells every replica's cache about the key (also when nothing was written: a retry after a
@@ -109,7 +113,16 @@ export function keyContext(deps: KeyAdminDependencies) {
         audit:
           event === null
             ? null
-            : { action: event.action, target: { ...target, changedFields: event.changedFields } },
+            : {
+                action: event.action,
+                target: {
+                  ...target,
+                  changedFields: event.changedFields,
+                  ...(event.before === undefined
+                    ? {}
+                    : { changes: keyFieldChanges(event.before, after, event.changedFields) }),
+                },
+              },
       };
     },
   };

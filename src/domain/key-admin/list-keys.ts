@@ -3,7 +3,9 @@ import { tenantView } from "../admin-views.js";
 import type { Actor } from "../api-key.js";
 import { DomainError } from "../errors.js";
 import type { KeyListing, ListKeysInput } from "../key-admin.js";
+import { parseLabelSelector } from "../labels.js";
 import { pageTokenScope } from "../page-token.js";
+import { existingTenant } from "../tenant-admin.js";
 import { validateNameQuery, validatePageSize, validateUserId } from "../validation.js";
 import { groupIdOf, type KeyContext } from "./key-context.js";
 
@@ -24,6 +26,7 @@ export async function listKeys(ctx: KeyContext, actor: Actor, input: ListKeysInp
   }
   const groupId = groupIdOf(input.groupId, "group_id");
   const nameQuery = validateNameQuery(input.nameQuery, "name_query");
+  const label = parseLabelSelector(input.label ?? "", "label");
   const scope = pageTokenScope(
     "keys",
     tenantId,
@@ -33,6 +36,7 @@ export async function listKeys(ctx: KeyContext, actor: Actor, input: ListKeysInp
     groupId,
     nameQuery ?? "",
     input.showDeleted ? "deleted" : "",
+    label === null ? "" : `${label.key}=${label.value}`,
   );
   const after = input.pageToken === "" ? null : ctx.pageTokens.decode(input.pageToken, scope);
   const now = ctx.clock.now();
@@ -45,12 +49,15 @@ export async function listKeys(ctx: KeyContext, actor: Actor, input: ListKeysInp
     userId: userId === "" ? null : userId,
     groupId: groupId === "" ? null : groupId,
     nameContains: nameQuery,
+    label,
     includeDeleted: input.showDeleted,
     now,
     expiringSoonWindowMs: ctx.expiringSoonWindowMs,
   });
   const tenant =
-    actor.role === "key_holder" ? null : tenantView(await ctx.tenants.get(tenantId), ctx.defaultKeyLimit);
+    actor.role === "key_holder"
+      ? null
+      : tenantView(await existingTenant(ctx.tenants, tenantId), ctx.defaultKeyLimit);
   return {
     keys: page.items.map((key) => ctx.view(key, now)),
     nextPageToken: page.nextCursor === null ? "" : ctx.pageTokens.encode(scope, page.nextCursor),

@@ -2,6 +2,7 @@ import { requireAdmin } from "../admin-access.js";
 import { runMutation } from "../admin-mutation.js";
 import type { Actor, KeySecretRecord } from "../api-key.js";
 import { DomainError } from "../errors.js";
+import { requireEtag, validateEtag } from "../etag.js";
 import type { IssuedKey, RotateKeyInput } from "../key-admin.js";
 import { validateExpiry, validateRotationOverlap } from "../validation.js";
 import { KEY_EXPIRED, type KeyContext, requireChangeable, sameInstant } from "./key-context.js";
@@ -19,14 +20,16 @@ export async function rotateKey(ctx: KeyContext, actor: Actor, input: RotateKeyI
   // Bounds that need no key come first; the bound by the key's expiry is checked once it is read.
   validateRotationOverlap(input.overlapMs, now, null, "overlap");
   const newExpiry = input.expiresAt === null ? null : validateExpiry(input.expiresAt, now, "expire_time");
+  const etag = validateEtag(input.etag ?? "", "etag");
   return runMutation<IssuedKey>(ctx, {
     actor,
     operation: "RotateKey",
     requestId: input.requestId,
-    parameters: { keyId, overlapMs: input.overlapMs, expiresAt: newExpiry?.getTime() ?? null },
+    parameters: { keyId, overlapMs: input.overlapMs, expiresAt: newExpiry?.getTime() ?? null, etag },
     now,
     async run() {
       const first = await ctx.liveKey(actor, keyId);
+      requireEtag("key", first, etag);
       requireChangeable(first);
       const expiresAt = newExpiry ?? first.expiresAt;
       if (expiresAt !== null && expiresAt.getTime() <= now.getTime()) {
@@ -40,7 +43,7 @@ export async function rotateKey(ctx: KeyContext, actor: Actor, input: RotateKeyI
       validateRotationOverlap(input.overlapMs, now, earliest(first.expiresAt, expiresAt), "overlap");
       const generated = ctx.keyFormat.generateSecretFor(keyId, ctx.random);
       const { hash, pepperVersion } = ctx.hasher.hash(generated.key);
-      const { after } = await ctx.writeKey(
+      const { before, after } = await ctx.writeKey(
         actor,
         first,
         (current) => {
@@ -59,10 +62,11 @@ export async function rotateKey(ctx: KeyContext, actor: Actor, input: RotateKeyI
               : [secret];
           return { ...current, secrets, expiresAt, updatedAt: now, version: current.version + 1 };
         },
-        false,
+        { etag, retry: false },
       );
       const outcome = await ctx.changed(after, now, {
         action: "key_rotated",
+        before,
         changedFields: sameInstant(first.expiresAt, expiresAt) ? ["secrets"] : ["secrets", "expire_time"],
       });
       const secret = { key: generated.key, secretKey: generated.secretKey };

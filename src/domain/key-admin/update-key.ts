@@ -2,10 +2,12 @@ import { requireAdmin } from "../admin-access.js";
 import { updateMaskOf } from "../admin-field-mask.js";
 import { runMutation } from "../admin-mutation.js";
 import type { KeyView } from "../admin-views.js";
-import type { Actor, ApiKeyRecord } from "../api-key.js";
+import type { Actor, ApiKeyRecord, Labels } from "../api-key.js";
 import { DomainError, invalidArgument } from "../errors.js";
+import { validateEtag } from "../etag.js";
 import { normalizeAllowlist } from "../ip-allowlist.js";
 import type { KeyUpdateValues, UpdateKeyInput } from "../key-admin.js";
+import { sameLabels, validateLabels } from "../labels.js";
 import {
   validateDescription,
   validateExpiry,
@@ -31,6 +33,7 @@ export const UPDATABLE_KEY_FIELDS = [
   "permissions",
   "ip_allowlist",
   "expire_time",
+  "labels",
 ] as const;
 
 /** UpdatableKeyField is one UpdateKey field-mask path. */
@@ -45,6 +48,7 @@ interface KeyChanges {
   permissions?: string[];
   ip_allowlist?: string[];
   expire_time?: Date;
+  labels?: Labels;
 }
 
 /**
@@ -58,6 +62,7 @@ export async function updateKey(ctx: KeyContext, actor: Actor, input: UpdateKeyI
   const now = ctx.clock.now();
   // Every named field is validated before anything is read; the tenant-dependent checks follow the read.
   const changes = validateChanges(paths, input.values, now);
+  const etag = validateEtag(input.etag ?? "", "key.etag");
   return runMutation(ctx, {
     actor,
     operation: "UpdateKey",
@@ -70,6 +75,7 @@ export async function updateKey(ctx: KeyContext, actor: Actor, input: UpdateKeyI
           return [path, value instanceof Date ? value.getTime() : value];
         }),
       ),
+      etag,
     },
     now,
     async run() {
@@ -81,13 +87,22 @@ export async function updateKey(ctx: KeyContext, actor: Actor, input: UpdateKeyI
         await ctx.requireGroupOf(first.tenantId, changes.group_id, "key.group_id");
       }
       let changed: UpdatableKeyField[] = [];
-      const { after, written } = await ctx.writeKey(actor, first, (current) => {
-        requireChangeable(current);
-        const next = applyKeyChanges(current, changes, now);
-        changed = changedKeyFields(current, next, paths);
-        return changed.length === 0 ? null : { ...next, updatedAt: now, version: current.version + 1 };
-      });
-      return ctx.changed(after, now, written ? { action: "key_updated", changedFields: changed } : null);
+      const { before, after, written } = await ctx.writeKey(
+        actor,
+        first,
+        (current) => {
+          requireChangeable(current);
+          const next = applyKeyChanges(current, changes, now);
+          changed = changedKeyFields(current, next, paths);
+          return changed.length === 0 ? null : { ...next, updatedAt: now, version: current.version + 1 };
+        },
+        { etag },
+      );
+      return ctx.changed(
+        after,
+        now,
+        written ? { action: "key_updated", changedFields: changed, before } : null,
+      );
     },
     replay: (stored) => ctx.replayKey(actor, stored),
   });
@@ -129,6 +144,9 @@ function validateChanges(
         }
         changes.expire_time = validateExpiry(values.expiresAt, now, "key.expire_time");
         break;
+      case "labels":
+        changes.labels = validateLabels(values.labels ?? {}, "key.labels");
+        break;
     }
   }
   return changes;
@@ -163,6 +181,7 @@ function applyKeyChanges(current: ApiKeyRecord, changes: KeyChanges, now: Date):
     permissions: changes.permissions ?? current.permissions,
     ipAllowlist: changes.ip_allowlist ?? current.ipAllowlist,
     expiresAt: expiresAt ?? current.expiresAt,
+    labels: changes.labels ?? current.labels,
   };
 }
 
@@ -180,6 +199,7 @@ function changedKeyFields(
     permissions: () => !sameList(before.permissions, after.permissions),
     ip_allowlist: () => !sameList(before.ipAllowlist, after.ipAllowlist),
     expire_time: () => !sameInstant(before.expiresAt, after.expiresAt),
+    labels: () => !sameLabels(before.labels, after.labels),
   };
   return paths.filter((path) => differs[path]());
 }

@@ -41,6 +41,7 @@ import {
 } from "../../helpers/memory-ports.js";
 import { useTestDatabase } from "../../helpers/mongo.js";
 import { cryptoRandom } from "../../helpers/random.js";
+import { ensureTenant } from "../../helpers/tenant-fixtures.js";
 import { createSimpleCallerAuthenticator } from "./simple-caller-authenticator.js";
 
 /** SettableClock is the fixture's clock: the tests' one fake clock. */
@@ -70,8 +71,12 @@ export interface AdminFixture {
   readonly hasher: KeyHasher;
   readonly callers: CallerAuthenticator;
   readonly access: AdminAuthenticator;
+  /** keyAdmin creates the tenant of a key first (tests not about tenants); strictKeyAdmin does not. */
   readonly keyAdmin: KeyAdmin;
+  readonly strictKeyAdmin: KeyAdmin;
+  /** groupAdmin creates the tenant of a group first; strictGroupAdmin does not. */
   readonly groupAdmin: GroupAdmin;
+  readonly strictGroupAdmin: GroupAdmin;
   readonly tenantAdmin: TenantAdmin;
   readonly bootstrapper: Bootstrapper;
   readonly defaultKeyLimit: number;
@@ -121,6 +126,8 @@ export function useAdminFixture(
     defaultKeyLimit,
     expiringSoonWindowMs: 7 * 86_400_000,
   };
+  const keyAdmin = createKeyAdmin(shared);
+  const groupAdmin = createGroupAdmin(shared);
   return {
     db,
     clock,
@@ -134,8 +141,23 @@ export function useAdminFixture(
     hasher,
     callers,
     access: createAdminAuthenticator(callers),
-    keyAdmin: createKeyAdmin(shared),
-    groupAdmin: createGroupAdmin(shared),
+    // Tests not about tenants: a key or group in a tenant that does not exist yet creates it first.
+    keyAdmin: {
+      ...keyAdmin,
+      createKey: async (actor, input) => {
+        await ensureTenant(tenants, input.tenantId, clock.now());
+        return keyAdmin.createKey(actor, input);
+      },
+    },
+    strictKeyAdmin: keyAdmin,
+    groupAdmin: {
+      ...groupAdmin,
+      createGroup: async (actor, input) => {
+        await ensureTenant(tenants, input.tenantId, clock.now());
+        return groupAdmin.createGroup(actor, input);
+      },
+    },
+    strictGroupAdmin: groupAdmin,
     tenantAdmin: createTenantAdmin(shared),
     bootstrapper: createBootstrapper({
       ...shared,

@@ -57,7 +57,12 @@ function headersOf(auth: Auth | undefined): Record<string, string> {
 export interface AdminServer {
   readonly server: TestServer;
   /** api returns the client of a transport. */
+  /** api calls the service; createKey and createGroup first create their tenant (tests not about tenants). */
   api(transport: TransportName): AdminApi;
+  /** strictApi calls the service exactly as asked (tests about tenants). */
+  strictApi(transport: TransportName): AdminApi;
+  /** ensureTenant creates a tenant (as the super user) unless api() or this already did. */
+  ensureTenant(tenantId: string): Promise<void>;
   /** secrets are every whole key and secret key any response carried so far. */
   readonly secrets: readonly string[];
   /** remember adds the secrets of a response the test received outside these clients (raw HTTP). */
@@ -99,6 +104,27 @@ export function useAdminServer(label: string, env: Readonly<Record<string, strin
   };
   const secrets: string[] = [];
   const apis = new Map<TransportName, AdminApi>();
+  const strictApis = new Map<TransportName, AdminApi>();
+  // Tenants exist on purpose: tests not about tenants get the tenant of a key or group created first (as the
+  // super user) through api(); strictApi() sends every call as it is.
+  const createdTenants = new Set<string>();
+  const ensureTenant = async (method: string, request: unknown): Promise<void> => {
+    const tenantId = (request as { tenantId?: unknown } | undefined)?.tenantId;
+    if (
+      (method !== "createKey" && method !== "createGroup") ||
+      typeof tenantId !== "string" ||
+      !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(tenantId) ||
+      createdTenants.has(tenantId) ||
+      superuser === null
+    ) {
+      return;
+    }
+    createdTenants.add(tenantId);
+    await strictApis
+      .get("grpc-js")!
+      .createTenant({ tenantId }, { key: superuser })
+      .catch(() => undefined);
+  };
   const closers: Array<() => void> = [];
   let superuser: string | null = null;
 
@@ -115,10 +141,14 @@ export function useAdminServer(label: string, env: Readonly<Record<string, strin
 
   const wrap = (
     call: (method: AdminMethod, request: unknown, headers: Record<string, string>) => Promise<unknown>,
+    createsTenants = true,
   ) =>
     new Proxy({} as AdminApi, {
       get(_target, method: string) {
         return async (request: unknown, auth?: Auth) => {
+          if (createsTenants) {
+            await ensureTenant(method, request);
+          }
           const response = await call(method as AdminMethod, request, headersOf(auth));
           remember(response);
           return response;
@@ -136,30 +166,28 @@ export function useAdminServer(label: string, env: Readonly<Record<string, strin
       string,
       (request: unknown, options: { metadata: Record<string, string> }) => Promise<unknown>
     >;
-    apis.set(
-      "grpc-js",
-      wrap((method, request, headers) => {
-        const invoke = grpcMethods[method];
-        if (invoke === undefined) {
-          throw new Error(`no such method ${method}`);
-        }
-        return invoke(request, { metadata: headers });
-      }),
-    );
+    const grpcCall = (method: AdminMethod, request: unknown, headers: Record<string, string>) => {
+      const invoke = grpcMethods[method];
+      if (invoke === undefined) {
+        throw new Error(`no such method ${method}`);
+      }
+      return invoke(request, { metadata: headers });
+    };
+    apis.set("grpc-js", wrap(grpcCall));
+    strictApis.set("grpc-js", wrap(grpcCall, false));
     const connect = createConnectClient(KeyAdminService, server.httpBaseUrl) as unknown as Record<
       string,
       (request: unknown, options: { headers: Record<string, string> }) => Promise<unknown>
     >;
-    apis.set(
-      "connect",
-      wrap((method, request, headers) => {
-        const invoke = connect[method];
-        if (invoke === undefined) {
-          throw new Error(`no such method ${method}`);
-        }
-        return invoke(request, { headers });
-      }),
-    );
+    const connectCall = (method: AdminMethod, request: unknown, headers: Record<string, string>) => {
+      const invoke = connect[method];
+      if (invoke === undefined) {
+        throw new Error(`no such method ${method}`);
+      }
+      return invoke(request, { headers });
+    };
+    apis.set("connect", wrap(connectCall));
+    strictApis.set("connect", wrap(connectCall, false));
     if (merged.BOOTSTRAP_TOKEN !== "") {
       const response = await apis.get("grpc-js")!.bootstrap({ bootstrapToken: merged.BOOTSTRAP_TOKEN });
       superuser = response.secret;
@@ -179,6 +207,14 @@ export function useAdminServer(label: string, env: Readonly<Record<string, strin
     },
     api(transport) {
       const api = apis.get(transport);
+      if (api === undefined) {
+        throw new Error("the admin server has not started yet");
+      }
+      return api;
+    },
+    ensureTenant: (tenantId) => ensureTenant("createKey", { tenantId }),
+    strictApi(transport) {
+      const api = strictApis.get(transport);
       if (api === undefined) {
         throw new Error("the admin server has not started yet");
       }

@@ -142,7 +142,10 @@ export interface CreatedKey {
   readonly secret: string;
 }
 
-/** createKey makes a key in `tenantId` through `node`'s admin API, as `actorKey`. */
+/**
+ * createKey makes a key in `tenantId` through `node`'s admin API, as `actorKey`; a super user creates the
+ * tenant first when it does not exist yet (tenants exist before their keys).
+ */
 export async function createKey(
   node: AuditNode,
   actorKey: string,
@@ -155,6 +158,10 @@ export async function createKey(
     requestId?: string;
   },
 ): Promise<CreatedKey> {
+  // Already existing, or a tenant admin acting in its own tenant: nothing to create.
+  await node.grpc.admin
+    .createTenant({ tenantId: request.tenantId }, { metadata: bearer(actorKey) })
+    .catch(() => undefined);
   const response = await node.grpc.admin.createKey(request, { metadata: bearer(actorKey) });
   const keyId = response.key?.keyId ?? "";
   expect(keyId).not.toBe("");

@@ -87,6 +87,7 @@ export function useVerifyFixture(
 
 async function provisionFixture(service: RealService): Promise<VerifyFixture> {
   const root = await service.rootKey();
+  await service.tenant(FIXTURE_TENANT);
   const tenantAdmin = await service.admin(root).createKey({
     tenantId: FIXTURE_TENANT,
     name: "shop admin",

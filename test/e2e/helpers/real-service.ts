@@ -51,6 +51,8 @@ export interface RealService {
   audit(key: string): Client<typeof AuditService>;
   /** rootKey bootstraps the super-user key through the admin API (once) and returns its secret. */
   rootKey(): Promise<string>;
+  /** tenant creates a tenant as the super user (once; tenants exist before their keys) and returns its id. */
+  tenant(tenantId: string): Promise<string>;
 }
 
 /** useRealService starts the real service before the file's tests and shuts it down after them. */
@@ -65,6 +67,7 @@ export function useRealService(label: string, options: RealServiceOptions = {}):
   let server: TestServer | undefined;
   let ports: { grpc: number; http: number } | undefined;
   let root: Promise<string> | undefined;
+  const tenants = new Map<string, Promise<string>>();
 
   const portsOf = (): { grpc: number; http: number } => {
     if (ports === undefined) {
@@ -118,6 +121,17 @@ export function useRealService(label: string, options: RealServiceOptions = {}):
         .bootstrap({ bootstrapToken: E2E_BOOTSTRAP_TOKEN, name: "e2e root" })
         .then((response) => response.secret);
       return root;
+    },
+    tenant(tenantId) {
+      let created = tenants.get(tenantId);
+      if (created === undefined) {
+        created = service
+          .rootKey()
+          .then((key) => service.admin(key).createTenant({ tenantId }))
+          .then(() => tenantId);
+        tenants.set(tenantId, created);
+      }
+      return created;
     },
   };
 

@@ -47,6 +47,10 @@ export function keyRecord(overrides: Partial<ApiKeyRecord> & { tenantId: string 
     revokeReason: "",
     deletedAt: null,
     lastUsedAt: null,
+    labels: {},
+    disabledAt: null,
+    disabledBy: "",
+    disableReason: "",
     version: 1,
     ...overrides,
   };
@@ -59,6 +63,7 @@ export function groupRecord(overrides: Partial<GroupRecord> & { tenantId: string
     name: uniqueId("group"),
     description: "",
     permissions: ["read"],
+    labels: {},
     createdAt: T0,
     updatedAt: T0,
     version: 1,

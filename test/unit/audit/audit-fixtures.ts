@@ -21,6 +21,7 @@ const HTTP_STATUS: Record<VerificationCode, number> = {
   revoked: 401,
   ip_not_allowed: 403,
   insufficient_permissions: 403,
+  disabled: 401,
 };
 
 /** usageEvent makes a usage event (one VerifyKey call). */

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apikeys/v1/key_admin_service.proto.
  */
 export const file_apikeys_v1_key_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJhcGlrZXlzL3YxL2tleV9hZG1pbl9zZXJ2aWNlLnByb3RvEgphcGlrZXlzLnYxIkgKEEJvb3RzdHJhcFJlcXVlc3QSFwoPYm9vdHN0cmFwX3Rva2VuGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFZm9yY2UYAyABKAgiQQoRQm9vdHN0cmFwUmVzcG9uc2USHAoDa2V5GAEgASgLMg8uYXBpa2V5cy52MS5LZXkSDgoGc2VjcmV0GAIgASgJItsBChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEg8KB3VzZXJfaWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSEwoLcGVybWlzc2lvbnMYBiADKAkSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGlwX2FsbG93bGlzdBgIIAMoCRISCgpyZXF1ZXN0X2lkGAkgASgJInQKEUNyZWF0ZUtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmFwaWtleXMudjEuS2V5Eg4KBnNlY3JldBgCIAEoCRISCgpzZWNyZXRfa2V5GAMgASgJEh0KFXNlY3JldF9hbHJlYWR5X2lzc3VlZBgEIAEoCCIfCg1HZXRLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIuCg5HZXRLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5hcGlrZXlzLnYxLktleSL2AQoPTGlzdEtleXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIlCgZzdGF0dXMYBCABKA4yFS5hcGlrZXlzLnYxLktleVN0YXR1cxI1ChBleHBpcmF0aW9uX3N0YXRlGAUgASgOMhsuYXBpa2V5cy52MS5FeHBpcmF0aW9uU3RhdGUSDwoHdXNlcl9pZBgGIAEoCRIQCghncm91cF9pZBgHIAEoCRISCgpuYW1lX3F1ZXJ5GAggASgJEhQKDHNob3dfZGVsZXRlZBgJIAEoCCJuChBMaXN0S2V5c1Jlc3BvbnNlEh0KBGtleXMYASADKAsyDy5hcGlrZXlzLnYxLktleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSIgoGdGVuYW50GAMgASgLMhIuYXBpa2V5cy52MS5UZW5hbnQidQoQVXBkYXRlS2V5UmVxdWVzdBIcCgNrZXkYASABKAsyDy5hcGlrZXlzLnYxLktleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSEgoKcmVxdWVzdF9pZBgDIAEoCSIxChFVcGRhdGVLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5hcGlrZXlzLnYxLktleSKTAQoQUm90YXRlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkSKgoHb3ZlcmxhcBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgEIAEoCSJ0ChFSb3RhdGVLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5hcGlrZXlzLnYxLktleRIOCgZzZWNyZXQYAiABKAkSEgoKc2VjcmV0X2tleRgDIAEoCRIdChVzZWNyZXRfYWxyZWFkeV9pc3N1ZWQYBCABKAgiRgoQUmV2b2tlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkSDgoGcmVhc29uGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiMQoRUmV2b2tlS2V5UmVzcG9uc2USHAoDa2V5GAEgASgLMg8uYXBpa2V5cy52MS5LZXkiNgoQRGVsZXRlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCSIxChFEZWxldGVLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5hcGlrZXlzLnYxLktleSJzChJDcmVhdGVHcm91cFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEwoLcGVybWlzc2lvbnMYBCADKAkSEgoKcmVxdWVzdF9pZBgFIAEoCSI3ChNDcmVhdGVHcm91cFJlc3BvbnNlEiAKBWdyb3VwGAEgASgLMhEuYXBpa2V5cy52MS5Hcm91cCIjCg9HZXRHcm91cFJlcXVlc3QSEAoIZ3JvdXBfaWQYASABKAkiNAoQR2V0R3JvdXBSZXNwb25zZRIgCgVncm91cBgBIAEoCzIRLmFwaWtleXMudjEuR3JvdXAiTQoRTGlzdEdyb3Vwc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlAKEkxpc3RHcm91cHNSZXNwb25zZRIhCgZncm91cHMYASADKAsyES5hcGlrZXlzLnYxLkdyb3VwEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ7ChJVcGRhdGVHcm91cFJlcXVlc3QSIAoFZ3JvdXAYASABKAsyES5hcGlrZXlzLnYxLkdyb3VwEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxISCgpyZXF1ZXN0X2lkGAMgASgJIjcKE1VwZGF0ZUdyb3VwUmVzcG9uc2USIAoFZ3JvdXAYASABKAsyES5hcGlrZXlzLnYxLkdyb3VwIjoKEkRlbGV0ZUdyb3VwUmVxdWVzdBIQCghncm91cF9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJIhUKE0RlbGV0ZUdyb3VwUmVzcG9uc2UiJQoQR2V0VGVuYW50UmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiNwoRR2V0VGVuYW50UmVzcG9uc2USIgoGdGVuYW50GAEgASgLMhIuYXBpa2V5cy52MS5UZW5hbnQiYgoTVXBkYXRlVGVuYW50UmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSFgoJa2V5X2xpbWl0GAIgASgNSACIAQESEgoKcmVxdWVzdF9pZBgDIAEoCUIMCgpfa2V5X2xpbWl0IjoKFFVwZGF0ZVRlbmFudFJlc3BvbnNlEiIKBnRlbmFudBgBIAEoCzISLmFwaWtleXMudjEuVGVuYW50IhIKEEdldENhbGxlclJlcXVlc3QibQoRR2V0Q2FsbGVyUmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIPCgd1c2VyX2lkGAMgASgJEiQKBHJvbGUYBCABKA4yFi5hcGlrZXlzLnYxLkNhbGxlclJvbGUqfgoKQ2FsbGVyUm9sZRIbChdDQUxMRVJfUk9MRV9VTlNQRUNJRklFRBAAEhkKFUNBTExFUl9ST0xFX1NVUEVSVVNFUhABEhwKGENBTExFUl9ST0xFX1RFTkFOVF9BRE1JThACEhoKFkNBTExFUl9ST0xFX0tFWV9IT0xERVIQAzLeCQoPS2V5QWRtaW5TZXJ2aWNlEkgKCUJvb3RzdHJhcBIcLmFwaWtleXMudjEuQm9vdHN0cmFwUmVxdWVzdBodLmFwaWtleXMudjEuQm9vdHN0cmFwUmVzcG9uc2USSAoJQ3JlYXRlS2V5EhwuYXBpa2V5cy52MS5DcmVhdGVLZXlSZXF1ZXN0Gh0uYXBpa2V5cy52MS5DcmVhdGVLZXlSZXNwb25zZRJECgZHZXRLZXkSGS5hcGlrZXlzLnYxLkdldEtleVJlcXVlc3QaGi5hcGlrZXlzLnYxLkdldEtleVJlc3BvbnNlIgOQAgESSgoITGlzdEtleXMSGy5hcGlrZXlzLnYxLkxpc3RLZXlzUmVxdWVzdBocLmFwaWtleXMudjEuTGlzdEtleXNSZXNwb25zZSIDkAIBEkgKCVVwZGF0ZUtleRIcLmFwaWtleXMudjEuVXBkYXRlS2V5UmVxdWVzdBodLmFwaWtleXMudjEuVXBkYXRlS2V5UmVzcG9uc2USSAoJUm90YXRlS2V5EhwuYXBpa2V5cy52MS5Sb3RhdGVLZXlSZXF1ZXN0Gh0uYXBpa2V5cy52MS5Sb3RhdGVLZXlSZXNwb25zZRJICglSZXZva2VLZXkSHC5hcGlrZXlzLnYxLlJldm9rZUtleVJlcXVlc3QaHS5hcGlrZXlzLnYxLlJldm9rZUtleVJlc3BvbnNlEkgKCURlbGV0ZUtleRIcLmFwaWtleXMudjEuRGVsZXRlS2V5UmVxdWVzdBodLmFwaWtleXMudjEuRGVsZXRlS2V5UmVzcG9uc2USTgoLQ3JlYXRlR3JvdXASHi5hcGlrZXlzLnYxLkNyZWF0ZUdyb3VwUmVxdWVzdBofLmFwaWtleXMudjEuQ3JlYXRlR3JvdXBSZXNwb25zZRJKCghHZXRHcm91cBIbLmFwaWtleXMudjEuR2V0R3JvdXBSZXF1ZXN0GhwuYXBpa2V5cy52MS5HZXRHcm91cFJlc3BvbnNlIgOQAgESUAoKTGlzdEdyb3VwcxIdLmFwaWtleXMudjEuTGlzdEdyb3Vwc1JlcXVlc3QaHi5hcGlrZXlzLnYxLkxpc3RHcm91cHNSZXNwb25zZSIDkAIBEk4KC1VwZGF0ZUdyb3VwEh4uYXBpa2V5cy52MS5VcGRhdGVHcm91cFJlcXVlc3QaHy5hcGlrZXlzLnYxLlVwZGF0ZUdyb3VwUmVzcG9uc2USTgoLRGVsZXRlR3JvdXASHi5hcGlrZXlzLnYxLkRlbGV0ZUdyb3VwUmVxdWVzdBofLmFwaWtleXMudjEuRGVsZXRlR3JvdXBSZXNwb25zZRJNCglHZXRUZW5hbnQSHC5hcGlrZXlzLnYxLkdldFRlbmFudFJlcXVlc3QaHS5hcGlrZXlzLnYxLkdldFRlbmFudFJlc3BvbnNlIgOQAgESUQoMVXBkYXRlVGVuYW50Eh8uYXBpa2V5cy52MS5VcGRhdGVUZW5hbnRSZXF1ZXN0GiAuYXBpa2V5cy52MS5VcGRhdGVUZW5hbnRSZXNwb25zZRJNCglHZXRDYWxsZXISHC5hcGlrZXlzLnYxLkdldENhbGxlclJlcXVlc3QaHS5hcGlrZXlzLnYxLkdldENhbGxlclJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_apikeys_v1_key, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("CiJhcGlrZXlzL3YxL2tleV9hZG1pbl9zZXJ2aWNlLnByb3RvEgphcGlrZXlzLnYxIkgKEEJvb3RzdHJhcFJlcXVlc3QSFwoPYm9vdHN0cmFwX3Rva2VuGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFZm9yY2UYAyABKAgiQQoRQm9vdHN0cmFwUmVzcG9uc2USHAoDa2V5GAEgASgLMg8uYXBpa2V5cy52MS5LZXkSDgoGc2VjcmV0GAIgASgJIsQCChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEg8KB3VzZXJfaWQYBCABKAkSEAoIZ3JvdXBfaWQYBSABKAkSEwoLcGVybWlzc2lvbnMYBiADKAkSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGlwX2FsbG93bGlzdBgIIAMoCRISCgpyZXF1ZXN0X2lkGAkgASgJEjgKBmxhYmVscxgKIAMoCzIoLmFwaWtleXMudjEuQ3JlYXRlS2V5UmVxdWVzdC5MYWJlbHNFbnRyeRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInQKEUNyZWF0ZUtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmFwaWtleXMudjEuS2V5Eg4KBnNlY3JldBgCIAEoCRISCgpzZWNyZXRfa2V5GAMgASgJEh0KFXNlY3JldF9hbHJlYWR5X2lzc3VlZBgEIAEoCCIfCg1HZXRLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIuCg5HZXRLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5hcGlrZXlzLnYxLktleSKFAgoPTGlzdEtleXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIlCgZzdGF0dXMYBCABKA4yFS5hcGlrZXlzLnYxLktleVN0YXR1cxI1ChBleHBpcmF0aW9uX3N0YXRlGAUgASgOMhsuYXBpa2V5cy52MS5FeHBpcmF0aW9uU3RhdGUSDwoHdXNlcl9pZBgGIAEoCRIQCghncm91cF9pZBgHIAEoCRISCgpuYW1lX3F1ZXJ5GAggASgJEhQKDHNob3dfZGVsZXRlZBgJIAEoCBINCgVsYWJlbBgKIAEoCSJuChBMaXN0S2V5c1Jlc3BvbnNlEh0KBGtleXMYASADKAsyDy5hcGlrZXlzLnYxLktleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSIgoGdGVuYW50GAMgASgLMhIuYXBpa2V5cy52MS5UZW5hbnQidQoQVXBkYXRlS2V5UmVxdWVzdBIcCgNrZXkYASABKAsyDy5hcGlrZXlzLnYxLktleRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSEgoKcmVxdWVzdF9pZBgDIAEoCSIxChFVcGRhdGVLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5hcGlrZXlzLnYxLktleSKhAQoQUm90YXRlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkSKgoHb3ZlcmxhcBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgEIAEoCRIMCgRldGFnGAUgASgJInQKEVJvdGF0ZUtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmFwaWtleXMudjEuS2V5Eg4KBnNlY3JldBgCIAEoCRISCgpzZWNyZXRfa2V5GAMgASgJEh0KFXNlY3JldF9hbHJlYWR5X2lzc3VlZBgEIAEoCCJUChBSZXZva2VLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCRIMCgRldGFnGAQgASgJIjEKEVJldm9rZUtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmFwaWtleXMudjEuS2V5IlUKEURpc2FibGVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCRIMCgRldGFnGAQgASgJIjIKEkRpc2FibGVLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5hcGlrZXlzLnYxLktleSJEChBFbmFibGVLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEgwKBGV0YWcYAyABKAkiMQoRRW5hYmxlS2V5UmVzcG9uc2USHAoDa2V5GAEgASgLMg8uYXBpa2V5cy52MS5LZXkiRAoQRGVsZXRlS2V5UmVxdWVzdBIOCgZrZXlfaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIMCgRldGFnGAMgASgJIjEKEURlbGV0ZUtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmFwaWtleXMudjEuS2V5It4BChJDcmVhdGVHcm91cFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEwoLcGVybWlzc2lvbnMYBCADKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRI6CgZsYWJlbHMYBiADKAsyKi5hcGlrZXlzLnYxLkNyZWF0ZUdyb3VwUmVxdWVzdC5MYWJlbHNFbnRyeRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjcKE0NyZWF0ZUdyb3VwUmVzcG9uc2USIAoFZ3JvdXAYASABKAsyES5hcGlrZXlzLnYxLkdyb3VwIiMKD0dldEdyb3VwUmVxdWVzdBIQCghncm91cF9pZBgBIAEoCSI0ChBHZXRHcm91cFJlc3BvbnNlEiAKBWdyb3VwGAEgASgLMhEuYXBpa2V5cy52MS5Hcm91cCJNChFMaXN0R3JvdXBzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiUAoSTGlzdEdyb3Vwc1Jlc3BvbnNlEiEKBmdyb3VwcxgBIAMoCzIRLmFwaWtleXMudjEuR3JvdXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInsKElVwZGF0ZUdyb3VwUmVxdWVzdBIgCgVncm91cBgBIAEoCzIRLmFwaWtleXMudjEuR3JvdXASLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhIKCnJlcXVlc3RfaWQYAyABKAkiNwoTVXBkYXRlR3JvdXBSZXNwb25zZRIgCgVncm91cBgBIAEoCzIRLmFwaWtleXMudjEuR3JvdXAiSAoSRGVsZXRlR3JvdXBSZXF1ZXN0EhAKCGdyb3VwX2lkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkSDAoEZXRhZxgDIAEoCSIVChNEZWxldGVHcm91cFJlc3BvbnNlIiUKEEdldFRlbmFudFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIjcKEUdldFRlbmFudFJlc3BvbnNlEiIKBnRlbmFudBgBIAEoCzISLmFwaWtleXMudjEuVGVuYW50IrcBChNVcGRhdGVUZW5hbnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIWCglrZXlfbGltaXQYAiABKA1IAIgBARISCgpyZXF1ZXN0X2lkGAMgASgJEhQKDGRpc3BsYXlfbmFtZRgEIAEoCRIvCgt1cGRhdGVfbWFzaxgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSDAoEZXRhZxgGIAEoCUIMCgpfa2V5X2xpbWl0IjoKFFVwZGF0ZVRlbmFudFJlc3BvbnNlEiIKBnRlbmFudBgBIAEoCzISLmFwaWtleXMudjEuVGVuYW50IngKE0NyZWF0ZVRlbmFudFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIWCglrZXlfbGltaXQYAyABKA1IAIgBARISCgpyZXF1ZXN0X2lkGAQgASgJQgwKCl9rZXlfbGltaXQiOgoUQ3JlYXRlVGVuYW50UmVzcG9uc2USIgoGdGVuYW50GAEgASgLMhIuYXBpa2V5cy52MS5UZW5hbnQiOwoSTGlzdFRlbmFudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlMKE0xpc3RUZW5hbnRzUmVzcG9uc2USIwoHdGVuYW50cxgBIAMoCzISLmFwaWtleXMudjEuVGVuYW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSISChBHZXRDYWxsZXJSZXF1ZXN0Im0KEUdldENhbGxlclJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIkCgRyb2xlGAQgASgOMhYuYXBpa2V5cy52MS5DYWxsZXJSb2xlKn4KCkNhbGxlclJvbGUSGwoXQ0FMTEVSX1JPTEVfVU5TUEVDSUZJRUQQABIZChVDQUxMRVJfUk9MRV9TVVBFUlVTRVIQARIcChhDQUxMRVJfUk9MRV9URU5BTlRfQURNSU4QAhIaChZDQUxMRVJfUk9MRV9LRVlfSE9MREVSEAMynQwKD0tleUFkbWluU2VydmljZRJICglCb290c3RyYXASHC5hcGlrZXlzLnYxLkJvb3RzdHJhcFJlcXVlc3QaHS5hcGlrZXlzLnYxLkJvb3RzdHJhcFJlc3BvbnNlEkgKCUNyZWF0ZUtleRIcLmFwaWtleXMudjEuQ3JlYXRlS2V5UmVxdWVzdBodLmFwaWtleXMudjEuQ3JlYXRlS2V5UmVzcG9uc2USRAoGR2V0S2V5EhkuYXBpa2V5cy52MS5HZXRLZXlSZXF1ZXN0GhouYXBpa2V5cy52MS5HZXRLZXlSZXNwb25zZSIDkAIBEkoKCExpc3RLZXlzEhsuYXBpa2V5cy52MS5MaXN0S2V5c1JlcXVlc3QaHC5hcGlrZXlzLnYxLkxpc3RLZXlzUmVzcG9uc2UiA5ACARJICglVcGRhdGVLZXkSHC5hcGlrZXlzLnYxLlVwZGF0ZUtleVJlcXVlc3QaHS5hcGlrZXlzLnYxLlVwZGF0ZUtleVJlc3BvbnNlEkgKCVJvdGF0ZUtleRIcLmFwaWtleXMudjEuUm90YXRlS2V5UmVxdWVzdBodLmFwaWtleXMudjEuUm90YXRlS2V5UmVzcG9uc2USSAoJUmV2b2tlS2V5EhwuYXBpa2V5cy52MS5SZXZva2VLZXlSZXF1ZXN0Gh0uYXBpa2V5cy52MS5SZXZva2VLZXlSZXNwb25zZRJLCgpEaXNhYmxlS2V5Eh0uYXBpa2V5cy52MS5EaXNhYmxlS2V5UmVxdWVzdBoeLmFwaWtleXMudjEuRGlzYWJsZUtleVJlc3BvbnNlEkgKCUVuYWJsZUtleRIcLmFwaWtleXMudjEuRW5hYmxlS2V5UmVxdWVzdBodLmFwaWtleXMudjEuRW5hYmxlS2V5UmVzcG9uc2USSAoJRGVsZXRlS2V5EhwuYXBpa2V5cy52MS5EZWxldGVLZXlSZXF1ZXN0Gh0uYXBpa2V5cy52MS5EZWxldGVLZXlSZXNwb25zZRJOCgtDcmVhdGVHcm91cBIeLmFwaWtleXMudjEuQ3JlYXRlR3JvdXBSZXF1ZXN0Gh8uYXBpa2V5cy52MS5DcmVhdGVHcm91cFJlc3BvbnNlEkoKCEdldEdyb3VwEhsuYXBpa2V5cy52MS5HZXRHcm91cFJlcXVlc3QaHC5hcGlrZXlzLnYxLkdldEdyb3VwUmVzcG9uc2UiA5ACARJQCgpMaXN0R3JvdXBzEh0uYXBpa2V5cy52MS5MaXN0R3JvdXBzUmVxdWVzdBoeLmFwaWtleXMudjEuTGlzdEdyb3Vwc1Jlc3BvbnNlIgOQAgESTgoLVXBkYXRlR3JvdXASHi5hcGlrZXlzLnYxLlVwZGF0ZUdyb3VwUmVxdWVzdBofLmFwaWtleXMudjEuVXBkYXRlR3JvdXBSZXNwb25zZRJOCgtEZWxldGVHcm91cBIeLmFwaWtleXMudjEuRGVsZXRlR3JvdXBSZXF1ZXN0Gh8uYXBpa2V5cy52MS5EZWxldGVHcm91cFJlc3BvbnNlElEKDENyZWF0ZVRlbmFudBIfLmFwaWtleXMudjEuQ3JlYXRlVGVuYW50UmVxdWVzdBogLmFwaWtleXMudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USTQoJR2V0VGVuYW50EhwuYXBpa2V5cy52MS5HZXRUZW5hbnRSZXF1ZXN0Gh0uYXBpa2V5cy52MS5HZXRUZW5hbnRSZXNwb25zZSIDkAIBElMKC0xpc3RUZW5hbnRzEh4uYXBpa2V5cy52MS5MaXN0VGVuYW50c1JlcXVlc3QaHy5hcGlrZXlzLnYxLkxpc3RUZW5hbnRzUmVzcG9uc2UiA5ACARJRCgxVcGRhdGVUZW5hbnQSHy5hcGlrZXlzLnYxLlVwZGF0ZVRlbmFudFJlcXVlc3QaIC5hcGlrZXlzLnYxLlVwZGF0ZVRlbmFudFJlc3BvbnNlEk0KCUdldENhbGxlchIcLmFwaWtleXMudjEuR2V0Q2FsbGVyUmVxdWVzdBodLmFwaWtleXMudjEuR2V0Q2FsbGVyUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_apikeys_v1_key, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * BootstrapRequest asks for the first super-user key.
@@ -87,7 +87,8 @@ export const BootstrapResponseSchema: GenMessage<BootstrapResponse> = /*@__PURE_
  */
 export type CreateKeyRequest = Message<"apikeys.v1.CreateKeyRequest"> & {
   /**
-   * tenant_id owns the key; required (see Key.tenant_id for its syntax).
+   * tenant_id owns the key; required (see Key.tenant_id for its syntax). The tenant must exist (CreateTenant);
+   * an unknown tenant answers NOT_FOUND naming it.
    *
    * @generated from field: string tenant_id = 1;
    */
@@ -152,6 +153,13 @@ export type CreateKeyRequest = Message<"apikeys.v1.CreateKeyRequest"> & {
    * @generated from field: string request_id = 9;
    */
   requestId: string;
+
+  /**
+   * labels are the key's labels; optional (see Key.labels for the rules).
+   *
+   * @generated from field: map<string, string> labels = 10;
+   */
+  labels: { [key: string]: string };
 };
 
 /**
@@ -316,6 +324,14 @@ export type ListKeysRequest = Message<"apikeys.v1.ListKeysRequest"> & {
    * @generated from field: bool show_deleted = 9;
    */
   showDeleted: boolean;
+
+  /**
+   * label keeps the keys that carry one label with exactly this value, written "key=value" (the value may be
+   * empty: "tier=" keeps keys whose label "tier" is empty); empty means any.
+   *
+   * @generated from field: string label = 10;
+   */
+  label: string;
 };
 
 /**
@@ -367,7 +383,8 @@ export const ListKeysResponseSchema: GenMessage<ListKeysResponse> = /*@__PURE__*
  */
 export type UpdateKeyRequest = Message<"apikeys.v1.UpdateKeyRequest"> & {
   /**
-   * key carries key_id and the new values of the fields named in update_mask.
+   * key carries key_id and the new values of the fields named in update_mask. A non-empty key.etag makes the
+   * update happen only if the key still has that etag (ABORTED, reason ETAG_MISMATCH, otherwise).
    *
    * @generated from field: apikeys.v1.Key key = 1;
    */
@@ -375,7 +392,7 @@ export type UpdateKeyRequest = Message<"apikeys.v1.UpdateKeyRequest"> & {
 
   /**
    * update_mask names the fields to change: name, description, user_id, group_id, permissions,
-   * ip_allowlist, expire_time. expire_time may only move earlier (an extension or removal needs RotateKey,
+   * ip_allowlist, expire_time, labels (the whole map is replaced). expire_time may only move earlier (an extension or removal needs RotateKey,
    * so a possibly leaked secret never lives longer than it was issued for). Other paths answer
    * INVALID_ARGUMENT.
    *
@@ -453,6 +470,14 @@ export type RotateKeyRequest = Message<"apikeys.v1.RotateKeyRequest"> & {
    * @generated from field: string request_id = 4;
    */
   requestId: string;
+
+  /**
+   * etag, when not empty, makes the rotation happen only if the key still has this etag (ABORTED, reason
+   * ETAG_MISMATCH, otherwise).
+   *
+   * @generated from field: string etag = 5;
+   */
+  etag: string;
 };
 
 /**
@@ -530,6 +555,14 @@ export type RevokeKeyRequest = Message<"apikeys.v1.RevokeKeyRequest"> & {
    * @generated from field: string request_id = 3;
    */
   requestId: string;
+
+  /**
+   * etag, when not empty, makes the revocation happen only if the key still has this etag (ABORTED, reason
+   * ETAG_MISMATCH, otherwise).
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
 };
 
 /**
@@ -561,6 +594,128 @@ export const RevokeKeyResponseSchema: GenMessage<RevokeKeyResponse> = /*@__PURE_
   messageDesc(file_apikeys_v1_key_admin_service, 13);
 
 /**
+ * DisableKeyRequest names the key to disable.
+ *
+ * @generated from message apikeys.v1.DisableKeyRequest
+ */
+export type DisableKeyRequest = Message<"apikeys.v1.DisableKeyRequest"> & {
+  /**
+   * key_id of the key to disable.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * reason is optional free text, at most 1000 characters (Key.disable_reason).
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * request_id makes retries safe; optional.
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+
+  /**
+   * etag, when not empty, makes the change happen only if the key still has this etag (ABORTED, reason
+   * ETAG_MISMATCH, otherwise).
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message apikeys.v1.DisableKeyRequest.
+ * Use `create(DisableKeyRequestSchema)` to create a new message.
+ */
+export const DisableKeyRequestSchema: GenMessage<DisableKeyRequest> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_key_admin_service, 14);
+
+/**
+ * DisableKeyResponse carries the disabled key.
+ *
+ * @generated from message apikeys.v1.DisableKeyResponse
+ */
+export type DisableKeyResponse = Message<"apikeys.v1.DisableKeyResponse"> & {
+  /**
+   * key is the key after the change.
+   *
+   * @generated from field: apikeys.v1.Key key = 1;
+   */
+  key?: Key | undefined;
+};
+
+/**
+ * Describes the message apikeys.v1.DisableKeyResponse.
+ * Use `create(DisableKeyResponseSchema)` to create a new message.
+ */
+export const DisableKeyResponseSchema: GenMessage<DisableKeyResponse> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_key_admin_service, 15);
+
+/**
+ * EnableKeyRequest names the key to enable again.
+ *
+ * @generated from message apikeys.v1.EnableKeyRequest
+ */
+export type EnableKeyRequest = Message<"apikeys.v1.EnableKeyRequest"> & {
+  /**
+   * key_id of the key to enable. Enabling clears the key's disable_time, disabled_by and disable_reason; the
+   * audit log keeps both events.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * request_id makes retries safe; optional.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+
+  /**
+   * etag, when not empty, makes the change happen only if the key still has this etag (ABORTED, reason
+   * ETAG_MISMATCH, otherwise).
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message apikeys.v1.EnableKeyRequest.
+ * Use `create(EnableKeyRequestSchema)` to create a new message.
+ */
+export const EnableKeyRequestSchema: GenMessage<EnableKeyRequest> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_key_admin_service, 16);
+
+/**
+ * EnableKeyResponse carries the enabled key.
+ *
+ * @generated from message apikeys.v1.EnableKeyResponse
+ */
+export type EnableKeyResponse = Message<"apikeys.v1.EnableKeyResponse"> & {
+  /**
+   * key is the key after the change.
+   *
+   * @generated from field: apikeys.v1.Key key = 1;
+   */
+  key?: Key | undefined;
+};
+
+/**
+ * Describes the message apikeys.v1.EnableKeyResponse.
+ * Use `create(EnableKeyResponseSchema)` to create a new message.
+ */
+export const EnableKeyResponseSchema: GenMessage<EnableKeyResponse> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_key_admin_service, 17);
+
+/**
  * DeleteKeyRequest names the key to delete.
  *
  * @generated from message apikeys.v1.DeleteKeyRequest
@@ -579,6 +734,14 @@ export type DeleteKeyRequest = Message<"apikeys.v1.DeleteKeyRequest"> & {
    * @generated from field: string request_id = 2;
    */
   requestId: string;
+
+  /**
+   * etag, when not empty, makes the deletion happen only if the key still has this etag (ABORTED, reason
+   * ETAG_MISMATCH, otherwise).
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
 };
 
 /**
@@ -586,7 +749,7 @@ export type DeleteKeyRequest = Message<"apikeys.v1.DeleteKeyRequest"> & {
  * Use `create(DeleteKeyRequestSchema)` to create a new message.
  */
 export const DeleteKeyRequestSchema: GenMessage<DeleteKeyRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 14);
+  messageDesc(file_apikeys_v1_key_admin_service, 18);
 
 /**
  * DeleteKeyResponse confirms a deletion.
@@ -607,7 +770,7 @@ export type DeleteKeyResponse = Message<"apikeys.v1.DeleteKeyResponse"> & {
  * Use `create(DeleteKeyResponseSchema)` to create a new message.
  */
 export const DeleteKeyResponseSchema: GenMessage<DeleteKeyResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 15);
+  messageDesc(file_apikeys_v1_key_admin_service, 19);
 
 /**
  * CreateGroupRequest describes a new group.
@@ -616,7 +779,7 @@ export const DeleteKeyResponseSchema: GenMessage<DeleteKeyResponse> = /*@__PURE_
  */
 export type CreateGroupRequest = Message<"apikeys.v1.CreateGroupRequest"> & {
   /**
-   * tenant_id owns the group; required.
+   * tenant_id owns the group; required. The tenant must exist; an unknown tenant answers NOT_FOUND naming it.
    *
    * @generated from field: string tenant_id = 1;
    */
@@ -649,6 +812,13 @@ export type CreateGroupRequest = Message<"apikeys.v1.CreateGroupRequest"> & {
    * @generated from field: string request_id = 5;
    */
   requestId: string;
+
+  /**
+   * labels are the group's labels; optional (see Key.labels for the rules).
+   *
+   * @generated from field: map<string, string> labels = 6;
+   */
+  labels: { [key: string]: string };
 };
 
 /**
@@ -656,7 +826,7 @@ export type CreateGroupRequest = Message<"apikeys.v1.CreateGroupRequest"> & {
  * Use `create(CreateGroupRequestSchema)` to create a new message.
  */
 export const CreateGroupRequestSchema: GenMessage<CreateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 16);
+  messageDesc(file_apikeys_v1_key_admin_service, 20);
 
 /**
  * CreateGroupResponse carries the new group.
@@ -677,7 +847,7 @@ export type CreateGroupResponse = Message<"apikeys.v1.CreateGroupResponse"> & {
  * Use `create(CreateGroupResponseSchema)` to create a new message.
  */
 export const CreateGroupResponseSchema: GenMessage<CreateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 17);
+  messageDesc(file_apikeys_v1_key_admin_service, 21);
 
 /**
  * GetGroupRequest names a group.
@@ -698,7 +868,7 @@ export type GetGroupRequest = Message<"apikeys.v1.GetGroupRequest"> & {
  * Use `create(GetGroupRequestSchema)` to create a new message.
  */
 export const GetGroupRequestSchema: GenMessage<GetGroupRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 18);
+  messageDesc(file_apikeys_v1_key_admin_service, 22);
 
 /**
  * GetGroupResponse carries one group.
@@ -719,7 +889,7 @@ export type GetGroupResponse = Message<"apikeys.v1.GetGroupResponse"> & {
  * Use `create(GetGroupResponseSchema)` to create a new message.
  */
 export const GetGroupResponseSchema: GenMessage<GetGroupResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 19);
+  messageDesc(file_apikeys_v1_key_admin_service, 23);
 
 /**
  * ListGroupsRequest pages a tenant's groups.
@@ -754,7 +924,7 @@ export type ListGroupsRequest = Message<"apikeys.v1.ListGroupsRequest"> & {
  * Use `create(ListGroupsRequestSchema)` to create a new message.
  */
 export const ListGroupsRequestSchema: GenMessage<ListGroupsRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 20);
+  messageDesc(file_apikeys_v1_key_admin_service, 24);
 
 /**
  * ListGroupsResponse is one page of groups.
@@ -782,7 +952,7 @@ export type ListGroupsResponse = Message<"apikeys.v1.ListGroupsResponse"> & {
  * Use `create(ListGroupsResponseSchema)` to create a new message.
  */
 export const ListGroupsResponseSchema: GenMessage<ListGroupsResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 21);
+  messageDesc(file_apikeys_v1_key_admin_service, 25);
 
 /**
  * UpdateGroupRequest edits a group.
@@ -791,14 +961,16 @@ export const ListGroupsResponseSchema: GenMessage<ListGroupsResponse> = /*@__PUR
  */
 export type UpdateGroupRequest = Message<"apikeys.v1.UpdateGroupRequest"> & {
   /**
-   * group carries group_id and the new values of the fields named in update_mask.
+   * group carries group_id and the new values of the fields named in update_mask. A non-empty group.etag
+   * makes the update happen only if the group still has that etag (ABORTED, reason ETAG_MISMATCH, otherwise).
    *
    * @generated from field: apikeys.v1.Group group = 1;
    */
   group?: Group | undefined;
 
   /**
-   * update_mask names the fields to change: name, description, permissions.
+   * update_mask names the fields to change: name, description, permissions, labels (the whole map is
+   * replaced).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -817,7 +989,7 @@ export type UpdateGroupRequest = Message<"apikeys.v1.UpdateGroupRequest"> & {
  * Use `create(UpdateGroupRequestSchema)` to create a new message.
  */
 export const UpdateGroupRequestSchema: GenMessage<UpdateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 22);
+  messageDesc(file_apikeys_v1_key_admin_service, 26);
 
 /**
  * UpdateGroupResponse carries the updated group.
@@ -838,7 +1010,7 @@ export type UpdateGroupResponse = Message<"apikeys.v1.UpdateGroupResponse"> & {
  * Use `create(UpdateGroupResponseSchema)` to create a new message.
  */
 export const UpdateGroupResponseSchema: GenMessage<UpdateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 23);
+  messageDesc(file_apikeys_v1_key_admin_service, 27);
 
 /**
  * DeleteGroupRequest names the group to delete.
@@ -859,6 +1031,14 @@ export type DeleteGroupRequest = Message<"apikeys.v1.DeleteGroupRequest"> & {
    * @generated from field: string request_id = 2;
    */
   requestId: string;
+
+  /**
+   * etag, when not empty, makes the deletion happen only if the group still has this etag (ABORTED, reason
+   * ETAG_MISMATCH, otherwise).
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
 };
 
 /**
@@ -866,7 +1046,7 @@ export type DeleteGroupRequest = Message<"apikeys.v1.DeleteGroupRequest"> & {
  * Use `create(DeleteGroupRequestSchema)` to create a new message.
  */
 export const DeleteGroupRequestSchema: GenMessage<DeleteGroupRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 24);
+  messageDesc(file_apikeys_v1_key_admin_service, 28);
 
 /**
  * DeleteGroupResponse confirms a deletion.
@@ -881,7 +1061,7 @@ export type DeleteGroupResponse = Message<"apikeys.v1.DeleteGroupResponse"> & {
  * Use `create(DeleteGroupResponseSchema)` to create a new message.
  */
 export const DeleteGroupResponseSchema: GenMessage<DeleteGroupResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 25);
+  messageDesc(file_apikeys_v1_key_admin_service, 29);
 
 /**
  * GetTenantRequest names a tenant.
@@ -902,7 +1082,7 @@ export type GetTenantRequest = Message<"apikeys.v1.GetTenantRequest"> & {
  * Use `create(GetTenantRequestSchema)` to create a new message.
  */
 export const GetTenantRequestSchema: GenMessage<GetTenantRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 26);
+  messageDesc(file_apikeys_v1_key_admin_service, 30);
 
 /**
  * GetTenantResponse carries the tenant's limit and usage.
@@ -923,10 +1103,10 @@ export type GetTenantResponse = Message<"apikeys.v1.GetTenantResponse"> & {
  * Use `create(GetTenantResponseSchema)` to create a new message.
  */
 export const GetTenantResponseSchema: GenMessage<GetTenantResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 27);
+  messageDesc(file_apikeys_v1_key_admin_service, 31);
 
 /**
- * UpdateTenantRequest sets a tenant's key limit.
+ * UpdateTenantRequest changes a tenant's display name and key limit.
  *
  * @generated from message apikeys.v1.UpdateTenantRequest
  */
@@ -952,6 +1132,29 @@ export type UpdateTenantRequest = Message<"apikeys.v1.UpdateTenantRequest"> & {
    * @generated from field: string request_id = 3;
    */
   requestId: string;
+
+  /**
+   * display_name is the new display name (see Tenant.display_name), when update_mask names it.
+   *
+   * @generated from field: string display_name = 4;
+   */
+  displayName: string;
+
+  /**
+   * update_mask names the fields to change: display_name, key_limit. Without a mask only key_limit is set (or
+   * cleared when unset), as before display names existed. Other paths answer INVALID_ARGUMENT.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 5;
+   */
+  updateMask?: FieldMask | undefined;
+
+  /**
+   * etag, when not empty, makes the update happen only if the tenant still has this etag (ABORTED, reason
+   * ETAG_MISMATCH, otherwise).
+   *
+   * @generated from field: string etag = 6;
+   */
+  etag: string;
 };
 
 /**
@@ -959,7 +1162,7 @@ export type UpdateTenantRequest = Message<"apikeys.v1.UpdateTenantRequest"> & {
  * Use `create(UpdateTenantRequestSchema)` to create a new message.
  */
 export const UpdateTenantRequestSchema: GenMessage<UpdateTenantRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 28);
+  messageDesc(file_apikeys_v1_key_admin_service, 32);
 
 /**
  * UpdateTenantResponse carries the tenant after the change.
@@ -980,7 +1183,126 @@ export type UpdateTenantResponse = Message<"apikeys.v1.UpdateTenantResponse"> & 
  * Use `create(UpdateTenantResponseSchema)` to create a new message.
  */
 export const UpdateTenantResponseSchema: GenMessage<UpdateTenantResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 29);
+  messageDesc(file_apikeys_v1_key_admin_service, 33);
+
+/**
+ * CreateTenantRequest describes a new tenant.
+ *
+ * @generated from message apikeys.v1.CreateTenantRequest
+ */
+export type CreateTenantRequest = Message<"apikeys.v1.CreateTenantRequest"> & {
+  /**
+   * tenant_id of the new tenant; required (see Key.tenant_id for its syntax).
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * display_name is optional (see Tenant.display_name).
+   *
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * key_limit is the tenant's key limit (1-1000000); unset means the server default.
+   *
+   * @generated from field: optional uint32 key_limit = 3;
+   */
+  keyLimit?: number | undefined;
+
+  /**
+   * request_id makes retries safe; optional.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message apikeys.v1.CreateTenantRequest.
+ * Use `create(CreateTenantRequestSchema)` to create a new message.
+ */
+export const CreateTenantRequestSchema: GenMessage<CreateTenantRequest> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_key_admin_service, 34);
+
+/**
+ * CreateTenantResponse carries the new tenant.
+ *
+ * @generated from message apikeys.v1.CreateTenantResponse
+ */
+export type CreateTenantResponse = Message<"apikeys.v1.CreateTenantResponse"> & {
+  /**
+   * tenant is the new tenant.
+   *
+   * @generated from field: apikeys.v1.Tenant tenant = 1;
+   */
+  tenant?: Tenant | undefined;
+};
+
+/**
+ * Describes the message apikeys.v1.CreateTenantResponse.
+ * Use `create(CreateTenantResponseSchema)` to create a new message.
+ */
+export const CreateTenantResponseSchema: GenMessage<CreateTenantResponse> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_key_admin_service, 35);
+
+/**
+ * ListTenantsRequest pages the tenants.
+ *
+ * @generated from message apikeys.v1.ListTenantsRequest
+ */
+export type ListTenantsRequest = Message<"apikeys.v1.ListTenantsRequest"> & {
+  /**
+   * page_size is 1-1000; 0 means 50.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * page_token continues a previous listing; from next_page_token.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message apikeys.v1.ListTenantsRequest.
+ * Use `create(ListTenantsRequestSchema)` to create a new message.
+ */
+export const ListTenantsRequestSchema: GenMessage<ListTenantsRequest> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_key_admin_service, 36);
+
+/**
+ * ListTenantsResponse is one page of tenants.
+ *
+ * @generated from message apikeys.v1.ListTenantsResponse
+ */
+export type ListTenantsResponse = Message<"apikeys.v1.ListTenantsResponse"> & {
+  /**
+   * tenants ordered by tenant_id.
+   *
+   * @generated from field: repeated apikeys.v1.Tenant tenants = 1;
+   */
+  tenants: Tenant[];
+
+  /**
+   * next_page_token fetches the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message apikeys.v1.ListTenantsResponse.
+ * Use `create(ListTenantsResponseSchema)` to create a new message.
+ */
+export const ListTenantsResponseSchema: GenMessage<ListTenantsResponse> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_key_admin_service, 37);
 
 /**
  * GetCallerRequest is empty: the caller is the key in the call's metadata.
@@ -995,7 +1317,7 @@ export type GetCallerRequest = Message<"apikeys.v1.GetCallerRequest"> & {
  * Use `create(GetCallerRequestSchema)` to create a new message.
  */
 export const GetCallerRequestSchema: GenMessage<GetCallerRequest> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 30);
+  messageDesc(file_apikeys_v1_key_admin_service, 38);
 
 /**
  * GetCallerResponse describes the calling key. It never carries the secret.
@@ -1037,7 +1359,7 @@ export type GetCallerResponse = Message<"apikeys.v1.GetCallerResponse"> & {
  * Use `create(GetCallerResponseSchema)` to create a new message.
  */
 export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_key_admin_service, 31);
+  messageDesc(file_apikeys_v1_key_admin_service, 39);
 
 /**
  * CallerRole is what the calling key may do, as the KeyAdminService comment describes.
@@ -1081,7 +1403,7 @@ export const CallerRoleSchema: GenEnum<CallerRole> = /*@__PURE__*/
   enumDesc(file_apikeys_v1_key_admin_service, 0);
 
 /**
- * KeyAdminService manages keys, authorization groups and tenant limits.
+ * KeyAdminService manages tenants, keys and authorization groups.
  *
  * Every call (except Bootstrap) authenticates with an API key issued by this service, sent as
  * "authorization: Bearer <key>" or "x-api-key: <key>" metadata. Missing or bad credentials answer
@@ -1174,6 +1496,30 @@ export const KeyAdminService: GenService<{
     output: typeof RevokeKeyResponseSchema;
   },
   /**
+   * DisableKey turns a key off until EnableKey turns it on again: VerifyKey answers
+   * VERIFICATION_CODE_DISABLED on every replica before this call answers. The key keeps its slot of the tenant
+   * limit. Disabling a disabled key succeeds and changes nothing; a revoked key cannot be disabled
+   * (FAILED_PRECONDITION, reason KEY_REVOKED).
+   *
+   * @generated from rpc apikeys.v1.KeyAdminService.DisableKey
+   */
+  disableKey: {
+    methodKind: "unary";
+    input: typeof DisableKeyRequestSchema;
+    output: typeof DisableKeyResponseSchema;
+  },
+  /**
+   * EnableKey turns a disabled key on again. Enabling a key that is not disabled succeeds and changes nothing;
+   * a revoked key cannot be enabled (FAILED_PRECONDITION, reason KEY_REVOKED).
+   *
+   * @generated from rpc apikeys.v1.KeyAdminService.EnableKey
+   */
+  enableKey: {
+    methodKind: "unary";
+    input: typeof EnableKeyRequestSchema;
+    output: typeof EnableKeyResponseSchema;
+  },
+  /**
    * DeleteKey deletes a key: it never verifies again and is hidden from listings; its audit history stays.
    *
    * @generated from rpc apikeys.v1.KeyAdminService.DeleteKey
@@ -1235,7 +1581,19 @@ export const KeyAdminService: GenService<{
     output: typeof DeleteGroupResponseSchema;
   },
   /**
-   * GetTenant returns a tenant's key limit and usage.
+   * CreateTenant creates a tenant, so that keys and groups can be created in it; super users only. A tenant that
+   * exists answers ALREADY_EXISTS.
+   *
+   * @generated from rpc apikeys.v1.KeyAdminService.CreateTenant
+   */
+  createTenant: {
+    methodKind: "unary";
+    input: typeof CreateTenantRequestSchema;
+    output: typeof CreateTenantResponseSchema;
+  },
+  /**
+   * GetTenant returns a tenant's key limit and usage: super users any tenant, tenant admins their own. An
+   * unknown tenant answers NOT_FOUND.
    *
    * @generated from rpc apikeys.v1.KeyAdminService.GetTenant
    */
@@ -1245,7 +1603,18 @@ export const KeyAdminService: GenService<{
     output: typeof GetTenantResponseSchema;
   },
   /**
-   * UpdateTenant sets or clears a tenant's key limit override; super users only.
+   * ListTenants lists the tenants by tenant_id, with cursor pagination; super users only.
+   *
+   * @generated from rpc apikeys.v1.KeyAdminService.ListTenants
+   */
+  listTenants: {
+    methodKind: "unary";
+    input: typeof ListTenantsRequestSchema;
+    output: typeof ListTenantsResponseSchema;
+  },
+  /**
+   * UpdateTenant sets a tenant's display name and sets or clears its key limit override; super users only.
+   * An unknown tenant answers NOT_FOUND.
    *
    * @generated from rpc apikeys.v1.KeyAdminService.UpdateTenant
    */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apikeys/v1/key_verify_service.proto.
  */
 export const file_apikeys_v1_key_verify_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNhcGlrZXlzL3YxL2tleV92ZXJpZnlfc2VydmljZS5wcm90bxIKYXBpa2V5cy52MSJAChNBY2Nlc3NLZXlDcmVkZW50aWFsEhUKDWFjY2Vzc19rZXlfaWQYASABKAkSEgoKc2VjcmV0X2tleRgCIAEoCSLCAQoQVmVyaWZ5S2V5UmVxdWVzdBINCgNrZXkYASABKAlIABIXCg1hdXRob3JpemF0aW9uGAIgASgJSAASNQoKYWNjZXNzX2tleRgDIAEoCzIfLmFwaWtleXMudjEuQWNjZXNzS2V5Q3JlZGVudGlhbEgAEhEKCWNsaWVudF9pcBgEIAEoCRIQCghlbmRwb2ludBgFIAEoCRIcChRyZXF1aXJlZF9wZXJtaXNzaW9ucxgGIAMoCUIMCgpjcmVkZW50aWFsItACChFWZXJpZnlLZXlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIqCgRjb2RlGAIgASgOMhwuYXBpa2V5cy52MS5WZXJpZmljYXRpb25Db2RlEhMKC2h0dHBfc3RhdHVzGAMgASgFEg4KBmtleV9pZBgEIAEoCRIRCgl0ZW5hbnRfaWQYBSABKAkSDAoEbmFtZRgGIAEoCRIPCgd1c2VyX2lkGAcgASgJEhAKCGdyb3VwX2lkGAggASgJEhMKC3Blcm1pc3Npb25zGAkgAygJEi8KC2V4cGlyZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFzZWNyZXRfZ2VuZXJhdGlvbhgLIAEoDRIZChFzZWNyZXRfc3VwZXJzZWRlZBgMIAEoCBIbChNtaXNzaW5nX3Blcm1pc3Npb25zGA0gAygJKocCChBWZXJpZmljYXRpb25Db2RlEiEKHVZFUklGSUNBVElPTl9DT0RFX1VOU1BFQ0lGSUVEEAASGwoXVkVSSUZJQ0FUSU9OX0NPREVfVkFMSUQQARIfChtWRVJJRklDQVRJT05fQ09ERV9OT1RfRk9VTkQQAhIdChlWRVJJRklDQVRJT05fQ09ERV9FWFBJUkVEEAMSHQoZVkVSSUZJQ0FUSU9OX0NPREVfUkVWT0tFRBAEEiQKIFZFUklGSUNBVElPTl9DT0RFX0lQX05PVF9BTExPV0VEEAUSLgoqVkVSSUZJQ0FUSU9OX0NPREVfSU5TVUZGSUNJRU5UX1BFUk1JU1NJT05TEAYyYQoQS2V5VmVyaWZ5U2VydmljZRJNCglWZXJpZnlLZXkSHC5hcGlrZXlzLnYxLlZlcmlmeUtleVJlcXVlc3QaHS5hcGlrZXlzLnYxLlZlcmlmeUtleVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiNhcGlrZXlzL3YxL2tleV92ZXJpZnlfc2VydmljZS5wcm90bxIKYXBpa2V5cy52MSJAChNBY2Nlc3NLZXlDcmVkZW50aWFsEhUKDWFjY2Vzc19rZXlfaWQYASABKAkSEgoKc2VjcmV0X2tleRgCIAEoCSLCAQoQVmVyaWZ5S2V5UmVxdWVzdBINCgNrZXkYASABKAlIABIXCg1hdXRob3JpemF0aW9uGAIgASgJSAASNQoKYWNjZXNzX2tleRgDIAEoCzIfLmFwaWtleXMudjEuQWNjZXNzS2V5Q3JlZGVudGlhbEgAEhEKCWNsaWVudF9pcBgEIAEoCRIQCghlbmRwb2ludBgFIAEoCRIcChRyZXF1aXJlZF9wZXJtaXNzaW9ucxgGIAMoCUIMCgpjcmVkZW50aWFsIroDChFWZXJpZnlLZXlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIqCgRjb2RlGAIgASgOMhwuYXBpa2V5cy52MS5WZXJpZmljYXRpb25Db2RlEhMKC2h0dHBfc3RhdHVzGAMgASgFEg4KBmtleV9pZBgEIAEoCRIRCgl0ZW5hbnRfaWQYBSABKAkSDAoEbmFtZRgGIAEoCRIPCgd1c2VyX2lkGAcgASgJEhAKCGdyb3VwX2lkGAggASgJEhMKC3Blcm1pc3Npb25zGAkgAygJEi8KC2V4cGlyZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFzZWNyZXRfZ2VuZXJhdGlvbhgLIAEoDRIZChFzZWNyZXRfc3VwZXJzZWRlZBgMIAEoCBIbChNtaXNzaW5nX3Blcm1pc3Npb25zGA0gAygJEjkKBmxhYmVscxgOIAMoCzIpLmFwaWtleXMudjEuVmVyaWZ5S2V5UmVzcG9uc2UuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASqnAgoQVmVyaWZpY2F0aW9uQ29kZRIhCh1WRVJJRklDQVRJT05fQ09ERV9VTlNQRUNJRklFRBAAEhsKF1ZFUklGSUNBVElPTl9DT0RFX1ZBTElEEAESHwobVkVSSUZJQ0FUSU9OX0NPREVfTk9UX0ZPVU5EEAISHQoZVkVSSUZJQ0FUSU9OX0NPREVfRVhQSVJFRBADEh0KGVZFUklGSUNBVElPTl9DT0RFX1JFVk9LRUQQBBIkCiBWRVJJRklDQVRJT05fQ09ERV9JUF9OT1RfQUxMT1dFRBAFEi4KKlZFUklGSUNBVElPTl9DT0RFX0lOU1VGRklDSUVOVF9QRVJNSVNTSU9OUxAGEh4KGlZFUklGSUNBVElPTl9DT0RFX0RJU0FCTEVEEAcyYQoQS2V5VmVyaWZ5U2VydmljZRJNCglWZXJpZnlLZXkSHC5hcGlrZXlzLnYxLlZlcmlmeUtleVJlcXVlc3QaHS5hcGlrZXlzLnYxLlZlcmlmeUtleVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * AccessKeyCredential is the two-part form of a key (seed "accessKey" + "secretKey" headers): the key id and
@@ -215,6 +215,13 @@ export type VerifyKeyResponse = Message<"apikeys.v1.VerifyKeyResponse"> & {
    * @generated from field: repeated string missing_permissions = 13;
    */
   missingPermissions: string[];
+
+  /**
+   * labels are the key's labels (Key.labels), for a valid key only; empty for every other code.
+   *
+   * @generated from field: map<string, string> labels = 14;
+   */
+  labels: { [key: string]: string };
 };
 
 /**
@@ -226,7 +233,8 @@ export const VerifyKeyResponseSchema: GenMessage<VerifyKeyResponse> = /*@__PURE_
 
 /**
  * VerificationCode is the single reason a verification succeeded or failed. Checks run in this order and
- * the first failure wins: format and checksum, lookup, deleted/revoked, expired, IP allowlist, permissions.
+ * the first failure wins: format and checksum, lookup, deleted/revoked, disabled, expired, IP allowlist,
+ * permissions.
  *
  * @generated from enum apikeys.v1.VerificationCode
  */
@@ -283,6 +291,14 @@ export enum VerificationCode {
    * @generated from enum value: VERIFICATION_CODE_INSUFFICIENT_PERMISSIONS = 6;
    */
   INSUFFICIENT_PERMISSIONS = 6,
+
+  /**
+   * VERIFICATION_CODE_DISABLED means the key was disabled by an admin (DisableKey); it verifies again once it is
+   * enabled (EnableKey). HTTP 401.
+   *
+   * @generated from enum value: VERIFICATION_CODE_DISABLED = 7;
+   */
+  DISABLED = 7,
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apikeys/v1/key.proto.
  */
 export const file_apikeys_v1_key: GenFile = /*@__PURE__*/
-  fileDesc("ChRhcGlrZXlzL3YxL2tleS5wcm90bxIKYXBpa2V5cy52MSK4BQoDS2V5Eg4KBmtleV9pZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIPCgd1c2VyX2lkGAUgASgJEhAKCGdyb3VwX2lkGAYgASgJEhMKC3Blcm1pc3Npb25zGAcgAygJEhQKDGlwX2FsbG93bGlzdBgIIAMoCRIlCgZzdGF0dXMYCSABKA4yFS5hcGlrZXlzLnYxLktleVN0YXR1cxI1ChBleHBpcmF0aW9uX3N0YXRlGAogASgOMhsuYXBpa2V5cy52MS5FeHBpcmF0aW9uU3RhdGUSFAoMZGlzcGxheV9oaW50GAsgASgJEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjcmVhdGVkX2J5GA0gASgJEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3Jldm9rZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXZva2VkX2J5GBIgASgJEhUKDXJldm9rZV9yZWFzb24YEyABKAkSJgoHc2VjcmV0cxgUIAMoCzIVLmFwaWtleXMudjEuS2V5U2VjcmV0Ei8KC2RlbGV0ZV90aW1lGBUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFyZXF1ZXN0c19sYXN0XzI0aBgoIAEoAyKXAQoJS2V5U2VjcmV0EhIKCmdlbmVyYXRpb24YASABKA0SFAoMZGlzcGxheV9oaW50GAIgASgJEi8KC2NyZWF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2QEKBUdyb3VwEhAKCGdyb3VwX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhMKC3Blcm1pc3Npb25zGAUgAygJEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJa2V5X2NvdW50GAggASgNIl8KBlRlbmFudBIRCgl0ZW5hbnRfaWQYASABKAkSEQoJa2V5X2xpbWl0GAIgASgNEhEKCXVzZWRfa2V5cxgDIAEoDRIcChRrZXlfbGltaXRfb3ZlcnJpZGRlbhgEIAEoCCpuCglLZXlTdGF0dXMSGgoWS0VZX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEUtFWV9TVEFUVVNfQUNUSVZFEAESFgoSS0VZX1NUQVRVU19FWFBJUkVEEAISFgoSS0VZX1NUQVRVU19SRVZPS0VEEAMqkQEKD0V4cGlyYXRpb25TdGF0ZRIgChxFWFBJUkFUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWRVhQSVJBVElPTl9TVEFURV9WQUxJRBABEiIKHkVYUElSQVRJT05fU1RBVEVfRVhQSVJJTkdfU09PThACEhwKGEVYUElSQVRJT05fU1RBVEVfRVhQSVJFRBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRhcGlrZXlzL3YxL2tleS5wcm90bxIKYXBpa2V5cy52MSKBBwoDS2V5Eg4KBmtleV9pZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIPCgd1c2VyX2lkGAUgASgJEhAKCGdyb3VwX2lkGAYgASgJEhMKC3Blcm1pc3Npb25zGAcgAygJEhQKDGlwX2FsbG93bGlzdBgIIAMoCRIlCgZzdGF0dXMYCSABKA4yFS5hcGlrZXlzLnYxLktleVN0YXR1cxI1ChBleHBpcmF0aW9uX3N0YXRlGAogASgOMhsuYXBpa2V5cy52MS5FeHBpcmF0aW9uU3RhdGUSFAoMZGlzcGxheV9oaW50GAsgASgJEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjcmVhdGVkX2J5GA0gASgJEi8KC3VwZGF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3Jldm9rZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXZva2VkX2J5GBIgASgJEhUKDXJldm9rZV9yZWFzb24YEyABKAkSJgoHc2VjcmV0cxgUIAMoCzIVLmFwaWtleXMudjEuS2V5U2VjcmV0Ei8KC2RlbGV0ZV90aW1lGBUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFyZXF1ZXN0c19sYXN0XzI0aBgoIAEoAxIrCgZsYWJlbHMYFiADKAsyGy5hcGlrZXlzLnYxLktleS5MYWJlbHNFbnRyeRIMCgRldGFnGBcgASgJEjAKDGRpc2FibGVfdGltZRgYIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGlzYWJsZWRfYnkYGSABKAkSFgoOZGlzYWJsZV9yZWFzb24YGiABKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKXAQoJS2V5U2VjcmV0EhIKCmdlbmVyYXRpb24YASABKA0SFAoMZGlzcGxheV9oaW50GAIgASgJEi8KC2NyZWF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAixQIKBUdyb3VwEhAKCGdyb3VwX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhMKC3Blcm1pc3Npb25zGAUgAygJEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJa2V5X2NvdW50GAggASgNEi0KBmxhYmVscxgJIAMoCzIdLmFwaWtleXMudjEuR3JvdXAuTGFiZWxzRW50cnkSDAoEZXRhZxgKIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIuUBCgZUZW5hbnQSEQoJdGVuYW50X2lkGAEgASgJEhEKCWtleV9saW1pdBgCIAEoDRIRCgl1c2VkX2tleXMYAyABKA0SHAoUa2V5X2xpbWl0X292ZXJyaWRkZW4YBCABKAgSFAoMZGlzcGxheV9uYW1lGAUgASgJEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgIIAEoCSqHAQoJS2V5U3RhdHVzEhoKFktFWV9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFLRVlfU1RBVFVTX0FDVElWRRABEhYKEktFWV9TVEFUVVNfRVhQSVJFRBACEhYKEktFWV9TVEFUVVNfUkVWT0tFRBADEhcKE0tFWV9TVEFUVVNfRElTQUJMRUQQBCqRAQoPRXhwaXJhdGlvblN0YXRlEiAKHEVYUElSQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZFWFBJUkFUSU9OX1NUQVRFX1ZBTElEEAESIgoeRVhQSVJBVElPTl9TVEFURV9FWFBJUklOR19TT09OEAISHAoYRVhQSVJBVElPTl9TVEFURV9FWFBJUkVEEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Key is the metadata of an API key. It never carries the secret, nor its hash: the secret is returned once,
@@ -189,6 +189,49 @@ export type Key = Message<"apikeys.v1.Key"> & {
    * @generated from field: int64 requests_last_24h = 40;
    */
   requestsLast24h: bigint;
+
+  /**
+   * labels are free metadata about the key's owner (plan tier, customer id), returned by VerifyKey for a valid
+   * key. At most 32 entries; a label key is 1-63 characters of lowercase letters, digits, '_', '.' and '-',
+   * starting and ending with a letter or digit ([a-z0-9]([a-z0-9_.-]*[a-z0-9])?); a value is at most 256
+   * UTF-8 bytes without control or invisible formatting characters (empty allowed); keys and values
+   * together at most 4096 bytes.
+   *
+   * @generated from field: map<string, string> labels = 22;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * etag identifies this version of the key (AIP-154): an opaque string that changes with every change of the
+   * key. Send it back with UpdateKey (key.etag), RotateKey, DisableKey, EnableKey, RevokeKey or DeleteKey to
+   * make the change only if the key was not changed since it was read (ABORTED, reason ETAG_MISMATCH,
+   * otherwise). Empty in requests means "no check".
+   *
+   * @generated from field: string etag = 23;
+   */
+  etag: string;
+
+  /**
+   * disable_time is when the key was disabled; unset unless status is KEY_STATUS_DISABLED (or the key was
+   * revoked while disabled).
+   *
+   * @generated from field: google.protobuf.Timestamp disable_time = 24;
+   */
+  disableTime?: Timestamp | undefined;
+
+  /**
+   * disabled_by is the actor that disabled the key; empty unless disabled.
+   *
+   * @generated from field: string disabled_by = 25;
+   */
+  disabledBy: string;
+
+  /**
+   * disable_reason is the free-text reason given to DisableKey, at most 1000 characters.
+   *
+   * @generated from field: string disable_reason = 26;
+   */
+  disableReason: string;
 };
 
 /**
@@ -302,6 +345,21 @@ export type Group = Message<"apikeys.v1.Group"> & {
    * @generated from field: uint32 key_count = 8;
    */
   keyCount: number;
+
+  /**
+   * labels are free metadata about the group, with the same rules as Key.labels.
+   *
+   * @generated from field: map<string, string> labels = 9;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * etag identifies this version of the group (AIP-154); send it back with UpdateGroup (group.etag) or
+   * DeleteGroup to refuse the change if the group changed since it was read (ABORTED, reason ETAG_MISMATCH).
+   *
+   * @generated from field: string etag = 10;
+   */
+  etag: string;
 };
 
 /**
@@ -312,7 +370,9 @@ export const GroupSchema: GenMessage<Group> = /*@__PURE__*/
   messageDesc(file_apikeys_v1_key, 2);
 
 /**
- * Tenant carries a tenant's key limit and current usage.
+ * Tenant is a tenant that was created on purpose (CreateTenant, or registered at start because it already held
+ * keys or groups), with its key limit and current usage. Keys and groups can only be created in a tenant that
+ * exists.
  *
  * @generated from message apikeys.v1.Tenant
  */
@@ -345,6 +405,36 @@ export type Tenant = Message<"apikeys.v1.Tenant"> & {
    * @generated from field: bool key_limit_overridden = 4;
    */
   keyLimitOverridden: boolean;
+
+  /**
+   * display_name names the tenant for humans: empty, or 2-200 characters with the rules of Key.name.
+   *
+   * @generated from field: string display_name = 5;
+   */
+  displayName: string;
+
+  /**
+   * create_time is when the tenant was created or registered; unset for a tenant that does not exist.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 6;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * update_time is when the tenant's display name or key limit last changed.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 7;
+   */
+  updateTime?: Timestamp | undefined;
+
+  /**
+   * etag identifies this version of the tenant's configuration (AIP-154); it does not change with used_keys.
+   * Send it back with UpdateTenant to refuse the change if the tenant changed since it was read (ABORTED,
+   * reason ETAG_MISMATCH).
+   *
+   * @generated from field: string etag = 8;
+   */
+  etag: string;
 };
 
 /**
@@ -388,6 +478,15 @@ export enum KeyStatus {
    * @generated from enum value: KEY_STATUS_REVOKED = 3;
    */
   REVOKED = 3,
+
+  /**
+   * KEY_STATUS_DISABLED means the key was disabled (DisableKey) and does not verify until it is enabled again
+   * (EnableKey). A disabled key still occupies a slot of the tenant key limit. Revocation wins over it, and it
+   * wins over expiry.
+   *
+   * @generated from enum value: KEY_STATUS_DISABLED = 4;
+   */
+  DISABLED = 4,
 }
 
 /**

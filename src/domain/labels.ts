@@ -1,0 +1,92 @@
+/**
+ * Labels: free string metadata on keys and groups (plan tier, customer id), which VerifyKey returns for a valid
+ * key so a calling service needs no second lookup. Bounded so a key stays small in every replica's cache:
+ * - at most 32 entries;
+ * - a label key is 1-63 characters of lowercase letters, digits, '_', '.' and '-', starting and ending with a
+ *   letter or digit: [a-z0-9]([a-z0-9_.-]*[a-z0-9])?;
+ * - a value is at most 256 UTF-8 bytes of single-line text (no control or invisible formatting characters,
+ *   stored as NFC); empty values are allowed;
+ * - keys and values together at most 4096 UTF-8 bytes.
+ * Stored and returned with keys in sorted order.
+ */
+import type { Labels } from "./api-key.js";
+import { invalidArgument } from "./errors.js";
+import { validateSingleLineText } from "./validation.js";
+
+/** LABEL_KEY_PATTERN is the alphabet of a label key. */
+export const LABEL_KEY_PATTERN = /^[a-z0-9](?:[a-z0-9_.-]{0,61}[a-z0-9])?$/;
+/** MAX_LABELS is the most labels a key or group may carry. */
+export const MAX_LABELS = 32;
+/** MAX_LABEL_VALUE_BYTES bounds one value. */
+export const MAX_LABEL_VALUE_BYTES = 256;
+/** MAX_LABELS_TOTAL_BYTES bounds every key and value together. */
+export const MAX_LABELS_TOTAL_BYTES = 4096;
+
+/** NO_LABELS is the shared empty label set. */
+export const NO_LABELS: Labels = Object.freeze({});
+
+/** validateLabelKey checks one label key. */
+export function validateLabelKey(value: string, field: string): string {
+  if (typeof value !== "string" || !LABEL_KEY_PATTERN.test(value)) {
+    throw invalidArgument(
+      field,
+      `${JSON.stringify(String(value).slice(0, 70))} is not a label key: 1-63 characters of lowercase letters, digits, '_', '.' and '-', starting and ending with a letter or digit`,
+    );
+  }
+  return value;
+}
+
+/** validateLabels checks a label map (`field` names it, entries as `field[key]`) and returns it sorted. */
+export function validateLabels(values: Readonly<Record<string, string>>, field: string): Labels {
+  const entries = Object.entries(values);
+  if (entries.length === 0) {
+    return NO_LABELS;
+  }
+  if (entries.length > MAX_LABELS) {
+    throw invalidArgument(field, `must have at most ${MAX_LABELS} entries, got ${entries.length}`);
+  }
+  let total = 0;
+  const labels: Record<string, string> = {};
+  for (const [key, value] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    validateLabelKey(key, field);
+    const text = validateSingleLineText(value, `${field}[${key}]`, MAX_LABEL_VALUE_BYTES);
+    total += key.length + Buffer.byteLength(text, "utf8");
+    labels[key] = text;
+  }
+  if (total > MAX_LABELS_TOTAL_BYTES) {
+    throw invalidArgument(
+      field,
+      `keys and values together must be at most ${MAX_LABELS_TOTAL_BYTES} bytes, got ${total}`,
+    );
+  }
+  return labels;
+}
+
+/** LabelSelector is one label equality a listing filters by. */
+export interface LabelSelector {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** parseLabelSelector reads a "key=value" filter ("" = none); the value may be empty. */
+export function parseLabelSelector(text: string, field: string): LabelSelector | null {
+  if (typeof text !== "string" || text === "") {
+    return null;
+  }
+  const at = text.indexOf("=");
+  if (at === -1) {
+    throw invalidArgument(field, 'must be written "key=value"');
+  }
+  return {
+    key: validateLabelKey(text.slice(0, at), field),
+    value: validateSingleLineText(text.slice(at + 1), field, MAX_LABEL_VALUE_BYTES),
+  };
+}
+
+/** sameLabels compares two label sets. */
+export function sameLabels(a: Labels, b: Labels): boolean {
+  const aKeys = Object.keys(a);
+  return (
+    aKeys.length === Object.keys(b).length && aKeys.every((key) => Object.hasOwn(b, key) && a[key] === b[key])
+  );
+}
