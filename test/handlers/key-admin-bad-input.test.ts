@@ -94,6 +94,25 @@ const createCases: Array<[string, Omit<CreateKeyInit, "$typeName" | "$unknown">,
   ["unknown group", { groupId: "grp_0000000000000000" }, "group_id"],
   ["256-character request_id", { requestId: "r".repeat(256) }, "request_id"],
   ["non-ASCII request_id", { requestId: "clé" }, "request_id"],
+  ["upper-case label key", { labels: { Tier: "gold" } }, "labels"],
+  ["label key ending in a dot", { labels: { "tier.": "gold" } }, "labels"],
+  ["label key with a space", { labels: { "plan tier": "gold" } }, "labels"],
+  ["empty label key", { labels: { "": "gold" } }, "labels"],
+  ["64-character label key", { labels: { ["k".repeat(64)]: "v" } }, "labels"],
+  ["257-byte label value", { labels: { tier: "v".repeat(257) } }, "labels[tier]"],
+  ["label value of 129 two-byte characters", { labels: { tier: "é".repeat(129) } }, "labels[tier]"],
+  ["label value with a line break", { labels: { tier: "gold\nsilver" } }, "labels[tier]"],
+  ["label value with a right-to-left override", { labels: { tier: "gold\u202e" } }, "labels[tier]"],
+  [
+    "33 labels",
+    { labels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, "v"])) },
+    "labels",
+  ],
+  [
+    "labels over 4096 bytes in all",
+    { labels: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, "v".repeat(250)])) },
+    "labels",
+  ],
 ];
 
 /** storedFor counts what the tenant holds: keys and used key slots. */
@@ -436,16 +455,210 @@ describe("on existing keys", () => {
       "INVALID_ARGUMENT",
       "tenant_id",
     ],
+    [
+      "UpdateTenant with an unknown mask path",
+      () => api().updateTenant({ tenantId, updateMask: { paths: ["used_keys"] } }, su()),
+      "INVALID_ARGUMENT",
+      "update_mask.paths[0]",
+    ],
+    [
+      "UpdateTenant with a 1-character display name",
+      () => api().updateTenant({ tenantId, displayName: "x", updateMask: { paths: ["display_name"] } }, su()),
+      "INVALID_ARGUMENT",
+      "display_name",
+    ],
+    [
+      "UpdateTenant of a tenant that does not exist",
+      () => api().updateTenant({ tenantId: "no-such-tenant", keyLimit: 5 }, su()),
+      "NOT_FOUND",
+      null,
+    ],
+    [
+      "CreateTenant without tenant_id",
+      () => api().createTenant({ tenantId: "" }, su()),
+      "INVALID_ARGUMENT",
+      "tenant_id",
+    ],
+    [
+      "CreateTenant of an upper-case tenant_id",
+      () => api().createTenant({ tenantId: "Acme" }, su()),
+      "INVALID_ARGUMENT",
+      "tenant_id",
+    ],
+    [
+      "CreateTenant of the reserved system tenant",
+      () => api().createTenant({ tenantId: "_system" }, su()),
+      "INVALID_ARGUMENT",
+      "tenant_id",
+    ],
+    [
+      "CreateTenant with a display name holding a NUL",
+      () => api().createTenant({ tenantId: "fresh-nul", displayName: "ac\u0000me" }, su()),
+      "INVALID_ARGUMENT",
+      "display_name",
+    ],
+    [
+      "CreateTenant with limit 0",
+      () => api().createTenant({ tenantId: "fresh-zero", keyLimit: 0 }, su()),
+      "INVALID_ARGUMENT",
+      "key_limit",
+    ],
+    [
+      "CreateTenant of a tenant that exists",
+      () => api().createTenant({ tenantId }, su()),
+      "ALREADY_EXISTS",
+      null,
+    ],
+    [
+      "ListTenants with page_size 1001",
+      () => api().listTenants({ pageSize: 1001 }, su()),
+      "INVALID_ARGUMENT",
+      "page_size",
+    ],
+    [
+      "ListKeys with a label filter without '='",
+      () => api().listKeys({ tenantId, label: "tier" }, su()),
+      "INVALID_ARGUMENT",
+      "label",
+    ],
+    [
+      "ListKeys with a label filter of a bad key",
+      () => api().listKeys({ tenantId, label: "Tier=gold" }, su()),
+      "INVALID_ARGUMENT",
+      "label",
+    ],
+    [
+      "UpdateKey with a bad label key",
+      () =>
+        api().updateKey({ key: { keyId, labels: { "-x": "1" } }, updateMask: { paths: ["labels"] } }, su()),
+      "INVALID_ARGUMENT",
+      "key.labels",
+    ],
+    [
+      "UpdateKey with a malformed etag",
+      () =>
+        api().updateKey(
+          { key: { keyId, name: "renamed", etag: "not an etag" }, updateMask: { paths: ["name"] } },
+          su(),
+        ),
+      "INVALID_ARGUMENT",
+      "key.etag",
+    ],
+    [
+      "UpdateKey with a stale etag",
+      () =>
+        api().updateKey(
+          {
+            key: { keyId, name: "renamed", etag: "AAAAAAAAAAAAAAAAAAAAAA" },
+            updateMask: { paths: ["name"] },
+          },
+          su(),
+        ),
+      "ABORTED",
+      null,
+    ],
+    [
+      "RotateKey with a stale etag",
+      () => api().rotateKey({ keyId, etag: "AAAAAAAAAAAAAAAAAAAAAA" }, su()),
+      "ABORTED",
+      null,
+    ],
+    [
+      "RevokeKey with a stale etag",
+      () => api().revokeKey({ keyId, etag: "AAAAAAAAAAAAAAAAAAAAAA" }, su()),
+      "ABORTED",
+      null,
+    ],
+    [
+      "DeleteKey with a stale etag",
+      () => api().deleteKey({ keyId, etag: "AAAAAAAAAAAAAAAAAAAAAA" }, su()),
+      "ABORTED",
+      null,
+    ],
+    [
+      "DisableKey with a stale etag",
+      () => api().disableKey({ keyId, etag: "AAAAAAAAAAAAAAAAAAAAAA" }, su()),
+      "ABORTED",
+      null,
+    ],
+    ["DisableKey without key_id", () => api().disableKey({ keyId: "" }, su()), "INVALID_ARGUMENT", "key_id"],
+    [
+      "DisableKey with a 1001-character reason",
+      () => api().disableKey({ keyId, reason: "r".repeat(1001) }, su()),
+      "INVALID_ARGUMENT",
+      "reason",
+    ],
+    [
+      "DisableKey of a revoked key",
+      () => api().disableKey({ keyId: revokedId }, su()),
+      "FAILED_PRECONDITION",
+      null,
+    ],
+    ["DisableKey of a deleted key", () => api().disableKey({ keyId: deletedId }, su()), "NOT_FOUND", null],
+    [
+      "EnableKey with a malformed key_id",
+      () => api().enableKey({ keyId: "key-1" }, su()),
+      "INVALID_ARGUMENT",
+      "key_id",
+    ],
+    [
+      "EnableKey of a revoked key",
+      () => api().enableKey({ keyId: revokedId }, su()),
+      "FAILED_PRECONDITION",
+      null,
+    ],
+    [
+      "UpdateGroup with a stale etag",
+      () =>
+        api().updateGroup(
+          {
+            group: { groupId, name: "renamed", etag: "AAAAAAAAAAAAAAAAAAAAAA" },
+            updateMask: { paths: ["name"] },
+          },
+          su(),
+        ),
+      "ABORTED",
+      null,
+    ],
+    [
+      "UpdateGroup with a bad label value",
+      () =>
+        api().updateGroup(
+          { group: { groupId, labels: { tier: "a\u0007" } }, updateMask: { paths: ["labels"] } },
+          su(),
+        ),
+      "INVALID_ARGUMENT",
+      "group.labels[tier]",
+    ],
+    [
+      "DeleteGroup with a stale etag",
+      () => api().deleteGroup({ groupId, etag: "AAAAAAAAAAAAAAAAAAAAAA" }, su()),
+      "ABORTED",
+      null,
+    ],
+    [
+      "UpdateTenant with a stale etag",
+      () => api().updateTenant({ tenantId, keyLimit: 5, etag: "AAAAAAAAAAAAAAAAAAAAAA" }, su()),
+      "ABORTED",
+      null,
+    ],
   ];
 
   it.each(cases)("%s", async (_name, call, code, field) => {
     const before = versionOf(keyId);
+    const tenantBefore = await service.tenants.get(tenantId);
+    const groupBefore = service.groups.records.get(groupId)?.version;
     const failure = await rpcFailure(call());
     expect(failure.code, failure.message).toBe(code);
     if (field !== null) {
       expect(failure.message.startsWith(`${field}: `), failure.message).toBe(true);
     }
     expect(versionOf(keyId)).toBe(before);
+    expect(await service.tenants.get(tenantId)).toEqual(tenantBefore);
+    expect(service.groups.records.get(groupId)?.version).toBe(groupBefore);
+    for (const refused of ["no-such-tenant", "fresh-nul", "fresh-zero"]) {
+      expect((await service.tenants.get(refused)).createdAt).toBeNull();
+    }
     expect(service.keys.records.get(keyId)).toMatchObject({
       name: "target",
       groupId,
