@@ -26,6 +26,7 @@ const STATUS_LABELS: Readonly<Partial<Record<KeyStatus, string>>> = {
   [KeyStatus.ACTIVE]: "Active",
   [KeyStatus.EXPIRED]: "Expired",
   [KeyStatus.REVOKED]: "Revoked",
+  [KeyStatus.DISABLED]: "Disabled",
 };
 
 const EXPIRATION_LABELS: Readonly<Partial<Record<ExpirationState, string>>> = {
@@ -49,9 +50,12 @@ const ACTION_LABELS: Readonly<Partial<Record<AdminAction, string>>> = {
   [AdminAction.KEY_ROTATED]: "Key rotated",
   [AdminAction.KEY_REVOKED]: "Key revoked",
   [AdminAction.KEY_DELETED]: "Key deleted",
+  [AdminAction.KEY_DISABLED]: "Key disabled",
+  [AdminAction.KEY_ENABLED]: "Key enabled",
   [AdminAction.GROUP_CREATED]: "Group created",
   [AdminAction.GROUP_UPDATED]: "Group updated",
   [AdminAction.GROUP_DELETED]: "Group deleted",
+  [AdminAction.TENANT_CREATED]: "Tenant created",
   [AdminAction.TENANT_UPDATED]: "Tenant updated",
 };
 
@@ -69,6 +73,7 @@ const CODE_LABELS: Readonly<Partial<Record<VerificationCode, string>>> = {
   [VerificationCode.REVOKED]: "Revoked",
   [VerificationCode.IP_NOT_ALLOWED]: "IP not allowed",
   [VerificationCode.INSUFFICIENT_PERMISSIONS]: "Missing permission",
+  [VerificationCode.DISABLED]: "Disabled",
 };
 
 /** humanize turns an enum value's name into words ("KEY_DISABLED" → "Key disabled") for values added later. */

@@ -7,6 +7,7 @@ const STATUS_TONES: Readonly<Partial<Record<KeyStatus, string>>> = {
   [KeyStatus.ACTIVE]: "badge-good",
   [KeyStatus.EXPIRED]: "badge-warn",
   [KeyStatus.REVOKED]: "badge-bad",
+  [KeyStatus.DISABLED]: "badge-warn",
 };
 
 const EXPIRATION_TONES: Readonly<Partial<Record<ExpirationState, string>>> = {

@@ -15,7 +15,7 @@ import { EditKeyDialog } from "./edit-key-dialog.js";
 import { KeyHistory, KeyUsageLog } from "./key-activity.js";
 import { RotateKeyDialog } from "./rotate-key-dialog.js";
 
-type Action = "edit" | "rotate" | "revoke" | "delete" | null;
+type Action = "edit" | "rotate" | "disable" | "enable" | "revoke" | "delete" | null;
 
 export function KeyDetailPage({ keyId }: { readonly keyId: string }) {
   const { isAdmin } = useConsole();
@@ -46,6 +46,7 @@ export function KeyDetailPage({ keyId }: { readonly keyId: string }) {
   }
   const deleted = key.deleteTime !== undefined;
   const revoked = key.status === KeyStatus.REVOKED;
+  const disabled = key.disableTime !== undefined;
   const refresh = () => queryClient.invalidateQueries();
   const client = createClient(KeyAdminService, transport);
 
@@ -73,6 +74,13 @@ export function KeyDetailPage({ keyId }: { readonly keyId: string }) {
                 <button type="button" className="button" onClick={() => setAction("rotate")}>
                   Rotate
                 </button>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => setAction(disabled ? "enable" : "disable")}
+                >
+                  {disabled ? "Enable" : "Disable"}
+                </button>
                 <button type="button" className="button-danger" onClick={() => setAction("revoke")}>
                   Revoke
                 </button>
@@ -84,6 +92,13 @@ export function KeyDetailPage({ keyId }: { readonly keyId: string }) {
           </div>
         ) : null}
       </div>
+      {disabled && !revoked ? (
+        <p className="notice notice-error" role="status">
+          Disabled on <time dateTime={isoTime(key.disableTime)}>{formatTime(key.disableTime, true)}</time> by{" "}
+          <code>{key.disabledBy}</code>
+          {key.disableReason === "" ? "." : `: ${key.disableReason}`}
+        </p>
+      ) : null}
       {revoked ? (
         <p className="notice notice-error" role="status">
           Revoked on <time dateTime={isoTime(key.revokeTime)}>{formatTime(key.revokeTime, true)}</time> by{" "}
@@ -137,6 +152,47 @@ export function KeyDetailPage({ keyId }: { readonly keyId: string }) {
           </div>
         </ConfirmDialog>
       ) : null}
+      {action === "disable" ? (
+        <ConfirmDialog
+          title="Disable API key"
+          confirmLabel="Disable key"
+          onClose={() => setAction(null)}
+          onConfirm={async () => {
+            await client.disableKey({ keyId: key.keyId, reason: revokeReason.trim(), etag: key.etag });
+            setRevokeReason("");
+            await refresh();
+          }}
+        >
+          <p>
+            Disable the API key <strong>“{key.name}”</strong>? Applications using it are refused until you
+            enable it again; it keeps its place in the tenant's key limit.
+          </p>
+          <div className="field">
+            <label htmlFor="disable-reason">Reason (optional)</label>
+            <input
+              id="disable-reason"
+              value={revokeReason}
+              onChange={(event) => setRevokeReason(event.target.value)}
+            />
+          </div>
+        </ConfirmDialog>
+      ) : null}
+      {action === "enable" ? (
+        <ConfirmDialog
+          title="Enable API key"
+          confirmLabel="Enable key"
+          onClose={() => setAction(null)}
+          onConfirm={async () => {
+            await client.enableKey({ keyId: key.keyId, etag: key.etag });
+            await refresh();
+          }}
+        >
+          <p>
+            Enable the API key <strong>“{key.name}”</strong> again? Applications using it are accepted at
+            once.
+          </p>
+        </ConfirmDialog>
+      ) : null}
       {action === "delete" ? (
         <ConfirmDialog
           title="Delete API key"
@@ -173,6 +229,12 @@ function KeyConfiguration({
     ["Group", key.groupId === "" ? "—" : groupName(key.groupId)],
     ["Permissions", key.permissions.length === 0 ? "—" : key.permissions.join(", ")],
     ["IP allowlist", key.ipAllowlist.length === 0 ? "Any address" : key.ipAllowlist.join(", ")],
+    [
+      "Labels",
+      Object.entries(key.labels)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(", ") || "—",
+    ],
     ["Created", `${formatTime(key.createTime)} by ${key.createdBy}`],
     ["Last changed", formatTime(key.updateTime)],
     ["Last used", key.lastUsedTime === undefined ? "Never" : formatTime(key.lastUsedTime)],

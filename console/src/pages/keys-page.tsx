@@ -14,7 +14,13 @@ import { useDebounced } from "../use-debounced.js";
 import { CreateKeyDialog } from "./create-key-dialog.js";
 
 const PAGE_SIZE = 20;
-const STATUSES = [KeyStatus.UNSPECIFIED, KeyStatus.ACTIVE, KeyStatus.EXPIRED, KeyStatus.REVOKED];
+const STATUSES = [
+  KeyStatus.UNSPECIFIED,
+  KeyStatus.ACTIVE,
+  KeyStatus.DISABLED,
+  KeyStatus.EXPIRED,
+  KeyStatus.REVOKED,
+];
 const EXPIRATION_STATES = [
   ExpirationState.UNSPECIFIED,
   ExpirationState.VALID,
