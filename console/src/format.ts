@@ -1,6 +1,7 @@
 /** How values read on the page: times in the browser's time zone, enums as words. */
-import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
-import { AdminAction, AuditEventKind } from "../../src/gen/apikeys/v1/audit_pb.js";
+import { toJson } from "@bufbuild/protobuf";
+import { type Timestamp, timestampDate, type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
+import { AdminAction, AuditEventKind, type FieldChange } from "../../src/gen/apikeys/v1/audit_pb.js";
 import { CallerRole } from "../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { ExpirationState, KeyStatus } from "../../src/gen/apikeys/v1/key_pb.js";
 import { VerificationCode } from "../../src/gen/apikeys/v1/key_verify_service_pb.js";
@@ -109,4 +110,11 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
 /** changedFieldsText lists changed fields in words ("name, IP allowlist"), or "—". */
 export function changedFieldsText(fields: readonly string[]): string {
   return fields.length === 0 ? "—" : fields.map((field) => FIELD_LABELS[field] ?? field).join(", ");
+}
+
+/** fieldChangeText shows one change of the history: `IP allowlist: ["10.0.0.0/8"] → []`. */
+export function fieldChangeText(change: FieldChange): string {
+  const text = (value: Value | undefined) =>
+    value === undefined ? "null" : JSON.stringify(toJson(ValueSchema, value));
+  return `${FIELD_LABELS[change.field] ?? change.field}: ${text(change.oldValue)} → ${text(change.newValue)}`;
 }

@@ -1,3 +1,5 @@
+import { toJson } from "@bufbuild/protobuf";
+import { type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
 import { AdminAction, type AuditEvent } from "../gen/apikeys/v1/audit_pb.js";
 import { VerificationCode } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { terminalText } from "./terminal-text.js";
@@ -68,4 +70,22 @@ export function auditEventLine(event: AuditEvent): string {
     default:
       return `${head}  ${terminalText(event.eventId)}`;
   }
+}
+
+/**
+ * adminChangeLines lists an admin event's field changes, one indented line each: `name: "ERP" -> "ERP 2"`
+ * (values as compact JSON); nothing for a usage event or an event without values.
+ */
+export function adminChangeLines(event: AuditEvent): string[] {
+  if (event.detail.case !== "admin") {
+    return [];
+  }
+  return event.detail.value.changes.map(
+    (change) =>
+      `    ${terminalText(change.field)}: ${terminalText(valueText(change.oldValue))} -> ${terminalText(valueText(change.newValue))}`,
+  );
+}
+
+function valueText(value: Value | undefined): string {
+  return value === undefined ? "null" : JSON.stringify(toJson(ValueSchema, value));
 }

@@ -1,8 +1,10 @@
 /**
- * Admin audit events: one per successful admin mutation, saying who (actor key and user), what (action and
- * the names of the changed fields), on which key or group, and under which client request id. Never a value
- * that could be a secret or a hash: changed fields are names only.
+ * Admin audit events: one per successful admin mutation, saying who (actor key and user), what (action, the
+ * names of the changed fields and, for each, its previous and new value), on which key or group, and under
+ * which client request id. Never a value that could be a secret or a hash: values come from the allowlist
+ * of admin-field-changes.ts.
  */
+import type { FieldChange } from "./admin-field-changes.js";
 import type { Actor } from "./api-key.js";
 import type { AdminAction, NewAuditEvent } from "./audit-event.js";
 import { newEventId } from "./ids.js";
@@ -15,6 +17,8 @@ export interface AdminEventTarget {
   readonly groupId?: string;
   /** changedFields are proto field names ("name", "permissions"...), sorted by the caller's mask order. */
   readonly changedFields?: readonly string[];
+  /** changes give the previous and new value of changed fields (see admin-field-changes.ts). */
+  readonly changes?: readonly FieldChange[];
   /** requestId is the client request id, or null when the request had none (the actor's callId is used). */
   readonly requestId: string | null;
 }
@@ -38,6 +42,7 @@ export function adminEvent(
       keyId: target.keyId ?? "",
       groupId: target.groupId ?? "",
       changedFields: [...(target.changedFields ?? [])],
+      changes: [...(target.changes ?? [])],
       requestId: target.requestId ?? actor.callId ?? "",
     },
   };

@@ -17,6 +17,7 @@
  * the number of tenants; running it again when nothing drifted changes nothing.
  */
 import { recordAdminEvent } from "./admin-audit.js";
+import { valueChanges } from "./admin-field-changes.js";
 import { type Actor, type ApiKeyRecord, SYSTEM_TENANT } from "./api-key.js";
 import type { AuditSink, Clock } from "./ports.js";
 
@@ -126,6 +127,7 @@ export function createKeyCountRepair(deps: KeyCountRepairDependencies): KeyCount
           await recordAdminEvent(deps.audit, KEY_COUNT_REPAIR_ACTOR, "tenant_updated", now, {
             tenantId: counter.tenantId,
             changedFields: ["used_keys"],
+            changes: valueChanges([["used_keys", counter.usedKeys, holders]]),
             requestId: null,
           });
           deps.corrected?.(counter.tenantId, counter.usedKeys, holders);

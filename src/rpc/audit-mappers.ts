@@ -4,8 +4,8 @@
  * the stream's errors to ConnectErrors carrying a google.rpc.ErrorInfo where a client has something to act
  * on (the cursor to re-sync from, the slow-consumer reason).
  */
-import { create } from "@bufbuild/protobuf";
-import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { type Timestamp, timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { ConnectError } from "@connectrpc/connect";
 import { encodeAuditCursor } from "../domain/audit-cursor.js";
 import type {
@@ -176,6 +176,11 @@ export function auditEventOf(record: AuditEventRecord): AuditEvent {
         keyId: detail.keyId,
         groupId: detail.groupId,
         changedFields: [...detail.changedFields],
+        changes: (detail.changes ?? []).map((change) => ({
+          field: change.field,
+          oldValue: fromJson(ValueSchema, change.oldValue as JsonValue),
+          newValue: fromJson(ValueSchema, change.newValue as JsonValue),
+        })),
         requestId: detail.requestId,
       }),
     },

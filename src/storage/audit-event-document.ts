@@ -2,9 +2,25 @@
  * AuditEventDocument: how an audit event is stored in `audit_events`, and the mapping to and from the domain
  * record. `_id` is the event's seq, so the primary index is the commit order.
  */
+import type { FieldValue } from "../domain/admin-field-changes.js";
 import type { AdminDetail, AuditEventRecord, NewAuditEvent, UsageDetail } from "../domain/audit-event.js";
 
-/** AuditEventDocument is one stored event; the detail is kept as the domain shapes it. */
+/**
+ * StoredFieldChange is a FieldChange with its values as JSON text: a label map may have keys with dots,
+ * which MongoDB field names should not carry, and text keeps every value exactly as recorded.
+ */
+export interface StoredFieldChange {
+  readonly field: string;
+  readonly oldValue: string;
+  readonly newValue: string;
+}
+
+/** StoredAdminDetail is an admin detail as stored: its changes as StoredFieldChange. */
+export type StoredAdminDetail = Omit<AdminDetail, "changes"> & {
+  readonly changes?: readonly StoredFieldChange[];
+};
+
+/** AuditEventDocument is one stored event; the detail is kept as the domain shapes it (changes as text). */
 export interface AuditEventDocument {
   /** _id is the seq: the event's position in the global commit order. */
   _id: number;
@@ -13,12 +29,34 @@ export interface AuditEventDocument {
   /** time is when the event happened; the TTL index expires documents by it. */
   time: Date;
   tenantId: string;
-  detail: UsageDetail | AdminDetail;
+  detail: UsageDetail | StoredAdminDetail;
 }
 
 /** toAuditEventDocument stores `event` at position `seq`. */
 export function toAuditEventDocument(event: NewAuditEvent, seq: number): AuditEventDocument {
-  return { _id: seq, eventId: event.id, time: event.time, tenantId: event.tenantId, detail: event.detail };
+  const detail = event.detail;
+  return {
+    _id: seq,
+    eventId: event.id,
+    time: event.time,
+    tenantId: event.tenantId,
+    detail: detail.kind === "usage" ? detail : storedAdminDetail(detail),
+  };
+}
+
+function storedAdminDetail(detail: AdminDetail): StoredAdminDetail {
+  const { changes, ...rest } = detail;
+  if (changes === undefined) {
+    return rest;
+  }
+  return {
+    ...rest,
+    changes: changes.map((change) => ({
+      field: change.field,
+      oldValue: JSON.stringify(change.oldValue),
+      newValue: JSON.stringify(change.newValue),
+    })),
+  };
 }
 
 /** toAuditEventRecord reads a stored event back. */
@@ -48,6 +86,15 @@ export function toAuditEventRecord(document: AuditEventDocument): AuditEventReco
             keyId: detail.keyId,
             groupId: detail.groupId,
             changedFields: [...detail.changedFields],
+            ...(detail.changes === undefined
+              ? {}
+              : {
+                  changes: detail.changes.map((change) => ({
+                    field: change.field,
+                    oldValue: JSON.parse(change.oldValue) as FieldValue,
+                    newValue: JSON.parse(change.newValue) as FieldValue,
+                  })),
+                }),
             requestId: detail.requestId,
           },
   };

@@ -9,29 +9,16 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { AuditService, UsageGranularity } from "../../src/gen/apikeys/v1/audit_service_pb.js";
-import { KeyAdminService } from "../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { KeyVerifyService, VerificationCode } from "../../src/gen/apikeys/v1/key_verify_service_pb.js";
 import { USAGE_ROLLUPS_COLLECTION } from "../../src/storage/usage-rollup-store.js";
-import { uniqueTenant } from "../admin/helpers/admin-fixture.js";
-import { type AdminApi, rpcFailure, TRANSPORTS, useAdminServer } from "../admin/helpers/admin-server.js";
+import { rpcFailure, TRANSPORTS, useAdminServer } from "../admin/helpers/admin-server.js";
+import { createdTenant } from "../admin/helpers/created-tenant.js";
 import { runInProcess } from "../cli/helpers/cli-runner.js";
 import { createConnectClient } from "../helpers/connect-client.js";
 import { createGrpcJsClient } from "../helpers/grpc-client.js";
 
 const FLUSH_MS = 100;
 const admin = useAdminServer("usagestatsrpc", { USAGE_STATS_FLUSH_INTERVAL_MS: String(FLUSH_MS) });
-
-/** newTenant names a fresh tenant, created through the API where tenants must exist before their keys. */
-async function newTenant(api: AdminApi, key: string): Promise<string> {
-  const tenantId = uniqueTenant("stats");
-  if ("createTenant" in KeyAdminService.method) {
-    await (api as unknown as Record<string, (r: unknown, a: unknown) => Promise<unknown>>).createTenant?.(
-      { tenantId },
-      { key },
-    );
-  }
-  return tenantId;
-}
 
 type Counts = Partial<Record<keyof typeof VerificationCode, number>>;
 
@@ -57,8 +44,8 @@ describe.each(TRANSPORTS)("GetUsageStats over %s", (transport) => {
   let holderKey = "";
 
   beforeAll(async () => {
-    tenantId = await newTenant(api(), admin.superuserKey());
-    otherTenant = await newTenant(api(), admin.superuserKey());
+    tenantId = await createdTenant(api(), admin.superuserKey(), "stats");
+    otherTenant = await createdTenant(api(), admin.superuserKey(), "stats");
     const target = await api().createKey({ tenantId, name: "counted", ipAllowlist: ["10.0.0.0/8"] }, su());
     keyId = target.key?.keyId ?? "";
     otherKeyId = (await api().createKey({ tenantId: otherTenant, name: "other" }, su())).key?.keyId ?? "";

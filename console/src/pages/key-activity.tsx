@@ -4,7 +4,14 @@ import { keepPreviousData } from "@tanstack/react-query";
 import { AuditService } from "../../../src/gen/apikeys/v1/audit_service_pb.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { PagerControls, usePager } from "../components/pager.js";
-import { actionLabel, changedFieldsText, codeLabel, formatTime, isoTime } from "../format.js";
+import {
+  actionLabel,
+  changedFieldsText,
+  codeLabel,
+  fieldChangeText,
+  formatTime,
+  isoTime,
+} from "../format.js";
 
 const PAGE_SIZE = 20;
 
@@ -100,7 +107,16 @@ export function KeyHistory({ keyId, tenantId }: { readonly keyId: string; readon
                       {detail?.actorUserId ? ` (${detail.actorUserId})` : ""}
                     </td>
                     <td>{detail === undefined ? "—" : actionLabel(detail.action)}</td>
-                    <td>{detail === undefined ? "—" : changedFieldsText(detail.changedFields)}</td>
+                    <td>
+                      {detail === undefined ? "—" : changedFieldsText(detail.changedFields)}
+                      {detail !== undefined && detail.changes.length > 0 ? (
+                        <ul className="field-changes">
+                          {detail.changes.map((change) => (
+                            <li key={change.field}>{fieldChangeText(change)}</li>
+                          ))}
+                        </ul>
+                      ) : null}
+                    </td>
                   </tr>
                 );
               })}

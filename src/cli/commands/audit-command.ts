@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import { type AuditEvent, AuditEventKind, AuditEventSchema } from "../../gen/apikeys/v1/audit_pb.js";
 import { ListAdminEventsResponseSchema } from "../../gen/apikeys/v1/audit_service_pb.js";
 import { type AuditStart, followAuditEvents } from "../audit-follower.js";
-import { auditEventLine } from "../audit-presentation.js";
+import { adminChangeLines, auditEventLine } from "../audit-presentation.js";
 import { usageError } from "../cli-error.js";
 import { collectList, parsePositiveInt } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
@@ -136,7 +136,9 @@ export function registerAuditCommands(program: Command, run: ActionRunner): void
             return;
           }
           ctx.io.out(
-            events.length === 0 ? "No admin events.\n" : `${events.map(auditEventLine).join("\n")}\n`,
+            events.length === 0
+              ? "No admin events.\n"
+              : `${events.flatMap((event) => [auditEventLine(event), ...adminChangeLines(event)]).join("\n")}\n`,
           );
           if (nextPageToken !== "") {
             ctx.io.out(`\nMore events: repeat with --page-token ${terminalText(nextPageToken)} (or --all)\n`);

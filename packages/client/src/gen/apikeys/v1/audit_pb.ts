@@ -6,15 +6,15 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { VerificationCode } from "./key_verify_service_pb.js";
 import { file_apikeys_v1_key_verify_service } from "./key_verify_service_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file apikeys/v1/audit.proto.
  */
 export const file_apikeys_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("ChZhcGlrZXlzL3YxL2F1ZGl0LnByb3RvEgphcGlrZXlzLnYxIpMBCgpVc2FnZUV2ZW50Eg4KBmtleV9pZBgBIAEoCRIQCghlbmRwb2ludBgCIAEoCRIRCgljbGllbnRfaXAYAyABKAkSKgoEY29kZRgEIAEoDjIcLmFwaWtleXMudjEuVmVyaWZpY2F0aW9uQ29kZRITCgtodHRwX3N0YXR1cxgFIAEoBRIPCgdyZXBsaWNhGAYgASgJIrABCgpBZG1pbkV2ZW50EhQKDGFjdG9yX2tleV9pZBgBIAEoCRIVCg1hY3Rvcl91c2VyX2lkGAIgASgJEicKBmFjdGlvbhgDIAEoDjIXLmFwaWtleXMudjEuQWRtaW5BY3Rpb24SDgoGa2V5X2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEhYKDmNoYW5nZWRfZmllbGRzGAYgAygJEhIKCnJlcXVlc3RfaWQYByABKAki8QEKCkF1ZGl0RXZlbnQSEAoIZXZlbnRfaWQYASABKAkSDgoGY3Vyc29yGAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXRlbmFudF9pZBgEIAEoCRIoCgRraW5kGAUgASgOMhouYXBpa2V5cy52MS5BdWRpdEV2ZW50S2luZBInCgV1c2FnZRgGIAEoCzIWLmFwaWtleXMudjEuVXNhZ2VFdmVudEgAEicKBWFkbWluGAcgASgLMhYuYXBpa2V5cy52MS5BZG1pbkV2ZW50SABCCAoGZGV0YWlsKmoKDkF1ZGl0RXZlbnRLaW5kEiAKHEFVRElUX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZBVURJVF9FVkVOVF9LSU5EX1VTQUdFEAESGgoWQVVESVRfRVZFTlRfS0lORF9BRE1JThACKqADCgtBZG1pbkFjdGlvbhIcChhBRE1JTl9BQ1RJT05fVU5TUEVDSUZJRUQQABIcChhBRE1JTl9BQ1RJT05fS0VZX0NSRUFURUQQARIcChhBRE1JTl9BQ1RJT05fS0VZX1VQREFURUQQAhIcChhBRE1JTl9BQ1RJT05fS0VZX1JPVEFURUQQAxIcChhBRE1JTl9BQ1RJT05fS0VZX1JFVk9LRUQQBBIcChhBRE1JTl9BQ1RJT05fS0VZX0RFTEVURUQQBRIeChpBRE1JTl9BQ1RJT05fR1JPVVBfQ1JFQVRFRBAGEh4KGkFETUlOX0FDVElPTl9HUk9VUF9VUERBVEVEEAcSHgoaQURNSU5fQUNUSU9OX0dST1VQX0RFTEVURUQQCBIfChtBRE1JTl9BQ1RJT05fVEVOQU5UX1VQREFURUQQCRIdChlBRE1JTl9BQ1RJT05fS0VZX0RJU0FCTEVEEAoSHAoYQURNSU5fQUNUSU9OX0tFWV9FTkFCTEVEEAsSHwobQURNSU5fQUNUSU9OX1RFTkFOVF9DUkVBVEVEEAxiBnByb3RvMw", [file_apikeys_v1_key_verify_service, file_google_protobuf_timestamp]);
+  fileDesc("ChZhcGlrZXlzL3YxL2F1ZGl0LnByb3RvEgphcGlrZXlzLnYxIpMBCgpVc2FnZUV2ZW50Eg4KBmtleV9pZBgBIAEoCRIQCghlbmRwb2ludBgCIAEoCRIRCgljbGllbnRfaXAYAyABKAkSKgoEY29kZRgEIAEoDjIcLmFwaWtleXMudjEuVmVyaWZpY2F0aW9uQ29kZRITCgtodHRwX3N0YXR1cxgFIAEoBRIPCgdyZXBsaWNhGAYgASgJItoBCgpBZG1pbkV2ZW50EhQKDGFjdG9yX2tleV9pZBgBIAEoCRIVCg1hY3Rvcl91c2VyX2lkGAIgASgJEicKBmFjdGlvbhgDIAEoDjIXLmFwaWtleXMudjEuQWRtaW5BY3Rpb24SDgoGa2V5X2lkGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEhYKDmNoYW5nZWRfZmllbGRzGAYgAygJEhIKCnJlcXVlc3RfaWQYByABKAkSKAoHY2hhbmdlcxgIIAMoCzIXLmFwaWtleXMudjEuRmllbGRDaGFuZ2UicgoLRmllbGRDaGFuZ2USDQoFZmllbGQYASABKAkSKQoJb2xkX3ZhbHVlGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEikKCW5ld192YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSLxAQoKQXVkaXRFdmVudBIQCghldmVudF9pZBgBIAEoCRIOCgZjdXJzb3IYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJdGVuYW50X2lkGAQgASgJEigKBGtpbmQYBSABKA4yGi5hcGlrZXlzLnYxLkF1ZGl0RXZlbnRLaW5kEicKBXVzYWdlGAYgASgLMhYuYXBpa2V5cy52MS5Vc2FnZUV2ZW50SAASJwoFYWRtaW4YByABKAsyFi5hcGlrZXlzLnYxLkFkbWluRXZlbnRIAEIICgZkZXRhaWwqagoOQXVkaXRFdmVudEtpbmQSIAocQVVESVRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkFVRElUX0VWRU5UX0tJTkRfVVNBR0UQARIaChZBVURJVF9FVkVOVF9LSU5EX0FETUlOEAIqoAMKC0FkbWluQWN0aW9uEhwKGEFETUlOX0FDVElPTl9VTlNQRUNJRklFRBAAEhwKGEFETUlOX0FDVElPTl9LRVlfQ1JFQVRFRBABEhwKGEFETUlOX0FDVElPTl9LRVlfVVBEQVRFRBACEhwKGEFETUlOX0FDVElPTl9LRVlfUk9UQVRFRBADEhwKGEFETUlOX0FDVElPTl9LRVlfUkVWT0tFRBAEEhwKGEFETUlOX0FDVElPTl9LRVlfREVMRVRFRBAFEh4KGkFETUlOX0FDVElPTl9HUk9VUF9DUkVBVEVEEAYSHgoaQURNSU5fQUNUSU9OX0dST1VQX1VQREFURUQQBxIeChpBRE1JTl9BQ1RJT05fR1JPVVBfREVMRVRFRBAIEh8KG0FETUlOX0FDVElPTl9URU5BTlRfVVBEQVRFRBAJEh0KGUFETUlOX0FDVElPTl9LRVlfRElTQUJMRUQQChIcChhBRE1JTl9BQ1RJT05fS0VZX0VOQUJMRUQQCxIfChtBRE1JTl9BQ1RJT05fVEVOQU5UX0NSRUFURUQQDGIGcHJvdG8z", [file_apikeys_v1_key_verify_service, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * UsageEvent records one VerifyKey call, as the key's usage log shows it.
@@ -127,6 +127,14 @@ export type AdminEvent = Message<"apikeys.v1.AdminEvent"> & {
    * @generated from field: string request_id = 7;
    */
   requestId: string;
+
+  /**
+   * changes give, for each changed field the history can show, its previous and new value (changed_fields
+   * stays for older readers). Never a secret or a hash.
+   *
+   * @generated from field: repeated apikeys.v1.FieldChange changes = 8;
+   */
+  changes: FieldChange[];
 };
 
 /**
@@ -135,6 +143,45 @@ export type AdminEvent = Message<"apikeys.v1.AdminEvent"> & {
  */
 export const AdminEventSchema: GenMessage<AdminEvent> = /*@__PURE__*/
   messageDesc(file_apikeys_v1_audit, 1);
+
+/**
+ * FieldChange is one field of a revision: its value before and after the mutation. Values are JSON values as
+ * google.protobuf.Value: a string for text and ids, RFC 3339 text for timestamps, a number for limits and
+ * counts, a list for permissions and IP allowlists, an object for labels, null when unset (or when the
+ * resource did not exist before / does not exist after). A key's "secrets" field lists the generations and
+ * when each stops working, never the secret, its hash or hint.
+ *
+ * @generated from message apikeys.v1.FieldChange
+ */
+export type FieldChange = Message<"apikeys.v1.FieldChange"> & {
+  /**
+   * field is the proto field name, for example "name" or "ip_allowlist".
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * old_value is the value before the mutation.
+   *
+   * @generated from field: google.protobuf.Value old_value = 2;
+   */
+  oldValue?: Value | undefined;
+
+  /**
+   * new_value is the value after the mutation.
+   *
+   * @generated from field: google.protobuf.Value new_value = 3;
+   */
+  newValue?: Value | undefined;
+};
+
+/**
+ * Describes the message apikeys.v1.FieldChange.
+ * Use `create(FieldChangeSchema)` to create a new message.
+ */
+export const FieldChangeSchema: GenMessage<FieldChange> = /*@__PURE__*/
+  messageDesc(file_apikeys_v1_audit, 2);
 
 /**
  * AuditEvent is one entry of the audit log.
@@ -207,7 +254,7 @@ export type AuditEvent = Message<"apikeys.v1.AuditEvent"> & {
  * Use `create(AuditEventSchema)` to create a new message.
  */
 export const AuditEventSchema: GenMessage<AuditEvent> = /*@__PURE__*/
-  messageDesc(file_apikeys_v1_audit, 2);
+  messageDesc(file_apikeys_v1_audit, 3);
 
 /**
  * AuditEventKind separates the two event families.
