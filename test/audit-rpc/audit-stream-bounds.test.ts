@@ -100,7 +100,7 @@ describe("bounded audit streams", () => {
           openStream(
             node,
             index % 2 === 0 ? "grpc" : "connect",
-            { start: starts[index % starts.length] },
+            { start: starts[index % starts.length] ?? { case: undefined } },
             callers[index % callers.length] ?? superuser,
           ),
         ),

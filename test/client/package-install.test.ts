@@ -151,6 +151,7 @@ describe("the packed client package in a scratch app", () => {
     });
 
     const rootKey = await service.rootKey();
+    await service.tenant("acme");
     const created = await service.admin(rootKey).createKey({
       tenantId: "acme",
       name: "scratch app",
@@ -215,7 +216,7 @@ describe("the packed client package in a scratch app", () => {
       const url = `http://127.0.0.1:${ports[name]}/api/stock/42`;
       const allowed = await firstAnswer(() => fetch(url, { headers: { authorization: `Bearer ${key}` } }));
       expect(allowed.status, name).toBe(200);
-      expect((await allowed.json()).caller.tenantId, name).toBe("acme");
+      expect(((await allowed.json()) as { caller: { tenantId: string } }).caller.tenantId, name).toBe("acme");
       const refused = await fetch(url);
       expect(refused.status, name).toBe(401);
       expect(await refused.json(), name).toEqual({ error: "unauthorized", code: "MISSING_CREDENTIAL" });
@@ -230,7 +231,7 @@ describe("the packed client package in a scratch app", () => {
       });
     const allowed = await firstAnswer(() => post({ "x-api-key": key }));
     expect(allowed.status).toBe(200);
-    expect((await allowed.json()).keyId).toBe(key.slice(0, key.lastIndexOf("_")));
+    expect(((await allowed.json()) as { keyId: string }).keyId).toBe(key.slice(0, key.lastIndexOf("_")));
     expect((await post({})).status).toBe(401);
   }, 180_000);
 });
