@@ -104,6 +104,28 @@ describe.each(TRANSPORTS)("admin history with values over %s", (transport) => {
     expect(typeof revoked.revoke_time?.[1]).toBe("string");
   });
 
+  it("shows a disable and an enable with the time and reason", async () => {
+    const other = (await api().createKey({ tenantId, name: "paused" }, su())).key?.keyId ?? "";
+    await api().disableKey({ keyId: other, reason: "investigating" }, su());
+    await api().enableKey({ keyId: other }, su());
+    const history = (await audit().listAdminEvents({ tenantId, keyId: other }, options(admin.superuserKey())))
+      .events;
+    const changes = (action: AdminAction) => {
+      const event = history.find((e) => e.detail.case === "admin" && e.detail.value.action === action);
+      return event?.detail.case === "admin"
+        ? Object.fromEntries(
+            event.detail.value.changes.map((c) => [c.field, [json(c.oldValue), json(c.newValue)]]),
+          )
+        : null;
+    };
+    const disabled = changes(AdminAction.KEY_DISABLED);
+    expect(disabled?.disable_reason).toEqual(["", "investigating"]);
+    expect(disabled?.disable_time?.[0]).toBeNull();
+    const enabled = changes(AdminAction.KEY_ENABLED);
+    expect(enabled?.disable_time?.[0]).toBe(disabled?.disable_time?.[1]);
+    expect(enabled?.disable_time?.[1]).toBeNull();
+  });
+
   it("shows the values to the tenant's admin and to no ordinary key", async () => {
     const own = await audit().listAdminEvents({ keyId }, options(tenantAdminKey));
     expect(own.events.some((e) => e.detail.case === "admin" && e.detail.value.changes.length > 0)).toBe(true);

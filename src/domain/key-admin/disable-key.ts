@@ -69,7 +69,7 @@ async function switchKey(
     now,
     async run() {
       const first = await ctx.liveKey(actor, keyId);
-      const { after, written } = await ctx.writeKey(
+      const { before, after, written } = await ctx.writeKey(
         actor,
         first,
         (current) => {
@@ -82,7 +82,7 @@ async function switchKey(
       return ctx.changed(
         after,
         now,
-        written ? { action: how.action, changedFields: how.changedFields } : null,
+        written ? { action: how.action, changedFields: how.changedFields, before } : null,
       );
     },
     replay: (stored) => ctx.replayKey(actor, stored),
