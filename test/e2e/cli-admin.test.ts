@@ -122,6 +122,11 @@ describe("apikeys against the real service", { timeout: 90_000 }, () => {
     expect(wrong.stderr + wrong.stdout).not.toContain("not-the-bootstrap-token-0000");
 
     adminKey = root;
+    // Keys and groups live in tenants that exist: the super user creates the session's tenant.
+    const tenant = ok(await cli.run(["tenant", "create", "--tenant", TENANT, "--display-name", "Acme"]));
+    expect(tenant.stdout).toMatch(
+      /^Created tenant acme "Acme": 0\/10 keys \(server default limit, etag \S+\)$/m,
+    );
   });
 
   it("groups create / list / get / update", async () => {
@@ -435,7 +440,9 @@ describe("apikeys against the real service", { timeout: 90_000 }, () => {
     const tenantAdmin = await createKeyJson("acme admin", ["--permission", "apikeys:admin"]);
     // ERP, Mobile and the tenant admin: the revoked and the deleted key freed their slots.
     const shown = ok(await cli.run(["tenant", "get", "--tenant", TENANT]));
-    expect(shown.stdout).toBe(`${TENANT}: 3/${DEFAULT_LIMIT} keys (server default limit)\n`);
+    expect(shown.stdout).toMatch(
+      new RegExp(`^${TENANT} "Acme": 3/${DEFAULT_LIMIT} keys \\(server default limit, etag \\S+\\)\n$`),
+    );
 
     const notAllowed = await cli.run(["tenant", "set-limit", "9", "--tenant", TENANT], {
       APIKEYS_ADMIN_KEY: tenantAdmin.secret,
@@ -455,7 +462,9 @@ describe("apikeys against the real service", { timeout: 90_000 }, () => {
     expect(oneErrorLine(full)).toMatch(/4\/4 keys/);
 
     const cleared = ok(await cli.run(["tenant", "set-limit", "--clear", "--tenant", TENANT]));
-    expect(cleared.stdout).toBe(`${TENANT}: 4/${DEFAULT_LIMIT} keys (server default limit)\n`);
+    expect(cleared.stdout).toMatch(
+      new RegExp(`^${TENANT} "Acme": 4/${DEFAULT_LIMIT} keys \\(server default limit, etag \\S+\\)\n$`),
+    );
     const asAdmin = fromJson(
       GetTenantResponseSchema,
       json(await cli.run(["tenant", "get", "--json"], { APIKEYS_ADMIN_KEY: tenantAdmin.secret })) as never,

@@ -17,6 +17,11 @@ let verifier: VerifyClient;
 
 beforeAll(async () => {
   root = await service.rootKey();
+  // Tenants exist before their keys; created before any tail starts, so no tail sees their creation.
+  for (const tenantId of ["tail-restart", "tail-cursor"]) {
+    await service.tenant(tenantId);
+  }
+  tenantsCreatedAt = Date.now();
   verifier = createVerifyClient({ address: service.grpcAddress, deadlineMs: 5_000 });
 });
 afterAll(() => {
@@ -38,6 +43,14 @@ function eventsOf(stdout: string): TailedEvent[] {
     .map((line) => JSON.parse(line) as TailedEvent);
 }
 
+/** tenantsCreatedAt is when the tenants the tails follow had been created (their events come before it). */
+let tenantsCreatedAt = 0;
+
+/** sinceAfterTenants is a --since a second back, but after the tenants' creation events. */
+function sinceAfterTenants(): string {
+  return new Date(Math.max(Date.now() - 1_000, tenantsCreatedAt + 1)).toISOString();
+}
+
 /** createKeys creates keys named `names` in `tenant` through the admin API at `baseUrl`; returns their ids. */
 async function createKeys(tenant: string, names: string[], baseUrl = service.httpBaseUrl): Promise<string[]> {
   const ids: string[] = [];
@@ -51,7 +64,7 @@ async function createKeys(tenant: string, names: string[], baseUrl = service.htt
 describe("apikeys audit tail against the real service", { timeout: 90_000 }, () => {
   it("resumes by itself after the server restarts, and misses nothing committed meanwhile", async () => {
     const tenant = "tail-restart";
-    const since = new Date(Date.now() - 1_000).toISOString();
+    const since = sinceAfterTenants();
     const tail = cli.spawn([
       "audit",
       "tail",
@@ -109,7 +122,7 @@ describe("apikeys audit tail against the real service", { timeout: 90_000 }, () 
     const tenant = "tail-cursor";
     const [keyId] = await createKeys(tenant, ["tailed key"]);
     const key = await service.admin(root).rotateKey({ keyId: keyId ?? "" });
-    const tail = cli.spawn(["audit", "tail", "--tenant", tenant, "--since", "1m"]);
+    const tail = cli.spawn(["audit", "tail", "--tenant", tenant, "--since", sinceAfterTenants()]);
     await expect.poll(() => tail.stdout().split("\n").filter(Boolean).length, { timeout: 20_000 }).toBe(2);
     const lines = tail.stdout().trim().split("\n");
     expect(lines[0]).toMatch(

@@ -61,6 +61,11 @@ beforeAll(async () => {
     { client: mongoClient, db, dbName: "deadline", uri: mongo.uri },
     { env: { ...fixtureServerEnv } },
   );
+  // Keys live in tenants that exist.
+  await createConnectClient(KeyAdminService, server.httpBaseUrl).createTenant(
+    { tenantId: "acme" },
+    { headers: { authorization: `Bearer ${adminKey}` } },
+  );
 });
 
 afterAll(async () => {
