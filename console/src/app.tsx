@@ -1,7 +1,7 @@
 /** The console's frame: sign in, or the signed-in layout with navigation, tenant switcher and pages. */
-import { useQuery } from "@connectrpc/connect-query";
+import { useInfiniteQuery, useQuery } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { CallerRole, KeyAdminService } from "../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { ErrorNotice } from "./components/error-notice.js";
 import { type ConsoleContext, ConsoleContextValue, useConsole } from "./console-context.js";
@@ -66,6 +66,10 @@ export function App() {
 function SignedIn({ onSignOut }: { readonly onSignOut: () => void }) {
   const caller = useQuery(KeyAdminService.method.getCaller, {});
   const [chosenTenant, setChosenTenant] = useState(() => sessionStorage.getItem(TENANT_STORAGE_KEY) ?? "");
+  const switchTenant = useCallback((tenantId: string) => {
+    sessionStorage.setItem(TENANT_STORAGE_KEY, tenantId);
+    setChosenTenant(tenantId);
+  }, []);
   const context = useMemo<ConsoleContext | null>(() => {
     const data = caller.data;
     if (data === undefined) {
@@ -77,8 +81,9 @@ function SignedIn({ onSignOut }: { readonly onSignOut: () => void }) {
       tenantId: isSuperuser ? chosenTenant || data.tenantId : data.tenantId,
       isSuperuser,
       isAdmin: isSuperuser || data.role === CallerRole.TENANT_ADMIN,
+      switchTenant,
     };
-  }, [caller.data, chosenTenant]);
+  }, [caller.data, chosenTenant, switchTenant]);
   if (context === null) {
     return (
       <main className="page">
@@ -86,27 +91,17 @@ function SignedIn({ onSignOut }: { readonly onSignOut: () => void }) {
       </main>
     );
   }
-  const switchTenant = (tenantId: string) => {
-    sessionStorage.setItem(TENANT_STORAGE_KEY, tenantId);
-    setChosenTenant(tenantId);
-  };
   return (
     <ConsoleContextValue.Provider value={context}>
-      <Layout onSignOut={onSignOut} onSwitchTenant={switchTenant} />
+      <Layout onSignOut={onSignOut} />
     </ConsoleContextValue.Provider>
   );
 }
 
-function Layout({
-  onSignOut,
-  onSwitchTenant,
-}: {
-  readonly onSignOut: () => void;
-  readonly onSwitchTenant: (tenantId: string) => void;
-}) {
+function Layout({ onSignOut }: { readonly onSignOut: () => void }) {
   const route = useRoute();
   useFocusHeading(route);
-  const { caller, tenantId, isAdmin, isSuperuser } = useConsole();
+  const { caller, tenantId, isAdmin, isSuperuser, switchTenant } = useConsole();
   const links: [string, string][] = [["/", "API Keys"]];
   if (isAdmin) {
     links.push(["/groups", "Groups"]);
@@ -137,7 +132,7 @@ function Layout({
             ))}
           </ul>
         </nav>
-        {isSuperuser ? <TenantSwitcher tenantId={tenantId} onSwitch={onSwitchTenant} /> : null}
+        {isSuperuser ? <TenantSwitcher tenantId={tenantId} onSwitch={switchTenant} /> : null}
         <p className="whoami">
           <span className="badge">{roleLabel(caller.role)}</span> <span>{caller.tenantId}</span>
           {caller.userId === "" ? null : <span> · {caller.userId}</span>} · <code>{caller.keyId}</code>
@@ -180,6 +175,9 @@ function Page({ route }: { readonly route: string }) {
   );
 }
 
+/** Tenants are listed a page of TENANT_PAGE_SIZE at a time; "More tenants" appends the next page. */
+const TENANT_PAGE_SIZE = 100;
+
 function TenantSwitcher({
   tenantId,
   onSwitch,
@@ -187,29 +185,41 @@ function TenantSwitcher({
   readonly tenantId: string;
   readonly onSwitch: (tenantId: string) => void;
 }) {
-  const [value, setValue] = useState(tenantId);
-  useEffect(() => setValue(tenantId), [tenantId]);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const next = value.trim();
-    if (next !== "") {
-      onSwitch(next);
-    }
-  };
+  const listing = useInfiniteQuery(
+    KeyAdminService.method.listTenants,
+    { pageSize: TENANT_PAGE_SIZE, pageToken: "" },
+    { pageParamKey: "pageToken", getNextPageParam: (page) => page.nextPageToken || undefined },
+  );
+  const tenants = listing.data?.pages.flatMap((page) => page.tenants) ?? [];
+  // The tenant in view stays selectable even before its page is loaded.
+  const known = tenants.some((tenant) => tenant.tenantId === tenantId);
   return (
-    <form className="tenant-switcher" onSubmit={submit} aria-label="Tenant switcher">
+    <div className="tenant-switcher">
       <label htmlFor="tenant-switcher">Tenant</label>
-      <input
+      <select
         id="tenant-switcher"
-        value={value}
-        onChange={(event) => setValue(event.target.value)}
-        spellCheck={false}
-        autoComplete="off"
-        required
-      />
-      <button type="submit" className="button">
-        Switch
-      </button>
-    </form>
+        value={tenantId}
+        onChange={(event) => onSwitch(event.target.value)}
+        aria-busy={listing.isPending}
+      >
+        {known ? null : <option value={tenantId}>{tenantId}</option>}
+        {tenants.map((tenant) => (
+          <option key={tenant.tenantId} value={tenant.tenantId}>
+            {tenant.displayName === "" ? tenant.tenantId : `${tenant.displayName} (${tenant.tenantId})`}
+          </option>
+        ))}
+      </select>
+      {listing.hasNextPage ? (
+        <button
+          type="button"
+          className="button"
+          disabled={listing.isFetchingNextPage}
+          onClick={() => void listing.fetchNextPage()}
+        >
+          More tenants
+        </button>
+      ) : null}
+      {listing.error ? <span role="alert">Tenants could not be listed.</span> : null}
+    </div>
   );
 }

@@ -9,6 +9,8 @@ export interface ConsoleContext {
   /** isAdmin: the caller may change things (super user or tenant admin); otherwise read-only. */
   readonly isAdmin: boolean;
   readonly isSuperuser: boolean;
+  /** switchTenant puts another tenant in view (super users). */
+  readonly switchTenant: (tenantId: string) => void;
 }
 
 export const ConsoleContextValue = createContext<ConsoleContext | null>(null);

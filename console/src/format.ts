@@ -17,6 +17,13 @@ export function formatTime(timestamp: Timestamp | undefined, seconds = false): s
   return (seconds ? dateTimeSeconds : dateTime).format(timestampDate(timestamp));
 }
 
+const counts = new Intl.NumberFormat();
+
+/** formatCount shows a count with the browser's digit grouping ("1,234"). */
+export function formatCount(count: bigint | number): string {
+  return counts.format(count);
+}
+
 /** isoTime is the machine-readable form for <time dateTime>. */
 export function isoTime(timestamp: Timestamp | undefined): string | undefined {
   return timestamp === undefined ? undefined : timestampDate(timestamp).toISOString();
@@ -105,6 +112,8 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   ip_allowlist: "IP allowlist",
   expire_time: "expiry",
   key_limit: "key limit",
+  labels: "labels",
+  display_name: "display name",
 };
 
 /** changedFieldsText lists changed fields in words ("name, IP allowlist"), or "—". */
@@ -112,9 +121,48 @@ export function changedFieldsText(fields: readonly string[]): string {
   return fields.length === 0 ? "—" : fields.map((field) => FIELD_LABELS[field] ?? field).join(", ");
 }
 
-/** fieldChangeText shows one change of the history: `IP allowlist: ["10.0.0.0/8"] → []`. */
-export function fieldChangeText(change: FieldChange): string {
-  const text = (value: Value | undefined) =>
-    value === undefined ? "null" : JSON.stringify(toJson(ValueSchema, value));
-  return `${FIELD_LABELS[change.field] ?? change.field}: ${text(change.oldValue)} → ${text(change.newValue)}`;
+/** FieldChangeView is one changed field of the history: its name in words, its value before and after. */
+export interface FieldChangeView {
+  readonly label: string;
+  readonly before: string;
+  readonly after: string;
+}
+
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * valueText shows a history value: "—" when unset, text in quotes (so an empty name is visible), RFC 3339 times
+ * in the browser's zone, lists as [a, b], labels and other objects as key=value.
+ */
+export function valueText(value: Value | undefined): string {
+  const json = value === undefined ? null : toJson(ValueSchema, value);
+  return jsonText(json);
+}
+
+function jsonText(json: unknown): string {
+  if (json === null || json === undefined) {
+    return "—";
+  }
+  if (typeof json === "string") {
+    return RFC_3339.test(json) ? dateTimeSeconds.format(new Date(json)) : `“${json}”`;
+  }
+  if (Array.isArray(json)) {
+    return `[${json.map((entry) => (typeof entry === "string" ? entry : jsonText(entry))).join(", ")}]`;
+  }
+  if (typeof json === "object") {
+    const entries = Object.entries(json as Record<string, unknown>).map(
+      ([key, entry]) => `${key}=${typeof entry === "string" ? entry : jsonText(entry)}`,
+    );
+    return `{${entries.join(", ")}}`;
+  }
+  return String(json);
+}
+
+/** fieldChangeOf shows one change of the history: `IP allowlist`, `[10.0.0.0/8]`, `[]`. */
+export function fieldChangeOf(change: FieldChange): FieldChangeView {
+  return {
+    label: FIELD_LABELS[change.field] ?? change.field,
+    before: valueText(change.oldValue),
+    after: valueText(change.newValue),
+  };
 }

@@ -20,6 +20,8 @@ export interface KeyFormValues {
   readonly expires: string;
   /** ipAllowlist has one address or CIDR range per line. */
   readonly ipAllowlist: string;
+  /** labels has one "key=value" per line. */
+  readonly labels: string;
 }
 
 /** KeyFormField names a form input. */
@@ -37,6 +39,7 @@ export const EMPTY_KEY_FORM: KeyFormValues = {
   permissions: "",
   expires: "",
   ipAllowlist: "",
+  labels: "",
 };
 
 /** The API refuses an expiry less than a minute ahead. */
@@ -58,6 +61,8 @@ export function formFieldOf(requestField: string): KeyFormField | null {
       return "ipAllowlist";
     case "expire_time":
       return "expires";
+    case "labels":
+      return "labels";
     default:
       return null;
   }
@@ -75,6 +80,46 @@ export function parseAllowlist(text: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line !== "");
 }
+
+/**
+ * parseLabels reads one "key=value" per line (blank lines ignored, spaces around key and value trimmed). The
+ * value may be empty ("tier="); the key's alphabet and the sizes are the server's to check. A line without "="
+ * or a key given twice is named by its line number.
+ */
+export function parseLabels(text: string): ParsedForm<Record<string, string>> {
+  const labels: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (const [index, line] of lines.entries()) {
+    if (line.trim() === "") {
+      continue;
+    }
+    const at = line.indexOf("=");
+    const key = at < 0 ? "" : line.slice(0, at).trim();
+    if (key === "") {
+      return { ok: false, errors: { labels: `Line ${index + 1}: write each label as key=value.` } };
+    }
+    if (Object.hasOwn(labels, key)) {
+      return { ok: false, errors: { labels: `Line ${index + 1}: the label “${key}” is given twice.` } };
+    }
+    labels[key] = line.slice(at + 1).trim();
+  }
+  return { ok: true, value: labels };
+}
+
+/** labelsText shows labels one "key=value" a line, sorted by key (the form's text and the chips' order). */
+export function labelsText(labels: Readonly<Record<string, string>>): string {
+  return labelEntries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join("\n");
+}
+
+/** labelEntries are a label map's entries sorted by key. */
+export function labelEntries(labels: Readonly<Record<string, string>>): [string, string][] {
+  return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) =>
+  labelsText(a) === labelsText(b) && Object.keys(a).length === Object.keys(b).length;
 
 /** parseLocalDateTime reads a datetime-local value: null for "", "invalid" when it is not a date. */
 export function parseLocalDateTime(value: string): Date | null | "invalid" {
@@ -122,7 +167,11 @@ export function createKeyRequestOf(
   } else if (expires !== null && expires.getTime() < now.getTime() + MIN_EXPIRY_AHEAD_MS) {
     errors.expires = "Choose a time at least a minute from now.";
   }
-  if (Object.keys(errors).length > 0) {
+  const labels = parseLabels(values.labels);
+  if (!labels.ok) {
+    Object.assign(errors, labels.errors);
+  }
+  if (!labels.ok || Object.keys(errors).length > 0) {
     return { ok: false, errors };
   }
   return {
@@ -135,6 +184,7 @@ export function createKeyRequestOf(
       groupId: values.groupId,
       permissions: parsePermissions(values.permissions),
       ipAllowlist: parseAllowlist(values.ipAllowlist),
+      labels: labels.value,
       ...(expires instanceof Date ? { expireTime: timestampFromDate(expires) } : {}),
     },
   };
@@ -150,6 +200,7 @@ export function keyFormOf(key: Key): KeyFormValues {
     permissions: key.permissions.join(" "),
     expires: key.expireTime === undefined ? "" : toLocalDateTime(timestampDate(key.expireTime)),
     ipAllowlist: key.ipAllowlist.join("\n"),
+    labels: labelsText(key.labels),
   };
 }
 
@@ -162,6 +213,7 @@ export interface KeyUpdate {
   readonly groupId: string;
   readonly permissions: string[];
   readonly ipAllowlist: string[];
+  readonly labels: Record<string, string>;
   readonly expireTime?: Timestamp;
 }
 
@@ -200,6 +252,13 @@ export function keyUpdateOf(key: Key, values: KeyFormValues, now: Date): ParsedF
   if (!sameList(ipAllowlist, key.ipAllowlist)) {
     paths.push("ip_allowlist");
   }
+  const labels = parseLabels(values.labels);
+  if (!labels.ok) {
+    Object.assign(errors, labels.errors);
+  } else if (!sameLabels(labels.value, key.labels)) {
+    // The API replaces the whole map.
+    paths.push("labels");
+  }
   let expireTime: Timestamp | undefined;
   if (values.expires !== keyFormOf(key).expires) {
     const expires = parseLocalDateTime(values.expires);
@@ -215,7 +274,7 @@ export function keyUpdateOf(key: Key, values: KeyFormValues, now: Date): ParsedF
       paths.push("expire_time");
     }
   }
-  if (Object.keys(errors).length > 0) {
+  if (!labels.ok || Object.keys(errors).length > 0) {
     return { ok: false, errors };
   }
   return {
@@ -228,6 +287,7 @@ export function keyUpdateOf(key: Key, values: KeyFormValues, now: Date): ParsedF
       groupId: values.groupId,
       permissions,
       ipAllowlist,
+      labels: labels.value,
       ...(expireTime === undefined ? {} : { expireTime }),
     },
   };

@@ -8,6 +8,8 @@ import {
   keyFormOf,
   keyUpdateOf,
   parseAllowlist,
+  labelsText,
+  parseLabels,
   parseLocalDateTime,
   parsePermissions,
   toLocalDateTime,
@@ -35,6 +37,8 @@ function keyOf(fields: Partial<Key>): Key {
     revokedBy: "",
     revokeReason: "",
     secrets: [],
+    labels: {},
+    etag: "etag-1",
     ...fields,
   } as Key;
 }
@@ -69,6 +73,39 @@ describe("list parsing", () => {
   });
 });
 
+describe("labels", () => {
+  it("reads one key=value per line: trimmed, empty values kept, the value may hold '='", () => {
+    expect(parseLabels(" tier=gold \r\n\nnote=a=b\nflag=")).toEqual({
+      ok: true,
+      value: { tier: "gold", note: "a=b", flag: "" },
+    });
+    expect(parseLabels("")).toEqual({ ok: true, value: {} });
+  });
+
+  it("names the line of an entry without a key or a key given twice", () => {
+    expect(parseLabels("tier=gold\njust text")).toEqual({
+      ok: false,
+      errors: { labels: "Line 2: write each label as key=value." },
+    });
+    expect(parseLabels("=x")).toMatchObject({ ok: false });
+    expect(parseLabels("a=1\n\na=2")).toEqual({
+      ok: false,
+      errors: { labels: "Line 3: the label “a” is given twice." },
+    });
+  });
+
+  it("writes labels back sorted by key, as the form and the chips show them", () => {
+    expect(labelsText({ tier: "gold", customer: "c-42" })).toBe("customer=c-42\ntier=gold");
+  });
+
+  it("keeps a create form with a bad label line from being sent", () => {
+    expect(createKeyRequestOf({ ...EMPTY_KEY_FORM, name: "ok", labels: "gold" }, "acme", NOW)).toEqual({
+      ok: false,
+      errors: { labels: "Line 1: write each label as key=value." },
+    });
+  });
+});
+
 describe("createKeyRequestOf", () => {
   it("builds the request: trimmed text, parsed lists, expiry as a Timestamp, the tenant in view", () => {
     const parsed = createKeyRequestOf(
@@ -80,6 +117,7 @@ describe("createKeyRequestOf", () => {
         permissions: "orders:read orders:write",
         expires: "2030-01-16T12:00",
         ipAllowlist: "10.0.0.0/8\n",
+        labels: "tier = gold\ncustomer=c-42\n\nempty=",
       },
       "acme",
       NOW,
@@ -96,6 +134,7 @@ describe("createKeyRequestOf", () => {
       groupId: "grp_1",
       permissions: ["orders:read", "orders:write"],
       ipAllowlist: ["10.0.0.0/8"],
+      labels: { tier: "gold", customer: "c-42", empty: "" },
     });
     expect(timestampDate(parsed.value.expireTime as never)).toEqual(new Date(2030, 0, 16, 12, 0));
   });
@@ -164,6 +203,22 @@ describe("keyUpdateOf", () => {
     }
   });
 
+  it("sends the whole label map when a label changed, and nothing when only the order did", () => {
+    const labelled = keyOf({ name: "ERP", labels: { tier: "gold", customer: "c-42" } });
+    expect(
+      keyUpdateOf(labelled, { ...keyFormOf(labelled), labels: "tier=gold\ncustomer=c-42" }, NOW),
+    ).toMatchObject({ ok: true, value: { paths: [] } });
+    expect(keyUpdateOf(labelled, { ...keyFormOf(labelled), labels: "tier=silver" }, NOW)).toMatchObject({
+      ok: true,
+      value: { paths: ["labels"], labels: { tier: "silver" } },
+    });
+    expect(keyUpdateOf(labelled, { ...keyFormOf(labelled), labels: "" }, NOW)).toMatchObject({
+      ok: true,
+      value: { paths: ["labels"], labels: {} },
+    });
+    expect(keyUpdateOf(labelled, { ...keyFormOf(labelled), labels: "tier" }, NOW).ok).toBe(false);
+  });
+
   it("lets a key without expiry get one (that is earlier than never)", () => {
     const never = keyOf({ name: "ERP" });
     const parsed = keyUpdateOf(never, { ...keyFormOf(never), expires: "2030-02-01T00:00" }, NOW);
@@ -179,6 +234,7 @@ describe("formFieldOf", () => {
     expect(formFieldOf("ip_allowlist")).toBe("ipAllowlist");
     expect(formFieldOf("expire_time")).toBe("expires");
     expect(formFieldOf("permissions")).toBe("permissions");
+    expect(formFieldOf("labels")).toBe("labels");
     expect(formFieldOf("tenant_id")).toBeNull();
   });
 });

@@ -1,7 +1,9 @@
-/** An error as a sentence a person can act on (see error-messages.ts). */
-import { describeError } from "../error-messages.js";
+/** An error as a sentence a person can act on (see error-messages.ts); a conflict offers to reload. */
+import { useQueryClient } from "@tanstack/react-query";
+import { describeError, isConflict } from "../error-messages.js";
 
 export function ErrorNotice({ error }: { readonly error: unknown }) {
+  const queryClient = useQueryClient();
   if (error === null || error === undefined) {
     return null;
   }
@@ -9,6 +11,14 @@ export function ErrorNotice({ error }: { readonly error: unknown }) {
   return (
     <div className="notice notice-error" role="alert">
       <strong>{title}.</strong> {detail}
+      {isConflict(error) ? (
+        <>
+          {" "}
+          <button type="button" className="button" onClick={() => void queryClient.invalidateQueries()}>
+            Reload
+          </button>
+        </>
+      ) : null}
     </div>
   );
 }

@@ -64,6 +64,13 @@ export function KeyFormFields({
       >
         <textarea {...bind("ipAllowlist")} rows={3} spellCheck={false} />
       </Field>
+      <Field
+        label="Labels"
+        hint="Optional: one key=value per line (tier=gold), returned with every successful verification. Keys: lowercase letters, digits, _ . -"
+        error={errors.labels}
+      >
+        <textarea {...bind("labels")} rows={3} spellCheck={false} />
+      </Field>
     </>
   );
 }

@@ -9,7 +9,7 @@ import { Dialog } from "../components/dialog.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { KeyFormFields } from "../components/key-form-fields.js";
 import { SecretReveal } from "../components/secret-reveal.js";
-import { fieldErrorOf } from "../error-messages.js";
+import { formErrorsOf } from "../error-messages.js";
 import {
   createKeyRequestOf,
   EMPTY_KEY_FORM,
@@ -54,10 +54,9 @@ export function CreateKeyDialog({
       await queryClient.invalidateQueries();
       setIssued({ keyId: response.key?.keyId ?? "", secret: response.secret });
     } catch (error) {
-      const fieldError = fieldErrorOf(error);
-      const field = fieldError === null ? null : formFieldOf(fieldError.field);
-      if (fieldError !== null && field !== null) {
-        setErrors({ [field]: fieldError.message });
+      const fieldErrors = formErrorsOf(error, formFieldOf);
+      if (fieldErrors !== null) {
+        setErrors(fieldErrors);
       } else {
         setFailure(error);
       }

@@ -8,7 +8,7 @@ import type { Group, Key } from "../../../src/gen/apikeys/v1/key_pb.js";
 import { Dialog } from "../components/dialog.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { KeyFormFields } from "../components/key-form-fields.js";
-import { fieldErrorOf } from "../error-messages.js";
+import { formErrorsOf } from "../error-messages.js";
 import {
   type FieldErrors,
   formFieldOf,
@@ -56,16 +56,16 @@ export function EditKeyDialog({
     try {
       const { paths, ...changed } = parsed.value;
       await createClient(KeyAdminService, transport).updateKey({
-        key: { keyId: apiKey.keyId, ...changed },
+        // The etag read with the key: a change made meanwhile refuses this one (ABORTED) instead of being lost.
+        key: { keyId: apiKey.keyId, etag: apiKey.etag, ...changed },
         updateMask: { paths },
       });
       await queryClient.invalidateQueries();
       onClose();
     } catch (error) {
-      const fieldError = fieldErrorOf(error);
-      const field = fieldError === null ? null : formFieldOf(fieldError.field);
-      if (fieldError !== null && field !== null) {
-        setErrors({ [field]: fieldError.message });
+      const fieldErrors = formErrorsOf(error, formFieldOf);
+      if (fieldErrors !== null) {
+        setErrors(fieldErrors);
       } else {
         setFailure(error);
       }

@@ -4,14 +4,7 @@ import { keepPreviousData } from "@tanstack/react-query";
 import { AuditService } from "../../../src/gen/apikeys/v1/audit_service_pb.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { PagerControls, usePager } from "../components/pager.js";
-import {
-  actionLabel,
-  changedFieldsText,
-  codeLabel,
-  fieldChangeText,
-  formatTime,
-  isoTime,
-} from "../format.js";
+import { actionLabel, changedFieldsText, codeLabel, fieldChangeOf, formatTime, isoTime } from "../format.js";
 
 const PAGE_SIZE = 20;
 
@@ -111,9 +104,14 @@ export function KeyHistory({ keyId, tenantId }: { readonly keyId: string; readon
                       {detail === undefined ? "—" : changedFieldsText(detail.changedFields)}
                       {detail !== undefined && detail.changes.length > 0 ? (
                         <ul className="field-changes">
-                          {detail.changes.map((change) => (
-                            <li key={change.field}>{fieldChangeText(change)}</li>
-                          ))}
+                          {detail.changes.map((change) => {
+                            const { label, before, after } = fieldChangeOf(change);
+                            return (
+                              <li key={change.field}>
+                                {label}: <del>{before}</del> → <ins>{after}</ins>
+                              </li>
+                            );
+                          })}
                         </ul>
                       ) : null}
                     </td>

@@ -7,12 +7,14 @@ import { KeyAdminService } from "../../../src/gen/apikeys/v1/key_admin_service_p
 import { type Key, KeyStatus } from "../../../src/gen/apikeys/v1/key_pb.js";
 import { ExpirationBadge, StatusBadge } from "../components/badges.js";
 import { ErrorNotice } from "../components/error-notice.js";
+import { LabelChips } from "../components/label-chips.js";
 import { useConsole } from "../console-context.js";
-import { formatTime, isoTime } from "../format.js";
+import { formatCount, formatTime, isoTime } from "../format.js";
 import { Link, navigate } from "../router.js";
 import { ConfirmDialog } from "./confirm-dialog.js";
 import { EditKeyDialog } from "./edit-key-dialog.js";
 import { KeyHistory, KeyUsageLog } from "./key-activity.js";
+import { KeyUsageStats } from "./key-usage-stats.js";
 import { RotateKeyDialog } from "./rotate-key-dialog.js";
 
 type Action = "edit" | "rotate" | "disable" | "enable" | "revoke" | "delete" | null;
@@ -113,6 +115,7 @@ export function KeyDetailPage({ keyId }: { readonly keyId: string }) {
       </section>
       {isAdmin ? (
         <>
+          <KeyUsageStats keyId={key.keyId} />
           <KeyUsageLog keyId={key.keyId} />
           <KeyHistory keyId={key.keyId} tenantId={key.tenantId} />
         </>
@@ -133,7 +136,7 @@ export function KeyDetailPage({ keyId }: { readonly keyId: string }) {
           confirmLabel="Revoke key"
           onClose={() => setAction(null)}
           onConfirm={async () => {
-            await client.revokeKey({ keyId: key.keyId, reason: revokeReason.trim() });
+            await client.revokeKey({ keyId: key.keyId, reason: revokeReason.trim(), etag: key.etag });
             setRevokeReason("");
             await refresh();
           }}
@@ -199,7 +202,7 @@ export function KeyDetailPage({ keyId }: { readonly keyId: string }) {
           confirmLabel="Delete key"
           onClose={() => setAction(null)}
           onConfirm={async () => {
-            await client.deleteKey({ keyId: key.keyId });
+            await client.deleteKey({ keyId: key.keyId, etag: key.etag });
             await refresh();
             navigate("/");
           }}
@@ -229,12 +232,8 @@ function KeyConfiguration({
     ["Group", key.groupId === "" ? "—" : groupName(key.groupId)],
     ["Permissions", key.permissions.length === 0 ? "—" : key.permissions.join(", ")],
     ["IP allowlist", key.ipAllowlist.length === 0 ? "Any address" : key.ipAllowlist.join(", ")],
-    [
-      "Labels",
-      Object.entries(key.labels)
-        .map(([name, value]) => `${name}=${value}`)
-        .join(", ") || "—",
-    ],
+    ["Labels", <LabelChips key="labels" labels={key.labels} />],
+    ["Requests in the last 24 hours", formatCount(key.requestsLast24h)],
     ["Created", `${formatTime(key.createTime)} by ${key.createdBy}`],
     ["Last changed", formatTime(key.updateTime)],
     ["Last used", key.lastUsedTime === undefined ? "Never" : formatTime(key.lastUsedTime)],

@@ -6,9 +6,10 @@ import { KeyAdminService } from "../../../src/gen/apikeys/v1/key_admin_service_p
 import { ExpirationState, KeyStatus } from "../../../src/gen/apikeys/v1/key_pb.js";
 import { ExpirationBadge, StatusBadge } from "../components/badges.js";
 import { ErrorNotice } from "../components/error-notice.js";
+import { LabelChips } from "../components/label-chips.js";
 import { PagerControls, usePager } from "../components/pager.js";
 import { useConsole } from "../console-context.js";
-import { expirationLabel, formatTime, isoTime, statusLabel } from "../format.js";
+import { expirationLabel, formatCount, formatTime, isoTime, statusLabel } from "../format.js";
 import { keyPath, Link } from "../router.js";
 import { useDebounced } from "../use-debounced.js";
 import { CreateKeyDialog } from "./create-key-dialog.js";
@@ -168,11 +169,15 @@ export function KeysPage() {
                 <th scope="col">Key</th>
                 <th scope="col">User</th>
                 <th scope="col">Group</th>
+                <th scope="col">Labels</th>
                 <th scope="col">Status</th>
                 <th scope="col">Expiration</th>
                 <th scope="col">Created</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Last used</th>
+                <th scope="col" className="numeric">
+                  Requests (24 h)
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -187,6 +192,9 @@ export function KeysPage() {
                   </td>
                   <td>{key.userId || "—"}</td>
                   <td>{key.groupId === "" ? "—" : (groupNames.get(key.groupId) ?? key.groupId)}</td>
+                  <td>
+                    <LabelChips labels={key.labels} />
+                  </td>
                   <td>
                     <StatusBadge status={key.status} />
                   </td>
@@ -206,6 +214,7 @@ export function KeysPage() {
                       {key.lastUsedTime === undefined ? "Never" : formatTime(key.lastUsedTime)}
                     </time>
                   </td>
+                  <td className="numeric">{formatCount(key.requestsLast24h)}</td>
                 </tr>
               ))}
             </tbody>

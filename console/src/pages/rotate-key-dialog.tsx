@@ -44,6 +44,7 @@ export function RotateKeyDialog({ apiKey, onClose }: { readonly apiKey: Key; rea
     try {
       const response = await createClient(KeyAdminService, transport).rotateKey({
         keyId: apiKey.keyId,
+        etag: apiKey.etag,
         ...(overlap === 0 ? {} : { overlap: { seconds: BigInt(overlap) } }),
         ...(expiry === null ? {} : { expireTime: timestampFromDate(expiry) }),
       });

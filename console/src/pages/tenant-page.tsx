@@ -1,4 +1,4 @@
-/** Tenant settings (super users): the tenant's key limit, or the server default. */
+/** Tenant settings (super users): the tenant's display name and key limit (or the server default); Create tenant. */
 import { createClient } from "@connectrpc/connect";
 import { useQuery, useTransport } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
@@ -7,7 +7,16 @@ import { KeyAdminService } from "../../../src/gen/apikeys/v1/key_admin_service_p
 import { ErrorNotice } from "../components/error-notice.js";
 import { Field } from "../components/field.js";
 import { useConsole } from "../console-context.js";
-import { fieldErrorOf } from "../error-messages.js";
+import { formErrorsOf } from "../error-messages.js";
+import {
+  EMPTY_TENANT_FORM,
+  type TenantFieldErrors,
+  type TenantFormValues,
+  tenantFormFieldOf,
+  tenantFormOf,
+  tenantUpdateOf,
+} from "../tenant-form.js";
+import { CreateTenantDialog } from "./create-tenant-dialog.js";
 
 export function TenantPage() {
   const { tenantId } = useConsole();
@@ -15,33 +24,46 @@ export function TenantPage() {
   const queryClient = useQueryClient();
   const result = useQuery(KeyAdminService.method.getTenant, { tenantId });
   const tenant = result.data?.tenant;
-  const [limit, setLimit] = useState("");
-  const [error, setError] = useState<string | undefined>(undefined);
+  const [values, setValues] = useState<TenantFormValues>(EMPTY_TENANT_FORM);
+  const [errors, setErrors] = useState<TenantFieldErrors>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [saved, setSaved] = useState("");
+  const [creating, setCreating] = useState(false);
+  // A new read (after a save or a reload) refills the form with the tenant as it is now.
   useEffect(() => {
     if (tenant !== undefined) {
-      setLimit(String(tenant.keyLimit));
+      setValues(tenantFormOf(tenant));
     }
   }, [tenant]);
 
-  const save = async (keyLimit: number | undefined) => {
+  const save = async (next: TenantFormValues) => {
     setFailure(null);
-    setError(undefined);
     setSaved("");
+    if (tenant === undefined) {
+      return;
+    }
+    const parsed = tenantUpdateOf(tenant, next);
+    if (!parsed.ok) {
+      setErrors(parsed.errors);
+      return;
+    }
+    setErrors({});
+    if (parsed.value.updateMask.paths.length === 0) {
+      setSaved("Nothing changed.");
+      return;
+    }
     try {
-      await createClient(KeyAdminService, transport).updateTenant({
-        tenantId,
-        ...(keyLimit === undefined ? {} : { keyLimit }),
-      });
+      await createClient(KeyAdminService, transport).updateTenant(parsed.value);
       await queryClient.invalidateQueries();
       setSaved(
-        keyLimit === undefined ? "The server default applies again." : `Key limit set to ${keyLimit}.`,
+        parsed.value.keyLimit === undefined
+          ? "Saved. The server default key limit applies."
+          : `Saved. Key limit set to ${parsed.value.keyLimit}.`,
       );
     } catch (failed) {
-      const fieldError = fieldErrorOf(failed);
-      if (fieldError?.field === "key_limit") {
-        setError(fieldError.message);
+      const fieldErrors = formErrorsOf(failed, tenantFormFieldOf);
+      if (fieldErrors !== null) {
+        setErrors(fieldErrors);
       } else {
         setFailure(failed);
       }
@@ -49,56 +71,75 @@ export function TenantPage() {
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const value = Number(limit);
-    if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
-      setError("Enter a whole number from 1 to 1,000,000.");
-      return;
-    }
-    void save(value);
+    void save(values);
   };
+  const bind = (field: "displayName" | "keyLimit") => ({
+    value: values[field],
+    onChange: (event: { target: { value: string } }) =>
+      setValues((current) => ({ ...current, [field]: event.target.value })),
+  });
 
   return (
     <>
-      <h1 tabIndex={-1}>Tenant settings</h1>
-      <p className="subtitle">Tenant {tenantId}.</p>
+      <div className="page-header">
+        <div>
+          <h1 tabIndex={-1}>Tenant settings</h1>
+          <p className="subtitle">Tenant {tenantId}.</p>
+        </div>
+        <div className="page-actions">
+          <button type="button" className="button-primary" onClick={() => setCreating(true)}>
+            Create tenant
+          </button>
+        </div>
+      </div>
       <ErrorNotice error={result.error} />
       {tenant === undefined ? null : (
         <section className="card" aria-labelledby="limit-heading">
-          <h2 id="limit-heading">Key limit</h2>
+          <h2 id="limit-heading">Name and key limit</h2>
           <p>
             Uses{" "}
             <strong>
               {tenant.usedKeys}/{tenant.keyLimit} keys
             </strong>{" "}
-            ({tenant.keyLimitOverridden ? "set for this tenant" : "the server default"}). Active and expired
-            keys count until they are revoked or deleted; a lower limit keeps existing keys working and
-            refuses new ones.
+            ({tenant.keyLimitOverridden ? "set for this tenant" : "the server default"}). Active, disabled and
+            expired keys count until they are revoked or deleted; a lower limit keeps existing keys working
+            and refuses new ones.
           </p>
           <form onSubmit={submit} noValidate>
-            <Field label="Key limit" hint="1 to 1,000,000 keys." error={error}>
-              <input
-                type="number"
-                min={1}
-                max={1_000_000}
-                value={limit}
-                onChange={(event) => setLimit(event.target.value)}
-              />
+            <Field
+              label="Display name"
+              hint="Optional: 2 to 200 characters, shown in the tenant switcher."
+              error={errors.displayName}
+            >
+              <input {...bind("displayName")} autoComplete="off" />
+            </Field>
+            <Field
+              label="Key limit"
+              hint="1 to 1,000,000 keys; empty uses the server default."
+              error={errors.keyLimit}
+            >
+              <input type="number" min={1} max={1_000_000} {...bind("keyLimit")} />
             </Field>
             <ErrorNotice error={failure} />
             <p role="status">{saved}</p>
             <div className="dialog-actions">
               {tenant.keyLimitOverridden ? (
-                <button type="button" className="button" onClick={() => void save(undefined)}>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => void save({ ...values, keyLimit: "" })}
+                >
                   Use the server default
                 </button>
               ) : null}
               <button type="submit" className="button-primary">
-                Save limit
+                Save settings
               </button>
             </div>
           </form>
         </section>
       )}
+      {creating ? <CreateTenantDialog onClose={() => setCreating(false)} /> : null}
     </>
   );
 }
