@@ -78,6 +78,36 @@ describe("decideVerification", () => {
     // revoked
     ["revoked key", { key: { ...activeKey, revokedAt: at(-1) } }, "revoked", 401],
     [
+      "revoked and disabled key (revocation wins)",
+      { key: { ...activeKey, revokedAt: at(-1), disabledAt: at(-2) } },
+      "revoked",
+      401,
+    ],
+    // disabled
+    ["disabled key", { key: { ...activeKey, disabledAt: at(-1) } }, "disabled", 401],
+    [
+      "disabled and expired key (disabled wins)",
+      { key: { ...activeKey, disabledAt: at(-1), expiresAt: at(-1) } },
+      "disabled",
+      401,
+    ],
+    [
+      "wrong secret for a disabled key (no state leak)",
+      { key: { ...activeKey, disabledAt: at(-1) }, matchedSecret: null },
+      "not_found",
+      401,
+    ],
+    [
+      "disabled key from a disallowed IP (disabled first)",
+      {
+        key: { ...activeKey, disabledAt: at(-1) },
+        allowlist: allow("10.0.0.0/8"),
+        clientIp: ip("203.0.113.9"),
+      },
+      "disabled",
+      401,
+    ],
+    [
       "revoked and expired key",
       { key: { ...activeKey, revokedAt: at(-1), expiresAt: at(-1) } },
       "revoked",
@@ -285,6 +315,7 @@ describe("decideVerification", () => {
       revoked: 401,
       ip_not_allowed: 403,
       insufficient_permissions: 403,
+      disabled: 401,
     });
   });
 
