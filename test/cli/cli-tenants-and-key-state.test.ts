@@ -101,4 +101,41 @@ describe("tenants and key state from the CLI", () => {
     expect(renamed.key).toMatchObject({ name: "renamed" });
     expect((renamed.key as { labels?: unknown }).labels).toBeUndefined();
   });
+
+  it("groups carry labels and take an etag", async () => {
+    await service.tenant("cli-groups");
+    const created = await json([
+      "groups",
+      "create",
+      "--tenant",
+      "cli-groups",
+      "--name",
+      "partners",
+      "--label",
+      "region=eu",
+    ]);
+    const group = created.group as { groupId: string; etag: string; labels: Record<string, string> };
+    expect(group.labels).toEqual({ region: "eu" });
+    const updated = await json([
+      "groups",
+      "update",
+      group.groupId,
+      "--label",
+      "region=us",
+      "--etag",
+      group.etag,
+    ]);
+    expect(updated.group).toMatchObject({ labels: { region: "us" } });
+    const stale = await cli(["groups", "update", group.groupId, "--clear-labels", "--etag", group.etag]);
+    expect(stale.code).toBe(ExitCode.unavailable);
+    const deleted = await cli([
+      "groups",
+      "delete",
+      group.groupId,
+      "--yes",
+      "--etag",
+      (updated.group as { etag: string }).etag,
+    ]);
+    expect(deleted.code, deleted.stderr).toBe(ExitCode.ok);
+  });
 });

@@ -11,7 +11,7 @@ import {
 import { type Group, GroupSchema } from "../../gen/apikeys/v1/key_pb.js";
 import { usageError } from "../cli-error.js";
 import { groupDetails, groupsTable } from "../key-presentation.js";
-import { collectList, parsePositiveInt } from "../option-parsers.js";
+import { collectLabels, collectList, parsePositiveInt } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
 import { type ActionRunner, fetchPages } from "./command-helpers.js";
 
@@ -34,6 +34,7 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
     .requiredOption("--name <name>", "name, unique within the tenant")
     .option("--description <text>", "what the group is for")
     .option("--permission <permission>", "permission granted to the group's keys (repeatable)", collectList)
+    .option("--label <key=value>", "label of the group (repeatable)", collectLabels)
     .addOption(requestIdOption())
     .action(
       run(
@@ -45,6 +46,7 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
             name: string;
             description?: string;
             permission?: string[];
+            label?: Record<string, string>;
             requestId?: string;
           },
         ) => {
@@ -54,6 +56,7 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
               name: options.name,
               description: options.description ?? "",
               permissions: options.permission ?? [],
+              labels: options.label ?? {},
               requestId: ctx.requestIdOf(options),
             },
             ctx.callOptions(),
@@ -136,6 +139,9 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
     .option("--description <text>", "new description")
     .option("--permission <permission>", "replace the permissions (repeatable)", collectList)
     .option("--clear-permissions", "remove every permission")
+    .option("--label <key=value>", "replace the labels (repeatable)", collectLabels)
+    .option("--clear-labels", "remove every label")
+    .option("--etag <etag>", "change only if the group still has this etag (from `groups get`)")
     .addOption(requestIdOption())
     .action(
       run(
@@ -147,6 +153,9 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
             description?: string;
             permission?: string[];
             clearPermissions?: boolean;
+            label?: Record<string, string>;
+            clearLabels?: boolean;
+            etag?: string;
             requestId?: string;
           },
         ) => {
@@ -167,11 +176,19 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
             group.permissions = options.permission ?? [];
             paths.push("permissions");
           }
+          if (options.label !== undefined && options.clearLabels === true) {
+            throw usageError("use either --label or --clear-labels, not both");
+          }
+          if (options.label !== undefined || options.clearLabels === true) {
+            group.labels = options.label ?? {};
+            paths.push("labels");
+          }
           if (paths.length === 0) {
             throw usageError(
-              "nothing to update: give --name, --description, --permission or --clear-permissions",
+              "nothing to update: give --name, --description, --permission, --label or a --clear-… option",
             );
           }
+          group.etag = options.etag ?? "";
           const response = await ctx
             .connection()
             .keyAdmin.updateGroup(
@@ -193,9 +210,10 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
     .command("delete")
     .description("delete a group (refused while keys still use it)")
     .argument("<group-id>", "id of the group")
+    .option("--etag <etag>", "delete only if the group still has this etag (from `groups get`)")
     .addOption(requestIdOption())
     .action(
-      run(async (ctx, [groupId], options: { requestId?: string }) => {
+      run(async (ctx, [groupId], options: { etag?: string; requestId?: string }) => {
         const id = groupId ?? "";
         const requestId = ctx.requestIdOf(options);
         await ctx.confirm(`delete group ${id}`, async () => {
@@ -204,7 +222,7 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
         });
         const response = await ctx
           .connection()
-          .keyAdmin.deleteGroup({ groupId: id, requestId }, ctx.callOptions());
+          .keyAdmin.deleteGroup({ groupId: id, requestId, etag: options.etag ?? "" }, ctx.callOptions());
         if (ctx.globals.json === true) {
           ctx.printJson(DeleteGroupResponseSchema, response);
         } else {
