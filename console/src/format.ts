@@ -147,15 +147,23 @@ function jsonText(json: unknown): string {
     return RFC_3339.test(json) ? dateTimeSeconds.format(new Date(json)) : `“${json}”`;
   }
   if (Array.isArray(json)) {
-    return `[${json.map((entry) => (typeof entry === "string" ? entry : jsonText(entry))).join(", ")}]`;
+    return `[${json.map(entryText).join(", ")}]`;
   }
   if (typeof json === "object") {
     const entries = Object.entries(json as Record<string, unknown>).map(
-      ([key, entry]) => `${key}=${typeof entry === "string" ? entry : jsonText(entry)}`,
+      ([key, entry]) => `${key}=${entryText(entry)}`,
     );
     return `{${entries.join(", ")}}`;
   }
   return String(json);
+}
+
+/** entryText shows a list entry or object member: text without quotes, times in the browser's zone. */
+function entryText(json: unknown): string {
+  if (typeof json === "string") {
+    return RFC_3339.test(json) ? dateTimeSeconds.format(new Date(json)) : json;
+  }
+  return jsonText(json);
 }
 
 /** fieldChangeOf shows one change of the history: `IP allowlist`, `[10.0.0.0/8]`, `[]`. */

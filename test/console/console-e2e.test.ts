@@ -2,9 +2,10 @@
  * The admin console end to end, in headless Chromium (playwright-core driving Debian's chromium, never a
  * downloaded browser), against the real service started as `npm start` starts it (node --import tsx
  * src/server/main.ts) on the test run's database server. One person's session, in order: sign in with a
- * bootstrapped super-user key, groups, create a key (field error from the server, secret shown once, copy),
- * verify it through the API, the table and its filters, edit, rotate, usage log and history, revoke, delete,
- * the tenant limit, the live audit stream (with pause and resume), then an ordinary key's read-only view and
+ * bootstrapped super-user key, create a tenant and switch between tenants, groups, create a key with labels
+ * (field error from the server, secret shown once, copy), verify it through the API, the table with labels and
+ * its filters, edit, rotate, usage statistics, usage log and history with values before and after, revoke,
+ * delete, the tenant settings with a stale etag and the limit, the live audit stream (with pause and resume), then an ordinary key's read-only view and
  * what an unaccepted key does. A screenshot of each page goes to test-artifacts/console/.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -29,6 +30,7 @@ const TENANT = "acme";
 const STEP_TIMEOUT_MS = 60_000;
 const ACTION_TIMEOUT_MS = 20_000;
 const DAY = 86_400_000;
+const USAGE_STATS_FLUSH_INTERVAL_MS = 1_000;
 
 interface Service {
   readonly child: ChildProcess;
@@ -51,6 +53,8 @@ async function startService(): Promise<Service> {
       HTTP_PORT: "0",
       BOOTSTRAP_TOKEN,
       LOG_LEVEL: "info",
+      // Statistics reach GetUsageStats within this interval; the test waits generously longer.
+      USAGE_STATS_FLUSH_INTERVAL_MS: String(USAGE_STATS_FLUSH_INTERVAL_MS),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -149,9 +153,8 @@ describe("admin console in a browser", () => {
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("heading", { name: "API Keys", level: 1, exact: true }).waitFor();
       expect(await page.locator(".whoami").textContent()).toContain("Super user");
-      const switcher = page.getByRole("textbox", { name: "Tenant" });
-      await switcher.fill(TENANT);
-      await page.getByRole("button", { name: "Switch" }).click();
+      // The switcher lists the tenants (ListTenants): no free text to mistype.
+      await page.getByRole("combobox", { name: "Tenant" }).selectOption(TENANT);
       await page.getByText(`Keys of tenant ${TENANT}.`).waitFor();
       const stored = (await page.evaluate(
         "({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }), cookie: document.cookie })",
@@ -159,6 +162,42 @@ describe("admin console in a browser", () => {
       expect(stored.session).not.toContain(rootKey);
       expect(stored.local).toBe("{}");
       expect(stored.cookie).toBe("");
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "creates a tenant in Tenant settings; the switcher lists it by display name and switches back",
+    async () => {
+      await page.getByRole("link", { name: "Tenant settings" }).click();
+      await page.getByRole("heading", { name: "Tenant settings", level: 1 }).waitFor();
+      await page.getByRole("button", { name: "Create tenant" }).click();
+      const dialog = page.getByRole("dialog", { name: "Create tenant" });
+      // A bad id is named beside its field before anything is sent.
+      await dialog.getByLabel("Tenant ID").fill("Globex!");
+      await dialog.getByRole("button", { name: "Create tenant" }).click();
+      await dialog.locator(".field-invalid .field-error", { hasText: "lowercase letters" }).waitFor();
+      await dialog.getByLabel("Tenant ID").fill("globex");
+      await dialog.getByLabel("Display name").fill("Globex Corporation");
+      await dialog.getByLabel("Key limit").fill("5");
+      await shoot("create-tenant");
+      await dialog.getByRole("button", { name: "Create tenant" }).click();
+      await dialog.waitFor({ state: "detached" });
+      await page.getByText("Tenant globex.").waitFor();
+      await page.getByText("0/5 keys").waitFor();
+      const { tenant } = await admin.getTenant({ tenantId: "globex" }, as(rootKey));
+      expect(tenant).toMatchObject({
+        displayName: "Globex Corporation",
+        keyLimit: 5,
+        keyLimitOverridden: true,
+      });
+      const switcher = page.getByRole("combobox", { name: "Tenant" });
+      await switcher
+        .locator("option", { hasText: "Globex Corporation (globex)" })
+        .waitFor({ state: "attached" });
+      expect(await switcher.inputValue()).toBe("globex");
+      await switcher.selectOption(TENANT);
+      await page.getByText(`Tenant ${TENANT}.`).waitFor();
     },
     STEP_TIMEOUT_MS,
   );
@@ -204,6 +243,7 @@ describe("admin console in a browser", () => {
       await dialog.getByLabel("Expires").fill(localDateTime(expiry));
       // The second entry has host bits set: the server refuses it and names the entry.
       await dialog.getByLabel("IP allowlist").fill("10.0.0.0/8\n192.168.1.7/16");
+      await dialog.getByLabel("Labels").fill("tier=gold\ncustomer=c-42");
       await shoot("create-key");
       await dialog.getByRole("button", { name: "Create key" }).click();
       const allowlist = dialog.getByLabel("IP allowlist");
@@ -263,6 +303,8 @@ describe("admin console in a browser", () => {
       for (const expected of ["erp-service", "Inventory sync", "Active", "Valid", keyId]) {
         expect(text).toContain(expected);
       }
+      const chips = erp.getByRole("list", { name: "Labels" }).getByRole("listitem");
+      expect(await chips.allTextContents()).toEqual(["customer=c-42", "tier=gold"]);
       expect(await page.locator(".usage").textContent()).toBe("1/10 keys");
       await shoot("keys");
 
@@ -301,6 +343,8 @@ describe("admin console in a browser", () => {
       await dialog.getByRole("button", { name: "Rotate instead" }).waitFor();
       await dialog.getByLabel("Expires").fill(localDateTime(new Date(expiry.getTime() - DAY)));
       await dialog.getByLabel("IP allowlist").fill("10.0.0.0/8\n2001:db8::/32");
+      expect(await dialog.getByLabel("Labels").inputValue()).toBe("customer=c-42\ntier=gold");
+      await dialog.getByLabel("Labels").fill("customer=c-42\ntier=platinum");
       await dialog.getByRole("button", { name: "Save" }).click();
       await dialog.waitFor({ state: "detached" });
       await page.getByRole("heading", { name: "ERP Integration v2", level: 1 }).waitFor();
@@ -308,6 +352,8 @@ describe("admin console in a browser", () => {
       const { key } = await admin.getKey({ keyId }, as(rootKey));
       expect(key?.name).toBe("ERP Integration v2");
       expect(key?.ipAllowlist).toEqual(["10.0.0.0/8", "2001:db8::/32"]);
+      expect(key?.labels).toEqual({ customer: "c-42", tier: "platinum" });
+      await page.locator("dl.details .chip", { hasText: "tier=platinum" }).waitFor();
     },
     STEP_TIMEOUT_MS,
   );
@@ -341,8 +387,18 @@ describe("admin console in a browser", () => {
   );
 
   it(
-    "shows the key's usage log and history",
+    "shows the key's usage statistics, usage log, and history with each field's value before and after",
     async () => {
+      // Three allowed verifications and one refused, counted exactly once flushed (USAGE_STATS_FLUSH_INTERVAL_MS).
+      await expect
+        .poll(
+          async () => {
+            const stats = await audit.getUsageStats({ keyId }, as(rootKey));
+            return stats.buckets.reduce((sum, bucket) => sum + bucket.total, 0n);
+          },
+          { timeout: 30 * USAGE_STATS_FLUSH_INTERVAL_MS },
+        )
+        .toBe(4n);
       // Usage is written in batches (USAGE_FLUSH_INTERVAL_MS): wait until the API has all four verifications.
       await expect
         .poll(async () => (await audit.listKeyUsage({ keyId }, as(rootKey))).events.length, {
@@ -368,7 +424,33 @@ describe("admin console in a browser", () => {
       ]) {
         expect(usageText).toContain(expected);
       }
+      const stats = page.getByRole("region", { name: "Requests in the last 24 hours" });
+      const summary = await stats.locator(".usage-summary").textContent();
+      for (const expected of ["4 verifications", "Allowed 3", "IP not allowed 1"]) {
+        expect(summary).toContain(expected);
+      }
+      const perHour = stats.getByRole("table", { name: "Verifications per hour" });
+      const headers = await perHour.getByRole("columnheader").allTextContents();
+      expect(headers.slice(1)).toEqual(["Total", "Allowed", "IP not allowed"]);
+      expect(await perHour.locator("tbody tr").first().locator("td").allTextContents()).toEqual([
+        "4",
+        "3",
+        "1",
+      ]);
+      expect(await stats.getByRole("list", { name: "Verifications per hour" }).locator("li").count()).toBe(
+        24,
+      );
+      await page
+        .locator("dl.details div", { hasText: "Requests in the last 24 hours" })
+        .locator("dd", { hasText: /^4$/ })
+        .waitFor();
       const history = page.getByRole("table", { name: "History" });
+      const changes = history.locator(".field-changes li");
+      await changes.filter({ hasText: "name: “ERP Integration” → “ERP Integration v2”" }).waitFor();
+      await changes
+        .filter({ hasText: "labels: {customer=c-42, tier=gold} → {customer=c-42, tier=platinum}" })
+        .waitFor();
+      await changes.filter({ hasText: "IP allowlist: [10.0.0.0/8] → [10.0.0.0/8, 2001:db8::/32]" }).waitFor();
       const historyText = await history.textContent();
       for (const expected of [
         "Key created",
@@ -425,15 +507,35 @@ describe("admin console in a browser", () => {
   );
 
   it(
-    "reaches the tenant limit: Create API key is disabled with the reason",
+    "tenant settings refuse a change made on a stale read, then reach the limit: Create API key is disabled with the reason",
     async () => {
       await admin.createKey({ tenantId: TENANT, name: "Warehouse scanner" }, as(rootKey));
       await page.getByRole("link", { name: "Tenant settings" }).click();
       await page.getByRole("heading", { name: "Tenant settings", level: 1 }).waitFor();
       await page.getByText("1/10 keys").waitFor();
+      // Another admin renames the tenant after this page read it: the page's etag is stale.
+      await admin.updateTenant(
+        { tenantId: TENANT, displayName: "Acme Industries", updateMask: { paths: ["display_name"] } },
+        as(rootKey),
+      );
       await page.getByRole("spinbutton", { name: "Key limit" }).fill("1");
-      await page.getByRole("button", { name: "Save limit" }).click();
-      await page.getByText("Key limit set to 1.").waitFor();
+      await page.getByRole("button", { name: "Save settings" }).click();
+      const conflict = page.getByRole("alert");
+      await conflict.waitFor();
+      expect(await conflict.textContent()).toContain("Changed meanwhile.");
+      expect(await conflict.textContent()).toContain("Reload");
+      await shoot("tenant-settings-conflict");
+      expect((await admin.getTenant({ tenantId: TENANT }, as(rootKey))).tenant?.keyLimitOverridden).toBe(
+        false,
+      );
+      await conflict.getByRole("button", { name: "Reload" }).click();
+      const displayName = page.getByRole("textbox", { name: "Display name" });
+      await expect
+        .poll(() => displayName.inputValue(), { timeout: ACTION_TIMEOUT_MS })
+        .toBe("Acme Industries");
+      await page.getByRole("spinbutton", { name: "Key limit" }).fill("1");
+      await page.getByRole("button", { name: "Save settings" }).click();
+      await page.getByText("Saved. Key limit set to 1.").waitFor();
       await shoot("tenant-settings");
       await page.getByRole("link", { name: "API Keys", exact: true }).click();
       await page.locator(".usage", { hasText: "1/1 keys" }).waitFor();
@@ -445,7 +547,7 @@ describe("admin console in a browser", () => {
       await shoot("keys-at-limit");
       await page.getByRole("link", { name: "Tenant settings" }).click();
       await page.getByRole("button", { name: "Use the server default" }).click();
-      await page.getByText("The server default applies again.").waitFor();
+      await page.getByText("Saved. The server default key limit applies.").waitFor();
     },
     STEP_TIMEOUT_MS,
   );
@@ -543,7 +645,7 @@ describe("admin console in a browser", () => {
       expect(await page.getByRole("link", { name: "Bob's script" }).count()).toBe(0);
       expect(await page.getByRole("link", { name: "Warehouse scanner" }).count()).toBe(0);
       expect(await page.getByRole("button", { name: "Create API key" }).count()).toBe(0);
-      expect(await page.getByRole("textbox", { name: "Tenant" }).count()).toBe(0);
+      expect(await page.getByRole("combobox", { name: "Tenant" }).count()).toBe(0);
       expect(await page.getByRole("link", { name: "Groups" }).count()).toBe(0);
       expect(await page.locator(".whoami").textContent()).toContain("Key holder (read-only)");
       await shoot("keys-read-only");

@@ -16,9 +16,9 @@ import { BadRequestSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 /** badRequest is an INVALID_ARGUMENT as the browser receives it: the BadRequest detail as type and bytes. */
 function badRequest(message: string, violations: { field: string; description: string }[]): ConnectError {
   const detail = create(BadRequestSchema, { fieldViolations: violations });
-  return new ConnectError(message, Code.InvalidArgument, undefined, [
-    { type: BadRequestSchema.typeName, value: toBinary(BadRequestSchema, detail) },
-  ]);
+  const error = new ConnectError(message, Code.InvalidArgument);
+  error.details.push({ type: BadRequestSchema.typeName, value: toBinary(BadRequestSchema, detail) });
+  return error;
 }
 
 describe("describeError", () => {
