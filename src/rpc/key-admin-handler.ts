@@ -9,7 +9,7 @@ import type { Actor } from "../domain/api-key.js";
 import type { Bootstrapper } from "../domain/bootstrap.js";
 import { invalidArgument } from "../domain/errors.js";
 import type { GroupAdmin } from "../domain/group-admin.js";
-import type { KeyAdmin } from "../domain/key-admin.js";
+import type { DeleteKeyInput, KeyAdmin } from "../domain/key-admin.js";
 import type { TenantAdmin } from "../domain/tenant-admin.js";
 import type { UsageStatsReader } from "../domain/usage-stats.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
@@ -159,44 +159,24 @@ export function createKeyAdminHandler(
 
     async revokeKey(request, context) {
       const actor = await actorOf(context);
-      const revoked = await keys.revokeKey(actor, {
-        keyId: request.keyId,
-        reason: request.reason,
-        requestId: request.requestId,
-        etag: request.etag,
-      });
-      return { key: keyMessageOf(revoked) };
+      const input = { ...keyChangeOf(request), reason: request.reason };
+      return { key: keyMessageOf(await keys.revokeKey(actor, input)) };
     },
 
     async disableKey(request, context) {
       const actor = await actorOf(context);
-      const disabled = await keys.disableKey(actor, {
-        keyId: request.keyId,
-        reason: request.reason,
-        requestId: request.requestId,
-        etag: request.etag,
-      });
-      return { key: keyMessageOf(disabled) };
+      const input = { ...keyChangeOf(request), reason: request.reason };
+      return { key: keyMessageOf(await keys.disableKey(actor, input)) };
     },
 
     async enableKey(request, context) {
       const actor = await actorOf(context);
-      const enabled = await keys.enableKey(actor, {
-        keyId: request.keyId,
-        requestId: request.requestId,
-        etag: request.etag,
-      });
-      return { key: keyMessageOf(enabled) };
+      return { key: keyMessageOf(await keys.enableKey(actor, keyChangeOf(request))) };
     },
 
     async deleteKey(request, context) {
       const actor = await actorOf(context);
-      const deleted = await keys.deleteKey(actor, {
-        keyId: request.keyId,
-        requestId: request.requestId,
-        etag: request.etag,
-      });
-      return { key: keyMessageOf(deleted) };
+      return { key: keyMessageOf(await keys.deleteKey(actor, keyChangeOf(request))) };
     },
 
     async createGroup(request, context) {
@@ -306,4 +286,13 @@ export function createKeyAdminHandler(
       };
     },
   };
+}
+
+/** keyChangeOf maps what every one-key change request sends: the key, the request id and the etag. */
+function keyChangeOf(request: {
+  readonly keyId: string;
+  readonly requestId: string;
+  readonly etag: string;
+}): DeleteKeyInput {
+  return { keyId: request.keyId, requestId: request.requestId, etag: request.etag };
 }
