@@ -8,7 +8,7 @@ import { usageError } from "../cli-error.js";
 import { collectList, parsePositiveInt } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
 import { parseTimeInput } from "../time-input.js";
-import { type ActionRunner, fetchPages } from "./command-helpers.js";
+import { type ActionRunner, fetchPages, printNextPageHint } from "./command-helpers.js";
 
 interface TailOptions {
   tenant?: string;
@@ -113,21 +113,22 @@ export function registerAuditCommands(program: Command, run: ActionRunner): void
             all?: boolean;
           },
         ) => {
-          let nextPageToken = "";
-          const events = await fetchPages<AuditEvent>(options, async (pageToken) => {
-            const page = await ctx.connection().audit.listAdminEvents(
-              {
-                tenantId: options.tenant ?? "",
-                keyId: options.keyId ?? "",
-                groupId: options.groupId ?? "",
-                pageSize: options.limit ?? 0,
-                pageToken,
-              },
-              ctx.callOptions(),
-            );
-            nextPageToken = options.all === true ? "" : page.nextPageToken;
-            return { items: page.events, nextPageToken: page.nextPageToken };
-          });
+          const { items: events, nextPageToken } = await fetchPages<AuditEvent>(
+            options,
+            async (pageToken) => {
+              const page = await ctx.connection().audit.listAdminEvents(
+                {
+                  tenantId: options.tenant ?? "",
+                  keyId: options.keyId ?? "",
+                  groupId: options.groupId ?? "",
+                  pageSize: options.limit ?? 0,
+                  pageToken,
+                },
+                ctx.callOptions(),
+              );
+              return { items: page.events, nextPageToken: page.nextPageToken };
+            },
+          );
           if (ctx.globals.json === true) {
             ctx.printJson(
               ListAdminEventsResponseSchema,
@@ -140,9 +141,7 @@ export function registerAuditCommands(program: Command, run: ActionRunner): void
               ? "No admin events.\n"
               : `${events.flatMap((event) => [auditEventLine(event), ...adminChangeLines(event)]).join("\n")}\n`,
           );
-          if (nextPageToken !== "") {
-            ctx.io.out(`\nMore events: repeat with --page-token ${terminalText(nextPageToken)} (or --all)\n`);
-          }
+          printNextPageHint(ctx, nextPageToken, "events");
         },
       ),
     );

@@ -25,14 +25,20 @@ export function createActionRunner(runtime: CommandRuntime): ActionRunner {
     };
 }
 
+/** Page is a listing's items and the token of the page after them ("" = none). */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextPageToken: string;
+}
+
 /**
  * fetchPages fetches one page (from --page-token) or, with --all, every page, and returns the items in
- * order.
+ * order with the token to continue from ("" with --all).
  */
 export async function fetchPages<T>(
   options: { pageToken?: string; all?: boolean },
-  fetchPage: (pageToken: string) => Promise<{ items: T[]; nextPageToken: string }>,
-): Promise<T[]> {
+  fetchPage: (pageToken: string) => Promise<Page<T>>,
+): Promise<Page<T>> {
   const items: T[] = [];
   let token = options.pageToken ?? "";
   const seen = new Set<string>();
@@ -40,11 +46,18 @@ export async function fetchPages<T>(
     const page = await fetchPage(token);
     items.push(...page.items);
     if (options.all !== true || page.nextPageToken === "" || seen.has(page.nextPageToken)) {
-      return items;
+      return { items, nextPageToken: options.all === true ? "" : page.nextPageToken };
     }
     // A server answering the same token twice would loop forever; stop instead.
     seen.add(page.nextPageToken);
     token = page.nextPageToken;
+  }
+}
+
+/** printNextPageHint tells how to continue a listing that has more pages of `what`. */
+export function printNextPageHint(ctx: CommandContext, nextPageToken: string, what: string): void {
+  if (nextPageToken !== "") {
+    ctx.io.out(`\nMore ${what}: repeat with --page-token ${terminalText(nextPageToken)} (or --all)\n`);
   }
 }
 

@@ -13,7 +13,7 @@ import { usageError } from "../cli-error.js";
 import { groupDetails, groupsTable } from "../key-presentation.js";
 import { collectLabels, collectList, parsePositiveInt } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
-import { type ActionRunner, fetchPages } from "./command-helpers.js";
+import { type ActionRunner, fetchPages, printNextPageHint } from "./command-helpers.js";
 
 const requestIdOption = (): Option =>
   new Option(
@@ -86,15 +86,13 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
           _args,
           options: { tenant?: string; limit?: number; pageToken?: string; all?: boolean },
         ) => {
-          let nextPageToken = "";
-          const items = await fetchPages<Group>(options, async (pageToken) => {
+          const { items, nextPageToken } = await fetchPages<Group>(options, async (pageToken) => {
             const page = await ctx
               .connection()
               .keyAdmin.listGroups(
                 { tenantId: options.tenant ?? "", pageSize: options.limit ?? 0, pageToken },
                 ctx.callOptions(),
               );
-            nextPageToken = options.all === true ? "" : page.nextPageToken;
             return { items: page.groups, nextPageToken: page.nextPageToken };
           });
           if (ctx.globals.json === true) {
@@ -105,9 +103,7 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
             return;
           }
           ctx.io.out(items.length === 0 ? "No groups.\n" : `${groupsTable(items)}\n`);
-          if (nextPageToken !== "") {
-            ctx.io.out(`\nMore groups: repeat with --page-token ${terminalText(nextPageToken)} (or --all)\n`);
-          }
+          printNextPageHint(ctx, nextPageToken, "groups");
         },
       ),
     );

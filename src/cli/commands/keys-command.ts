@@ -20,7 +20,7 @@ import { keyDetails, keysTable, usageText } from "../key-presentation.js";
 import { collectLabels, collectList, parsePositiveInt } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
 import { parseDurationMs, parseTimeInput } from "../time-input.js";
-import { type ActionRunner, fetchPages, printSecretOnce } from "./command-helpers.js";
+import { type ActionRunner, fetchPages, printNextPageHint, printSecretOnce } from "./command-helpers.js";
 
 interface CreateOptions {
   tenant: string;
@@ -382,7 +382,7 @@ async function createKey(ctx: CommandContext, options: CreateOptions): Promise<v
 async function listKeys(ctx: CommandContext, options: ListOptions): Promise<void> {
   const client = ctx.connection().keyAdmin;
   let last: ListKeysResponse | undefined;
-  const keys = await fetchPages<Key>(options, async (pageToken) => {
+  const { items: keys, nextPageToken } = await fetchPages<Key>(options, async (pageToken) => {
     const page = await client.listKeys(
       {
         tenantId: options.tenant ?? "",
@@ -404,7 +404,6 @@ async function listKeys(ctx: CommandContext, options: ListOptions): Promise<void
     last = page;
     return { items: page.keys, nextPageToken: page.nextPageToken };
   });
-  const nextPageToken = options.all === true ? "" : (last?.nextPageToken ?? "");
   if (ctx.globals.json === true) {
     const merged = create(ListKeysResponseSchema, {
       keys,
@@ -418,9 +417,7 @@ async function listKeys(ctx: CommandContext, options: ListOptions): Promise<void
     ctx.io.out(`Tenant ${terminalText(last.tenant.tenantId)}: ${usageText(last.tenant)}\n\n`);
   }
   ctx.io.out(keys.length === 0 ? "No keys.\n" : `${keysTable(keys)}\n`);
-  if (nextPageToken !== "") {
-    ctx.io.out(`\nMore keys: repeat with --page-token ${terminalText(nextPageToken)} (or --all)\n`);
-  }
+  printNextPageHint(ctx, nextPageToken, "keys");
 }
 
 async function updateKey(ctx: CommandContext, keyId: string, options: UpdateOptions): Promise<void> {

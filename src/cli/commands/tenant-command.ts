@@ -4,7 +4,6 @@ import type { Command } from "commander";
 import {
   CreateTenantResponseSchema,
   GetTenantResponseSchema,
-  type ListTenantsResponse,
   ListTenantsResponseSchema,
   UpdateTenantResponseSchema,
 } from "../../gen/apikeys/v1/key_admin_service_pb.js";
@@ -12,8 +11,7 @@ import type { Tenant } from "../../gen/apikeys/v1/key_pb.js";
 import { usageError } from "../cli-error.js";
 import { tenantDetails, tenantsTable } from "../key-presentation.js";
 import { parsePositiveInt } from "../option-parsers.js";
-import { terminalText } from "../terminal-text.js";
-import { type ActionRunner, fetchPages } from "./command-helpers.js";
+import { type ActionRunner, fetchPages, printNextPageHint } from "./command-helpers.js";
 
 const REQUEST_ID_HELP = "idempotency id of this change (default: a new UUID); reuse it to retry safely";
 
@@ -63,14 +61,12 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
     .option("--all", "fetch every page")
     .action(
       run(async (ctx, _args, options: { limit?: number; pageToken?: string; all?: boolean }) => {
-        let last: ListTenantsResponse | undefined;
-        const tenants = await fetchPages<Tenant>(options, async (pageToken) => {
-          last = await ctx
+        const { items: tenants, nextPageToken } = await fetchPages<Tenant>(options, async (pageToken) => {
+          const page = await ctx
             .connection()
             .keyAdmin.listTenants({ pageSize: options.limit ?? 0, pageToken }, ctx.callOptions());
-          return { items: last.tenants, nextPageToken: last.nextPageToken };
+          return { items: page.tenants, nextPageToken: page.nextPageToken };
         });
-        const nextPageToken = options.all === true ? "" : (last?.nextPageToken ?? "");
         if (ctx.globals.json === true) {
           ctx.printJson(
             ListTenantsResponseSchema,
@@ -79,9 +75,7 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
           return;
         }
         ctx.io.out(tenants.length === 0 ? "No tenants.\n" : `${tenantsTable(tenants)}\n`);
-        if (nextPageToken !== "") {
-          ctx.io.out(`\nMore tenants: repeat with --page-token ${terminalText(nextPageToken)} (or --all)\n`);
-        }
+        printNextPageHint(ctx, nextPageToken, "tenants");
       }),
     );
 

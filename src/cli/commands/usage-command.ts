@@ -7,9 +7,8 @@ import { VerificationCode } from "../../gen/apikeys/v1/key_verify_service_pb.js"
 import { usageTable } from "../audit-presentation.js";
 import { usageError } from "../cli-error.js";
 import { collectList, parsePositiveInt } from "../option-parsers.js";
-import { terminalText } from "../terminal-text.js";
 import { parseTimeInput } from "../time-input.js";
-import { type ActionRunner, fetchPages } from "./command-helpers.js";
+import { type ActionRunner, fetchPages, printNextPageHint } from "./command-helpers.js";
 
 interface UsageOptions {
   since?: string;
@@ -59,8 +58,7 @@ export function registerUsageCommand(program: Command, run: ActionRunner): void 
           throw usageError("--until must be after --since");
         }
         const codes = (options.code ?? []).map(parseVerificationCode);
-        let nextPageToken = "";
-        const events = await fetchPages<AuditEvent>(options, async (pageToken) => {
+        const { items: events, nextPageToken } = await fetchPages<AuditEvent>(options, async (pageToken) => {
           const page = await ctx.connection().audit.listKeyUsage(
             {
               keyId: keyId ?? "",
@@ -72,7 +70,6 @@ export function registerUsageCommand(program: Command, run: ActionRunner): void 
             },
             ctx.callOptions(),
           );
-          nextPageToken = options.all === true ? "" : page.nextPageToken;
           return { items: page.events, nextPageToken: page.nextPageToken };
         });
         if (ctx.globals.json === true) {
@@ -83,9 +80,7 @@ export function registerUsageCommand(program: Command, run: ActionRunner): void 
           return;
         }
         ctx.io.out(events.length === 0 ? "No usage recorded.\n" : `${usageTable(events)}\n`);
-        if (nextPageToken !== "") {
-          ctx.io.out(`\nMore events: repeat with --page-token ${terminalText(nextPageToken)} (or --all)\n`);
-        }
+        printNextPageHint(ctx, nextPageToken, "events");
       }),
     );
 }
