@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { durationFromMs, FieldMaskSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Command, Option } from "commander";
 import {
@@ -249,13 +249,14 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
           },
           ctx.callOptions(),
         );
-        if (ctx.globals.json === true) {
-          ctx.printJson(DisableKeyResponseSchema, response);
-        } else {
-          ctx.io.out(
-            `Disabled key "${terminalText(response.key?.name)}" (${terminalText(response.key?.keyId ?? id)}); \`keys enable\` turns it on again.\n`,
-          );
-        }
+        printChangedKey(
+          ctx,
+          DisableKeyResponseSchema,
+          response,
+          id,
+          "Disabled",
+          "; `keys enable` turns it on again.",
+        );
       }),
     );
 
@@ -274,13 +275,7 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
             { keyId: id, requestId: ctx.requestIdOf(options), etag: options.etag ?? "" },
             ctx.callOptions(),
           );
-        if (ctx.globals.json === true) {
-          ctx.printJson(EnableKeyResponseSchema, response);
-        } else {
-          ctx.io.out(
-            `Enabled key "${terminalText(response.key?.name)}" (${terminalText(response.key?.keyId ?? id)}).\n`,
-          );
-        }
+        printChangedKey(ctx, EnableKeyResponseSchema, response, id, "Enabled");
       }),
     );
 
@@ -305,13 +300,7 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
             { keyId: id, reason: options.reason ?? "", requestId, etag: options.etag ?? "" },
             ctx.callOptions(),
           );
-        if (ctx.globals.json === true) {
-          ctx.printJson(RevokeKeyResponseSchema, response);
-        } else {
-          ctx.io.out(
-            `Revoked key "${terminalText(response.key?.name)}" (${terminalText(response.key?.keyId ?? id)}).\n`,
-          );
-        }
+        printChangedKey(ctx, RevokeKeyResponseSchema, response, id, "Revoked");
       }),
     );
 
@@ -332,15 +321,27 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
         const response = await ctx
           .connection()
           .keyAdmin.deleteKey({ keyId: id, requestId, etag: options.etag ?? "" }, ctx.callOptions());
-        if (ctx.globals.json === true) {
-          ctx.printJson(DeleteKeyResponseSchema, response);
-        } else {
-          ctx.io.out(
-            `Deleted key "${terminalText(response.key?.name)}" (${terminalText(response.key?.keyId ?? id)}).\n`,
-          );
-        }
+        printChangedKey(ctx, DeleteKeyResponseSchema, response, id, "Deleted");
       }),
     );
+}
+
+/** printChangedKey prints the answer of a one-key change: as JSON, or as `<verb> key "<name>" (<id>)<after>`. */
+function printChangedKey<Desc extends DescMessage>(
+  ctx: CommandContext,
+  schema: Desc,
+  response: MessageShape<Desc> & { readonly key?: Key | undefined },
+  id: string,
+  verb: string,
+  after = ".",
+): void {
+  if (ctx.globals.json === true) {
+    ctx.printJson(schema, response);
+    return;
+  }
+  ctx.io.out(
+    `${verb} key "${terminalText(response.key?.name)}" (${terminalText(response.key?.keyId ?? id)})${after}\n`,
+  );
 }
 
 async function keyName(ctx: CommandContext, keyId: string): Promise<string> {
