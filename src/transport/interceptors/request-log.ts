@@ -15,6 +15,7 @@ import type { Logger } from "pino";
 import { kPeerAddress, kRequestId } from "../../rpc/context-keys.js";
 import { statusName } from "../../rpc/error-codes.js";
 import { isServerFault } from "../error-boundary.js";
+import { reportAfter } from "./report-after.js";
 
 /**
  * kUnreadRequestBytes is the size of a request that was refused because it could not be read (a message
@@ -159,19 +160,4 @@ export function requestLogInterceptor(observer: CallObserver): Interceptor {
       throw thrown;
     }
   };
-}
-
-async function* reportAfter<T>(
-  messages: AsyncIterable<T>,
-  report: (error: ConnectError | undefined) => void,
-): AsyncGenerator<T> {
-  let error: ConnectError | undefined;
-  try {
-    yield* messages;
-  } catch (thrown) {
-    error = ConnectError.from(thrown);
-    throw thrown;
-  } finally {
-    report(error);
-  }
 }

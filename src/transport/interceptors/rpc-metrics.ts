@@ -21,6 +21,7 @@ import {
   registerCollectedMetric,
   type Sample,
 } from "../../metrics/collected-metric.js";
+import { reportAfter } from "./report-after.js";
 
 /** HANDLING_BOUNDS_SECONDS are the handling-time buckets: 100 µs (a warm VerifyKey) to 10 s. */
 export const HANDLING_BOUNDS_SECONDS: readonly number[] = [
@@ -125,28 +126,14 @@ export function rpcMetricsInterceptor(registry: Registry, services: readonly Des
       handled(slot, 0, startedAt);
       return response;
     }
-    return { ...response, message: handledAfter(response.message, slot, startedAt) };
+    return {
+      ...response,
+      message: reportAfter(response.message, (error) => handled(slot, error?.code ?? 0, startedAt)),
+    };
   };
 }
 
 function handled(slot: MethodSlot, code: number, startedAt: number): void {
   slot.handled[code] = (slot.handled[code] as number) + 1;
   slot.handling.observe((performance.now() - startedAt) / 1000);
-}
-
-/** handledAfter counts a stream as handled when it ends, with the code it ended with. */
-async function* handledAfter<T>(
-  messages: AsyncIterable<T>,
-  slot: MethodSlot,
-  startedAt: number,
-): AsyncGenerator<T> {
-  let code = 0;
-  try {
-    yield* messages;
-  } catch (thrown) {
-    code = ConnectError.from(thrown).code;
-    throw thrown;
-  } finally {
-    handled(slot, code, startedAt);
-  }
 }

@@ -17,6 +17,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { isServerFault } from "../error-boundary.js";
+import { reportAfter } from "./report-after.js";
 
 /** CallTracing is what the tracing interceptor needs: a tracer and the propagator that reads the caller's context. */
 export interface CallTracing {
@@ -70,19 +71,9 @@ export function tracingInterceptor(tracing: CallTracing): Interceptor {
       endSpan(span, 0, undefined);
       return response;
     }
-    return { ...response, message: endAfter(response.message, span) };
+    return {
+      ...response,
+      message: reportAfter(response.message, (error) => endSpan(span, error?.code ?? 0, error)),
+    };
   };
-}
-
-/** endAfter ends a stream's span when the stream ends. */
-async function* endAfter<T>(messages: AsyncIterable<T>, span: Span): AsyncGenerator<T> {
-  let error: ConnectError | undefined;
-  try {
-    yield* messages;
-  } catch (thrown) {
-    error = ConnectError.from(thrown);
-    throw thrown;
-  } finally {
-    endSpan(span, error?.code ?? 0, error);
-  }
 }
