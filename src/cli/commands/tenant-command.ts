@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import type { Command } from "commander";
 import {
@@ -9,6 +9,7 @@ import {
 } from "../../gen/apikeys/v1/key_admin_service_pb.js";
 import type { Tenant } from "../../gen/apikeys/v1/key_pb.js";
 import { usageError } from "../cli-error.js";
+import type { CommandContext } from "../command-context.js";
 import { tenantDetails, tenantsTable } from "../key-presentation.js";
 import { parsePositiveInt } from "../option-parsers.js";
 import { type ActionRunner, fetchPages, printNextPageHint } from "./command-helpers.js";
@@ -44,11 +45,7 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
             },
             ctx.callOptions(),
           );
-          if (ctx.globals.json === true) {
-            ctx.printJson(CreateTenantResponseSchema, response);
-          } else if (response.tenant !== undefined) {
-            ctx.io.out(`Created tenant ${tenantDetails(response.tenant)}\n`);
-          }
+          printTenant(ctx, CreateTenantResponseSchema, response, "Created tenant ");
         },
       ),
     );
@@ -123,11 +120,7 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
             },
             ctx.callOptions(),
           );
-          if (ctx.globals.json === true) {
-            ctx.printJson(UpdateTenantResponseSchema, response);
-          } else if (response.tenant !== undefined) {
-            ctx.io.out(`${tenantDetails(response.tenant)}\n`);
-          }
+          printTenant(ctx, UpdateTenantResponseSchema, response);
         },
       ),
     );
@@ -141,11 +134,7 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
         const response = await ctx
           .connection()
           .keyAdmin.getTenant({ tenantId: options.tenant ?? "" }, ctx.callOptions());
-        if (ctx.globals.json === true) {
-          ctx.printJson(GetTenantResponseSchema, response);
-        } else if (response.tenant !== undefined) {
-          ctx.io.out(`${tenantDetails(response.tenant)}\n`);
-        }
+        printTenant(ctx, GetTenantResponseSchema, response);
       }),
     );
 
@@ -173,11 +162,21 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
           },
           ctx.callOptions(),
         );
-        if (ctx.globals.json === true) {
-          ctx.printJson(UpdateTenantResponseSchema, response);
-        } else if (response.tenant !== undefined) {
-          ctx.io.out(`${tenantDetails(response.tenant)}\n`);
-        }
+        printTenant(ctx, UpdateTenantResponseSchema, response);
       }),
     );
+}
+
+/** printTenant prints an answer carrying a tenant: as JSON, or as the tenant's details after `heading`. */
+function printTenant<Desc extends DescMessage>(
+  ctx: CommandContext,
+  schema: Desc,
+  response: MessageShape<Desc> & { readonly tenant?: Tenant | undefined },
+  heading = "",
+): void {
+  if (ctx.globals.json === true) {
+    ctx.printJson(schema, response);
+  } else if (response.tenant !== undefined) {
+    ctx.io.out(`${heading}${tenantDetails(response.tenant)}\n`);
+  }
 }
