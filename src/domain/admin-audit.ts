@@ -21,6 +21,8 @@ export interface AdminEventTarget {
   readonly changes?: readonly FieldChange[];
   /** requestId is the client request id, or null when the request had none (the actor's callId is used). */
   readonly requestId: string | null;
+  /** eventId fixes the event's id (an effect a retry may record again, see request-fence.ts); default random. */
+  readonly eventId?: string;
 }
 
 /** adminEvent builds the audit event of one admin mutation at `time`. */
@@ -31,7 +33,7 @@ export function adminEvent(
   target: AdminEventTarget,
 ): NewAuditEvent {
   return {
-    id: newEventId(),
+    id: target.eventId ?? newEventId(),
     time,
     tenantId: target.tenantId,
     detail: {

@@ -58,7 +58,8 @@ export interface Mutation<T> {
   /** parameters are the normalised input (fixed property order, JSON values only) the fingerprint is of. */
   readonly parameters: unknown;
   readonly now: Date;
-  run(): Promise<MutationOutcome<T>>;
+  /** run makes the change; `requestId` is the validated request id (null = none) a write may carry. */
+  run(requestId: string | null): Promise<MutationOutcome<T>>;
   /** replay answers a repeated request_id from what the first run stored. */
   replay(stored: string): Promise<T>;
 }
@@ -76,7 +77,7 @@ export async function runMutation<T>(ports: MutationPorts, mutation: Mutation<T>
   // Refuse before changing anything when the admin audit backlog is full: no change without its event.
   ports.audit.checkAdminBacklog();
   const run = async () => {
-    const outcome = await mutation.run();
+    const outcome = await mutation.run(requestId);
     if (outcome.audit !== null) {
       // Durable before the answer: the mutation is acknowledged only once its admin event is stored.
       await recordAdminEvent(ports.audit, actor, outcome.audit.action, now, {

@@ -60,6 +60,10 @@ export interface ApiKeyRecord {
   readonly disabledBy: string;
   /** disableReason is the reason given when disabling; "" unless disabled. */
   readonly disableReason: string;
+  /** createRequestId is the client request id the key was created with; absent when none (request-fence.ts). */
+  readonly createRequestId?: string;
+  /** rotateRequestId is the client request id of the key's last rotation; absent or "" when none. */
+  readonly rotateRequestId?: string;
   /** version grows by one with every change; guarded updates compare it (optimistic concurrency). */
   readonly version: number;
 }

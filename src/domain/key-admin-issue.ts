@@ -2,14 +2,17 @@
  * Issuing a new key, shared by CreateKey and Bootstrap: reserve a slot of the tenant's key limit first (an
  * atomic conditional increment, so 50 concurrent creates at a limit of 10 make exactly 10 keys), then insert
  * the key under a fresh random id, retrying on the (astronomically unlikely) id collision, and give the slot
- * back if the insert fails. Only the keyed hash and a display hint are stored, never the secret.
+ * back if the insert fails. Only the keyed hash and a display hint are stored, never the secret. With a
+ * client request id, CreateKey's key id is derived from it instead (issueKeyForRequest, request-fence.ts).
  */
+import { IDEMPOTENCY_MISMATCH } from "./admin-mutation.js";
 import type { ApiKeyRecord, Labels } from "./api-key.js";
 import { DomainError } from "./errors.js";
 import type { GeneratedKey, KeyFormat } from "./key-format.js";
 import type { KeyHasher } from "./key-hash.js";
 import { NO_LABELS } from "./labels.js";
 import type { KeyRepository, RandomSource, TenantRepository } from "./ports.js";
+import { requestKeyId, withinRequestRetention } from "./request-fence.js";
 
 /** TENANT_KEY_LIMIT_EXCEEDED is the reason of the RESOURCE_EXHAUSTED for a tenant at its key limit. */
 export const TENANT_KEY_LIMIT_EXCEEDED = "TENANT_KEY_LIMIT_EXCEEDED";
@@ -58,6 +61,171 @@ export async function issueKey(
   spec: KeySpec,
   now: Date,
 ): Promise<IssuedKeyRecord> {
+  return reserveAndInsert(deps, spec, () => {
+    const generated = deps.keyFormat.generate(deps.random);
+    return { generated, record: newKeyRecord(deps, spec, generated, now) };
+  });
+}
+
+/** RequestIssuedKeyRecord is an issued key and whether an earlier attempt of its request had stored it. */
+export interface RequestIssuedKeyRecord extends IssuedKeyRecord {
+  /** earlier: the key is the one an earlier attempt stored; its secret was replaced (announce the change). */
+  readonly earlier: boolean;
+}
+
+/**
+ * issueKeyForRequest issues the one key of a CreateKey request id (see request-fence.ts): under the id
+ * derived from (tenant, request id), or, when an earlier attempt of the request already stored it, that key
+ * with a fresh secret in place of the one nobody received. It is still the key's creation: generation 1.
+ */
+export async function issueKeyForRequest(
+  deps: KeyIssuerDependencies,
+  spec: KeySpec,
+  now: Date,
+  requestId: string,
+): Promise<RequestIssuedKeyRecord> {
+  const keyId = requestKeyId(deps.keyFormat.prefix, spec.tenantId, requestId);
+  // Looked up before reserving: a tenant at its limit because of the earlier attempt's key still gets it.
+  const stored = await deps.keys.findById(keyId);
+  if (stored !== null) {
+    return reissueEarlier(deps, stored, spec, now, requestId);
+  }
+  try {
+    const issued = await reserveAndInsert(
+      deps,
+      spec,
+      () => {
+        const generated = deps.keyFormat.generateSecretFor(keyId, deps.random);
+        const record = { ...newKeyRecord(deps, spec, generated, now), createRequestId: requestId };
+        return { generated, record };
+      },
+      1,
+    );
+    return { ...issued, earlier: false };
+  } catch (error) {
+    if (!(error instanceof DomainError && error.kind === "already_exists")) {
+      throw error;
+    }
+  }
+  // The earlier attempt's insert landed between the lookup and ours (ours gave its slot back).
+  const landed = await deps.keys.findById(keyId);
+  if (landed === null) {
+    throw new DomainError("aborted", "the key of this request_id changed concurrently; try again");
+  }
+  return reissueEarlier(deps, landed, spec, now, requestId);
+}
+
+/**
+ * reissueEarlier completes a request whose earlier attempt stored `stored`: the same creation (same
+ * parameters, within the request id's retention, untouched since) gets a fresh generation-1 secret through a
+ * version-guarded write. Anything else answers FAILED_PRECONDITION: the request id names another creation.
+ */
+async function reissueEarlier(
+  deps: KeyIssuerDependencies,
+  stored: ApiKeyRecord,
+  spec: KeySpec,
+  now: Date,
+  requestId: string,
+): Promise<RequestIssuedKeyRecord> {
+  const sameCreation =
+    stored.tenantId === spec.tenantId &&
+    stored.createRequestId === requestId &&
+    withinRequestRetention(stored.createdAt, now) &&
+    creationParameters(stored) === creationParameters(spec);
+  if (!sameCreation) {
+    throw new DomainError(
+      "failed_precondition",
+      "request_id was already used to create another key; use a new request_id for a new request",
+      { reason: IDEMPOTENCY_MISMATCH },
+    );
+  }
+  const [first, ...others] = stored.secrets;
+  if (
+    first === undefined ||
+    first.generation !== 1 ||
+    others.length > 0 ||
+    stored.revokedAt !== null ||
+    stored.deletedAt !== null
+  ) {
+    throw new DomainError(
+      "failed_precondition",
+      `key ${stored.id} of this request_id was rotated, revoked or deleted since; its first secret cannot be issued again`,
+      { reason: IDEMPOTENCY_MISMATCH },
+    );
+  }
+  const generated = deps.keyFormat.generateSecretFor(stored.id, deps.random);
+  const { hash, pepperVersion } = deps.hasher.hash(generated.key);
+  const record: ApiKeyRecord = {
+    ...stored,
+    secrets: [{ ...first, hash, pepperVersion, hint: generated.hint }],
+    version: stored.version + 1,
+  };
+  if (!(await deps.keys.replace(record, stored.version))) {
+    throw new DomainError("aborted", `the key ${stored.id} was changed concurrently; try again`);
+  }
+  return { record, generated, earlier: true };
+}
+
+/** creationParameters are the configuration a creation stored, comparable with the request's. */
+function creationParameters(key: Omit<KeySpec, "createdBy">): string {
+  const labels = Object.entries(key.labels ?? NO_LABELS).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([
+    key.name,
+    key.description,
+    key.userId,
+    key.groupId,
+    key.permissions,
+    key.ipAllowlist,
+    key.expiresAt?.getTime() ?? null,
+    labels,
+  ]);
+}
+
+/** newKeyRecord is the first version of a key of `spec` holding `generated`'s secret (as its hash). */
+function newKeyRecord(
+  deps: KeyIssuerDependencies,
+  spec: KeySpec,
+  generated: GeneratedKey,
+  now: Date,
+): ApiKeyRecord {
+  const { hash, pepperVersion } = deps.hasher.hash(generated.key);
+  return {
+    id: generated.keyId,
+    tenantId: spec.tenantId,
+    name: spec.name,
+    description: spec.description,
+    userId: spec.userId,
+    groupId: spec.groupId,
+    permissions: [...spec.permissions],
+    ipAllowlist: [...spec.ipAllowlist],
+    secrets: [{ generation: 1, hash, pepperVersion, hint: generated.hint, createdAt: now, expiresAt: null }],
+    createdAt: now,
+    createdBy: spec.createdBy,
+    updatedAt: now,
+    expiresAt: spec.expiresAt,
+    revokedAt: null,
+    revokedBy: "",
+    revokeReason: "",
+    deletedAt: null,
+    lastUsedAt: null,
+    labels: spec.labels ?? NO_LABELS,
+    disabledAt: null,
+    disabledBy: "",
+    disableReason: "",
+    version: 1,
+  };
+}
+
+/**
+ * reserveAndInsert reserves a slot of the tenant's key limit, then inserts the key `make` gives, making a new
+ * one after an id collision (at most `attempts` times), and gives the slot back if no key was stored.
+ */
+async function reserveAndInsert(
+  deps: KeyIssuerDependencies,
+  spec: KeySpec,
+  make: () => IssuedKeyRecord,
+  attempts = MAX_ID_ATTEMPTS,
+): Promise<IssuedKeyRecord> {
   if (!(await deps.tenants.reserveKeySlot(spec.tenantId, deps.defaultKeyLimit))) {
     const tenant = await deps.tenants.get(spec.tenantId);
     const limit = tenant.keyLimit ?? deps.defaultKeyLimit;
@@ -68,41 +236,14 @@ export async function issueKey(
     );
   }
   try {
-    for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt += 1) {
-      const generated = deps.keyFormat.generate(deps.random);
-      const { hash, pepperVersion } = deps.hasher.hash(generated.key);
-      const record: ApiKeyRecord = {
-        id: generated.keyId,
-        tenantId: spec.tenantId,
-        name: spec.name,
-        description: spec.description,
-        userId: spec.userId,
-        groupId: spec.groupId,
-        permissions: [...spec.permissions],
-        ipAllowlist: [...spec.ipAllowlist],
-        secrets: [
-          { generation: 1, hash, pepperVersion, hint: generated.hint, createdAt: now, expiresAt: null },
-        ],
-        createdAt: now,
-        createdBy: spec.createdBy,
-        updatedAt: now,
-        expiresAt: spec.expiresAt,
-        revokedAt: null,
-        revokedBy: "",
-        revokeReason: "",
-        deletedAt: null,
-        lastUsedAt: null,
-        labels: spec.labels ?? NO_LABELS,
-        disabledAt: null,
-        disabledBy: "",
-        disableReason: "",
-        version: 1,
-      };
+    for (let attempt = 0; attempt < attempts; attempt += 1) {
+      const issued = make();
       try {
-        await deps.keys.insert(record);
-        return { record, generated };
+        await deps.keys.insert(issued.record);
+        return issued;
       } catch (error) {
-        if (!(error instanceof DomainError && error.kind === "already_exists")) {
+        // A derived id (one attempt) is taken for a reason its caller handles; a random one by chance.
+        if (!(error instanceof DomainError && error.kind === "already_exists") || attempts === 1) {
           throw error;
         }
       }

@@ -7,7 +7,8 @@
  * - prefix: configurable, `^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$` (e.g. "ak_live_"), so secret scanners
  *   can recognise the key type and a test key can never pass as a live one.
  * - id16: 16 random base62 characters (≈ 95 bits), public; with the prefix it forms the key id, which is also
- *   the "access key id" of the two-part credential.
+ *   the "access key id" of the two-part credential. (A CreateKey with a request id derives them from the
+ *   tenant and request id instead, same alphabet and length: request-fence.ts.)
  * - secret32: 32 random base62 characters (≈ 190.5 bits), the secret.
  * - checksum6: CRC32 of everything before it, as 6 base62 digits, left-padded with "0". It lets VerifyKey
  *   reject typos and truncations without touching the database; it adds no secrecy.

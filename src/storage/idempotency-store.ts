@@ -7,6 +7,7 @@
 import type { Db } from "mongodb";
 import { callDeadline } from "../domain/call-deadline.js";
 import type { IdempotencyClaim, IdempotencyStore } from "../domain/ports.js";
+import { REQUEST_ID_RETENTION_MS } from "../domain/request-fence.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
 import { deadlineBound } from "./operation-deadline.js";
@@ -41,8 +42,11 @@ export interface IdempotencyStoreOptions {
   readonly leaseMs?: number;
 }
 
-/** DEFAULT_IDEMPOTENCY_RETENTION_MS is the 24 hours a request id is remembered. */
-export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+/**
+ * DEFAULT_IDEMPOTENCY_RETENTION_MS is the 24 hours a request id is remembered: the domain's retention, which
+ * also bounds how old an earlier attempt's write may be for a retry to complete it (request-fence.ts).
+ */
+export const DEFAULT_IDEMPOTENCY_RETENTION_MS = REQUEST_ID_RETENTION_MS;
 /** DEFAULT_IDEMPOTENCY_LEASE_MS is how long a pending claim is presumed alive. */
 export const DEFAULT_IDEMPOTENCY_LEASE_MS = 30_000;
 

@@ -75,6 +75,9 @@ export interface KeyDocument {
   disabledAt?: Date | null;
   disabledBy?: string;
   disableReason?: string;
+  /** createRequestId, rotateRequestId: the request ids that fence a late write (domain/request-fence.ts). */
+  createRequestId?: string;
+  rotateRequestId?: string;
   version: number;
 }
 
@@ -109,6 +112,8 @@ export function keyToDocument(key: ApiKeyRecord): KeyDocument {
     disabledAt: key.disabledAt,
     disabledBy: key.disabledBy,
     disableReason: key.disableReason,
+    ...(key.createRequestId === undefined ? {} : { createRequestId: key.createRequestId }),
+    ...(key.rotateRequestId === undefined ? {} : { rotateRequestId: key.rotateRequestId }),
     version: key.version,
   };
 }
@@ -138,6 +143,8 @@ export function keyFromDocument(document: KeyDocument): ApiKeyRecord {
     disabledAt: document.disabledAt ?? null,
     disabledBy: document.disabledBy ?? "",
     disableReason: document.disableReason ?? "",
+    ...(document.createRequestId === undefined ? {} : { createRequestId: document.createRequestId }),
+    ...(document.rotateRequestId === undefined ? {} : { rotateRequestId: document.rotateRequestId }),
     version: document.version,
   };
 }

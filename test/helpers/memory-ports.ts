@@ -353,7 +353,10 @@ export function createRecordingAuditSink(): RecordingAuditSink {
     emit: (event) => events.push(event),
     checkAdminBacklog: () => undefined,
     record: async (event) => {
-      events.push(event);
+      // The audit log stores an event id once, like the MongoDB store's unique eventId index.
+      if (!events.some((stored) => stored.id === event.id)) {
+        events.push(event);
+      }
     },
   };
 }

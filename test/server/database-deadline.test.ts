@@ -9,16 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SUPERUSER_PERMISSION, SYSTEM_TENANT } from "../../src/domain/api-key.js";
 import { KeyAdminService } from "../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import { loadConfig } from "../../src/server/config.js";
-import { createMongoKeyRepository } from "../../src/storage/key-repository.js";
 import { type LocalMongo, startLocalMongo } from "../../src/storage/local-mongo.js";
-import { createMongoClient } from "../../src/storage/mongo-client.js";
 import { createConnectClient } from "../helpers/connect-client.js";
 import { createGrpcJsClient, isServiceError } from "../helpers/grpc-client.js";
-import { fixtureServerEnv, issueKey } from "../helpers/key-fixtures.js";
-import { startTestServer, type TestServer } from "../helpers/start-server.js";
+import { startServerOnDatabase } from "../helpers/server-on-database.js";
+import type { TestServer } from "../helpers/start-server.js";
 import { untilStopped } from "../helpers/stopped-process.js";
 
 const DEADLINE_MS = 300;
@@ -37,43 +34,20 @@ let mongo: LocalMongo;
 let server: TestServer;
 let adminKey: string;
 let frozen = false;
-const client = { close: async () => undefined as unknown };
+const running = { close: async () => undefined as unknown };
 
 beforeAll(async () => {
   mongo = await startLocalMongo({ dataDir: mkdtempSync(join(tmpdir(), "apikeys-deadline-")) });
-  // The client main builds: the configured selection, connect and socket timeouts.
-  const mongoClient = createMongoClient({
-    uri: mongo.uri,
-    serverSelectionTimeoutMS: CONFIG.mongo.serverSelectionTimeoutMs,
-    connectTimeoutMS: CONFIG.mongo.connectTimeoutMs,
-    socketTimeoutMS: CONFIG.mongo.socketTimeoutMs,
-  });
-  await mongoClient.connect();
-  client.close = () => mongoClient.close(true);
-  const db = mongoClient.db("deadline");
-  adminKey = (
-    await issueKey(createMongoKeyRepository(db), {
-      tenantId: SYSTEM_TENANT,
-      permissions: [SUPERUSER_PERMISSION],
-    })
-  ).key;
-  server = await startTestServer(
-    { client: mongoClient, db, dbName: "deadline", uri: mongo.uri },
-    { env: { ...fixtureServerEnv } },
-  );
-  // Keys live in tenants that exist.
-  await createConnectClient(KeyAdminService, server.httpBaseUrl).createTenant(
-    { tenantId: "acme" },
-    { headers: { authorization: `Bearer ${adminKey}` } },
-  );
+  const started = await startServerOnDatabase(mongo.uri, "deadline");
+  ({ server, adminKey } = started);
+  running.close = () => started.close();
 });
 
 afterAll(async () => {
   if (frozen) {
     process.kill(mongo.pid, "SIGCONT");
   }
-  await server?.shutdown();
-  await client.close();
+  await running.close();
   await mongo?.stop();
 });
 

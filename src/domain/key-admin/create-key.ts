@@ -5,8 +5,9 @@ import type { Actor } from "../api-key.js";
 import { validateFields } from "../errors.js";
 import { normalizeAllowlist } from "../ip-allowlist.js";
 import type { CreateKeyInput, IssuedKey } from "../key-admin.js";
-import { issueKey, type KeySpec } from "../key-admin-issue.js";
+import { issueKey, issueKeyForRequest, type KeySpec } from "../key-admin-issue.js";
 import { validateLabels } from "../labels.js";
+import { requestEventId } from "../request-fence.js";
 import { existingTenant } from "../tenant-admin.js";
 import { validateDescription, validateExpiry, validateName, validateUserId } from "../validation.js";
 import { grantablePermissions, groupIdOf, type KeyContext } from "./key-context.js";
@@ -38,10 +39,18 @@ export async function createKey(ctx: KeyContext, actor: Actor, input: CreateKeyI
     requestId: input.requestId,
     parameters: { ...parameters, expiresAt: spec.expiresAt?.getTime() ?? null },
     now,
-    async run() {
+    async run(requestId) {
       await existingTenant(ctx.tenants, tenantId);
       await ctx.requireGroupOf(tenantId, spec.groupId, "group_id");
-      const { record, generated } = await issueKey(ctx, spec, now);
+      // With a request id the key id is derived from it, so a late write of an earlier attempt and this one
+      // make one key (request-fence.ts); the earlier attempt's stored key had no announcement yet.
+      const { record, generated, earlier } =
+        requestId === null
+          ? { ...(await issueKey(ctx, spec, now)), earlier: false }
+          : await issueKeyForRequest(ctx, spec, now, requestId);
+      if (earlier) {
+        await ctx.notifier.keyChanged(record.id);
+      }
       return {
         value: {
           key: ctx.view(record, now),
@@ -57,6 +66,10 @@ export async function createKey(ctx: KeyContext, actor: Actor, input: CreateKeyI
             groupId: record.groupId,
             changedFields: setFieldsOf(spec),
             changes: keyFieldChanges(null, record, setFieldsOf(spec)),
+            // Every attempt of one request records the creation under one event id: stored once.
+            ...(requestId === null
+              ? {}
+              : { eventId: requestEventId([tenantId, requestId, record.id, "key_created"]) }),
           },
         },
       };

@@ -1,9 +1,12 @@
 import { requireAdmin } from "../admin-access.js";
-import { runMutation } from "../admin-mutation.js";
-import type { Actor, KeySecretRecord } from "../api-key.js";
+import { type MutationOutcome, runMutation } from "../admin-mutation.js";
+import type { KeyView } from "../admin-views.js";
+import type { Actor, ApiKeyRecord, KeySecretRecord } from "../api-key.js";
 import { DomainError } from "../errors.js";
 import { requireEtag, validateEtag } from "../etag.js";
 import type { IssuedKey, RotateKeyInput } from "../key-admin.js";
+import type { GeneratedKey } from "../key-format.js";
+import { requestEventId, withinRequestRetention } from "../request-fence.js";
 import { validateExpiry, validateRotationOverlap } from "../validation.js";
 import { KEY_EXPIRED, type KeyContext, requireChangeable, sameInstant } from "./key-context.js";
 
@@ -27,8 +30,11 @@ export async function rotateKey(ctx: KeyContext, actor: Actor, input: RotateKeyI
     requestId: input.requestId,
     parameters: { keyId, overlapMs: input.overlapMs, expiresAt: newExpiry?.getTime() ?? null, etag },
     now,
-    async run() {
+    async run(requestId) {
       const first = await ctx.liveKey(actor, keyId);
+      if (requestId !== null && isEarlierRotation(first, requestId, now)) {
+        return reissueRotation(ctx, actor, first, now, requestId);
+      }
       requireEtag("key", first, etag);
       requireChangeable(first);
       const expiresAt = newExpiry ?? first.expiresAt;
@@ -60,7 +66,12 @@ export async function rotateKey(ctx: KeyContext, actor: Actor, input: RotateKeyI
             input.overlapMs > 0 && previous !== undefined
               ? [{ ...previous, expiresAt: new Date(now.getTime() + input.overlapMs) }, secret]
               : [secret];
-          return { ...current, secrets, expiresAt, updatedAt: now, version: current.version + 1 };
+          // The key remembers the request id of its last rotation (none: "" once it ever had one).
+          const fence =
+            requestId !== null || current.rotateRequestId !== undefined
+              ? { rotateRequestId: requestId ?? "" }
+              : {};
+          return { ...current, ...fence, secrets, expiresAt, updatedAt: now, version: current.version + 1 };
         },
         { etag, retry: false },
       );
@@ -69,8 +80,7 @@ export async function rotateKey(ctx: KeyContext, actor: Actor, input: RotateKeyI
         before,
         changedFields: sameInstant(first.expiresAt, expiresAt) ? ["secrets"] : ["secrets", "expire_time"],
       });
-      const secret = { key: generated.key, secretKey: generated.secretKey };
-      return { ...outcome, value: { key: outcome.value, secret, secretAlreadyIssued: false } };
+      return issuedRotation(outcome, after, requestId, generated);
     },
     replay: async (stored) => ({
       key: await ctx.replayKey(actor, stored),
@@ -78,6 +88,80 @@ export async function rotateKey(ctx: KeyContext, actor: Actor, input: RotateKeyI
       secretAlreadyIssued: true,
     }),
   });
+}
+
+/**
+ * isEarlierRotation tells whether the key's newest secret is the rotation of an earlier attempt of
+ * `requestId` (its write landed, its answer never did; request-fence.ts).
+ */
+function isEarlierRotation(key: ApiKeyRecord, requestId: string, now: Date): boolean {
+  const newest = key.secrets.at(-1);
+  return (
+    key.rotateRequestId === requestId && newest !== undefined && withinRequestRetention(newest.createdAt, now)
+  );
+}
+
+/**
+ * reissueRotation completes a rotation an earlier attempt of the request applied: its secret reached nobody,
+ * so the newest secret (same generation, same overlap of the one before) gets a fresh value instead of a
+ * second rotation. The etag and expiry were checked by that attempt, against the key it rotated.
+ */
+async function reissueRotation(
+  ctx: KeyContext,
+  actor: Actor,
+  first: ApiKeyRecord,
+  now: Date,
+  requestId: string,
+): Promise<MutationOutcome<IssuedKey>> {
+  requireChangeable(first);
+  const generated = ctx.keyFormat.generateSecretFor(first.id, ctx.random);
+  const { hash, pepperVersion } = ctx.hasher.hash(generated.key);
+  const { after, written } = await ctx.writeKey(
+    actor,
+    first,
+    (current) => {
+      const newest = current.secrets.at(-1);
+      if (newest === undefined || !isEarlierRotation(current, requestId, now)) {
+        return null;
+      }
+      const secrets = [
+        ...current.secrets.slice(0, -1),
+        { ...newest, hash, pepperVersion, hint: generated.hint },
+      ];
+      return { ...current, secrets, updatedAt: now, version: current.version + 1 };
+    },
+    { etag: null, retry: false },
+  );
+  if (!written) {
+    throw new DomainError("aborted", `the key ${first.id} was changed concurrently; try again`);
+  }
+  // The event is the rotation's (one id for every attempt): what it changed is the newest secret's arrival.
+  const outcome = await ctx.changed(after, now, {
+    action: "key_rotated",
+    before: { ...after, secrets: after.secrets.slice(0, -1) },
+    changedFields: ["secrets"],
+  });
+  return issuedRotation(outcome, after, requestId, generated);
+}
+
+/**
+ * issuedRotation answers a rotation to `after`'s newest secret with that secret. Made under a request id, its
+ * event gets an id derived from both: every attempt of the request records the same event, stored once.
+ */
+function issuedRotation(
+  outcome: MutationOutcome<KeyView>,
+  after: ApiKeyRecord,
+  requestId: string | null,
+  generated: GeneratedKey,
+): MutationOutcome<IssuedKey> {
+  const secret = { key: generated.key, secretKey: generated.secretKey };
+  const value = { key: outcome.value, secret, secretAlreadyIssued: false };
+  if (requestId === null || outcome.audit === null) {
+    return { ...outcome, value };
+  }
+  const generation = after.secrets.at(-1)?.generation ?? 0;
+  const eventId = requestEventId([after.tenantId, requestId, after.id, "key_rotated", generation]);
+  return { ...outcome, value, audit: { ...outcome.audit, target: { ...outcome.audit.target, eventId } } };
 }
 
 function earliest(a: Date | null, b: Date | null): Date | null {
