@@ -510,13 +510,16 @@ describe("apikeys against the real service", { timeout: 90_000 }, () => {
 
   it("audit history lists who changed a key, newest first, with request ids", async () => {
     const history = ok(await cli.run(["audit", "history", "--key-id", erp.keyId, "--tenant", TENANT]));
+    // One line per event; the changed fields' before and after values follow each, indented.
     const lines = history.stdout.trim().split("\n");
-    expect(lines.map((line) => /admin\s+acme\s+(key\.\w+)/.exec(line)?.[1])).toEqual([
+    const events = lines.filter((line) => /^\S/.test(line));
+    expect(events.map((line) => /admin\s+acme\s+(key\.\w+)/.exec(line)?.[1])).toEqual([
       "key.rotated",
       "key.rotated",
       "key.created",
     ]);
-    expect(lines[2]).toMatch(new RegExp(`key=${erp.keyId}\\s+by=ak_live_\\w+.*request=[0-9a-f-]{36}$`));
+    expect(events[2]).toMatch(new RegExp(`key=${erp.keyId}\\s+by=ak_live_\\w+.*request=[0-9a-f-]{36}$`));
+    expect(lines.some((line) => /^\s+\S.*->/.test(line))).toBe(true);
     const parsed = fromJson(
       ListAdminEventsResponseSchema,
       json(await cli.run(["audit", "history", "--tenant", TENANT, "--json", "--limit", "2"])) as never,

@@ -41,7 +41,12 @@ async function verifyByEndpoint(endpoint: string, context: HandlerContext) {
 }
 
 const server = useTestServer("transports", {
-  env: { MAX_MESSAGE_BYTES: "2048", DEFAULT_DEADLINE_MS: "400", MAX_DEADLINE_MS: "5000" },
+  env: {
+    MAX_MESSAGE_BYTES: "2048",
+    DEFAULT_DEADLINE_MS: "400",
+    MAX_DEADLINE_MS: "5000",
+    KEY_LOOKUP_TIMEOUT_MS: "200",
+  },
   services: {
     verify: { verifyKey: (request, context) => verifyByEndpoint(request.endpoint, context) },
     // Explicitly empty: every admin and audit RPC answers UNIMPLEMENTED here, whatever is wired.
