@@ -1,7 +1,8 @@
 /**
  * Admin events are durable before the mutation answers, and nothing can push them out:
  * - crash: the real service (`src/server/main.ts` as a child process) under 30 concurrent admin writers is
- *   SIGKILLed; after a restart, every acknowledged mutation has exactly one admin event;
+ *   SIGKILLed; after a restart, every acknowledged mutation has exactly one admin event, and once the key
+ *   counter repair has run every tenant's counter equals its keys that hold a slot;
  * - flood: garbage VerifyKey calls at full speed (loopback, bounded) while 30 admin mutations run leave
  *   exactly 30 admin events, and the refused usage beyond the per-second bound is counted, not recorded.
  */
@@ -26,7 +27,7 @@ interface Main {
 }
 
 /** startMain runs the real entry point in one node process on the test database. */
-function startMain(): Main {
+function startMain(env: Readonly<Record<string, string>> = {}): Main {
   const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -40,6 +41,7 @@ function startMain(): Main {
       HTTP_HOST: "127.0.0.1",
       HTTP_PORT: "0",
       LOG_LEVEL: "info",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -119,7 +121,15 @@ describe("admin audit durability", () => {
     await first.exited;
     await Promise.all(writers);
 
-    const second = startMain();
+    // The restart repairs counters soon: a short repair interval, and deadlines short enough that the repair
+    // may trust a disagreement after MAX_DEADLINE_MS + MONGODB_SOCKET_TIMEOUT_MS.
+    const repair = { intervalMs: 1_000, maxDeadlineMs: 2_000, socketTimeoutMs: 2_000 };
+    const second = startMain({
+      KEY_COUNT_REPAIR_INTERVAL_MS: String(repair.intervalMs),
+      MAX_DEADLINE_MS: String(repair.maxDeadlineMs),
+      DEFAULT_DEADLINE_MS: String(repair.maxDeadlineMs),
+      MONGODB_SOCKET_TIMEOUT_MS: String(repair.socketTimeoutMs),
+    });
     children.push(second.child);
     await second.httpBaseUrl;
     const events = await adminEventsByKey(database.db, "key_created");
@@ -128,9 +138,29 @@ describe("admin audit durability", () => {
       missing,
       `acknowledged creates without exactly one admin event (of ${acknowledged.length})`,
     ).toEqual([]);
+    // Counters equal the keys that hold a slot, for every writer's tenant, within the repair's own bounds:
+    // the settling time, then a few runs (doubled for a loaded machine).
+    const drift = async () => {
+      const wrong: string[] = [];
+      for (let index = 0; index < WRITERS; index++) {
+        const tenantId = `crash${index}`;
+        const counter = await database.db.collection("tenants").findOne({ _id: tenantId as never });
+        const holding = await database.db
+          .collection("keys")
+          .countDocuments({ tenantId, revokedAt: null, deletedAt: null });
+        if (counter?.usedKeys !== holding) {
+          wrong.push(`${tenantId}: counter ${counter?.usedKeys} for ${holding} keys`);
+        }
+      }
+      return wrong;
+    };
+    const settleMs = repair.maxDeadlineMs + repair.socketTimeoutMs;
+    await expect
+      .poll(drift, { timeout: 2 * (settleMs + 5 * repair.intervalMs), interval: repair.intervalMs })
+      .toEqual([]);
     second.child.kill("SIGTERM");
     await second.exited;
-  }, 120_000);
+  }, 180_000);
 
   it("a garbage VerifyKey flood while 30 admin mutations run leaves all 30 admin events", async () => {
     const node = await startAuditNode(floodDatabase, "flood-1", { AUDIT_REFUSED_USAGE_PER_SECOND: "100" });
