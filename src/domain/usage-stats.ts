@@ -73,11 +73,15 @@ export interface VerdictCounter {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
+/** bucketStartMs is the first instant, in milliseconds, of the UTC hour or day holding `time`. */
+export function bucketStartMs(time: number, granularity: UsageGranularity): number {
+  const width = granularity === "hour" ? HOUR_MS : DAY_MS;
+  return Math.floor(time / width) * width;
+}
+
 /** bucketStart is the first instant of the UTC hour or day holding `at`. */
 export function bucketStart(at: Date | number, granularity: UsageGranularity): Date {
-  const time = typeof at === "number" ? at : at.getTime();
-  const width = granularity === "hour" ? HOUR_MS : DAY_MS;
-  return new Date(Math.floor(time / width) * width);
+  return new Date(bucketStartMs(typeof at === "number" ? at : at.getTime(), granularity));
 }
 
 /** MAX_BUCKETS bounds the buckets of one GetUsageStats answer, per granularity (31 days, 400 days). */

@@ -13,6 +13,7 @@
 import type { VerificationCode } from "../domain/audit-event.js";
 import {
   bucketStart,
+  bucketStartMs,
   type UsageCounts,
   type UsageIncrement,
   type UsageStatsStore,
@@ -135,7 +136,7 @@ export function createUsageStatsCounter(options: UsageStatsCounterOptions): Usag
   return {
     count(tenantId, keyId, code, at) {
       counted += 1;
-      if (!add(tenantId, keyId, bucketStart(at, "hour").getTime(), code, 1)) {
+      if (!add(tenantId, keyId, bucketStartMs(at.getTime(), "hour"), code, 1)) {
         dropped += 1;
       }
     },
