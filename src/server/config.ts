@@ -1,14 +1,13 @@
 /**
  * Configuration from environment variables, in one table: each variable once, with its default, its parser
- * (which states its range) and what it means. loadConfig(env) parses every variable, then checks the ones
- * that depend on each other, collects every problem, and either returns a frozen typed Config or throws one
- * ConfigError listing each problem as `NAME: what is wrong`. Components take their settings from Config and
- * keep no defaults of their own. Nothing else in src reads process.env; main passes it in.
+ * (which states its range) and what it means. Components keep no defaults of their own; nothing else in src
+ * reads process.env.
  */
 import { isIP } from "node:net";
 import { hostname } from "node:os";
+import type { GrpcTlsConfig } from "../transport/grpc-server.js";
+import type { ServerConfig } from "../transport/start-server.js";
 
-/** Parsed is a parser's answer: the value, or what is wrong with the text. */
 type Parsed<T> = { readonly value: T } | { readonly problem: string };
 
 /** Parser reads one variable's text (its default when unset or empty; null when it has none). */
@@ -21,7 +20,6 @@ interface Parser<T> {
 /** DEV_PEPPER is the fixed pepper used outside production when KEY_HASH_PEPPER is unset. Not a secret. */
 export const DEV_PEPPER = "apikeys-development-pepper-do-not-use-in-production";
 
-/** KEY_PREFIX_PATTERN is the shape every key prefix must have. */
 export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$/;
 
 const MIN_PEPPER_BYTES = 32;
@@ -31,7 +29,7 @@ const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const MONGO_URI_PATTERN = /^mongodb(?:\+srv)?:\/\/[^\s/]+(?:\/[^\s]*)?$/;
 const DB_NAME_PATTERN = /^[A-Za-z0-9_-]{1,63}$/;
 const HTTP_URL_PATTERN = /^https?:\/\/[^\s/]+(?:\/[^\s]*)?$/;
-/** OTLP_DEFAULT_ENDPOINT is the OTLP/HTTP collector address the OpenTelemetry specification defaults to. */
+/** The OTLP/HTTP collector address the OpenTelemetry specification defaults to. */
 const OTLP_DEFAULT_ENDPOINT = "http://localhost:4318";
 
 const required = { problem: "is required" } as const;
@@ -85,7 +83,6 @@ function minChars(chars: number): Parser<string> {
   };
 }
 
-/** optional accepts "unset" (null) besides what `parser` accepts. */
 function optional<T>(parser: Parser<T>): Parser<T | null> {
   return {
     range: `unset, or ${parser.range}`,
@@ -130,14 +127,19 @@ const previousPeppers: Parser<readonly PepperVersion[]> = {
   },
 };
 
-/** Variable is one row of the table. */
-interface Variable<T> {
+/** ConfigVariable documents one environment variable (the README's configuration table mirrors these). */
+export interface ConfigVariable {
+  readonly name: string;
   /** default is used when the variable is unset or empty; null when there is none. */
   readonly default: string | null;
-  readonly parser: Parser<T>;
+  readonly range: string;
   readonly meaning: string;
   /** secret variables are never echoed in error messages or logs. */
   readonly secret: boolean;
+}
+
+interface Variable<T> extends Omit<ConfigVariable, "name" | "range"> {
+  readonly parser: Parser<T>;
 }
 
 const SECRET = true;
@@ -433,41 +435,16 @@ const variables = {
   ),
 };
 
-/** ConfigValues are the parsed variables, by name. */
 type ConfigValues = {
   readonly [K in keyof typeof variables]: (typeof variables)[K] extends Variable<infer T> ? T : never;
 };
 
-/** ConfigVariable documents one environment variable (the README's configuration table mirrors these). */
-export interface ConfigVariable {
-  readonly name: string;
-  /** default is the value used when the variable is unset or empty; null when there is none. */
-  readonly default: string | null;
-  /** range says which values are accepted. */
-  readonly range: string;
-  readonly meaning: string;
-  /** secret variables are never echoed in error messages or logs. */
-  readonly secret: boolean;
-}
-
 /** configVariables lists every variable loadConfig reads, in the README's order. */
 export const configVariables: readonly ConfigVariable[] = Object.freeze(
-  Object.entries(variables).map(([name, entry]: [string, Variable<unknown>]) =>
-    Object.freeze({
-      name,
-      default: entry.default,
-      range: entry.parser.range,
-      meaning: entry.meaning,
-      secret: entry.secret,
-    }),
+  Object.entries(variables).map(([name, { parser, ...entry }]: [string, Variable<unknown>]) =>
+    Object.freeze({ name, ...entry, range: parser.range }),
   ),
 );
-
-/** NodeEnv is the deployment mode. */
-export type NodeEnv = ConfigValues["NODE_ENV"];
-
-/** LogLevel is a pino level name. */
-export type LogLevel = ConfigValues["LOG_LEVEL"];
 
 /** PepperVersion is one hashing pepper and the version number stored with hashes made with it. */
 export interface PepperVersion {
@@ -476,34 +453,18 @@ export interface PepperVersion {
   readonly pepper: string;
 }
 
-/** GrpcTlsConfig enables TLS (and with clientCaFile, mutual TLS) on the gRPC port. */
-export interface GrpcTlsConfig {
-  readonly certFile: string;
-  readonly keyFile: string;
-  /** clientCaFile, when set, makes client certificates mandatory. */
-  readonly clientCaFile: string | null;
-}
-
-/** HttpTlsConfig enables TLS on the HTTP port. */
-export interface HttpTlsConfig {
-  readonly certFile: string;
-  readonly keyFile: string;
-}
-
 /** TracingConfig turns on OpenTelemetry tracing with an OTLP/HTTP exporter; null in Config means off. */
 export interface TracingConfig {
   /** tracesUrl is where spans are posted (the collector's /v1/traces). */
   readonly tracesUrl: string;
   readonly serviceName: string;
-  /** scheduleDelayMs is the longest a finished span waits in the batch before it is sent. */
   readonly scheduleDelayMs: number;
 }
 
 /** Config is the validated, frozen configuration of one process. */
-export interface Config {
-  readonly nodeEnv: NodeEnv;
-  readonly grpc: { readonly host: string; readonly port: number; readonly tls: GrpcTlsConfig | null };
-  readonly http: { readonly host: string; readonly port: number; readonly tls: HttpTlsConfig | null };
+export interface Config extends ServerConfig {
+  readonly nodeEnv: ConfigValues["NODE_ENV"];
+  readonly grpc: ServerConfig["grpc"] & { readonly tls: GrpcTlsConfig | null };
   readonly mongo: {
     /** uri is secret (may hold credentials); null means "provision a local database". */
     readonly uri: string | null;
@@ -513,7 +474,7 @@ export interface Config {
     readonly socketTimeoutMs: number;
     readonly localDataDir: string;
   };
-  readonly logLevel: LogLevel;
+  readonly logLevel: ConfigValues["LOG_LEVEL"];
   readonly keys: {
     readonly prefix: string;
     readonly pepper: PepperVersion;
@@ -524,13 +485,6 @@ export interface Config {
     readonly expiringSoonWindowMs: number;
   };
   readonly bootstrapToken: string | null;
-  readonly verifyCallerToken: string | null;
-  readonly limits: {
-    readonly maxMessageBytes: number;
-    readonly maxDeadlineMs: number;
-    readonly defaultDeadlineMs: number;
-  };
-  readonly shutdownDrainMs: number;
   readonly cache: {
     readonly keyMaxEntries: number;
     readonly keyMaxBytes: number;
@@ -547,12 +501,10 @@ export interface Config {
     readonly refusedPerSecond: number;
   };
   readonly usageStats: {
-    /** flushIntervalMs is how often counted verdicts are added to the statistics buckets. */
     readonly flushIntervalMs: number;
     readonly hourRetentionDays: number;
     readonly dayRetentionDays: number;
   };
-  /** keyCountRepairIntervalMs is the pause between two runs of the tenant key counter repair. */
   readonly keyCountRepairIntervalMs: number;
   readonly audit: {
     readonly bufferMaxEvents: number;
@@ -561,7 +513,6 @@ export interface Config {
     readonly retentionDays: number;
     readonly heartbeatMs: number;
     readonly streamBufferEvents: number;
-    /** streamsMax bounds the open audit streams of the process. */
     readonly streamsMax: number;
     /** streamsPerCallerMax bounds the open audit streams of one authenticated key. */
     readonly streamsPerCallerMax: number;
@@ -587,6 +538,50 @@ export interface RuntimeFacts {
 
 /** Contradiction is a rule between two variables: [name, other, holds, message naming the other]. */
 type Contradiction = readonly [name: string, other: string, holds: boolean, message: string];
+
+type NumberName = {
+  [K in keyof ConfigValues]: ConfigValues[K] extends number ? K : never;
+}[keyof ConfigValues];
+
+const ORDERS = {
+  "<": ["must be less than", (value: number, bound: number) => value < bound],
+  "<=": ["must not exceed", (value: number, bound: number) => value <= bound],
+  ">=": ["must be at least", (value: number, bound: number) => value >= bound],
+} as const;
+
+/**
+ * BOUNDS order numeric variables: [name, order, other, why]. A bound of 0 bounds nothing (0 turns its feature
+ * off: CACHE_MAX_STALE_MS=0 never serves stale keys).
+ */
+const BOUNDS: readonly (readonly [NumberName, keyof typeof ORDERS, NumberName, string?])[] = [
+  ["DEFAULT_DEADLINE_MS", "<=", "MAX_DEADLINE_MS"],
+  [
+    "KEY_LOOKUP_TIMEOUT_MS",
+    "<",
+    "DEFAULT_DEADLINE_MS",
+    "a call without a deadline would end before the lookup budget could answer UNAVAILABLE",
+  ],
+  [
+    "NEGATIVE_CACHE_TTL_MS",
+    "<=",
+    "CACHE_MAX_STALE_MS",
+    "an unknown key is never remembered longer than a known one is trusted",
+  ],
+  [
+    "INVALIDATION_POLL_MS",
+    "<",
+    "CACHE_MAX_STALE_MS",
+    "otherwise cached keys go stale between two polls and every call reads the database",
+  ],
+  ["AUDIT_BATCH_MAX_EVENTS", "<=", "AUDIT_BUFFER_MAX_EVENTS"],
+  [
+    "AUDIT_STREAM_BUFFER_EVENTS",
+    ">=",
+    "AUDIT_BATCH_MAX_EVENTS",
+    "events reach a stream a written batch at a time, so a smaller buffer cuts off every subscriber",
+  ],
+  ["AUDIT_STREAMS_PER_CALLER_MAX", "<=", "AUDIT_STREAMS_MAX"],
+];
 
 /** parseVariables reads every variable of the table; a variable with a problem is left undefined. */
 function parseVariables(env: Readonly<Record<string, string | undefined>>, problems: string[]): ConfigValues {
@@ -647,20 +642,14 @@ export function loadConfig(
       `KEY_HASH_PREVIOUS_PEPPERS: entry ${repeated + 1} repeats pepper version ${v.KEY_HASH_PEPPER_VERSION}`,
     );
   }
+  for (const port of ["GRPC", "HTTP"] as const) {
+    const [cert, key] = [`${port}_TLS_CERT_FILE`, `${port}_TLS_KEY_FILE`] as const;
+    if ((v[cert] === null) !== (v[key] === null)) {
+      problems.push(`${v[cert] === null ? cert : key}: ${cert} and ${key} must be set together`);
+    }
+  }
   const certFile = v.GRPC_TLS_CERT_FILE;
   const keyFile = v.GRPC_TLS_KEY_FILE;
-  if ((certFile === null) !== (keyFile === null)) {
-    problems.push(
-      `${certFile === null ? "GRPC_TLS_CERT_FILE" : "GRPC_TLS_KEY_FILE"}: GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together`,
-    );
-  }
-  const httpCertFile = v.HTTP_TLS_CERT_FILE;
-  const httpKeyFile = v.HTTP_TLS_KEY_FILE;
-  if ((httpCertFile === null) !== (httpKeyFile === null)) {
-    problems.push(
-      `${httpCertFile === null ? "HTTP_TLS_CERT_FILE" : "HTTP_TLS_KEY_FILE"}: HTTP_TLS_CERT_FILE and HTTP_TLS_KEY_FILE must be set together`,
-    );
-  }
   // As the OTel SDKs do: an explicit otlp exporter without an endpoint sends to the local collector's
   // default; without OTEL_TRACES_EXPORTER only an endpoint turns tracing on (off by default, unlike the SDKs).
   const otlpEndpoint =
@@ -683,48 +672,12 @@ export function loadConfig(
       v.GRPC_PORT === 0 || v.GRPC_PORT !== v.HTTP_PORT,
       `must differ from GRPC_PORT (both are ${v.GRPC_PORT})`,
     ],
-    [
-      "DEFAULT_DEADLINE_MS",
-      "MAX_DEADLINE_MS",
-      v.DEFAULT_DEADLINE_MS <= v.MAX_DEADLINE_MS,
-      `must not exceed MAX_DEADLINE_MS (${v.MAX_DEADLINE_MS})`,
-    ],
-    [
-      "KEY_LOOKUP_TIMEOUT_MS",
-      "DEFAULT_DEADLINE_MS",
-      v.KEY_LOOKUP_TIMEOUT_MS < v.DEFAULT_DEADLINE_MS,
-      `must be less than DEFAULT_DEADLINE_MS (${v.DEFAULT_DEADLINE_MS}): a call without a deadline would end before the lookup budget could answer UNAVAILABLE`,
-    ],
-    [
-      "NEGATIVE_CACHE_TTL_MS",
-      "CACHE_MAX_STALE_MS",
-      v.CACHE_MAX_STALE_MS === 0 || v.NEGATIVE_CACHE_TTL_MS <= v.CACHE_MAX_STALE_MS,
-      `must not exceed CACHE_MAX_STALE_MS (${v.CACHE_MAX_STALE_MS}): an unknown key is never remembered longer than a known one is trusted`,
-    ],
-    [
-      "INVALIDATION_POLL_MS",
-      "CACHE_MAX_STALE_MS",
-      v.CACHE_MAX_STALE_MS === 0 || v.INVALIDATION_POLL_MS < v.CACHE_MAX_STALE_MS,
-      `must be less than CACHE_MAX_STALE_MS (${v.CACHE_MAX_STALE_MS}): otherwise cached keys go stale between two polls and every call reads the database`,
-    ],
-    [
-      "AUDIT_BATCH_MAX_EVENTS",
-      "AUDIT_BUFFER_MAX_EVENTS",
-      v.AUDIT_BATCH_MAX_EVENTS <= v.AUDIT_BUFFER_MAX_EVENTS,
-      `must not exceed AUDIT_BUFFER_MAX_EVENTS (${v.AUDIT_BUFFER_MAX_EVENTS})`,
-    ],
-    [
-      "AUDIT_STREAM_BUFFER_EVENTS",
-      "AUDIT_BATCH_MAX_EVENTS",
-      v.AUDIT_STREAM_BUFFER_EVENTS >= v.AUDIT_BATCH_MAX_EVENTS,
-      `must be at least AUDIT_BATCH_MAX_EVENTS (${v.AUDIT_BATCH_MAX_EVENTS}): events reach a stream a written batch at a time, so a smaller buffer cuts off every subscriber`,
-    ],
-    [
-      "AUDIT_STREAMS_PER_CALLER_MAX",
-      "AUDIT_STREAMS_MAX",
-      v.AUDIT_STREAMS_PER_CALLER_MAX <= v.AUDIT_STREAMS_MAX,
-      `must not exceed AUDIT_STREAMS_MAX (${v.AUDIT_STREAMS_MAX})`,
-    ],
+    ...BOUNDS.map(([name, order, other, why]): Contradiction => {
+      const [says, holds] = ORDERS[order];
+      const bound = v[other];
+      const message = `${says} ${other} (${bound})${why === undefined ? "" : `: ${why}`}`;
+      return [name, other, bound === 0 || holds(v[name], bound), message];
+    }),
     [
       "VERIFY_CALLER_TOKEN",
       "BOOTSTRAP_TOKEN",
@@ -746,6 +699,8 @@ export function loadConfig(
   const defaultReplicaId = `${runtime.hostname}-${runtime.pid}`
     .replace(/[^A-Za-z0-9._:-]/g, "-")
     .slice(0, 128);
+  const httpCertFile = v.HTTP_TLS_CERT_FILE;
+  const httpKeyFile = v.HTTP_TLS_KEY_FILE;
   return deepFreeze<Config>({
     nodeEnv: v.NODE_ENV,
     grpc: {
