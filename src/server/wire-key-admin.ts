@@ -1,13 +1,10 @@
 /**
- * The KeyAdminService part of the wiring: repositories, use cases and the handler, built from the process
- * resources and from what the verification side shares with it (the CallerAuthenticator, so admin callers
- * are checked with VerifyKey's rules and cache; the KeyChangeNotifier, so admin writes reach every replica's
- * cache before the answer) and the audit sink. wire-services.ts calls it.
+ * The KeyAdminService part of the wiring: repositories, use cases and the handler, on what the verification
+ * side shares (the CallerAuthenticator, so admin callers are checked with VerifyKey's rules and cache; the
+ * KeyChangeNotifier, so admin writes reach every replica's cache before the answer) and the audit sink.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { Db } from "mongodb";
-import type { Logger } from "pino";
 import { createAdminAuthenticator } from "../domain/admin-access.js";
 import { createBootstrapper } from "../domain/bootstrap.js";
 import { createGroupAdmin } from "../domain/group-admin.js";
@@ -28,37 +25,19 @@ import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js"
 import { createKeyAdminHandler } from "../rpc/key-admin-handler.js";
 import { createMongoGroupRepository, groupIndexes } from "../storage/group-repository.js";
 import { createMongoIdempotencyStore, idempotencyIndexes } from "../storage/idempotency-store.js";
-import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.js";
 import { createMongoTenantRepository, tenantIndexes } from "../storage/tenant-repository.js";
-import type { Config } from "./config.js";
-import type { StartHook } from "./wire-services.js";
+import type { WireDeps, Wired } from "./wire-services.js";
 
-/** KeyAdminWiringDeps are what the admin service is built from. */
-export interface KeyAdminWiringDeps {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly db: Db;
+export interface KeyAdminWiringDeps extends WireDeps {
   readonly keyFormat: KeyFormat;
   readonly hasher: KeyHasher;
-  /** callers authenticates admin callers (the verification side's, sharing its cache). */
   readonly callers: CallerAuthenticator;
-  /** notifier drops cached copies locally and tells the other replicas (the verification side's). */
   readonly notifier: KeyChangeNotifier;
   /** audit receives one admin event per mutation. */
   readonly audit: AuditSink;
   /** usageStats gives GetKey and ListKeys each key's verifications of the last 24 hours. */
   readonly usageStats: Pick<UsageStatsReader, "requestsLast24h">;
-  readonly clock?: Clock;
-  readonly random?: RandomSource;
-}
-
-/** WiredKeyAdmin is the admin service implementation, the indexes its storage needs and its start hook. */
-export interface WiredKeyAdmin {
-  readonly service: ServiceImpl<typeof KeyAdminService>;
-  readonly indexes: readonly IndexDeclaration[];
-  /** startHooks register the tenants of databases from before tenants were created on purpose. */
-  readonly startHooks: readonly StartHook[];
 }
 
 /**
@@ -69,11 +48,12 @@ export function adminPageTokenKey(pepper: string): Buffer {
   return createHmac("sha256", pepper).update("apikeys/admin-page-token-key/v1").digest();
 }
 
-/** wireKeyAdmin builds KeyAdminService on `deps`. */
-export function wireKeyAdmin(deps: KeyAdminWiringDeps): WiredKeyAdmin {
+export function wireKeyAdmin(deps: KeyAdminWiringDeps): Wired & {
+  readonly service: ServiceImpl<typeof KeyAdminService>;
+} {
   const { config, db } = deps;
-  const clock: Clock = deps.clock ?? { now: () => new Date() };
-  const random: RandomSource = deps.random ?? { bytes: (length) => new Uint8Array(randomBytes(length)) };
+  const clock: Clock = { now: () => new Date() };
+  const random: RandomSource = { bytes: (length) => new Uint8Array(randomBytes(length)) };
   const log = deps.logger.child({ component: "key-admin" });
   const shared = {
     keys: createMongoKeyRepository(db),
@@ -118,5 +98,6 @@ export function wireKeyAdmin(deps: KeyAdminWiringDeps): WiredKeyAdmin {
         },
       },
     ],
+    closeHooks: [],
   };
 }

@@ -1,46 +1,23 @@
 /**
- * The tenant key counter repair's part of the wiring: the repair (src/domain/key-count-repair.ts) on the
- * MongoDB store, run at start and every KEY_COUNT_REPAIR_INTERVAL_MS, its corrections logged and emitted as
- * admin events into the shared audit sink. wire-services.ts calls it.
+ * The tenant key counter repair (src/domain/key-count-repair.ts) on the MongoDB store, run at start and every
+ * KEY_COUNT_REPAIR_INTERVAL_MS, its corrections logged and emitted as admin events into the audit sink.
  */
-import type { Db } from "mongodb";
-import type { Logger } from "pino";
 import { createKeyCountRepair } from "../domain/key-count-repair.js";
-import type { AuditSink, Clock } from "../domain/ports.js";
-import type { IndexDeclaration } from "../storage/indexes.js";
+import type { AuditSink } from "../domain/ports.js";
 import { type KeyCountReconciler, startKeyCountReconciler } from "../storage/key-count-reconciler.js";
 import { createMongoKeyCountStore, keyCountIndexes } from "../storage/key-count-store.js";
-import type { CloseHook } from "../transport/start-server.js";
-import type { Config } from "./config.js";
-import type { StartHook } from "./wire-services.js";
+import type { WireDeps, Wired } from "./wire-services.js";
 
 /** TENANTS_PER_RUN bounds one run: a thousand counts, then the next run goes on from there. */
 const TENANTS_PER_RUN = 1_000;
 
-/** KeyCountRepairWiringDeps are what the repair is built from. */
-export interface KeyCountRepairWiringDeps {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly db: Db;
-  readonly audit: AuditSink;
-  readonly clock?: Clock;
-}
-
-/** WiredKeyCountRepair is the repair's index and its background task. */
-export interface WiredKeyCountRepair {
-  readonly indexes: readonly IndexDeclaration[];
-  readonly startHooks: readonly StartHook[];
-  readonly closeHooks: readonly CloseHook[];
-}
-
-/** wireKeyCountRepair builds the repair on `deps`; it starts with the other background tasks. */
-export function wireKeyCountRepair(deps: KeyCountRepairWiringDeps): WiredKeyCountRepair {
+export function wireKeyCountRepair(deps: WireDeps & { readonly audit: AuditSink }): Wired {
   const { config } = deps;
   const log = deps.logger.child({ component: "key-count-repair" });
   const repair = createKeyCountRepair({
     store: createMongoKeyCountStore(deps.db),
     audit: deps.audit,
-    clock: deps.clock ?? { now: () => new Date() },
+    clock: { now: () => new Date() },
     // Longer than any call may run: a unary call ends by its deadline, and its last database operation
     // within one socket timeout of it.
     settleMs: config.limits.maxDeadlineMs + config.mongo.socketTimeoutMs,

@@ -1,22 +1,19 @@
 /**
- * THE WIRING POINT for service implementations. Later work adds a service by editing wireServices only:
- * build repositories and use cases from `deps`, return the ServiceImpl objects, the indexes their
- * repositories declare, background tasks to start, and what to close at shutdown. main.ts and the test
- * server helper both call it, so tests run exactly the wiring production runs.
+ * The one place service implementations are put together (a new service is added here): their indexes,
+ * background tasks and shutdown steps. main and the test server helper both run it (through bootServer).
  */
-import type { ServiceImpl } from "@connectrpc/connect";
 import type { Db, MongoClient } from "mongodb";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
-import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
-import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
+import { createAdminAuthenticator } from "../domain/admin-access.js";
+import { createAuditReader } from "../domain/audit-reader.js";
+import { createAuditHandler } from "../rpc/audit-handler.js";
 import type { IndexDeclaration } from "../storage/indexes.js";
-import type { CloseHook } from "../transport/start-server.js";
+import { createMongoKeyRepository } from "../storage/key-repository.js";
+import type { CloseHook, ServiceImpls } from "../transport/start-server.js";
 import { createAuditPipeline } from "./audit-pipeline.js";
 import type { Config } from "./config.js";
 import { keyFormatOf, keyHasherOf } from "./verification-config.js";
-import { wireAuditService } from "./wire-audit.js";
 import { wireKeyAdmin } from "./wire-key-admin.js";
 import { wireKeyCountRepair } from "./wire-key-count-repair.js";
 import { wireUsageStats } from "./wire-usage-stats.js";
@@ -28,10 +25,19 @@ export interface WireDeps {
   readonly logger: Logger;
   readonly mongoClient: MongoClient;
   readonly db: Db;
-  /** metrics is the registry /metrics serves; register service metrics here. */
+  /** metrics is the registry /metrics serves. */
   readonly metrics: Registry;
   /** devUsageRetention: see AuditPipelineDeps (set by the composition root for the local stand-in only). */
   readonly devUsageRetention?: number | null;
+}
+
+/** Wired is one part of the wiring: the indexes its storage needs, its background tasks, its shutdown steps. */
+export interface Wired {
+  /** indexes are created (awaited, fatal on failure) before anything starts. */
+  readonly indexes: readonly IndexDeclaration[];
+  readonly startHooks: readonly StartHook[];
+  /** closeHooks run at shutdown after the transports stopped, before MongoDB closes. */
+  readonly closeHooks: readonly CloseHook[];
 }
 
 /** StartHook starts a background task once indexes exist and before the ports open. */
@@ -40,78 +46,43 @@ export interface StartHook {
   start(): Promise<void> | void;
 }
 
-/** WiredServices are the service implementations plus what the composition root must do for them. */
-export interface WiredServices {
-  readonly verify?: Partial<ServiceImpl<typeof KeyVerifyService>>;
-  readonly admin?: Partial<ServiceImpl<typeof KeyAdminService>>;
-  readonly audit?: Partial<ServiceImpl<typeof AuditService>>;
-  /** indexes are created (awaited, fatal on failure) before anything starts. */
-  readonly indexes: readonly IndexDeclaration[];
-  readonly startHooks: readonly StartHook[];
-  /** closeHooks run at shutdown after the transports stopped, before MongoDB closes (flush buffers here). */
-  readonly closeHooks: readonly CloseHook[];
-}
-
-/** wireServices builds every service implementation. Services not wired yet answer UNIMPLEMENTED. */
-export async function wireServices(deps: WireDeps): Promise<WiredServices> {
-  const { config, db } = deps;
-  const keyFormat = keyFormatOf(config);
-  const hasher = keyHasherOf(config);
-
-  // --- Audit (owned by the audit wiring): ONE sink that VerifyKey and the admin use cases emit into, ONE
-  // stream hub, the audit_events indexes; its close hook flushes the sink and closes the store and hub. ---
-  const audit = createAuditPipeline({
-    config,
-    logger: deps.logger,
-    db,
-    metrics: deps.metrics,
-    devUsageRetention: deps.devUsageRetention ?? null,
-  });
-
-  // --- Usage statistics: the counter VerifyKey counts every verdict into, GetUsageStats' reader. ---
-  const usageStats = wireUsageStats({ config, logger: deps.logger, db, metrics: deps.metrics });
-
-  // --- Verification: VerifyKey, and the shared cache's notifier and authenticator for the others. ---
+/** wireServices builds every service implementation, all sharing one audit sink and one key cache. */
+export async function wireServices(deps: WireDeps): Promise<Required<ServiceImpls> & Wired> {
+  const keyFormat = keyFormatOf(deps.config);
+  const hasher = keyHasherOf(deps.config);
+  const audit = createAuditPipeline(deps);
+  const usageStats = wireUsageStats(deps);
   const verification = wireVerification({
-    config,
-    logger: deps.logger,
-    db,
-    mongoClient: deps.mongoClient,
-    metrics: deps.metrics,
+    ...deps,
     keyFormat,
     hasher,
     sink: audit.sink,
-    auditCounters: audit.sink.counters,
     statistics: usageStats.counter,
   });
-
-  // --- KeyAdminService (owned by the admin wiring): use cases on the shared cache's authenticator and
-  // notifier; one admin event per mutation into the shared audit sink. ---
+  const { authenticator, notifier } = verification.runtime;
   const admin = wireKeyAdmin({
-    config,
-    logger: deps.logger,
-    db,
+    ...deps,
     keyFormat,
     hasher,
-    callers: verification.runtime.authenticator,
-    notifier: verification.runtime.notifier,
+    callers: authenticator,
+    notifier,
     audit: audit.sink,
     usageStats: usageStats.reader,
   });
-
-  // --- The tenant key counter repair: recounts in the background, corrections as admin events. ---
-  const keyCountRepair = wireKeyCountRepair({ config, logger: deps.logger, db, audit: audit.sink });
-
-  // --- AuditService (owned by the audit wiring): audit callers are authenticated like admin callers. ---
-  const auditService = wireAuditService(audit, {
-    db,
-    callers: verification.runtime.authenticator,
-    usageStats: usageStats.reader,
-  });
+  const keyCountRepair = wireKeyCountRepair({ ...deps, audit: audit.sink });
 
   return {
     verify: verification.service,
-    audit: auditService,
+    // Audit callers are authenticated exactly like admin callers (same metadata, roles and cache).
+    audit: createAuditHandler({
+      access: createAdminAuthenticator(authenticator),
+      reader: createAuditReader({
+        log: audit.store,
+        hub: audit.hub,
+        keys: createMongoKeyRepository(deps.db),
+      }),
+      usageStats: usageStats.reader,
+    }),
     admin: admin.service,
     indexes: [
       ...verification.indexes,

@@ -1,11 +1,8 @@
 /**
- * The usage statistics wiring: the rollup store, the replica's counter (handed to the verification side,
- * which counts every verdict into it; flushed every USAGE_STATS_FLUSH_INTERVAL_MS and at shutdown), the
- * hourly retention job (an indexed delete of old buckets; no TTL index), the reader GetUsageStats and the
- * key listings use, and the metrics.
+ * The usage statistics wiring: the replica's counter (the verification side counts every verdict into it;
+ * flushed every USAGE_STATS_FLUSH_INTERVAL_MS and at shutdown), the hourly retention job (an indexed delete
+ * of old buckets; no TTL index), the reader GetUsageStats and the key listings use, and the metrics.
  */
-import type { Db } from "mongodb";
-import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Clock } from "../domain/ports.js";
 import {
@@ -15,44 +12,26 @@ import {
   type UsageStatsReader,
 } from "../domain/usage-stats.js";
 import { registerCollectedMetric } from "../metrics/collected-metric.js";
-import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository } from "../storage/key-repository.js";
 import { createMongoUsageRollupStore, usageRollupIndexes } from "../storage/usage-rollup-store.js";
-import type { CloseHook } from "../transport/start-server.js";
 import { createUsageStatsCounter, type UsageStatsCounter } from "../verify/usage-stats-counter.js";
-import type { Config } from "./config.js";
-import type { StartHook } from "./wire-services.js";
+import type { WireDeps, Wired } from "./wire-services.js";
 
-/** RETENTION_INTERVAL_MS is how often each replica deletes the buckets older than the retention. */
-export const RETENTION_INTERVAL_MS = 3_600_000;
+/** How often each replica deletes the buckets older than the retention. */
+const RETENTION_INTERVAL_MS = 3_600_000;
 
 const DAY_MS = 86_400_000;
 
-/** UsageStatsWiringDeps are what the statistics are built from. */
-export interface UsageStatsWiringDeps {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly db: Db;
-  readonly metrics: Registry;
-  readonly clock?: Clock;
-}
-
-/** WiredUsageStats is the statistics side as the composition root needs it. */
-export interface WiredUsageStats {
-  /** counter counts the verdicts; the verification side feeds it. */
+/** The close hook flushes the counter: run it after the verification side stopped. */
+export interface WiredUsageStats extends Wired {
   readonly counter: UsageStatsCounter;
   readonly reader: UsageStatsReader;
-  readonly indexes: readonly IndexDeclaration[];
-  readonly startHooks: readonly StartHook[];
-  /** closeHooks flush the counter; run them after the verification side stopped. */
-  readonly closeHooks: readonly CloseHook[];
 }
 
-/** wireUsageStats builds the statistics side on `deps`. */
-export function wireUsageStats(deps: UsageStatsWiringDeps): WiredUsageStats {
+export function wireUsageStats(deps: WireDeps): WiredUsageStats {
   const { config, db } = deps;
   const log = deps.logger.child({ component: "usage-stats" });
-  const clock: Clock = deps.clock ?? { now: () => new Date() };
+  const clock: Clock = { now: () => new Date() };
   const store = createMongoUsageRollupStore(db);
   const counter = createUsageStatsCounter({
     store,
@@ -113,8 +92,7 @@ export function wireUsageStats(deps: UsageStatsWiringDeps): WiredUsageStats {
   };
 }
 
-/** registerUsageStatsMetrics exposes the counter's accounting on /metrics. */
-export function registerUsageStatsMetrics(registry: Registry, counter: UsageStatsCounter): void {
+function registerUsageStatsMetrics(registry: Registry, counter: UsageStatsCounter): void {
   registerCollectedMetric(registry, {
     name: "apikeys_usage_stats_counted_total",
     help: "Verdicts counted for the usage statistics by this replica.",

@@ -1,72 +1,46 @@
 /**
- * The verification part of the wiring: the VerificationRuntime (shared cache, invalidation follower, change
- * notifier, usage recorder, verifier, caller authenticator), KeyVerifyService on it, and the verification
- * metrics on the /metrics registry. wire-services.ts calls it and hands the runtime's `notifier` and
- * `authenticator` to the admin and audit services, so every service shares one cache.
+ * The verification part of the wiring: the VerificationRuntime, KeyVerifyService on it, and its metrics. The
+ * runtime's `notifier` and `authenticator` go to the admin and audit services, so all share one cache.
  */
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { Db, MongoClient } from "mongodb";
-import type { Logger } from "pino";
-import type { Registry } from "prom-client";
+import type { BufferedAuditSink } from "../audit/buffered-audit-sink.js";
 import type { KeyFormat } from "../domain/key-format.js";
 import type { KeyHasher } from "../domain/key-hash.js";
-import type { AuditSink, Clock } from "../domain/ports.js";
+import type { Clock } from "../domain/ports.js";
 import type { VerdictCounter } from "../domain/usage-stats.js";
 import type { KeyVerifyService } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { countDbCommands } from "../metrics/db-command-counter.js";
-import {
-  type AuditBufferCounters,
-  createVerifyMetrics,
-  registerVerificationRuntimeMetrics,
-} from "../metrics/verify-metrics.js";
+import { createVerifyMetrics, registerVerificationRuntimeMetrics } from "../metrics/verify-metrics.js";
 import { createKeyVerifyHandler } from "../rpc/key-verify-handler.js";
 import { changeFeedIndexes, createMongoChangeFeed } from "../storage/change-feed.js";
 import { createMongoGroupRepository, groupIndexes } from "../storage/group-repository.js";
-import type { IndexDeclaration } from "../storage/indexes.js";
 import { createMongoKeyRepository, keyIndexes } from "../storage/key-repository.js";
-import type { CloseHook } from "../transport/start-server.js";
 import { createVerificationRuntime, type VerificationRuntime } from "../verify/verification-runtime.js";
-import type { Config } from "./config.js";
 import { verificationSettingsOf } from "./verification-config.js";
-import type { StartHook } from "./wire-services.js";
+import type { WireDeps, Wired } from "./wire-services.js";
 
-/** VerificationWiringDeps are what the verification side is built from. */
-export interface VerificationWiringDeps {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly db: Db;
-  /** mongoClient must have been created with monitorCommands (for apikeys_db_commands_total). */
-  readonly mongoClient: MongoClient;
-  readonly metrics: Registry;
+/** VerificationWiringDeps: the mongoClient must have been created with monitorCommands (db command metrics). */
+export interface VerificationWiringDeps extends WireDeps {
   readonly keyFormat: KeyFormat;
   readonly hasher: KeyHasher;
-  /** sink receives one usage event per VerifyKey call. */
-  readonly sink: AuditSink;
-  /** auditCounters exposes the sink's accounting as metrics, when the sink has counters. */
-  readonly auditCounters?: () => AuditBufferCounters;
-  readonly clock?: Clock;
+  /** sink receives one usage event per VerifyKey call; its counters are exposed as metrics. */
+  readonly sink: BufferedAuditSink;
   /** statistics counts every verdict of an identified key (the usage statistics); its owner flushes it. */
-  readonly statistics?: VerdictCounter;
+  readonly statistics: VerdictCounter;
 }
 
-/** WiredVerification is the verification side as the composition root needs it. */
-export interface WiredVerification {
+export interface WiredVerification extends Wired {
   readonly service: ServiceImpl<typeof KeyVerifyService>;
-  /** runtime holds the shared notifier and authenticator for the other services. */
   readonly runtime: VerificationRuntime;
-  readonly indexes: readonly IndexDeclaration[];
-  readonly startHooks: readonly StartHook[];
-  readonly closeHooks: readonly CloseHook[];
 }
 
 // Feed polls fail every poll interval while the database is down: log the first and then every 50th.
 const POLL_FAILURE_LOG_EVERY = 50;
 
-/** wireVerification builds the verification side on `deps`. */
 export function wireVerification(deps: VerificationWiringDeps): WiredVerification {
   const { config, db } = deps;
   const log = deps.logger.child({ component: "verify" });
-  const clock: Clock = deps.clock ?? { now: () => new Date() };
+  const clock: Clock = { now: () => new Date() };
   const keys = createMongoKeyRepository(db);
   const groups = createMongoGroupRepository(db);
   const verifyMetrics = createVerifyMetrics(deps.metrics);
@@ -81,7 +55,7 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
     sink: deps.sink,
     replica: config.replicaId,
     settings: verificationSettingsOf(config),
-    ...(deps.statistics === undefined ? {} : { statistics: deps.statistics }),
+    statistics: deps.statistics,
     observer: verifyMetrics,
     onInvalidationLag: verifyMetrics.invalidationLag,
     log: {
@@ -97,14 +71,13 @@ export function wireVerification(deps: VerificationWiringDeps): WiredVerificatio
         log.warn({ err: error, keys }, "last-used write failed; retrying"),
     },
   });
-  const auditCounters = deps.auditCounters;
   registerVerificationRuntimeMetrics(deps.metrics, {
     cache: runtime.cache.stats,
     follower: runtime.follower.stats,
     notifier: runtime.notifier.stats,
     usage: runtime.usage.stats,
     dbCommands: dbCommands.total,
-    ...(auditCounters === undefined ? {} : { audit: auditCounters }),
+    audit: deps.sink.counters,
   });
   return {
     service: createKeyVerifyHandler(runtime.verifier),
