@@ -5,8 +5,6 @@
  */
 import { isIP } from "node:net";
 import { hostname } from "node:os";
-import type { GrpcTlsConfig } from "../transport/grpc-server.js";
-import type { ServerConfig } from "../transport/start-server.js";
 
 type Parsed<T> = { readonly value: T } | { readonly problem: string };
 
@@ -453,74 +451,13 @@ export interface PepperVersion {
   readonly pepper: string;
 }
 
-/** TracingConfig turns on OpenTelemetry tracing with an OTLP/HTTP exporter; null in Config means off. */
-export interface TracingConfig {
-  /** tracesUrl is where spans are posted (the collector's /v1/traces). */
-  readonly tracesUrl: string;
-  readonly serviceName: string;
-  readonly scheduleDelayMs: number;
-}
+type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
-/** Config is the validated, frozen configuration of one process. */
-export interface Config extends ServerConfig {
-  readonly nodeEnv: ConfigValues["NODE_ENV"];
-  readonly grpc: ServerConfig["grpc"] & { readonly tls: GrpcTlsConfig | null };
-  readonly mongo: {
-    /** uri is secret (may hold credentials); null means "provision a local database". */
-    readonly uri: string | null;
-    readonly dbName: string;
-    readonly serverSelectionTimeoutMs: number;
-    readonly connectTimeoutMs: number;
-    readonly socketTimeoutMs: number;
-    readonly localDataDir: string;
-  };
-  readonly logLevel: ConfigValues["LOG_LEVEL"];
-  readonly keys: {
-    readonly prefix: string;
-    readonly pepper: PepperVersion;
-    readonly previousPeppers: readonly PepperVersion[];
-    /** usingDevPepper is true when the built-in development pepper is in use (main logs a warning). */
-    readonly usingDevPepper: boolean;
-    readonly defaultTenantKeyLimit: number;
-    readonly expiringSoonWindowMs: number;
-  };
-  readonly bootstrapToken: string | null;
-  readonly cache: {
-    readonly keyMaxEntries: number;
-    readonly keyMaxBytes: number;
-    readonly negativeMaxEntries: number;
-    readonly negativeTtlMs: number;
-    readonly maxStaleMs: number;
-    readonly lookupTimeoutMs: number;
-    readonly maxConcurrentLookups: number;
-    readonly invalidationPollMs: number;
-  };
-  readonly usage: {
-    readonly flushIntervalMs: number;
-    readonly lastUsedWriteIntervalMs: number;
-    readonly refusedPerSecond: number;
-  };
-  readonly usageStats: {
-    readonly flushIntervalMs: number;
-    readonly hourRetentionDays: number;
-    readonly dayRetentionDays: number;
-  };
-  readonly keyCountRepairIntervalMs: number;
-  readonly audit: {
-    readonly bufferMaxEvents: number;
-    readonly batchMaxEvents: number;
-    readonly adminPendingMax: number;
-    readonly retentionDays: number;
-    readonly heartbeatMs: number;
-    readonly streamBufferEvents: number;
-    readonly streamsMax: number;
-    /** streamsPerCallerMax bounds the open audit streams of one authenticated key. */
-    readonly streamsPerCallerMax: number;
-  };
-  readonly replicaId: string;
-  /** tracing is null unless the OTEL_* variables turn it on. */
-  readonly tracing: TracingConfig | null;
-}
+/** Config is the validated, frozen configuration of one process, as configOf shapes it. */
+export type Config = DeepReadonly<ReturnType<typeof configOf>>;
+
+/** TracingConfig turns on OpenTelemetry tracing with an OTLP/HTTP exporter; null in Config means off. */
+export type TracingConfig = NonNullable<Config["tracing"]>;
 
 /** ConfigError lists every configuration problem; its message is one line. */
 export class ConfigError extends Error {
@@ -600,14 +537,14 @@ function parseVariables(env: Readonly<Record<string, string | undefined>>, probl
   return values as ConfigValues;
 }
 
-function deepFreeze<T>(value: T): T {
+function deepFreeze<T>(value: T): DeepReadonly<T> {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     for (const inner of Object.values(value)) {
       deepFreeze(inner);
     }
     Object.freeze(value);
   }
-  return value;
+  return value as DeepReadonly<T>;
 }
 
 /**
@@ -648,18 +585,7 @@ export function loadConfig(
       problems.push(`${v[cert] === null ? cert : key}: ${cert} and ${key} must be set together`);
     }
   }
-  const certFile = v.GRPC_TLS_CERT_FILE;
-  const keyFile = v.GRPC_TLS_KEY_FILE;
-  // As the OTel SDKs do: an explicit otlp exporter without an endpoint sends to the local collector's
-  // default; without OTEL_TRACES_EXPORTER only an endpoint turns tracing on (off by default, unlike the SDKs).
-  const otlpEndpoint =
-    v.OTEL_EXPORTER_OTLP_ENDPOINT ?? (v.OTEL_TRACES_EXPORTER === "otlp" ? OTLP_DEFAULT_ENDPOINT : null);
-  const tracesUrl =
-    v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-    (otlpEndpoint === null || otlpEndpoint === undefined
-      ? null
-      : `${otlpEndpoint.replace(/\/+$/, "")}/v1/traces`);
-  if (v.GRPC_TLS_CLIENT_CA_FILE !== null && (certFile === null || keyFile === null)) {
+  if (v.GRPC_TLS_CLIENT_CA_FILE !== null && (v.GRPC_TLS_CERT_FILE === null || v.GRPC_TLS_KEY_FILE === null)) {
     problems.push(
       "GRPC_TLS_CLIENT_CA_FILE: requires GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE (mTLS needs a server certificate)",
     );
@@ -695,13 +621,24 @@ export function loadConfig(
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
+  return deepFreeze(configOf(v, runtime));
+}
 
+/** configOf shapes the parsed variables (all valid) into the settings components read. */
+function configOf(v: ConfigValues, runtime: RuntimeFacts) {
+  const { GRPC_TLS_CERT_FILE: certFile, GRPC_TLS_KEY_FILE: keyFile } = v;
+  const { HTTP_TLS_CERT_FILE: httpCertFile, HTTP_TLS_KEY_FILE: httpKeyFile } = v;
+  // As the OTel SDKs do: an explicit otlp exporter without an endpoint sends to the local collector's
+  // default; without OTEL_TRACES_EXPORTER only an endpoint turns tracing on (off by default, unlike the SDKs).
+  const otlpEndpoint =
+    v.OTEL_EXPORTER_OTLP_ENDPOINT ?? (v.OTEL_TRACES_EXPORTER === "otlp" ? OTLP_DEFAULT_ENDPOINT : null);
+  const tracesUrl =
+    v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (otlpEndpoint === null ? null : `${otlpEndpoint.replace(/\/+$/, "")}/v1/traces`);
   const defaultReplicaId = `${runtime.hostname}-${runtime.pid}`
     .replace(/[^A-Za-z0-9._:-]/g, "-")
     .slice(0, 128);
-  const httpCertFile = v.HTTP_TLS_CERT_FILE;
-  const httpKeyFile = v.HTTP_TLS_KEY_FILE;
-  return deepFreeze<Config>({
+  return {
     nodeEnv: v.NODE_ENV,
     grpc: {
       host: v.GRPC_HOST,
@@ -720,6 +657,7 @@ export function loadConfig(
           : null,
     },
     mongo: {
+      /** uri is secret (may hold credentials); null means "provision a local database". */
       uri: v.MONGODB_URI,
       dbName: v.MONGODB_DB,
       serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
@@ -732,6 +670,7 @@ export function loadConfig(
       prefix: v.KEY_PREFIX,
       pepper: { version: v.KEY_HASH_PEPPER_VERSION, pepper: v.KEY_HASH_PEPPER ?? DEV_PEPPER },
       previousPeppers: v.KEY_HASH_PREVIOUS_PEPPERS,
+      /** usingDevPepper is true when the built-in development pepper is in use (main logs a warning). */
       usingDevPepper: v.KEY_HASH_PEPPER === null,
       defaultTenantKeyLimit: v.DEFAULT_TENANT_KEY_LIMIT,
       expiringSoonWindowMs: v.EXPIRING_SOON_WINDOW_MS,
@@ -773,12 +712,14 @@ export function loadConfig(
       heartbeatMs: v.AUDIT_HEARTBEAT_MS,
       streamBufferEvents: v.AUDIT_STREAM_BUFFER_EVENTS,
       streamsMax: v.AUDIT_STREAMS_MAX,
+      /** streamsPerCallerMax bounds the open audit streams of one authenticated key. */
       streamsPerCallerMax: v.AUDIT_STREAMS_PER_CALLER_MAX,
     },
     replicaId: v.REPLICA_ID ?? defaultReplicaId,
+    /** tracing is null unless the OTEL_* variables turn it on; spans are posted to tracesUrl. */
     tracing:
       v.OTEL_TRACES_EXPORTER !== "none" && tracesUrl !== null
         ? { tracesUrl, serviceName: v.OTEL_SERVICE_NAME, scheduleDelayMs: v.OTEL_BSP_SCHEDULE_DELAY }
         : null,
-  });
+  };
 }
