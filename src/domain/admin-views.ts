@@ -8,7 +8,9 @@ import {
   type ExpirationState,
   expirationStateAt,
   type GroupRecord,
+  type KeySecretRecord,
   type KeyStatus,
+  keySettingsOf,
   keyStatusAt,
   type Labels,
   type TenantRecord,
@@ -16,44 +18,17 @@ import {
 import { etagOf } from "./etag.js";
 
 /** KeySecretView describes one secret that still verifies, without revealing it. */
-export interface KeySecretView {
-  readonly generation: number;
-  readonly hint: string;
-  readonly createdAt: Date;
-  /** expiresAt ends a superseded secret's overlap; null for the current secret. */
-  readonly expiresAt: Date | null;
-}
+export type KeySecretView = Omit<KeySecretRecord, "hash" | "pepperVersion">;
 
-/** KeyView is a key's metadata at one instant. */
-export interface KeyView {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly name: string;
-  readonly description: string;
-  readonly userId: string;
-  readonly groupId: string;
-  readonly permissions: readonly string[];
-  readonly ipAllowlist: readonly string[];
+/** KeyView is a key's metadata at one instant: the record less its secret hashes and request fences. */
+export interface KeyView
+  extends Omit<ApiKeyRecord, "secrets" | "version" | "createRequestId" | "rotateRequestId"> {
   readonly status: KeyStatus;
   readonly expirationState: ExpirationState;
   /** displayHint is the current secret's hint. */
   readonly displayHint: string;
-  readonly createdAt: Date;
-  readonly createdBy: string;
-  readonly updatedAt: Date;
-  readonly lastUsedAt: Date | null;
-  readonly expiresAt: Date | null;
-  readonly revokedAt: Date | null;
-  readonly revokedBy: string;
-  readonly revokeReason: string;
   /** secrets are the secrets that verify at this instant: superseded ones still in overlap, then the current. */
   readonly secrets: readonly KeySecretView[];
-  readonly deletedAt: Date | null;
-  readonly labels: Labels;
-  readonly disabledAt: Date | null;
-  readonly disabledBy: string;
-  readonly disableReason: string;
-  /** etag names this version of the key (etag.ts). */
   readonly etag: string;
 }
 
@@ -68,13 +43,7 @@ export function keyViewAt(key: ApiKeyRecord, now: Date, windowMs: number): KeyVi
         );
   return {
     id: key.id,
-    tenantId: key.tenantId,
-    name: key.name,
-    description: key.description,
-    userId: key.userId,
-    groupId: key.groupId,
-    permissions: [...key.permissions],
-    ipAllowlist: [...key.ipAllowlist],
+    ...keySettingsOf(key),
     status: keyStatusAt(key, now),
     expirationState: expirationStateAt(key, now, windowMs),
     displayHint: current?.hint ?? "",

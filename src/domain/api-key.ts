@@ -68,6 +68,25 @@ export interface ApiKeyRecord {
   readonly version: number;
 }
 
+/** KeySettings are what an admin sets on a key besides its labels and expiry. */
+export type KeySettings = Pick<
+  ApiKeyRecord,
+  "tenantId" | "name" | "description" | "userId" | "groupId" | "permissions" | "ipAllowlist"
+>;
+
+/** keySettingsOf copies a key's settings (its lists too) out of anything that carries them. */
+export function keySettingsOf(key: KeySettings) {
+  return {
+    tenantId: key.tenantId,
+    name: key.name,
+    description: key.description,
+    userId: key.userId,
+    groupId: key.groupId,
+    permissions: [...key.permissions],
+    ipAllowlist: [...key.ipAllowlist],
+  };
+}
+
 /** GroupRecord is an authorization group: a named permission set of one tenant. */
 export interface GroupRecord {
   readonly id: string;

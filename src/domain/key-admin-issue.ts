@@ -6,7 +6,7 @@
  * client request id, CreateKey's key id is derived from it instead (issueKeyForRequest, request-fence.ts).
  */
 import { IDEMPOTENCY_MISMATCH } from "./admin-mutation.js";
-import type { ApiKeyRecord, Labels } from "./api-key.js";
+import { type ApiKeyRecord, type KeySettings, keySettingsOf, type Labels } from "./api-key.js";
 import { DomainError } from "./errors.js";
 import type { GeneratedKey, KeyFormat } from "./key-format.js";
 import type { KeyHasher } from "./key-hash.js";
@@ -31,18 +31,9 @@ export interface KeyIssuerDependencies {
 }
 
 /** KeySpec is the validated configuration of a key to issue. */
-export interface KeySpec {
-  readonly tenantId: string;
-  readonly name: string;
-  readonly description: string;
-  readonly userId: string;
-  readonly groupId: string;
-  readonly permissions: readonly string[];
-  readonly ipAllowlist: readonly string[];
-  readonly expiresAt: Date | null;
+export interface KeySpec extends KeySettings, Pick<ApiKeyRecord, "expiresAt" | "createdBy"> {
   /** labels are validated labels; absent = none. */
   readonly labels?: Labels;
-  readonly createdBy: string;
 }
 
 /** IssuedKeyRecord is the stored record and, once, the generated key with its secret. */
@@ -191,13 +182,7 @@ function newKeyRecord(
   const { hash, pepperVersion } = deps.hasher.hash(generated.key);
   return {
     id: generated.keyId,
-    tenantId: spec.tenantId,
-    name: spec.name,
-    description: spec.description,
-    userId: spec.userId,
-    groupId: spec.groupId,
-    permissions: [...spec.permissions],
-    ipAllowlist: [...spec.ipAllowlist],
+    ...keySettingsOf(spec),
     secrets: [{ generation: 1, hash, pepperVersion, hint: generated.hint, createdAt: now, expiresAt: null }],
     createdAt: now,
     createdBy: spec.createdBy,

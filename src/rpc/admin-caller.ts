@@ -37,6 +37,13 @@ export function authenticateAdminCall(access: AdminAuthenticator, context: Handl
   return access.authenticate(caller.credential, caller.peerIp, context.values.get(kRequestId));
 }
 
+/** asAdminCaller makes unary handlers that run for the call's authenticated actor. */
+export function asAdminCaller(access: AdminAuthenticator) {
+  return <I, O>(handle: (actor: Actor, request: I) => Promise<O>) =>
+    async (request: I, context: HandlerContext): Promise<O> =>
+      handle(await authenticateAdminCall(access, context), request);
+}
+
 /**
  * peerIpOf strips the port from a peer address: "10.0.0.1:5000" → "10.0.0.1", "[::1]:5000" → "::1" (grpc-js),
  * "::ffff:127.0.0.1:5000" → "::ffff:127.0.0.1" (connect-node joins address and port without brackets; the

@@ -10,14 +10,13 @@
  * stream any more, so after SLOW_CONSUMER_ABORT_MS the handler ends the call through the transport
  * (kAbortCall): the server never keeps a stalled stream beyond that.
  */
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminAuthenticator } from "../domain/admin-access.js";
-import type { Actor } from "../domain/api-key.js";
 import type { AuditReader } from "../domain/audit-reader.js";
 import type { DomainError } from "../domain/errors.js";
 import type { UsageStatsReader } from "../domain/usage-stats.js";
 import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
-import { authenticateAdminCall } from "./admin-caller.js";
+import { asAdminCaller, authenticateAdminCall } from "./admin-caller.js";
 import {
   auditPageOf,
   dateOrNull,
@@ -47,11 +46,10 @@ export interface AuditHandlerDependencies {
 export function createAuditHandler(deps: AuditHandlerDependencies): ServiceImpl<typeof AuditService> {
   const { reader } = deps;
   const slowConsumerAbortMs = deps.slowConsumerAbortMs ?? SLOW_CONSUMER_ABORT_MS;
-  const actorOf = (context: HandlerContext): Promise<Actor> => authenticateAdminCall(deps.access, context);
+  const asActor = asAdminCaller(deps.access);
 
   return {
-    async listKeyUsage(request, context) {
-      const actor = await actorOf(context);
+    listKeyUsage: asActor(async (actor, request) => {
       const page = await reader.listKeyUsage(actor, {
         keyId: request.keyId,
         startTime: dateOrNull(request.startTime, "start_time"),
@@ -61,29 +59,20 @@ export function createAuditHandler(deps: AuditHandlerDependencies): ServiceImpl<
         pageToken: request.pageToken,
       });
       return auditPageOf(page);
-    },
+    }),
 
-    async listAdminEvents(request, context) {
-      const actor = await actorOf(context);
-      const page = await reader.listAdminEvents(actor, {
-        tenantId: request.tenantId,
-        keyId: request.keyId,
-        groupId: request.groupId,
-        pageSize: request.pageSize,
-        pageToken: request.pageToken,
-      });
-      return auditPageOf(page);
-    },
+    listAdminEvents: asActor(async (actor, request) =>
+      auditPageOf(await reader.listAdminEvents(actor, request)),
+    ),
 
-    async getUsageStats(request, context) {
-      const actor = await actorOf(context);
-      return usageStatsResponseOf(await deps.usageStats.getUsageStats(actor, usageStatsRequestOf(request)));
-    },
+    getUsageStats: asActor(async (actor, request) =>
+      usageStatsResponseOf(await deps.usageStats.getUsageStats(actor, usageStatsRequestOf(request))),
+    ),
 
     async *streamAuditEvents(request, context) {
       let abortTimer: NodeJS.Timeout | undefined;
       try {
-        const actor = await actorOf(context);
+        const actor = await authenticateAdminCall(deps.access, context);
         const streamRequest = {
           tenantId: request.tenantId,
           keyId: request.keyId,

@@ -3,18 +3,18 @@
  * the request to a use case, map the answer back. Rules live in the use cases (src/domain/*-admin.ts);
  * errors travel as domain errors to the one error table (error-boundary.ts).
  */
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminAuthenticator } from "../domain/admin-access.js";
-import type { Actor } from "../domain/api-key.js";
+import { keySettingsOf } from "../domain/api-key.js";
 import type { Bootstrapper } from "../domain/bootstrap.js";
 import { invalidArgument } from "../domain/errors.js";
 import type { GroupAdmin } from "../domain/group-admin.js";
-import type { DeleteKeyInput, KeyAdmin } from "../domain/key-admin.js";
+import type { KeyAdmin } from "../domain/key-admin.js";
 import type { TenantAdmin } from "../domain/tenant-admin.js";
 import type { UsageStatsReader } from "../domain/usage-stats.js";
 import type { KeyAdminService } from "../gen/apikeys/v1/key_admin_service_pb.js";
 import type { Key } from "../gen/apikeys/v1/key_pb.js";
-import { authenticateAdminCall, peerIpOf } from "./admin-caller.js";
+import { asAdminCaller, peerIpOf } from "./admin-caller.js";
 import { callerRoles } from "./caller-role.js";
 import { kPeerAddress, kRequestId } from "./context-keys.js";
 import {
@@ -44,7 +44,7 @@ export function createKeyAdminHandler(
   deps: KeyAdminHandlerDependencies,
 ): ServiceImpl<typeof KeyAdminService> {
   const { keys, groups, tenants } = deps;
-  const actorOf = (context: HandlerContext): Promise<Actor> => authenticateAdminCall(deps.access, context);
+  const asActor = asAdminCaller(deps.access);
 
   /** withRequestsLast24h sets each key's requests_last_24h, one statistics read per tenant. */
   async function withRequestsLast24h(messages: Key[]): Promise<Key[]> {
@@ -76,31 +76,22 @@ export function createKeyAdminHandler(
       return { key, secret };
     },
 
-    async createKey(request, context) {
-      const actor = await actorOf(context);
+    createKey: asActor(async (actor, request) => {
       const issued = await keys.createKey(actor, {
-        tenantId: request.tenantId,
-        name: request.name,
-        description: request.description,
-        userId: request.userId,
-        groupId: request.groupId,
-        permissions: request.permissions,
-        ipAllowlist: request.ipAllowlist,
+        ...keySettingsOf(request),
         expiresAt: dateOf(request.expireTime, "expire_time"),
         labels: request.labels,
         requestId: request.requestId,
       });
       return issuedKeyFields(issued);
-    },
+    }),
 
-    async getKey(request, context) {
-      const actor = await actorOf(context);
+    getKey: asActor(async (actor, request) => {
       const [key] = await withRequestsLast24h([keyMessageOf(await keys.getKey(actor, request.keyId))]);
       return { key };
-    },
+    }),
 
-    async listKeys(request, context) {
-      const actor = await actorOf(context);
+    listKeys: asActor(async (actor, request) => {
       const listing = await keys.listKeys(actor, {
         tenantId: request.tenantId,
         pageSize: request.pageSize,
@@ -118,10 +109,9 @@ export function createKeyAdminHandler(
         nextPageToken: listing.nextPageToken,
         tenant: listing.tenant === null ? undefined : tenantMessageOf(listing.tenant),
       };
-    },
+    }),
 
-    async updateKey(request, context) {
-      const actor = await actorOf(context);
+    updateKey: asActor(async (actor, request) => {
       const key = request.key;
       if (key === undefined) {
         throw invalidArgument("key", "is required (with key_id and the fields named in update_mask)");
@@ -143,10 +133,9 @@ export function createKeyAdminHandler(
         etag: key.etag,
       });
       return { key: keyMessageOf(updated) };
-    },
+    }),
 
-    async rotateKey(request, context) {
-      const actor = await actorOf(context);
+    rotateKey: asActor(async (actor, request) => {
       const issued = await keys.rotateKey(actor, {
         keyId: request.keyId,
         overlapMs: millisecondsOf(request.overlap, "overlap"),
@@ -155,60 +144,39 @@ export function createKeyAdminHandler(
         etag: request.etag,
       });
       return issuedKeyFields(issued);
-    },
+    }),
 
-    async revokeKey(request, context) {
-      const actor = await actorOf(context);
-      const input = { ...keyChangeOf(request), reason: request.reason };
-      return { key: keyMessageOf(await keys.revokeKey(actor, input)) };
-    },
+    // Requests whose fields are the use case's input, name for name, are passed as they are.
+    revokeKey: asActor(async (actor, request) => ({
+      key: keyMessageOf(await keys.revokeKey(actor, request)),
+    })),
 
-    async disableKey(request, context) {
-      const actor = await actorOf(context);
-      const input = { ...keyChangeOf(request), reason: request.reason };
-      return { key: keyMessageOf(await keys.disableKey(actor, input)) };
-    },
+    disableKey: asActor(async (actor, request) => ({
+      key: keyMessageOf(await keys.disableKey(actor, request)),
+    })),
 
-    async enableKey(request, context) {
-      const actor = await actorOf(context);
-      return { key: keyMessageOf(await keys.enableKey(actor, keyChangeOf(request))) };
-    },
+    enableKey: asActor(async (actor, request) => ({
+      key: keyMessageOf(await keys.enableKey(actor, request)),
+    })),
 
-    async deleteKey(request, context) {
-      const actor = await actorOf(context);
-      return { key: keyMessageOf(await keys.deleteKey(actor, keyChangeOf(request))) };
-    },
+    deleteKey: asActor(async (actor, request) => ({
+      key: keyMessageOf(await keys.deleteKey(actor, request)),
+    })),
 
-    async createGroup(request, context) {
-      const actor = await actorOf(context);
-      const group = await groups.createGroup(actor, {
-        tenantId: request.tenantId,
-        name: request.name,
-        description: request.description,
-        permissions: request.permissions,
-        labels: request.labels,
-        requestId: request.requestId,
-      });
-      return { group: groupMessageOf(group) };
-    },
+    createGroup: asActor(async (actor, request) => ({
+      group: groupMessageOf(await groups.createGroup(actor, request)),
+    })),
 
-    async getGroup(request, context) {
-      const actor = await actorOf(context);
-      return { group: groupMessageOf(await groups.getGroup(actor, request.groupId)) };
-    },
+    getGroup: asActor(async (actor, request) => ({
+      group: groupMessageOf(await groups.getGroup(actor, request.groupId)),
+    })),
 
-    async listGroups(request, context) {
-      const actor = await actorOf(context);
-      const listing = await groups.listGroups(actor, {
-        tenantId: request.tenantId,
-        pageSize: request.pageSize,
-        pageToken: request.pageToken,
-      });
+    listGroups: asActor(async (actor, request) => {
+      const listing = await groups.listGroups(actor, request);
       return { groups: listing.groups.map(groupMessageOf), nextPageToken: listing.nextPageToken };
-    },
+    }),
 
-    async updateGroup(request, context) {
-      const actor = await actorOf(context);
+    updateGroup: asActor(async (actor, request) => {
       const group = request.group;
       if (group === undefined) {
         throw invalidArgument("group", "is required (with group_id and the fields named in update_mask)");
@@ -226,20 +194,14 @@ export function createKeyAdminHandler(
         etag: group.etag,
       });
       return { group: groupMessageOf(updated) };
-    },
+    }),
 
-    async deleteGroup(request, context) {
-      const actor = await actorOf(context);
-      await groups.deleteGroup(actor, {
-        groupId: request.groupId,
-        requestId: request.requestId,
-        etag: request.etag,
-      });
+    deleteGroup: asActor(async (actor, request) => {
+      await groups.deleteGroup(actor, request);
       return {};
-    },
+    }),
 
-    async createTenant(request, context) {
-      const actor = await actorOf(context);
+    createTenant: asActor(async (actor, request) => {
       const tenant = await tenants.createTenant(actor, {
         tenantId: request.tenantId,
         displayName: request.displayName,
@@ -247,24 +209,18 @@ export function createKeyAdminHandler(
         requestId: request.requestId,
       });
       return { tenant: tenantMessageOf(tenant) };
-    },
+    }),
 
-    async listTenants(request, context) {
-      const actor = await actorOf(context);
-      const listing = await tenants.listTenants(actor, {
-        pageSize: request.pageSize,
-        pageToken: request.pageToken,
-      });
+    listTenants: asActor(async (actor, request) => {
+      const listing = await tenants.listTenants(actor, request);
       return { tenants: listing.tenants.map(tenantMessageOf), nextPageToken: listing.nextPageToken };
-    },
+    }),
 
-    async getTenant(request, context) {
-      const actor = await actorOf(context);
-      return { tenant: tenantMessageOf(await tenants.getTenant(actor, request.tenantId)) };
-    },
+    getTenant: asActor(async (actor, request) => ({
+      tenant: tenantMessageOf(await tenants.getTenant(actor, request.tenantId)),
+    })),
 
-    async updateTenant(request, context) {
-      const actor = await actorOf(context);
+    updateTenant: asActor(async (actor, request) => {
       const tenant = await tenants.updateTenant(actor, {
         tenantId: request.tenantId,
         keyLimit: request.keyLimit ?? null,
@@ -274,25 +230,13 @@ export function createKeyAdminHandler(
         etag: request.etag,
       });
       return { tenant: tenantMessageOf(tenant) };
-    },
+    }),
 
-    async getCaller(_request, context) {
-      const actor = await actorOf(context);
-      return {
-        keyId: actor.keyId,
-        tenantId: actor.tenantId,
-        userId: actor.userId,
-        role: callerRoles[actor.role],
-      };
-    },
+    getCaller: asActor(async (actor, _request) => ({
+      keyId: actor.keyId,
+      tenantId: actor.tenantId,
+      userId: actor.userId,
+      role: callerRoles[actor.role],
+    })),
   };
-}
-
-/** keyChangeOf maps what every one-key change request sends: the key, the request id and the etag. */
-function keyChangeOf(request: {
-  readonly keyId: string;
-  readonly requestId: string;
-  readonly etag: string;
-}): DeleteKeyInput {
-  return { keyId: request.keyId, requestId: request.requestId, etag: request.etag };
 }

@@ -8,9 +8,10 @@
 import { create } from "@bufbuild/protobuf";
 import { type Duration, type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { GroupView, KeyView, TenantView } from "../domain/admin-views.js";
-import type {
-  ExpirationState as DomainExpirationState,
-  KeyStatus as DomainKeyStatus,
+import {
+  type ExpirationState as DomainExpirationState,
+  type KeyStatus as DomainKeyStatus,
+  keySettingsOf,
 } from "../domain/api-key.js";
 import { invalidArgument } from "../domain/errors.js";
 import type { IssuedKey } from "../domain/key-admin.js";
@@ -37,43 +38,6 @@ export function millisecondsOf(duration: Duration | undefined, field: string): n
   return duration === undefined ? 0 : durationToMs(duration.seconds, duration.nanos, field);
 }
 
-/** keyStatusFilterOf maps a ListKeys status filter; UNSPECIFIED means any (null). */
-export function keyStatusFilterOf(status: KeyStatus, field = "status"): DomainKeyStatus | null {
-  switch (status) {
-    case KeyStatus.UNSPECIFIED:
-      return null;
-    case KeyStatus.ACTIVE:
-      return "active";
-    case KeyStatus.EXPIRED:
-      return "expired";
-    case KeyStatus.REVOKED:
-      return "revoked";
-    case KeyStatus.DISABLED:
-      return "disabled";
-    default:
-      throw invalidArgument(field, `${Number(status)} is not a key status`);
-  }
-}
-
-/** expirationStateFilterOf maps a ListKeys expiration-state filter; UNSPECIFIED means any (null). */
-export function expirationStateFilterOf(
-  state: ExpirationState,
-  field = "expiration_state",
-): DomainExpirationState | null {
-  switch (state) {
-    case ExpirationState.UNSPECIFIED:
-      return null;
-    case ExpirationState.VALID:
-      return "valid";
-    case ExpirationState.EXPIRING_SOON:
-      return "expiring_soon";
-    case ExpirationState.EXPIRED:
-      return "expired";
-    default:
-      throw invalidArgument(field, `${Number(state)} is not an expiration state`);
-  }
-}
-
 const STATUS: Readonly<Record<DomainKeyStatus, KeyStatus>> = {
   active: KeyStatus.ACTIVE,
   expired: KeyStatus.EXPIRED,
@@ -87,6 +51,34 @@ const EXPIRATION: Readonly<Record<DomainExpirationState, ExpirationState>> = {
   expired: ExpirationState.EXPIRED,
 };
 
+/** filterOf maps a ListKeys enum filter back through `table`; UNSPECIFIED (0) means any (null). */
+function filterOf<D extends string>(
+  table: Readonly<Record<D, number>>,
+  value: number,
+  field: string,
+  what: string,
+): D | null {
+  if (value === 0) {
+    return null;
+  }
+  const found = (Object.keys(table) as D[]).find((name) => table[name] === value);
+  if (found === undefined) {
+    throw invalidArgument(field, `${Number(value)} is not ${what}`);
+  }
+  return found;
+}
+
+export function keyStatusFilterOf(status: KeyStatus, field = "status"): DomainKeyStatus | null {
+  return filterOf(STATUS, status, field, "a key status");
+}
+
+export function expirationStateFilterOf(
+  state: ExpirationState,
+  field = "expiration_state",
+): DomainExpirationState | null {
+  return filterOf(EXPIRATION, state, field, "an expiration state");
+}
+
 function timestampOf(date: Date | null): Timestamp | undefined {
   return date === null ? undefined : timestampFromDate(date);
 }
@@ -95,13 +87,7 @@ function timestampOf(date: Date | null): Timestamp | undefined {
 export function keyMessageOf(key: KeyView): Key {
   return create(KeySchema, {
     keyId: key.id,
-    tenantId: key.tenantId,
-    name: key.name,
-    description: key.description,
-    userId: key.userId,
-    groupId: key.groupId,
-    permissions: [...key.permissions],
-    ipAllowlist: [...key.ipAllowlist],
+    ...keySettingsOf(key),
     status: STATUS[key.status],
     expirationState: EXPIRATION[key.expirationState],
     displayHint: key.displayHint,
