@@ -1,13 +1,6 @@
 /**
- * The admin console's static files on the HTTP port, under /console/. The console is a single-page app built
- * into console/dist (by `npm install`, or `npm run build:console`); this module only serves what is there:
- *
- * - every response carries a strict Content-Security-Policy (scripts and connections to this origin only, no
- *   inline script, no framing) and the usual hardening headers, errors included;
- * - a path is decoded once and refused (400) when a segment is "..", ".", empty after decoding, a dotfile, or
- *   holds a backslash or NUL, so nothing outside the build folder can be named; directories are never listed;
- * - an unknown path without a file extension is a client-side route: it gets index.html; an unknown file
- *   (/console/assets/gone.js) is 404, so a stale script tag never receives HTML.
+ * The admin console's static files (the single-page app built into console/dist) on the HTTP port, under
+ * /console/; the path and header rules are in docs/architecture.md ("Health, readiness, reflection").
  */
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
@@ -18,8 +11,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import type { Logger } from "pino";
 
-/** CONSOLE_PATH is where the console is mounted on the HTTP port. */
-export const CONSOLE_PATH = "/console/";
+const CONSOLE_PATH = "/console/";
 
 /** CONSOLE_CSP allows this origin's scripts, styles and API calls, and nothing else. */
 export const CONSOLE_CSP = [
@@ -58,16 +50,15 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
 /** Compressing these pays; images are compressed already. */
 const COMPRESSIBLE = new Set([".html", ".js", ".css", ".svg", ".json", ".txt"]);
 
-/** DEFAULT_DIST_DIR is console/dist of this checkout (this file is two folders below the root, in src or dist). */
-export const DEFAULT_DIST_DIR = fileURLToPath(new URL("../../console/dist/", import.meta.url));
+/** console/dist of this checkout (this file is two folders below the root, in src or dist). */
+const DEFAULT_DIST_DIR = fileURLToPath(new URL("../../console/dist/", import.meta.url));
 
-/** BUILD_HINT tells how to build the console when it is missing. */
 export const BUILD_HINT =
   "the admin console is not built: run 'npm run build:console' (npm install builds it)";
 
 type Request = IncomingMessage | Http2ServerRequest;
 
-/** Response is what this module writes: the part both HTTP versions' responses share with one signature. */
+/** The part both HTTP versions' responses share with one signature. */
 interface Response {
   readonly headersSent: boolean;
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
@@ -75,19 +66,10 @@ interface Response {
   end(body: Buffer | string): unknown;
 }
 
-/** ConsoleAssets serves the console. */
-export interface ConsoleAssets {
+interface ConsoleAssets {
   /** serves tells whether a request path belongs to the console (so it never reaches the RPC router). */
   serves(path: string): boolean;
-  /** handle answers a request whose path `serves` accepted. */
   handle(req: Request, res: ServerResponse | Http2ServerResponse): void;
-}
-
-/** ConsoleAssetsOptions say where the build is and where to report. */
-export interface ConsoleAssetsOptions {
-  readonly logger: Logger;
-  /** distDir is the built console; default console/dist of this checkout. */
-  readonly distDir?: string;
 }
 
 interface CachedFile {
@@ -96,12 +78,8 @@ interface CachedFile {
   readonly gzipped: Buffer | null;
 }
 
-/**
- * relativeAssetPath turns the part of a request path after /console/ into a safe relative file path, or
- * null when it must be refused: undecodable, or naming a parent, the current folder, a dotfile, or holding
- * a backslash or NUL. "" is the console's root.
- */
-export function relativeAssetPath(rest: string): string | null {
+/** relativeAssetPath turns the path after /console/ into a safe relative file path, or null to refuse it. */
+function relativeAssetPath(rest: string): string | null {
   let decoded: string;
   try {
     decoded = decodeURIComponent(rest);
@@ -125,8 +103,11 @@ export function relativeAssetPath(rest: string): string | null {
   return named.join("/");
 }
 
-/** createConsoleAssets builds the /console/ handler over the build in `distDir`. */
-export function createConsoleAssets(options: ConsoleAssetsOptions): ConsoleAssets {
+/** createConsoleAssets builds the /console/ handler over the build in `distDir` (default console/dist). */
+export function createConsoleAssets(options: {
+  readonly logger: Logger;
+  readonly distDir?: string;
+}): ConsoleAssets {
   const distDir = options.distDir ?? DEFAULT_DIST_DIR;
   const root = distDir.endsWith(sep) ? distDir : `${distDir}${sep}`;
   const indexFile = join(root, "index.html");

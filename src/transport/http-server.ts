@@ -1,10 +1,6 @@
 /**
- * The HTTP port: HTTP/1.1 and HTTP/2 on one port, so `curl` with Connect JSON works without --http2 while
- * gRPC clients (which need HTTP/2 and trailers) work too. In plain text a TCP server reads the first bytes
- * of each connection: the HTTP/2 connection preface (prior knowledge, h2c) goes to an http2 server,
- * anything else to an http1 server. With TLS one secure http2 server takes both, the version chosen by
- * ALPN (h2 or http/1.1). Besides RPCs it serves GET /healthz, /readyz, /metrics and the admin console
- * under /console/ (console-assets.ts).
+ * The HTTP port: HTTP/1.1 and HTTP/2 on one port, told apart by the HTTP/2 preface in plain text and by ALPN
+ * with TLS (docs/architecture.md, "Two transports"); besides RPCs, /healthz, /readyz, /metrics and /console/.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, {
@@ -21,33 +17,29 @@ import { trackNodeResponse } from "./connect-boundary.js";
 import { createConsoleAssets } from "./console-assets.js";
 import { readPem } from "./pem-file.js";
 
-/** HTTP2_PREFACE starts every HTTP/2 prior-knowledge connection (RFC 9113 §3.4). */
+/** Every HTTP/2 prior-knowledge connection starts with this (RFC 9113 §3.4). */
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 /** A connection that has not sent its first bytes within this time is closed. */
 const FIRST_BYTES_TIMEOUT_MS = 10_000;
 
-/** NodeRequestHandler handles one request from either HTTP version. */
 export type NodeRequestHandler = (
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
 ) => void;
 
-/** HttpTlsConfig names the PEM files of TLS on the HTTP port. */
 export interface HttpTlsConfig {
   readonly certFile: string;
   readonly keyFile: string;
 }
 
-/** HttpServerOptions wire the HTTP port. */
-export interface HttpServerOptions {
-  /** tls serves the port over TLS (HTTP/1.1 and HTTP/2 by ALPN); null serves plain text (HTTP/1.1 and h2c). */
+interface HttpServerOptions {
+  /** tls null serves plain text (HTTP/1.1 and h2c). */
   readonly tls: HttpTlsConfig | null;
   /** rpcHandler serves everything that is not a probe (the connect-node adapter). */
   readonly rpcHandler: NodeRequestHandler;
-  /** readiness answers whether the service can serve requests (MongoDB answers a ping). */
+  /** readiness answers /readyz; an answer slower than readinessTimeoutMs counts as not ready. */
   readonly readiness: () => Promise<boolean>;
-  /** readinessTimeoutMs bounds one readiness check; a slower answer counts as not ready. */
   readonly readinessTimeoutMs: number;
   /** shuttingDown makes /readyz answer 503 once shutdown has begun. */
   readonly shuttingDown: () => boolean;
@@ -55,30 +47,20 @@ export interface HttpServerOptions {
   readonly logger: Logger;
 }
 
-/** HttpServer is the HTTP port, not yet listening. */
-export interface HttpServer {
+interface HttpServer {
   /** listen binds and resolves with the bound port. */
   listen(host: string, port: number): Promise<number>;
-  /**
-   * close stops accepting connections, asks HTTP/2 clients to go away, and destroys whatever is still open
-   * after `graceMs` (0 destroys at once).
-   */
+  /** close stops accepting, asks HTTP/2 clients to go away, destroys what is open after `graceMs`. */
   close(graceMs: number): Promise<void>;
 }
 
 function withTimeout(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), timeoutMs);
-    check().then(
-      (ready) => {
-        clearTimeout(timer);
-        resolve(ready);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(false);
-      },
-    );
+    check()
+      .catch(() => false)
+      .then(resolve)
+      .finally(() => clearTimeout(timer));
   });
 }
 
@@ -89,7 +71,7 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> 
   }
 }
 
-/** ProbeResponse is what a probe writes: the part both HTTP versions' responses share with one signature. */
+/** The part both HTTP versions' responses share with one signature. */
 interface ProbeResponse {
   writeHead(status: number, headers: http.OutgoingHttpHeaders): unknown;
   end(body: string): unknown;
@@ -100,7 +82,6 @@ function sendText(res: ProbeResponse, status: number, body: string, type = "text
   res.end(body);
 }
 
-/** createHttpServer builds the dual-protocol HTTP port. */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { logger } = options;
   const probes = async (path: string, res: ProbeResponse): Promise<void> => {
@@ -189,7 +170,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   };
 }
 
-/** Listener is the server that accepts the port's connections. */
 interface Listener {
   readonly server: net.Server;
   /** closeIdleConnections closes HTTP/1.1 connections that carry no request. */

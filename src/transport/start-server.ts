@@ -3,7 +3,7 @@
  * the gRPC port, and the one graceful-shutdown procedure SIGTERM, SIGINT and tests all use.
  */
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -56,8 +56,7 @@ export interface CloseHook {
   close(): Promise<void> | void;
 }
 
-/** ServerDeps are what startServer needs besides the config. */
-export interface ServerDeps {
+interface ServerDeps {
   readonly logger: Logger;
   readonly services: ServiceImpls;
   /** readiness answers /readyz: true when MongoDB answers a ping. */
@@ -68,7 +67,7 @@ export interface ServerDeps {
   readonly tracing?: CallTracing | null;
   /** closeHooks run in order during shutdown, after the transports stopped. */
   readonly closeHooks?: readonly CloseHook[];
-  /** observers are told about every finished call, besides the request log (for example RPC metrics). */
+  /** observers are told about every finished call, besides the request log. */
   readonly observers?: readonly CallObserver[];
 }
 
@@ -80,29 +79,20 @@ export interface ShutdownResult {
   readonly hookFailures: number;
 }
 
-/** RunningServer is a started server. */
 export interface RunningServer {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly health: HealthStatus;
   readonly gate: CallGate;
-  /**
-   * shutdown: health → NOT_SERVING at once, new calls refused with UNAVAILABLE (health keeps answering),
-   * streams told to end, in-flight calls given SHUTDOWN_DRAIN_MS to finish (then cancelled), transports
-   * closed, close hooks run. Idempotent: later calls return the same promise.
-   */
+  /** shutdown runs the graceful shutdown (docs/architecture.md); later calls return the same promise. */
   shutdown(reason?: string): Promise<ShutdownResult>;
 }
 
-/** servedServices lists the API services, in the order they are registered and reported. */
-export const servedServices: readonly DescService[] = [KeyVerifyService, KeyAdminService, AuditService];
+/** The API services, in the order they are registered and reported. */
+const servedServices: readonly DescService[] = [KeyVerifyService, KeyAdminService, AuditService];
 
 /** How long closing a transport may take once nothing is in flight (idle connections, GOAWAY). */
 const TRANSPORT_CLOSE_GRACE_MS = 1_000;
-
-function addRoute(router: ConnectRouter, registration: GrpcServiceRegistration): void {
-  addStrictJsonService(router, registration.service, registration.impl as Partial<ServiceImpl<DescService>>);
-}
 
 /**
  * listenFailure says in one line, naming the variable, why a port could not be bound. grpc-js reports a
@@ -127,7 +117,7 @@ function listenFailure(
   });
 }
 
-/** startServer starts both ports and resolves once both listen and health says SERVING. */
+/** startServer resolves once both ports listen and health says SERVING. */
 export async function startServer(config: ServerConfig, deps: ServerDeps): Promise<RunningServer> {
   const { logger } = deps;
   const gate = createCallGate();
@@ -173,8 +163,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
   const forceController = new AbortController();
   const rpcHandler = connectNodeAdapter({
     routes: (router) => {
-      for (const registration of registrations) {
-        addRoute(router, registration);
+      for (const { service, impl } of registrations) {
+        addStrictJsonService(router, service, impl as Partial<ServiceImpl<DescService>>);
       }
       // Requests connect-node refuses before the interceptors (unparsable, too large) are logged too.
       router.handlers.forEach((handler, index) => {

@@ -1,17 +1,7 @@
 /**
- * Strict reading of JSON requests on the HTTP port (Connect, gRPC-Web and gRPC with JSON payloads).
- *
- * As connect-node configures it, protobuf-es's JSON reader skips fields it does not know and enum names it
- * does not know — a misspelled filter (`"status": "ACTIV"`) silently becomes "any", and a misspelled field is
- * as if it had not been sent — and it rolls impossible timestamps over ("2030-02-30T00:00:00Z" reads as
- * 2030-03-02, "T24:00:00" as the next day). Each method's requests are therefore checked against its input
- * schema before they are read, and read with unknown fields refused, so a request either means what it says
- * or is INVALID_ARGUMENT naming the field: "status: \"ACTIV\" is not a KeyStatus", "statuss: unknown
- * field", "key.expire_time: \"2030-02-30T00:00:00Z\" is not a date and time the calendar has". Binary
- * requests carry numbers, not names; the mappers refuse unknown enum numbers there.
- *
- * The check runs in the JSON serializer's text decoder (connect's `createJsonSerialization` reads
- * `textDecoder` from the JSON options), the one place that sees the request text and knows the method.
+ * Strict reading of JSON requests on the HTTP port: unknown fields, unknown enum names and impossible
+ * timestamps are INVALID_ARGUMENT naming the field (why: docs/architecture.md, "Strict JSON requests"). The
+ * check runs in the JSON serializer's text decoder, the one place that sees the text and knows the method.
  */
 import type { DescEnum, DescMessage, DescService } from "@bufbuild/protobuf";
 import {
@@ -121,7 +111,7 @@ function checkMessage(desc: DescMessage, json: unknown, prefix: string): void {
  * impossible timestamps are refused with INVALID_ARGUMENT naming the field (proto names, "key.expire_time",
  * "kinds[1]"). Text that is not JSON is left to the reader, which refuses it.
  */
-export function checkJsonRequest(schema: DescMessage, text: string): void {
+function checkJsonRequest(schema: DescMessage, text: string): void {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -131,27 +121,17 @@ export function checkJsonRequest(schema: DescMessage, text: string): void {
   checkMessage(schema, json, "");
 }
 
-/** StrictJsonOptions are connect's JSON options for one method's requests. */
-interface StrictJsonOptions {
-  readonly ignoreUnknownFields: false;
-  readonly textDecoder: { decode(data: Uint8Array): string };
-}
-
 // connect-node's own default decoder: invalid UTF-8 becomes U+FFFD, as before.
 const utf8 = new TextDecoder();
 
-/** strictJsonOptions returns the JSON options that read requests to `schema` strictly. */
-export function strictJsonOptions(schema: DescMessage): StrictJsonOptions {
-  return {
-    ignoreUnknownFields: false,
-    textDecoder: {
-      decode(data) {
-        const text = utf8.decode(data);
-        checkJsonRequest(schema, text);
-        return text;
-      },
-    },
+/** strictJsonOptions are connect's JSON options that read requests to `schema` strictly. */
+function strictJsonOptions(schema: DescMessage) {
+  const decode = (data: Uint8Array) => {
+    const text = utf8.decode(data);
+    checkJsonRequest(schema, text);
+    return text;
   };
+  return { ignoreUnknownFields: false, textDecoder: { decode } };
 }
 
 /**

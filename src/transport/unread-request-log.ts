@@ -1,10 +1,7 @@
 /**
- * Requests the HTTP port refuses before any interceptor runs: connect-node reads and parses the request
- * itself and answers one that does not parse (INVALID_ARGUMENT, also the strict JSON check), is too large
- * (RESOURCE_EXHAUSTED) or has an unusable content type or timeout without calling an interceptor, so the
- * request log never hears of it. logUnreadRequests wraps a method's handler: when the response is an error
- * and the call never reached the request log, the observer is told with the code, the request's size and the
- * call's values (peer, request id), and a fixed message: connect's own one may quote the request body.
+ * Requests the HTTP port refuses before any interceptor runs (unparsable, too large, an unusable content type
+ * or timeout): the observer is told of such an error answer with a fixed message, since connect's own one may
+ * quote the request body (docs/architecture.md, "Strict JSON requests").
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
@@ -43,7 +40,7 @@ export function logUnreadRequests(handler: UniversalHandler, observer: CallObser
       if (values.get(kCallLogged)) {
         return;
       }
-      const code = codeOf(res.status, res.header, res.trailer, concat(kept));
+      const code = codeOf(res.status, res.header, res.trailer, Buffer.concat(kept));
       if (code === 0) {
         return;
       }
@@ -76,14 +73,8 @@ export function logUnreadRequests(handler: UniversalHandler, observer: CallObser
       ),
     };
   };
-  return Object.assign(wrapped, {
-    protocolNames: handler.protocolNames,
-    supportedContentType: handler.supportedContentType,
-    allowedMethods: handler.allowedMethods,
-    requestPath: handler.requestPath,
-    service: handler.service,
-    method: handler.method,
-  });
+  // The handler's own properties (protocolNames, requestPath, method...) tell the router what it serves.
+  return Object.assign(wrapped, handler);
 }
 
 function isByteStream(body: unknown): body is AsyncIterable<Uint8Array> {
@@ -113,10 +104,6 @@ async function* watched(
   } finally {
     done();
   }
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  return Buffer.concat(chunks);
 }
 
 /**
