@@ -1,15 +1,9 @@
 /**
  * The audit pipeline of one process: the MongoDB audit store, ONE buffered sink that VerifyKey and the admin
- * use cases emit into, and ONE stream hub that every StreamAuditEvents call follows (one tail poll per
- * interval however many streams are open). wire-services.ts builds it before the services that emit into it.
- *
- * Shutdown (one close hook, after the transports stopped and before MongoDB closes): flush the sink within
- * SHUTDOWN_DRAIN_MS and log exactly how many events it could not write (also apikeys_audit_unwritten_events),
- * record the store's high-water mark, then close the hub (any stream still open ends with UNAVAILABLE).
+ * use cases emit into, and ONE stream hub that every StreamAuditEvents call follows; its close hook flushes
+ * the sink within SHUTDOWN_DRAIN_MS, then closes the store and the hub (docs/audit.md).
  */
-import type { Db } from "mongodb";
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
 import { type AuditStreamHub, createAuditStreamHub } from "../audit/audit-stream-hub.js";
 import { type BufferedAuditSink, createBufferedAuditSink } from "../audit/buffered-audit-sink.js";
 import { registerCollectedMetric } from "../metrics/collected-metric.js";
@@ -20,48 +14,31 @@ import {
 } from "../storage/audit-event-store.js";
 import type { IndexDeclaration } from "../storage/indexes.js";
 import type { CloseHook } from "../transport/start-server.js";
-import type { Config } from "./config.js";
+import type { WireDeps } from "./wire-services.js";
 
-/** AUDIT_STREAM_BATCH_EVENTS bounds one tail poll or catch-up read of the stream hub. */
+/** Bounds one tail poll or catch-up read of the stream hub. */
 const AUDIT_STREAM_BATCH_EVENTS = 1_000;
 
-/**
- * AUDIT_STREAM_CONCURRENT_READS bounds the database reads all streams' starts and catch-ups make at once
- * (each takes one or two of the pool's connections), so opening streams never exhausts the pool.
- */
+/** Bounds the reads all streams' starts and catch-ups make at once, so they never exhaust the pool. */
 const AUDIT_STREAM_CONCURRENT_READS = 4;
 
-/** AuditPipelineDeps are the process resources the pipeline is built from. */
-export interface AuditPipelineDeps {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly db: Db;
-  /** metrics receives the stream metrics (the sink's counters are registered with the verify metrics). */
-  readonly metrics: Registry;
-  /**
-   * devUsageRetention, when set, keeps only the newest this many usage events (admin events are never
-   * deleted), pruned every DEV_PRUNE_INTERVAL_MS. Only the composition root sets it, and only for the
-   * provisioned local stand-in database, which has no TTL expiry and scans linearly; never on MongoDB.
-   */
-  readonly devUsageRetention?: number | null;
-}
+/**
+ * devUsageRetention, when set, keeps only the newest this many usage events, pruned every
+ * DEV_PRUNE_INTERVAL_MS: only for the provisioned local stand-in database (docs/audit.md), never on MongoDB.
+ */
+type AuditPipelineDeps = Pick<WireDeps, "config" | "logger" | "db" | "metrics" | "devUsageRetention">;
 
-/** DEV_PRUNE_INTERVAL_MS is the pause between two prunes of the development retention. */
 const DEV_PRUNE_INTERVAL_MS = 1_000;
 
-/** AuditPipeline is the process-wide audit machinery. */
 export interface AuditPipeline {
-  /** sink is THE audit sink of the process: VerifyKey and the admin use cases emit into it. */
   readonly sink: BufferedAuditSink;
   readonly store: MongoAuditEventStore;
   readonly hub: AuditStreamHub;
   /** indexes of audit_events, with the TTL of AUDIT_RETENTION_DAYS. */
   readonly indexes: readonly IndexDeclaration[];
-  /** closeHooks flush and close the pipeline; run them after the transports stopped, before MongoDB closes. */
   readonly closeHooks: readonly CloseHook[];
 }
 
-/** createAuditPipeline builds the store, the sink and the hub from the configuration. */
 export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
   const { config } = deps;
   const log = deps.logger.child({ component: "audit" });
@@ -153,10 +130,7 @@ export function createAuditPipeline(deps: AuditPipelineDeps): AuditPipeline {
   };
 }
 
-/**
- * startDevRetention prunes usage events beyond `keep` now and every DEV_PRUNE_INTERVAL_MS (one prune at a
- * time, unref'd) and says so once; it returns the function that stops it. `keep` null: nothing happens.
- */
+/** startDevRetention prunes usage events beyond `keep` now and then one prune at a time; returns its stop. */
 function startDevRetention(store: MongoAuditEventStore, keep: number | null, log: Logger): () => void {
   if (keep === null) {
     return () => undefined;

@@ -14,23 +14,14 @@ import {
 } from "../storage/mongo-client.js";
 import type { Config } from "./config.js";
 
-/**
- * DEV_USAGE_EVENTS_KEPT is how many usage events the provisioned in-memory stand-in keeps: it has no TTL
- * expiry and scans collections linearly, so inserts and index builds slow down as audit_events grows (about
- * 10,000 events made a 1,000-event insert take seconds and a second replica's start tens of seconds).
- */
+/** How many usage events the provisioned in-memory stand-in keeps (no TTL, linear scans: docs/audit.md). */
 export const DEV_USAGE_EVENTS_KEPT = 2_000;
 
-/**
- * devUsageRetentionOf is the development retention for `database`: DEV_USAGE_EVENTS_KEPT when the process
- * provisioned the in-memory stand-in itself, otherwise null (a MongoDB given by MONGODB_URI, or a local
- * mongod with its TTL monitor, is never pruned by count).
- */
+/** devUsageRetentionOf: DEV_USAGE_EVENTS_KEPT for a provisioned in-memory stand-in, null otherwise. */
 export function devUsageRetentionOf(database: Pick<Database, "local">): number | null {
   return database.local?.kind === "jongodb" ? DEV_USAGE_EVENTS_KEPT : null;
 }
 
-/** Database is the connected client, its database, and the local server it may own. */
 export interface Database {
   readonly client: MongoClient;
   readonly db: Db;

@@ -7,20 +7,16 @@ import { Code, ConnectError } from "@connectrpc/connect";
 /** SHUTTING_DOWN_MESSAGE is what a call refused or ended by shutdown is told (with UNAVAILABLE). */
 export const SHUTTING_DOWN_MESSAGE = "server is shutting down";
 
-/** CallGate tracks in-flight calls for the drain phase of shutdown. */
 export interface CallGate {
   /** draining is true once shutdown began: new calls (except health) are refused with UNAVAILABLE. */
   readonly draining: boolean;
-  /** inFlight counts calls that entered and have not left. */
   readonly inFlight: number;
   /**
    * drainSignal aborts, with an UNAVAILABLE ConnectError, when draining begins. Streaming calls link their
    * handler signal to it: a stream has no natural end, so it is ended rather than waited for.
    */
   readonly drainSignal: AbortSignal;
-  /** enter counts a call in. */
   enter(): void;
-  /** leave counts a call out. */
   leave(): void;
   /** beginDrain starts draining (idempotent). */
   beginDrain(): void;
@@ -28,7 +24,6 @@ export interface CallGate {
   whenIdle(timeoutMs: number): Promise<boolean>;
 }
 
-/** createCallGate returns a gate with nothing in flight, not draining. */
 export function createCallGate(): CallGate {
   const drainController = new AbortController();
   let inFlight = 0;

@@ -1,9 +1,8 @@
 /**
- * The interceptors every call goes through, in the same order on both ports (the connect-node adapter and
- * the grpc-js bridge run the same list): tracing (only when configured), the per-RPC metrics and the request
- * log outermost, so they time the whole call and see every refusal; the request id echo; drain; the default deadline, then the call's deadline handed on to its database operations;
- * the error boundary, inside them so it sees the deadline's and the drain's abort; the caller check last,
- * right before the handler.
+ * The interceptors every call goes through, in the same order on both ports (docs/architecture.md, "Call
+ * interceptors"): metrics and the request log outermost, so they time the whole call and see every refusal;
+ * the error boundary inside drain and deadlines, so it sees their abort; the caller check right before the
+ * handler.
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
@@ -17,15 +16,13 @@ import { requestIdEchoInterceptor } from "./interceptors/request-id-echo.js";
 import { type CallObserver, requestLogInterceptor } from "./interceptors/request-log.js";
 import { type CallTracing, tracingInterceptor } from "./interceptors/tracing.js";
 
-/** CallInterceptorOptions configure the interceptors of one port. */
-export interface CallInterceptorOptions {
+interface CallInterceptorOptions {
   readonly observer: CallObserver;
   /** rpcMetrics counts every call (one interceptor shared by both ports: it holds the counters). */
   readonly rpcMetrics?: Interceptor;
   /** tracing, when set, starts a span per call; absent or null installs no tracing interceptor at all. */
   readonly tracing?: CallTracing | null;
   readonly gate: CallGate;
-  /** defaultDeadlineMs applies to unary calls that arrive without a deadline. */
   readonly defaultDeadlineMs: number;
   /** alwaysServe lists the services that keep answering while the server drains (health). */
   readonly alwaysServe: readonly DescService[];

@@ -7,7 +7,7 @@ import { Code, type ConnectError, type ContextValues, createContextValues } from
 import { kAbortCall, kPeerAddress, kRequestId } from "../rpc/context-keys.js";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.js";
 
-/** NodeCallRequest is the part of a Node.js HTTP/1.1 or HTTP/2 server request the context values read. */
+/** The part of a Node.js HTTP/1.1 or HTTP/2 server request the context values read. */
 interface NodeCallRequest {
   readonly socket: {
     readonly remoteAddress?: string | undefined;
@@ -19,13 +19,11 @@ interface NodeCallRequest {
   readonly stream?: { close(code?: number): void };
 }
 
-/** NodeCallResponse is the part of a Node.js HTTP/1.1 or HTTP/2 server response abortNodeCall uses. */
-export interface NodeCallResponse {
+interface NodeCallResponse {
   destroy(): unknown;
   emit(event: "drain"): boolean;
 }
 
-/** nodeResponses pairs each RPC request on the HTTP port with its response (see trackNodeResponse). */
 const nodeResponses = new WeakMap<object, NodeCallResponse>();
 
 /**

@@ -11,13 +11,8 @@ import { rpcErrorOf } from "../rpc/error-codes.js";
 export const INTERNAL_ERROR_MESSAGE = "internal error";
 
 /**
- * toRpcError turns a thrown value into the error a client receives:
- * - a DomainError → what the error table makes of it (rpcErrorOf: code, message, and the BadRequest or
- *   ErrorInfo details);
- * - a ConnectError → unchanged (it was built for the caller on purpose);
- * - anything else → INTERNAL "internal error", keeping the original as `cause` for the log. When the call
- *   was already aborted with a ConnectError (`abortReason`: deadline, cancellation, shutdown), an exception
- *   it caused reports that reason instead, so a timed-out call says DEADLINE_EXCEEDED, not INTERNAL.
+ * toRpcError turns a thrown value into the error a client receives (docs/architecture.md, "Errors"). When the
+ * call was already aborted (`abortReason`), an exception it caused reports that reason, not INTERNAL.
  */
 export function toRpcError(error: unknown, abortReason?: unknown): ConnectError {
   if (error instanceof ConnectError) {

@@ -9,17 +9,12 @@ import { addServiceToGrpcServer, type GrpcBridgeOptions } from "./grpc-js-bridge
 import { readPem } from "./pem-file.js";
 import { createReflectionService } from "./reflection.js";
 
-/**
- * GrpcServiceRegistration is one service to serve on the gRPC port: its descriptor and its (possibly
- * partial) connect-es ServiceImpl. `impl` is typed loosely so a list can mix services; grpcService() builds
- * a registration with the implementation checked against its descriptor.
- */
+/** One service to serve: `impl` is typed loosely so a list can mix services; grpcService() checks it. */
 export interface GrpcServiceRegistration {
   readonly service: DescService;
   readonly impl: object;
 }
 
-/** grpcService returns a registration whose implementation is type-checked against `service`. */
 export function grpcService<S extends DescService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
@@ -34,28 +29,22 @@ export interface GrpcTlsConfig {
   readonly clientCaFile: string | null;
 }
 
-/** GrpcServerOptions wire the gRPC port. */
-export interface GrpcServerOptions {
+interface GrpcServerOptions {
   readonly services: readonly GrpcServiceRegistration[];
   readonly bridge: GrpcBridgeOptions;
   readonly maxMessageBytes: number;
   readonly tls: GrpcTlsConfig | null;
 }
 
-/** GrpcServer is the gRPC port, not yet bound. */
-export interface GrpcServer {
+interface GrpcServer {
   /** listen binds `host:port` and resolves with the bound port. */
   listen(host: string, port: number): Promise<number>;
   /** close lets open calls finish for up to `graceMs` (0: at once), then cancels the rest. */
   close(graceMs: number): Promise<void>;
 }
 
-/**
- * grpcCredentials returns plain-text credentials, or TLS ones from PEM files; with a client CA the server
- * requires and verifies client certificates (mutual TLS). A file that cannot be read throws an error
- * naming its variable.
- */
-export function grpcCredentials(tls: GrpcTlsConfig | null): ServerCredentials {
+/** grpcCredentials: plain text, TLS, or with a client CA mutual TLS (client certificates required). */
+function grpcCredentials(tls: GrpcTlsConfig | null): ServerCredentials {
   if (tls === null) {
     return ServerCredentials.createInsecure();
   }

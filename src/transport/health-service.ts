@@ -7,7 +7,6 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { type HealthStatus, ServingStatus } from "./health-status.js";
 
-/** createHealthService returns the Health implementation reading `status`. */
 export function createHealthService(status: HealthStatus): ServiceImpl<typeof Health> {
   return {
     check(request) {

@@ -4,10 +4,8 @@
  */
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 
-/** HealthStatusListener is told the new status of the service it watches. */
-export type HealthStatusListener = (status: ServingStatus) => void;
+type HealthStatusListener = (status: ServingStatus) => void;
 
-/** HealthStatus holds the serving status of the overall server ("") and of each registered service. */
 export interface HealthStatus {
   /** get returns the status of `service`, or undefined when the service is unknown. */
   get(service: string): ServingStatus | undefined;

@@ -4,7 +4,6 @@
  */
 import { readFileSync } from "node:fs";
 
-/** readPem reads the PEM file at `path`, or throws an error naming `variable` and why it is unreadable. */
 export function readPem(variable: string, path: string): Buffer {
   try {
     return readFileSync(path);

@@ -10,7 +10,7 @@ import { ReflectionService } from "@grpc/reflection";
 type PackageDefinition = ConstructorParameters<typeof ReflectionService>[0];
 
 /** collectFiles returns `files` and all their transitive dependencies (well-known types included), once each. */
-export function collectFiles(files: readonly DescFile[]): DescFile[] {
+function collectFiles(files: readonly DescFile[]): DescFile[] {
   const seen = new Map<string, DescFile>();
   const visit = (file: DescFile) => {
     if (seen.has(file.name)) {
@@ -27,11 +27,8 @@ export function collectFiles(files: readonly DescFile[]): DescFile[] {
   return [...seen.values()];
 }
 
-/**
- * createReflectionPackageDefinition builds the PackageDefinition @grpc/reflection reads: one entry per
- * service, each carrying the serialized descriptors of every file the services need.
- */
-export function createReflectionPackageDefinition(services: readonly DescService[]): PackageDefinition {
+/** One PackageDefinition entry per service, each carrying every file the services need. */
+function createReflectionPackageDefinition(services: readonly DescService[]): PackageDefinition {
   const files = collectFiles(services.map((service) => service.file));
   const fileDescriptorProtos = files.map((file) =>
     Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)),

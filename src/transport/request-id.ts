@@ -11,10 +11,7 @@ const processPrefix = randomBytes(4).toString("hex");
 let counter = 0;
 const acceptable = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/**
- * requestIdFor returns the caller's request id when it is short and plain (so it cannot forge log content),
- * otherwise a new id.
- */
+/** requestIdFor keeps the caller's id when short and plain (it cannot forge log content), else makes one. */
 export function requestIdFor(presented: string | null | undefined): string {
   if (presented !== null && presented !== undefined && acceptable.test(presented)) {
     return presented;
