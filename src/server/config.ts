@@ -547,11 +547,7 @@ function deepFreeze<T>(value: T): DeepReadonly<T> {
   return value as DeepReadonly<T>;
 }
 
-/**
- * loadConfig validates `env` (process.env, or a test's table) and returns the frozen Config, or throws a
- * ConfigError naming every variable that is missing, malformed or contradicts another. Secret values are
- * never echoed.
- */
+/** loadConfig returns the frozen Config, or throws a ConfigError naming every variable that is wrong. */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   runtime: RuntimeFacts = { hostname: hostname(), pid: process.pid },

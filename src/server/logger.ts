@@ -5,7 +5,6 @@
 import { type DestinationStream, type Logger, pino, stdSerializers } from "pino";
 import type { Config } from "./config.js";
 
-/** REDACTED replaces a secret in a log line. */
 export const REDACTED = "[redacted]";
 
 const secretFields = [
@@ -55,24 +54,17 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/**
- * createSecretScrubber returns a function that replaces anything shaped like an API key (the configured
- * prefix followed by key characters) with the prefix and "[redacted]".
- */
-export function createSecretScrubber(keyPrefix: string): (text: string) => string {
+/** createSecretScrubber replaces anything key-shaped (the prefix, then key characters) with "[redacted]". */
+function createSecretScrubber(keyPrefix: string): (text: string) => string {
   const keyShaped = new RegExp(`${escapeRegExp(keyPrefix)}[A-Za-z0-9_-]{4,}`, "g");
   return (text) => text.replace(keyShaped, `${keyPrefix}${REDACTED}`);
-}
-
-/** LoggerOptions choose where logs go (tests capture them). */
-export interface LoggerOptions {
-  readonly destination?: DestinationStream;
 }
 
 /** createLogger returns the root logger for `config`: level, base fields, redaction and error scrubbing. */
 export function createLogger(
   config: Pick<Config, "logLevel" | "replicaId"> & { readonly keys: Pick<Config["keys"], "prefix"> },
-  options: LoggerOptions = {},
+  /** destination: where logs go (tests capture them). */
+  options: { readonly destination?: DestinationStream } = {},
 ): Logger {
   const scrub = createSecretScrubber(config.keys.prefix);
   const serializeError = (error: unknown) => {

@@ -1,8 +1,7 @@
 /**
- * The offline recovery of a lost super user, put together: the service's own configuration rules for the
- * pepper and the key prefix (loadConfig on the operator's environment), a direct MongoDB connection, the
- * pepper fingerprint check the service makes at start, then the recovery use case on the storage layer.
- * `apikeys recover-super-user` runs it; no service needs to run and no RPC is made.
+ * The offline recovery of a lost super user (`apikeys recover-super-user`; no service or RPC involved): the
+ * service's configuration rules on the operator's environment, a direct MongoDB connection, the pepper
+ * fingerprint check the service makes at start, then the recovery use case.
  */
 import { randomBytes } from "node:crypto";
 import type { IssuedKey } from "../domain/key-admin.js";
@@ -19,7 +18,6 @@ import { createMongoTenantRepository } from "../storage/tenant-repository.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { keyFormatOf, keyHasherOf } from "./verification-config.js";
 
-/** OfflineRecoveryRequest is what the operator names: the service's database and the new key's name. */
 export interface OfflineRecoveryRequest {
   /** mongodbUri is secret (it may carry credentials). */
   readonly mongodbUri: string;
@@ -38,11 +36,8 @@ export class RecoveryRefusedError extends Error {
 }
 
 /**
- * recoverSuperUserOffline issues a new super-user key in the database of `request`, hashed with the pepper
- * of `env` (the variables the service reads: KEY_HASH_PEPPER, KEY_HASH_PEPPER_VERSION,
- * KEY_HASH_PREVIOUS_PEPPERS, KEY_PREFIX...). It writes nothing unless the database's pepper record shows
- * the pepper is the service's: a ConfigError for a missing or malformed variable, a RecoveryRefusedError
- * when the database has no record or records another pepper.
+ * recoverSuperUserOffline issues a new super-user key hashed with the pepper of `env`. It writes nothing
+ * unless the database's pepper record shows the pepper is the service's (else a RecoveryRefusedError).
  */
 export async function recoverSuperUserOffline(
   env: Readonly<Record<string, string | undefined>>,

@@ -11,7 +11,7 @@ import type { CallTracing } from "../transport/interceptors/tracing.js";
 import type { CloseHook } from "../transport/start-server.js";
 import type { TracingConfig } from "./config.js";
 
-/** ServiceTracing is the tracing the transports use, and the hook that sends the last spans at shutdown. */
+/** The tracing the transports use, and the hook that sends the last spans at shutdown. */
 export interface ServiceTracing {
   readonly tracing: CallTracing;
   readonly closeHook: CloseHook;
@@ -32,10 +32,7 @@ export function createServiceTracing(serviceName: string, spanProcessor: SpanPro
   };
 }
 
-/**
- * createOtlpTracing exports spans in batches to the OTLP/HTTP collector the configuration names; the close
- * hook (provider shutdown) sends the spans still waiting in the batch.
- */
+/** createOtlpTracing exports spans in batches to the configured collector; closing sends the rest. */
 export function createOtlpTracing(config: TracingConfig): ServiceTracing {
   return createServiceTracing(
     config.serviceName,

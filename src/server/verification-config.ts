@@ -4,12 +4,10 @@ import { createKeyHasher, type KeyHasher, type Pepper } from "../domain/key-hash
 import type { VerificationSettings } from "../verify/verification-runtime.js";
 import type { Config, PepperVersion } from "./config.js";
 
-/** pepperOf turns a configured pepper into the hasher's form. */
 function pepperOf(pepper: PepperVersion): Pepper {
   return { version: pepper.version, secret: Buffer.from(pepper.pepper, "utf8") };
 }
 
-/** keyFormatOf is the key format of the configured prefix. */
 export function keyFormatOf(config: Config): KeyFormat {
   return createKeyFormat(config.keys.prefix);
 }
