@@ -122,24 +122,19 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     options.rpcHandler(req, res);
   };
 
+  const listener = options.tls === null ? plainTextListener(handle) : tlsListener(options.tls, handle);
   const sessions = new Set<ServerHttp2Session>();
-  const trackSessions = (server: Http2Server | Http2SecureServer) => {
-    server.on("session", (session) => {
-      sessions.add(session);
-      session.once("close", () => sessions.delete(session));
-      session.on("error", () => session.destroy());
-    });
-    server.on("sessionError", () => undefined);
-  };
+  listener.http2Server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    session.on("error", () => session.destroy());
+  });
+  listener.http2Server.on("sessionError", () => undefined);
   const sockets = new Set<Socket>();
-  const trackSocket = (socket: Socket) => {
+  listener.server.on(options.tls === null ? "connection" : "secureConnection", (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-  };
-  const listener =
-    options.tls === null
-      ? plainTextListener(handle, trackSessions, trackSocket)
-      : tlsListener(options.tls, handle, trackSessions, trackSocket);
+  });
 
   return {
     listen(host, port) {
@@ -172,17 +167,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
 interface Listener {
   readonly server: net.Server;
+  /** http2Server is the server of the HTTP/2 sessions (the listening server itself with TLS). */
+  readonly http2Server: Http2Server | Http2SecureServer;
   /** closeIdleConnections closes HTTP/1.1 connections that carry no request. */
   closeIdleConnections(): void;
 }
 
 /** tlsListener serves HTTP/1.1 and HTTP/2 over TLS, the version chosen by ALPN. */
-function tlsListener(
-  tls: HttpTlsConfig,
-  handle: NodeRequestHandler,
-  trackSessions: (server: Http2SecureServer) => void,
-  trackSocket: (socket: Socket) => void,
-): Listener {
+function tlsListener(tls: HttpTlsConfig, handle: NodeRequestHandler): Listener {
   const server = http2.createSecureServer(
     {
       cert: readPem("HTTP_TLS_CERT_FILE", tls.certFile),
@@ -192,29 +184,21 @@ function tlsListener(
     },
     handle as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
   );
-  trackSessions(server);
-  server.on("secureConnection", trackSocket);
   // A client that fails the handshake (plain text, an untrusted certificate) has its socket closed by Node.
   server.on("tlsClientError", () => undefined);
   // HTTP/1.1 connections of a secure http2 server have no idle list: the close grace ends them.
-  return { server, closeIdleConnections: () => undefined };
+  return { server, http2Server: server, closeIdleConnections: () => undefined };
 }
 
 /** plainTextListener serves HTTP/1.1 and h2c on one socket, told apart by the HTTP/2 preface. */
-function plainTextListener(
-  handle: NodeRequestHandler,
-  trackSessions: (server: Http2Server) => void,
-  trackSocket: (socket: Socket) => void,
-): Listener {
+function plainTextListener(handle: NodeRequestHandler): Listener {
   const http1Server = http.createServer(handle as http.RequestListener);
   http1Server.on("clientError", (_error, socket) => socket.destroy());
   const http2Server = http2.createServer(
     handle as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
   );
-  trackSessions(http2Server);
 
   const dispatch = (socket: Socket) => {
-    trackSocket(socket);
     let received: Buffer = Buffer.alloc(0);
     const onError = () => socket.destroy();
     const onTimeout = () => socket.destroy();
@@ -246,6 +230,7 @@ function plainTextListener(
   };
   return {
     server: net.createServer(dispatch),
+    http2Server,
     closeIdleConnections: () => http1Server.closeIdleConnections(),
   };
 }
