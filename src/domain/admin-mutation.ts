@@ -27,6 +27,12 @@ export const IDEMPOTENCY_MISMATCH = "IDEMPOTENCY_KEY_MISMATCH";
 /** MAX_WRITE_ATTEMPTS bounds the re-reads after a version guard lost to a concurrent change. */
 const MAX_WRITE_ATTEMPTS = 5;
 
+/** GuardedRequest is what a change of one record sends besides its values; etag "" or absent = no check. */
+export interface GuardedRequest {
+  readonly requestId: string;
+  readonly etag?: string;
+}
+
 /** BackgroundErrorReporter hears about failures that cannot change the answer any more (for logging). */
 export type BackgroundErrorReporter = (error: unknown, context: string) => void;
 

@@ -1,62 +1,37 @@
-/**
- * Authorization group use cases of KeyAdminService (the products this service replaces call them groups or roles): named permission
- * sets of one tenant. A key in a group gets the group's current permissions at each verification, so every
- * group edit is announced through the KeyChangeNotifier before the caller gets the answer.
- *
- * Group names are unique per tenant case-insensitively ("Admins" and "admins" cannot coexist: people read
- * them as the same group). A group that non-deleted keys still use cannot be deleted (FAILED_PRECONDITION).
- * Groups may not carry "apikeys:superuser": super users exist only as keys of the system tenant.
- */
+/** Authorization group use cases of KeyAdminService: named permission sets of one tenant. */
 import { canSeeTenantResource, requireAdmin, resolveTenant } from "./admin-access.js";
 import { groupFieldChanges } from "./admin-field-changes.js";
 import { updateMaskOf } from "./admin-field-mask.js";
-import type { BackgroundErrorReporter } from "./admin-mutation.js";
-import { runMutation, writeGuarded } from "./admin-mutation.js";
+import { type GuardedRequest, runMutation, writeGuarded } from "./admin-mutation.js";
 import { type GroupView, groupView } from "./admin-views.js";
 import { type Actor, type GroupRecord, type Labels, SUPERUSER_PERMISSION } from "./api-key.js";
 import { DomainError, invalidArgument } from "./errors.js";
 import { validateEtag } from "./etag.js";
-import { isGroupId, newGroupId } from "./ids.js";
+import { newGroupId } from "./ids.js";
+import type { KeyAdminDependencies } from "./key-admin.js";
 import { NO_LABELS, sameLabels, validateLabels } from "./labels.js";
-import { type PageTokenCodec, pageTokenScope } from "./page-token.js";
-import type {
-  AuditSink,
-  Clock,
-  GroupRepository,
-  IdempotencyStore,
-  KeyChangeNotifier,
-  KeyRepository,
-  RandomSource,
-  TenantRepository,
-} from "./ports.js";
+import { pageTokenScope } from "./page-token.js";
 import { existingTenant } from "./tenant-admin.js";
-import { validateDescription, validateName, validatePageSize, validatePermissions } from "./validation.js";
+import {
+  validateDescription,
+  validateGroupId,
+  validateName,
+  validatePageSize,
+  validatePermissions,
+} from "./validation.js";
 
 /** GROUP_IN_USE is the reason of the FAILED_PRECONDITION for deleting a group that keys still use. */
 export const GROUP_IN_USE = "GROUP_IN_USE";
 
-/** UPDATABLE_GROUP_FIELDS are the UpdateGroup field-mask paths. */
 export const UPDATABLE_GROUP_FIELDS = ["name", "description", "permissions", "labels"] as const;
 
-/** UpdatableGroupField is one UpdateGroup field-mask path. */
 export type UpdatableGroupField = (typeof UPDATABLE_GROUP_FIELDS)[number];
 
-/** GroupAdminDependencies are the ports the group use cases need. */
-export interface GroupAdminDependencies {
-  readonly keys: KeyRepository;
-  readonly groups: GroupRepository;
-  /** tenants: groups are created (and listed) only in tenants that exist. */
-  readonly tenants: TenantRepository;
-  readonly idempotency: IdempotencyStore;
-  readonly notifier: KeyChangeNotifier;
-  readonly audit: AuditSink;
-  readonly clock: Clock;
-  readonly random: RandomSource;
-  readonly pageTokens: PageTokenCodec;
-  readonly reportError?: BackgroundErrorReporter;
-}
+export type GroupAdminDependencies = Omit<
+  KeyAdminDependencies,
+  "keyFormat" | "hasher" | "defaultKeyLimit" | "expiringSoonWindowMs"
+>;
 
-/** CreateGroupInput is a CreateGroup request in domain terms. */
 export interface CreateGroupInput {
   readonly tenantId: string;
   readonly name: string;
@@ -67,7 +42,6 @@ export interface CreateGroupInput {
   readonly requestId: string;
 }
 
-/** ListGroupsInput is a ListGroups request in domain terms. */
 export interface ListGroupsInput {
   readonly tenantId: string;
   readonly pageSize: number;
@@ -81,8 +55,8 @@ export interface GroupListing {
   readonly nextPageToken: string;
 }
 
-/** UpdateGroupInput is an UpdateGroup request in domain terms; only the masked values are read. */
-export interface UpdateGroupInput {
+/** UpdateGroupInput: only the masked values are read. */
+export interface UpdateGroupInput extends GuardedRequest {
   readonly groupId: string;
   readonly paths: readonly string[];
   readonly values: {
@@ -91,17 +65,10 @@ export interface UpdateGroupInput {
     readonly permissions: readonly string[];
     readonly labels?: Readonly<Record<string, string>>;
   };
-  readonly requestId: string;
-  /** etag is the client's etag of the group; "" or absent = no check. */
-  readonly etag?: string;
 }
 
-/** DeleteGroupInput is a DeleteGroup request in domain terms. */
-export interface DeleteGroupInput {
+export interface DeleteGroupInput extends GuardedRequest {
   readonly groupId: string;
-  readonly requestId: string;
-  /** etag is the client's etag of the group; "" or absent = no check. */
-  readonly etag?: string;
 }
 
 /** GroupAdmin is the set of group use cases; every method acts for `actor` (admins only). */
@@ -113,7 +80,6 @@ export interface GroupAdmin {
   deleteGroup(actor: Actor, input: DeleteGroupInput): Promise<void>;
 }
 
-/** createGroupAdmin builds the group use cases on `deps`. */
 export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
   const { groups, clock } = deps;
 
@@ -128,7 +94,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
   const withCount = async (group: GroupRecord): Promise<GroupView> =>
     groupView(group, await deps.keys.countByGroup(group.tenantId, group.id));
 
-  /** replayGroup answers a replayed request with the group as it is now. */
+  // A replayed request answers with the group as it is now.
   const replayGroup = (actor: Actor) => async (groupId: string) =>
     withCount(await visibleGroup(actor, groupId));
 
@@ -191,7 +157,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
 
     async getGroup(actor, groupId) {
       requireAdmin(actor);
-      return withCount(await visibleGroup(actor, groupIdOf(groupId, "group_id")));
+      return withCount(await visibleGroup(actor, validateGroupId(groupId, "group_id")));
     },
 
     async listGroups(actor, input) {
@@ -210,7 +176,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
 
     async updateGroup(actor, input) {
       requireAdmin(actor);
-      const groupId = groupIdOf(input.groupId, "group.group_id");
+      const groupId = validateGroupId(input.groupId, "group.group_id");
       const paths = updateMaskOf(input.paths, UPDATABLE_GROUP_FIELDS, "update_mask");
       const changes: { name?: string; description?: string; permissions?: string[]; labels?: Labels } = {};
       for (const path of paths) {
@@ -274,7 +240,7 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
 
     async deleteGroup(actor, input) {
       requireAdmin(actor);
-      const groupId = groupIdOf(input.groupId, "group_id");
+      const groupId = validateGroupId(input.groupId, "group_id");
       const etag = validateEtag(input.etag ?? "", "etag");
       const now = clock.now();
       await runMutation(deps, {
@@ -312,20 +278,6 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
       });
     },
   };
-}
-
-/** groupIdOf validates a required group id. */
-function groupIdOf(value: string, field: string): string {
-  if (typeof value !== "string" || value === "") {
-    throw invalidArgument(field, "is required");
-  }
-  if (!isGroupId(value)) {
-    throw invalidArgument(
-      field,
-      `${JSON.stringify(value.slice(0, 40))} is not a group id (grp_ followed by 16 letters and digits)`,
-    );
-  }
-  return value;
 }
 
 /** groupPermissions validates a group's permissions; the super-user permission is never a group's. */

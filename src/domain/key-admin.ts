@@ -1,12 +1,7 @@
-/**
- * Key lifecycle use cases of KeyAdminService: their inputs, answers and ports, and createKeyAdmin, which puts
- * together one module per use case (key-admin/). Every mutation runs through runMutation (admin-mutation.ts).
- * The tenant key limit counts keys that are neither revoked nor deleted (expired ones too, so the count needs
- * no clock); exactly one guarded write moves a key out of the count, and only that write gives the slot back.
- */
-import type { BackgroundErrorReporter } from "./admin-mutation.js";
+/** Key lifecycle use cases of KeyAdminService: inputs and answers; one module per use case in key-admin/. */
+import type { BackgroundErrorReporter, GuardedRequest } from "./admin-mutation.js";
 import type { KeyView, TenantView } from "./admin-views.js";
-import type { Actor, ExpirationState, KeyStatus } from "./api-key.js";
+import type { ExpirationState, KeyStatus } from "./api-key.js";
 import { createKey } from "./key-admin/create-key.js";
 import { deleteKey } from "./key-admin/delete-key.js";
 import { disableKey, enableKey } from "./key-admin/disable-key.js";
@@ -31,7 +26,6 @@ import type {
   TenantRepository,
 } from "./ports.js";
 
-/** KeyAdminDependencies are the ports and settings the key use cases need. */
 export interface KeyAdminDependencies {
   readonly keys: KeyRepository;
   readonly groups: GroupRepository;
@@ -52,17 +46,13 @@ export interface KeyAdminDependencies {
   readonly reportError?: BackgroundErrorReporter;
 }
 
-/**
- * CreateKeyInput is a CreateKey request in domain terms (absent values: "" / [] / null): the key's
- * configuration as issued (less its creator, who is the actor) and the client request id.
- */
+/** CreateKeyInput: absent values are "" / [] / null; the creator is the actor. */
 export interface CreateKeyInput extends Omit<KeySpec, "createdBy"> {
   readonly requestId: string;
 }
 
 /** IssuedSecret is a key's secret in both forms. Secret: returned once, never stored or logged. */
 export interface IssuedSecret {
-  /** key is the whole key. */
   readonly key: string;
   /** secretKey is the secret part of the two-part credential (access key id = key id). */
   readonly secretKey: string;
@@ -76,7 +66,6 @@ export interface IssuedKey {
   readonly secretAlreadyIssued: boolean;
 }
 
-/** ListKeysInput is a ListKeys request in domain terms. */
 export interface ListKeysInput {
   readonly tenantId: string;
   readonly pageSize: number;
@@ -91,7 +80,6 @@ export interface ListKeysInput {
   readonly label?: string;
 }
 
-/** KeyListing is one page of keys. */
 export interface KeyListing {
   readonly keys: readonly KeyView[];
   /** nextPageToken is "" on the last page. */
@@ -106,66 +94,43 @@ export interface KeyListing {
  */
 export type KeyUpdateValues = Omit<KeySpec, "tenantId" | "createdBy">;
 
-/** UpdateKeyInput is an UpdateKey request in domain terms. */
-export interface UpdateKeyInput {
+export interface UpdateKeyInput extends GuardedRequest {
   readonly keyId: string;
   readonly paths: readonly string[];
   readonly values: KeyUpdateValues;
-  readonly requestId: string;
-  /** etag is the client's etag of the key; "" or absent = no check. */
-  readonly etag?: string;
 }
 
-/** RotateKeyInput is a RotateKey request in domain terms. */
-export interface RotateKeyInput {
+export interface RotateKeyInput extends GuardedRequest {
   readonly keyId: string;
   /** overlapMs is how long the superseded secret keeps working (0 = stops at once). */
   readonly overlapMs: number;
   /** expiresAt is the key's new expiry, or null to keep the current one. */
   readonly expiresAt: Date | null;
-  readonly requestId: string;
-  /** etag is the client's etag of the key; "" or absent = no check. */
-  readonly etag?: string;
 }
 
-/** DeleteKeyInput is a DeleteKey request in domain terms. */
-export interface DeleteKeyInput {
+export interface DeleteKeyInput extends GuardedRequest {
   readonly keyId: string;
-  readonly requestId: string;
-  /** etag is the client's etag of the key; "" or absent = no check. */
-  readonly etag?: string;
 }
 
-/** RevokeKeyInput is a RevokeKey request in domain terms (DisableKey and EnableKey take the same). */
+/** RevokeKeyInput is also what DisableKey and EnableKey take. */
 export interface RevokeKeyInput extends DeleteKeyInput {
   readonly reason: string;
 }
 
-/** KeyAdmin is the set of key lifecycle use cases; every method acts for `actor`. */
-export interface KeyAdmin {
-  createKey(actor: Actor, input: CreateKeyInput): Promise<IssuedKey>;
-  getKey(actor: Actor, keyId: string): Promise<KeyView>;
-  listKeys(actor: Actor, input: ListKeysInput): Promise<KeyListing>;
-  updateKey(actor: Actor, input: UpdateKeyInput): Promise<KeyView>;
-  rotateKey(actor: Actor, input: RotateKeyInput): Promise<IssuedKey>;
-  revokeKey(actor: Actor, input: RevokeKeyInput): Promise<KeyView>;
-  disableKey(actor: Actor, input: RevokeKeyInput): Promise<KeyView>;
-  enableKey(actor: Actor, input: DeleteKeyInput): Promise<KeyView>;
-  deleteKey(actor: Actor, input: DeleteKeyInput): Promise<KeyView>;
-}
+export type KeyAdmin = ReturnType<typeof createKeyAdmin>;
 
-/** createKeyAdmin builds the key use cases on `deps` (one module each, under key-admin/). */
-export function createKeyAdmin(deps: KeyAdminDependencies): KeyAdmin {
+/** createKeyAdmin builds the key use cases on `deps`, one module each under key-admin/. */
+export function createKeyAdmin(deps: KeyAdminDependencies) {
   const ctx = keyContext(deps);
   return {
-    createKey: (actor, input) => createKey(ctx, actor, input),
-    getKey: (actor, keyId) => getKey(ctx, actor, keyId),
-    listKeys: (actor, input) => listKeys(ctx, actor, input),
-    updateKey: (actor, input) => updateKey(ctx, actor, input),
-    rotateKey: (actor, input) => rotateKey(ctx, actor, input),
-    revokeKey: (actor, input) => revokeKey(ctx, actor, input),
-    disableKey: (actor, input) => disableKey(ctx, actor, input),
-    enableKey: (actor, input) => enableKey(ctx, actor, input),
-    deleteKey: (actor, input) => deleteKey(ctx, actor, input),
+    createKey: createKey.bind(null, ctx),
+    getKey: getKey.bind(null, ctx),
+    listKeys: listKeys.bind(null, ctx),
+    updateKey: updateKey.bind(null, ctx),
+    rotateKey: rotateKey.bind(null, ctx),
+    revokeKey: revokeKey.bind(null, ctx),
+    disableKey: disableKey.bind(null, ctx),
+    enableKey: enableKey.bind(null, ctx),
+    deleteKey: deleteKey.bind(null, ctx),
   };
 }

@@ -1,42 +1,30 @@
 /**
- * Tenant use cases of KeyAdminService. Tenants exist on purpose: a super user creates them (CreateTenant), and
- * keys and groups can only be created in a tenant that exists (NOT_FOUND naming it otherwise), so a typo no
- * longer makes a tenant. Listing and creating tenants and changing them (display name, key limit override)
- * is for super users only; a tenant admin may read its own
- * tenant. Lowering a limit below the current usage is allowed: existing keys keep working and new ones are
- * refused until enough are revoked or deleted.
+ * Tenant use cases of KeyAdminService: super users create, list and change tenants; a tenant admin may read its
+ * own. A limit lowered below the usage keeps existing keys working and refuses new ones until enough go.
  */
 import { requireAdmin, requireSuperuser, resolveTenant } from "./admin-access.js";
 import { tenantFieldChanges } from "./admin-field-changes.js";
 import { updateMaskOf } from "./admin-field-mask.js";
-import type { BackgroundErrorReporter } from "./admin-mutation.js";
-import { runMutation, writeGuarded } from "./admin-mutation.js";
+import { type GuardedRequest, runMutation, writeGuarded } from "./admin-mutation.js";
 import { type TenantView, tenantView } from "./admin-views.js";
 import type { Actor, TenantRecord } from "./api-key.js";
 import { DomainError, invalidArgument } from "./errors.js";
 import { validateEtag } from "./etag.js";
-import { type PageTokenCodec, pageTokenScope } from "./page-token.js";
-import type { AuditSink, Clock, IdempotencyStore, TenantRepository } from "./ports.js";
+import type { KeyAdminDependencies } from "./key-admin.js";
+import { pageTokenScope } from "./page-token.js";
+import type { TenantRepository } from "./ports.js";
 import { validateName, validatePageSize, validateTenantId } from "./validation.js";
 
 /** MAX_KEY_LIMIT is the largest per-tenant key limit. */
 export const MAX_KEY_LIMIT = 1_000_000;
 
-/** UPDATABLE_TENANT_FIELDS are the UpdateTenant field-mask paths. */
 export const UPDATABLE_TENANT_FIELDS = ["display_name", "key_limit"] as const;
 
-/** TenantAdminDependencies are the ports the tenant use cases need. */
-export interface TenantAdminDependencies {
-  readonly tenants: TenantRepository;
-  readonly idempotency: IdempotencyStore;
-  readonly audit: AuditSink;
-  readonly clock: Clock;
-  readonly pageTokens: PageTokenCodec;
-  readonly defaultKeyLimit: number;
-  readonly reportError?: BackgroundErrorReporter;
-}
+export type TenantAdminDependencies = Pick<
+  KeyAdminDependencies,
+  "tenants" | "idempotency" | "audit" | "clock" | "pageTokens" | "defaultKeyLimit" | "reportError"
+>;
 
-/** CreateTenantInput is a CreateTenant request in domain terms. */
 export interface CreateTenantInput {
   readonly tenantId: string;
   readonly displayName: string;
@@ -45,7 +33,6 @@ export interface CreateTenantInput {
   readonly requestId: string;
 }
 
-/** ListTenantsInput is a ListTenants request in domain terms. */
 export interface ListTenantsInput {
   readonly pageSize: number;
   readonly pageToken: string;
@@ -58,8 +45,7 @@ export interface TenantListing {
   readonly nextPageToken: string;
 }
 
-/** UpdateTenantInput is an UpdateTenant request in domain terms. */
-export interface UpdateTenantInput {
+export interface UpdateTenantInput extends GuardedRequest {
   readonly tenantId: string;
   /** keyLimit is the new override, or null to clear it (the server default applies again). */
   readonly keyLimit: number | null;
@@ -67,12 +53,8 @@ export interface UpdateTenantInput {
   readonly displayName?: string;
   /** paths is the field mask; absent or null means key_limit only (requests from before display names). */
   readonly paths?: readonly string[] | null;
-  readonly requestId: string;
-  /** etag is the client's etag of the tenant; "" or absent = no check. */
-  readonly etag?: string;
 }
 
-/** TenantAdmin is the set of tenant use cases; every method acts for `actor`. */
 export interface TenantAdmin {
   createTenant(actor: Actor, input: CreateTenantInput): Promise<TenantView>;
   getTenant(actor: Actor, tenantId: string): Promise<TenantView>;
@@ -80,7 +62,6 @@ export interface TenantAdmin {
   updateTenant(actor: Actor, input: UpdateTenantInput): Promise<TenantView>;
 }
 
-/** tenantNotFound is the error for a tenant that does not exist; it names the tenant. */
 export function tenantNotFound(tenantId: string): DomainError {
   return new DomainError(
     "not_found",
@@ -97,7 +78,6 @@ export async function existingTenant(tenants: TenantRepository, tenantId: string
   return tenant;
 }
 
-/** createTenantAdmin builds the tenant use cases on `deps`. */
 export function createTenantAdmin(deps: TenantAdminDependencies): TenantAdmin {
   const view = (tenant: TenantRecord) => tenantView(tenant, deps.defaultKeyLimit);
   const read = async (tenantId: string) => view(await existingTenant(deps.tenants, tenantId));

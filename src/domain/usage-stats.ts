@@ -96,14 +96,8 @@ export interface UsageStatsRequest {
   readonly endTime: Date | null;
 }
 
-/** UsageStats is a dense series: one bucket per hour or day of [start, end), zeros included. */
-export interface UsageStats {
-  readonly scope: UsageScope;
-  readonly tenantId: string;
-  readonly keyId: string;
-  readonly granularity: UsageGranularity;
-  readonly start: Date;
-  readonly end: Date;
+/** UsageStats is the dense series of a query: one bucket per hour or day of [start, end), zeros included. */
+export interface UsageStats extends UsageSeriesQuery {
   readonly buckets: readonly UsageBucket[];
 }
 

@@ -138,7 +138,7 @@ function rejectFarTooLong(value: string, field: string, max: number, unit: strin
   }
 }
 
-function requireString(value: unknown, field: string): asserts value is string {
+export function requireString(value: unknown, field: string): asserts value is string {
   if (typeof value !== "string") {
     throw invalidArgument(field, "must be a string");
   }
@@ -467,7 +467,7 @@ export function validateKeyId(
   if (!format.isKeyId(value)) {
     throw invalidArgument(
       field,
-      `is not a key id (expected ${format.prefix} followed by 16 letters and digits)`,
+      `is not a key id of this service (${format.prefix} followed by 16 letters and digits)`,
     );
   }
   return value;
@@ -480,7 +480,10 @@ export function validateGroupId(value: string, field = "group_id"): string {
     throw invalidArgument(field, "is required");
   }
   if (!isGroupId(value)) {
-    throw invalidArgument(field, "is not a group id (expected grp_ followed by 16 letters and digits)");
+    throw invalidArgument(
+      field,
+      `${JSON.stringify(value.slice(0, 40))} is not a group id (grp_ followed by 16 letters and digits)`,
+    );
   }
   return value;
 }

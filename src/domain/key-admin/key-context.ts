@@ -9,9 +9,8 @@ import { type KeyView, keyViewAt } from "../admin-views.js";
 import { type Actor, type ApiKeyRecord, SUPERUSER_PERMISSION, SYSTEM_TENANT } from "../api-key.js";
 import type { AdminAction } from "../audit-event.js";
 import { DomainError, invalidArgument } from "../errors.js";
-import { isGroupId } from "../ids.js";
 import type { KeyAdminDependencies } from "../key-admin.js";
-import { validatePermissions } from "../validation.js";
+import { requireString, validateGroupId, validateKeyId, validatePermissions } from "../validation.js";
 
 /** KEY_REVOKED is the reason of the FAILED_PRECONDITION for changing a revoked key. */
 export const KEY_REVOKED = "KEY_REVOKED";
@@ -56,19 +55,7 @@ export function keyContext(deps: KeyAdminDependencies) {
     view,
     visibleKey,
     liveKey,
-    /** keyIdOf validates a required key id. */
-    keyIdOf(value: string, field: string): string {
-      if (typeof value !== "string" || value === "") {
-        throw invalidArgument(field, "is required");
-      }
-      if (!keyFormat.isKeyId(value)) {
-        throw invalidArgument(
-          field,
-          `is not a key id of this service (${keyFormat.prefix} followed by 16 letters and digits)`,
-        );
-      }
-      return value;
-    },
+    keyIdOf: (value: string, field: string): string => validateKeyId(value, keyFormat, field),
     /** replayKey answers a replayed request with the key as it is now. */
     replayKey: async (actor: Actor, keyId: string): Promise<KeyView> =>
       view(await visibleKey(actor, keyId), deps.clock.now()),
@@ -130,16 +117,8 @@ export function keyContext(deps: KeyAdminDependencies) {
 
 /** groupIdOf validates an optional group id ("" = none). */
 export function groupIdOf(value: string, field: string): string {
-  if (typeof value !== "string") {
-    throw invalidArgument(field, "must be a string");
-  }
-  if (value !== "" && !isGroupId(value)) {
-    throw invalidArgument(
-      field,
-      `${JSON.stringify(value.slice(0, 40))} is not a group id (grp_ followed by 16 letters and digits)`,
-    );
-  }
-  return value;
+  requireString(value, field);
+  return value === "" ? value : validateGroupId(value, field);
 }
 
 /**
