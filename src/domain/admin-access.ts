@@ -1,18 +1,4 @@
-/**
- * Who may call KeyAdminService, and on what. The caller presents one of our own keys; what it may do follows
- * from that key:
- *
- * - superuser: a key of the system tenant ("_system") holding "apikeys:superuser" as its own permission. Only
- *   the system tenant can hold super users, so no tenant admin can mint one by granting the permission in its
- *   own tenant (use cases refuse that grant anyway).
- * - tenant_admin: a key holding "apikeys:admin" (its own or through its group): everything within its tenant.
- * - key_holder: any other valid key: GetKey and ListKeys for the keys whose user_id equals its own non-empty
- *   user_id (non-admins see the keys generated for them), nothing else.
- *
- * Answers: no or a bad credential → UNAUTHENTICATED; a resource of another tenant (or, for a key holder,
- * of another user) → NOT_FOUND, exactly like an id that does not exist; a request naming another tenant or
- * an operation the role lacks → PERMISSION_DENIED.
- */
+/** Who may call KeyAdminService, and on what: super users, tenant admins, key holders. */
 import {
   type Actor,
   ADMIN_PERMISSION,

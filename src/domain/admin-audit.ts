@@ -1,9 +1,4 @@
-/**
- * Admin audit events: one per successful admin mutation, saying who (actor key and user), what (action, the
- * names of the changed fields and, for each, its previous and new value), on which key or group, and under
- * which client request id. Never a value that could be a secret or a hash: values come from the allowlist
- * of admin-field-changes.ts.
- */
+/** Admin audit events: one per successful admin mutation (who, what, on what, under which request id). */
 import type { FieldChange } from "./admin-field-changes.js";
 import type { Actor } from "./api-key.js";
 import type { AdminAction, NewAuditEvent } from "./audit-event.js";

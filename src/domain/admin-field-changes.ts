@@ -1,10 +1,4 @@
-/**
- * Revision history with values: for each field an admin mutation changed, its value before and after, as a
- * JSON value (null when unset; strings, numbers; lists for permissions and allowlists; an object for
- * labels; timestamps as RFC 3339 strings). Values come from an allowlist of fields per resource, so a secret
- * or a hash can never be one: a key's "secrets" field shows only the generations and when each stops
- * working, never a hash, a hint or a pepper version.
- */
+/** Revision history with values: each changed field before and after, from an allowlist of fields. */
 import type { ApiKeyRecord, GroupRecord } from "./api-key.js";
 
 /** FieldValue is a JSON value. */

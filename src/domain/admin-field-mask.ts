@@ -1,8 +1,4 @@
-/**
- * Field masks of the Update RPCs: which fields an update changes. Paths are proto field names (the Connect
- * JSON form "expireTime" arrives converted to "expire_time"). An empty mask is refused rather than read as
- * "replace everything", so a client that forgets the mask cannot blank a key by accident.
- */
+/** Field masks of the Update RPCs; paths are proto field names and an empty mask is refused. */
 import { invalidArgument } from "./errors.js";
 
 /**

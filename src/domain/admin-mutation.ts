@@ -1,17 +1,4 @@
-/**
- * The one order every admin mutation follows once the caller's role and every field were checked (nothing is
- * read or written for bad input): claim the optional request_id, load, write under a version guard, tell
- * every replica's cache (all in `run`, before the answer), then record one admin audit event and answer only
- * once it is stored.
- *
- * Request ids are Stripe-style idempotency keys, claimed in the IdempotencyStore under a scope (tenant +
- * operation) with a fingerprint of the normalised parameters:
- * - first call: runs, then stores its outcome (an id) for 24 hours;
- * - a retry with the same parameters after it finished: replays the outcome and changes nothing again;
- * - a retry while the first is still running: ABORTED (the client retries a little later);
- * - the same id with other parameters: FAILED_PRECONDITION.
- * A run that fails gives the id back (abandon), so the client can retry it.
- */
+/** The one order every admin mutation follows, with Stripe-style request ids (docs/architecture.md). */
 import { createHash } from "node:crypto";
 import { type AdminEventTarget, recordAdminEvent } from "./admin-audit.js";
 import type { Actor } from "./api-key.js";

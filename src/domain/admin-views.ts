@@ -1,8 +1,4 @@
-/**
- * What the admin use cases answer with: keys, groups and tenants as a caller may see them at one instant.
- * A KeyView carries no hash and no pepper version, only display hints, so no mapper downstream can leak
- * anything secret by accident; status and expiration state are derived at read time.
- */
+/** What the admin use cases answer with: keys, groups and tenants as a caller may see them at one instant. */
 import {
   type ApiKeyRecord,
   type ExpirationState,

@@ -1,8 +1,4 @@
-/**
- * Domain records. These are the shapes use cases work with; the proto messages (src/gen) and the MongoDB
- * documents (src/storage) are mapped to and from them at the edges. Absent values are `null`, never
- * `undefined`, so records survive storage round trips unchanged.
- */
+/** Domain records, mapped to and from proto messages and MongoDB documents at the edges; absent is null. */
 
 /** KeySecretRecord is one secret of a key: its keyed hash and a display hint, never the secret itself. */
 export interface KeySecretRecord {

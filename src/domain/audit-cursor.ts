@@ -1,20 +1,4 @@
-/**
- * Opaque audit positions: the resume cursor of the audit stream and the page token of the audit listings.
- *
- * Both are base64url (no padding) of a small binary payload whose first byte names the format, so a token of
- * one kind is never accepted as the other and a later format can be told apart:
- *
- * | format | bytes | layout                                                    | text length |
- * |--------|-------|-----------------------------------------------------------|-------------|
- * | 0x01   | 9     | format, seq (uint64 big-endian)                           | 12          |
- * | 0x02   | 17    | format, time in ms (int64 BE), seq (uint64 BE)            | 23          |
- *
- * A cursor names the position right after the event (or heartbeat) that carried it: resuming from it
- * continues with the next seq. Neither is a secret nor a capability; the audit RPCs authorise the caller
- * and apply its tenant scope whatever position it presents. Decoding is strict (exact length, canonical
- * base64url, known format, seq within JavaScript's safe integers), so garbage gets an invalid-argument error
- * and nothing else.
- */
+/** Opaque audit positions: the stream resume cursor (0x01, seq) and the page token (0x02, ms, seq). */
 import { Buffer } from "node:buffer";
 import { invalidArgument } from "./errors.js";
 

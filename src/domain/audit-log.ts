@@ -1,8 +1,4 @@
-/**
- * AuditLog: the reads the audit use cases need on top of the AuditEventStore port (src/domain/ports.ts).
- * src/storage/audit-event-store.ts implements it on MongoDB; the stream follower and the listing use cases
- * depend only on this interface.
- */
+/** AuditLog: the reads the audit use cases need on top of the AuditEventStore port. */
 import type { AuditPagePosition } from "./audit-cursor.js";
 import type { AuditEventKind, AuditEventRecord, VerificationCode } from "./audit-event.js";
 import type { AuditEventStore, Page } from "./ports.js";

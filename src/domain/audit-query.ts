@@ -1,7 +1,4 @@
-/**
- * Audit listing requests: validation and defaults, so a handler only maps proto fields in and the page out.
- * Field names in errors are the proto field names of ListKeyUsageRequest / ListAdminEventsRequest.
- */
+/** Audit listing requests: validation and defaults; errors name the proto fields of the requests. */
 import { decodeAuditPageToken } from "./audit-cursor.js";
 import type { VerificationCode } from "./audit-event.js";
 import type { AdminEventQuery, KeyUsageQuery } from "./audit-log.js";

@@ -1,12 +1,6 @@
 /**
- * Audit reading use cases: the usage log of a key, admin history, and the live stream, each authorised like
- * the admin API. Super users read every tenant; tenant admins their own tenant; other keys nothing.
- *
- * - ListKeyUsage: a key the caller may not see (another tenant's, or none at all) answers NOT_FOUND, exactly
- *   like the admin API, so a key's existence does not leak.
- * - ListAdminEvents and StreamAuditEvents name a tenant: a tenant admin may leave it empty (its own tenant)
- *   or name its own; another tenant is PERMISSION_DENIED (the caller named it, so refusing reveals nothing).
- *   A super user lists one tenant at a time, but may stream every tenant at once (tenant_id empty).
+ * Audit reading use cases, authorised like the admin API: the usage log of a key (one the caller may not see
+ * answers NOT_FOUND), the admin history and the live stream (a super user may stream every tenant at once).
  */
 import { requireAdmin, resolveTenant } from "./admin-access.js";
 import { type Actor, SYSTEM_TENANT } from "./api-key.js";

@@ -1,7 +1,4 @@
-/**
- * The audit stream port: what StreamAuditEvents asks of the process's stream hub (src/audit/), in domain
- * terms — where a stream starts, what it yields, and the errors a consumer can act on.
- */
+/** The audit stream port: what StreamAuditEvents asks of the process's stream hub (src/audit/). */
 import { encodeAuditCursor, RESUME_CURSOR_FIELD } from "./audit-cursor.js";
 import type { AuditEventRecord } from "./audit-event.js";
 import type { AuditEventFilter } from "./audit-log.js";

@@ -1,8 +1,4 @@
-/**
- * Base62 text ([0-9A-Za-z]): the alphabet of key ids, secrets, checksums and group ids. It has no separator
- * characters, so a double click selects a whole token (GitHub's reason for it), and it survives URLs, headers
- * and shells unquoted.
- */
+/** Base62 text ([0-9A-Za-z]): the alphabet of key ids, secrets, checksums and group ids. */
 import type { RandomSource } from "./ports.js";
 
 /** BASE62_ALPHABET lists the 62 characters in ASCII order, so digit values sort like their characters. */

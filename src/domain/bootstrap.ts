@@ -1,19 +1,4 @@
-/**
- * Bootstrap: the way in on first start. It creates a super-user key (tenant "_system", permission
- * "apikeys:superuser") and returns its secret once. It needs the server's bootstrap token (BOOTSTRAP_TOKEN),
- * compared in constant time, and is disabled when the server has none. It is one-shot: once any super-user
- * key has been issued (even if it was revoked, expired or deleted since), Bootstrap refuses whatever it is
- * sent, so a token that leaked later cannot mint super users. A lost super user is recovered offline, by
- * someone with database access and the key hash pepper (`apikeys recover-super-user`,
- * src/domain/super-user-recovery.ts), never through the token.
- *
- * Guessing the token is throttled per caller address: after 5 failed attempts in a minute (a wrong token, or
- * any attempt once bootstrap is done) the address is refused with RESOURCE_EXHAUSTED until the minute ends.
- * A wrong token itself answers UNAUTHENTICATED.
- *
- * Concurrent bootstraps are serialised by claiming one fixed request id in the IdempotencyStore (given back
- * when done), so two first starts racing each other still create one key.
- */
+/** Bootstrap, the one-shot way in: a super-user key for the bootstrap token (docs/architecture.md). */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { BOOTSTRAP_ACTOR } from "./admin-access.js";
 import { type AdminEventTarget, recordAdminEvent } from "./admin-audit.js";

@@ -1,10 +1,6 @@
 /**
- * The deadline of the call being served, carried along its asynchronous work, so that every database
- * operation it starts ends by then (the storage layer turns what is left into the driver's timeoutMS) and
- * none starts after it. The transports enter it once per unary call; nothing else needs to pass it on.
- *
- * A background task that a call happened to start (a timer, a retry loop) inherits the call's context; once
- * the call has ended its deadline no longer applies, so such work is never refused for a call long gone.
+ * The deadline of the call being served, carried along its asynchronous work so that its database operations
+ * end by then; work outliving the call is not bound by it (docs/architecture.md, "Deadlines reach MongoDB").
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 

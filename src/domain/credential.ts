@@ -1,7 +1,6 @@
 /**
- * Credential forms: the ways a caller may present a key, turned into one candidate whole-key string for
- * KeyFormat.parse. Nothing here decides validity; it only unwraps. Every function is total and bounded:
- * a value longer than MAX_CREDENTIAL_LENGTH is refused before it is looked at.
+ * Credential forms: the ways a caller may present a key, unwrapped into one candidate key for KeyFormat.parse
+ * (nothing here decides validity). Total and bounded: longer than MAX_CREDENTIAL_LENGTH is refused unread.
  */
 import { DomainError } from "./errors.js";
 

@@ -1,9 +1,4 @@
-/**
- * Domain errors. Every error a use case raises on purpose is one DomainError: its `kind` is the meaning the
- * transports map to one status code, in one table (src/rpc/error-codes.ts), and its `reason` the
- * machine-readable word a client may branch on. Messages are written for the caller and must never contain
- * key material.
- */
+/** Domain errors: a kind mapped to one status code (src/rpc/error-codes.ts) and an optional reason. */
 
 /** DomainErrorKind lists the meanings a DomainError can have. */
 export type DomainErrorKind =

@@ -1,9 +1,4 @@
-/**
- * Etags (AIP-154): an opaque string naming one stored version of a key, group or tenant. A client sends back
- * the etag it read to make a change only if nothing changed since; a stale one answers ABORTED with the
- * reason ETAG_MISMATCH. It is derived from the record's kind, id and version (a hash, so clients cannot do
- * arithmetic on it and an etag of one record never matches another).
- */
+/** Etags (AIP-154): an opaque hash naming one stored version of a key, group or tenant. */
 import { createHash } from "node:crypto";
 import { DomainError, invalidArgument } from "./errors.js";
 

@@ -1,11 +1,4 @@
-/**
- * A bounded throttle of failed attempts per caller, for secrets that can be guessed (the bootstrap token).
- * A caller that failed `maxFailures` times within `windowMs` of its first failure is refused until that
- * window ends; a success does not reset the count (a guesser interleaving one good call gains nothing).
- *
- * Memory is bounded: at most `maxCallers` callers are remembered, and when that is full the one whose window
- * started first is forgotten (its refusal ends early — the bound is worth more than the precision).
- */
+/** A bounded throttle of failed attempts per caller, for guessable secrets (the bootstrap token). */
 import { DomainError } from "./errors.js";
 
 /** ATTEMPTS_THROTTLED is the reason of the RESOURCE_EXHAUSTED refusal of a throttled caller. */

@@ -1,7 +1,4 @@
-/**
- * Identifiers the service mints, other than key ids (see key-format.ts). Group ids are random rather than
- * sequential so they reveal nothing about how many groups other tenants have.
- */
+/** Identifiers the service mints besides key ids: random group ids and audit event ids. */
 import { randomUUID } from "node:crypto";
 import { randomBase62 } from "./base62.js";
 import type { RandomSource } from "./ports.js";

@@ -1,22 +1,6 @@
 /**
- * IP allowlists: CIDR ranges a key may be used from.
- *
- * Write time (normalizeAllowlist) accepts only unambiguous text and stores it canonical: IPv4 as a strict
- * dotted quad (no leading zeros — "010.0.0.1" is 8.0.0.1 to some parsers and 10.0.0.1 to others — no short,
- * hex or integer forms), IPv6 in standard text (RFC 4291 §2.2, stored as RFC 5952), a decimal prefix, no host
- * bits beyond the prefix, no zone ids, no whitespace, no hostnames, no catch-all — neither one range nor
- * several that together allow every IPv4 or every IPv6 address. A bare address becomes /32
- * or /128, an IPv4-mapped IPv6 range (::ffff:a.b.c.d/96+n) becomes the IPv4 range a.b.c.d/n.
- *
- * Verify time (parseClientIp, compileAllowlist) parses the client address with the same strictness, folds
- * IPv4-mapped IPv6 to IPv4, and matches against ranges parsed once per key, never per request.
- *
- * The parsing is our own rather than ipaddr.js's: ipaddr accepts the legacy IPv4 forms above, zone ids, and
- * reads "::1.2.3.4" (IPv4-compatible) as "::ffff:1.2.3.4" (IPv4-mapped), which would fold it to IPv4 and match
- * IPv4 ranges it is not in. ipaddr.js formats IPv6 text (RFC 5952) at write time.
- *
- * IPv6 ranges only ever match IPv6 clients and IPv4 ranges IPv4 clients (a mapped client counts as IPv4): a
- * kind mismatch is simply "not contained", never an error.
+ * IP allowlists: strict, canonical CIDR ranges at write time; at verify time a strictly parsed client address
+ * (IPv4-mapped folded to IPv4) matched against ranges compiled once per key (docs/architecture.md).
  */
 import ipaddr from "ipaddr.js";
 import { type DomainError, invalidArgument } from "./errors.js";

@@ -1,9 +1,6 @@
 /**
- * Issuing a new key, shared by CreateKey and Bootstrap: reserve a slot of the tenant's key limit first (an
- * atomic conditional increment, so 50 concurrent creates at a limit of 10 make exactly 10 keys), then insert
- * the key under a fresh random id, retrying on the (astronomically unlikely) id collision, and give the slot
- * back if the insert fails. Only the keyed hash and a display hint are stored, never the secret. With a
- * client request id, CreateKey's key id is derived from it instead (issueKeyForRequest, request-fence.ts).
+ * Issuing a new key, shared by CreateKey and Bootstrap: reserve a tenant slot first, insert under a fresh id
+ * (derived from the request id when there is one: request-fence.ts); give the slot back if nothing was stored.
  */
 import { IDEMPOTENCY_MISMATCH } from "./admin-mutation.js";
 import { type ApiKeyRecord, type KeySettings, keySettingsOf, type Labels } from "./api-key.js";

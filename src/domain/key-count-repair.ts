@@ -1,20 +1,6 @@
 /**
- * Repairing the tenant key counters. A tenant's limit is enforced by a counter reserved before a key is
- * inserted and released by the write that revokes or deletes it; without transactions a crash between the
- * two writes leaves it one off for good. The repair recounts the keys that hold a slot and corrects the
- * counter, and never undoes a change another replica is making meanwhile:
- *
- * - a counter that disagrees with the count is corrected only when the same disagreement — same counter,
- *   same number of reservations and releases so far, same count — was seen at least `settleMs` earlier
- *   (longer than any call may run). Every create or revoke that was in flight at the first sighting has
- *   ended by then, and any that started since moved the change count or the key count, so what is left is
- *   drift and nothing else;
- * - the correction is a compare-and-set on that counter and change count: a reservation or release between
- *   the recount and the write makes it miss, and the tenant is looked at again on a later run;
- * - every correction is one admin audit event by the system actor, so a repaired counter is never silent.
- *
- * A run looks at a bounded number of tenants and resumes where it stopped, so its cost does not grow with
- * the number of tenants; running it again when nothing drifted changes nothing.
+ * Repairing the tenant key counters: a disagreement is corrected only once it has stood unchanged for longer
+ * than any call may run, with a compare-and-set, and recorded as an admin event (docs/architecture.md).
  */
 import { recordAdminEvent } from "./admin-audit.js";
 import { valueChanges } from "./admin-field-changes.js";

@@ -1,20 +1,6 @@
 /**
- * The API key format, after GitHub's token format (a typed prefix, base62 body, CRC32 checksum):
- *
- *   <prefix><id16>_<secret32><checksum6>        for example  ak_live_7gQ2kX9pLm3RtY8w_<32 secret chars><6 chars>
- *   └──── key id ───┘ └── secret key ──┘
- *
- * - prefix: configurable, `^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$` (e.g. "ak_live_"), so secret scanners
- *   can recognise the key type and a test key can never pass as a live one.
- * - id16: 16 random base62 characters (≈ 95 bits), public; with the prefix it forms the key id, which is also
- *   the "access key id" of the two-part credential. (A CreateKey with a request id derives them from the
- *   tenant and request id instead, same alphabet and length: request-fence.ts.)
- * - secret32: 32 random base62 characters (≈ 190.5 bits), the secret.
- * - checksum6: CRC32 of everything before it, as 6 base62 digits, left-padded with "0". It lets VerifyKey
- *   reject typos and truncations without touching the database; it adds no secrecy.
- *
- * Joining key id + "_" + secret key gives the whole key. The display hint shows the key id and the first 4
- * secret characters; the 28 hidden ones still carry ≈ 166 bits.
+ * The API key format (docs/architecture.md): <prefix><id16>_<secret32><checksum6>, the key id being
+ * prefix + id16 and the CRC32 checksum letting VerifyKey reject typos without a database lookup.
  */
 import { decodeBase62, encodeBase62Fixed, isBase62, isBase62Code, randomBase62 } from "./base62.js";
 import { invalidArgument } from "./errors.js";

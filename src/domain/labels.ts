@@ -1,14 +1,4 @@
-/**
- * Labels: free string metadata on keys and groups (plan tier, customer id), which VerifyKey returns for a valid
- * key so a calling service needs no second lookup. Bounded so a key stays small in every replica's cache:
- * - at most 32 entries;
- * - a label key is 1-63 characters of lowercase letters, digits, '_', '.' and '-', starting and ending with a
- *   letter or digit: [a-z0-9]([a-z0-9_.-]*[a-z0-9])?;
- * - a value is at most 256 UTF-8 bytes of single-line text (no control or invisible formatting characters,
- *   stored as NFC); empty values are allowed;
- * - keys and values together at most 4096 UTF-8 bytes.
- * Stored and returned with keys in sorted order.
- */
+/** Labels: bounded free string metadata on keys and groups, stored and returned in sorted order. */
 import type { Labels } from "./api-key.js";
 import { invalidArgument } from "./errors.js";
 import { validateSingleLineText } from "./validation.js";

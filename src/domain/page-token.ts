@@ -1,13 +1,4 @@
-/**
- * Page tokens: the opaque next_page_token of listings. A token carries a storage cursor and an HMAC that
- * binds it to a scope (tenant + filters), so a client can neither forge a cursor nor replay a token against
- * another tenant or other filters. Tokens are not encrypted: the cursor is not secret, only not to be relied
- * on or altered.
- *
- * Layout, base64url without padding: [version = 1][16-byte tag][cursor UTF-8], where the tag is the first
- * 16 bytes of HMAC-SHA-256(secretKey, "apikeys/page-token/v1" ‖ 0 ‖ u32be(len scope) ‖ scope ‖ cursor).
- * The length prefix keeps scope/cursor boundaries unambiguous; 128 bits of tag are far beyond guessing.
- */
+/** Page tokens: a storage cursor signed for its scope (tenant and filters); see docs/architecture.md. */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { type DomainError, invalidArgument } from "./errors.js";
 

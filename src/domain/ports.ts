@@ -1,7 +1,6 @@
 /**
- * Ports: what the use cases need from the outside world. src/storage implements them on MongoDB; tests may
- * provide fakes for faults a real server cannot produce. Every method may reject with an unavailable error when
- * the database cannot answer; implementations translate driver errors into that (never a raw driver error).
+ * Ports: what the use cases need from the outside world (src/storage implements them). Any method may reject
+ * with an unavailable error when the database cannot answer, never with a raw driver error.
  */
 import type { ApiKeyRecord, ExpirationState, GroupRecord, KeyStatus, TenantRecord } from "./api-key.js";
 import type { AuditEventRecord, NewAuditEvent } from "./audit-event.js";

@@ -1,19 +1,4 @@
-/**
- * The request-id fence: one request_id means one effect, even when the first attempt's write lands late.
- *
- * A write sent before its call's deadline can be applied after the call answered (a hung database resumes),
- * and the request id's claim lapses shortly after that deadline, so the retry runs while that write may
- * still arrive. The claim alone cannot fence it; the write itself carries the request id instead:
- * - CreateKey with a request_id stores the key under an id derived from (tenant, request_id), so the late
- *   insert and the retry's insert meet on the key's unique id: whichever lands second finds the first;
- * - the key remembers the request id it was created by and the one of its last rotation, so the retry
- *   recognises the effect of its own earlier attempt. That attempt's secret never reached anyone (it would
- *   have completed the claim, and the retry would replay): the retry replaces it with a fresh one and
- *   answers with that, instead of creating or rotating a second time;
- * - the admin event of such a creation or rotation has an id derived from the same values, and the audit
- *   log stores an event id once, so the attempt and its retry leave exactly one event.
- * A request id is remembered for REQUEST_ID_RETENTION_MS; an effect older than that is no earlier attempt.
- */
+/** The request-id fence: one request_id, one effect, even when a write lands late (docs/architecture.md). */
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { randomBase62 } from "./base62.js";

@@ -1,13 +1,4 @@
-/**
- * Recovery of a lost super user: Bootstrap is one-shot, so when every super-user secret is lost an operator
- * with access to the database and the key hash pepper issues a new super-user key offline
- * (`apikeys recover-super-user`), with no RPC and no running service. The key is the one Bootstrap issues
- * (issueSuperUserKey); no token is asked for, since database access and the pepper are the stronger proof.
- *
- * The admin audit records it as a key_created event by the actor "offline-recovery", so it stands out from
- * every call made through the API. The event is stored before the secret is handed out: if it cannot be
- * stored, the key exists but nobody ever learns its secret, so no super user exists without its event.
- */
+/** Offline recovery of a lost super user, with no RPC and no running service (docs/architecture.md). */
 import { adminEvent } from "./admin-audit.js";
 import { type Actor, SYSTEM_TENANT } from "./api-key.js";
 import { issueSuperUserKey, type SuperUserKeyDependencies } from "./bootstrap.js";

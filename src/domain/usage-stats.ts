@@ -1,11 +1,4 @@
-/**
- * Exact usage statistics: how many verifications each key (and each tenant) had, per verification code, per
- * hour and per day. They are counted in memory by every replica, independently of the raw usage log (which
- * sheds load), and added to rollup buckets in the database in batches (UsageStatsStore.add). Reading them
- * (GetUsageStats) is authorised like the rest of the audit API: super users every tenant, tenant admins
- * their own tenant (another tenant's key is NOT_FOUND, another tenant_id PERMISSION_DENIED), other keys
- * nothing.
- */
+/** Exact usage statistics per key and tenant, per verification code, per hour and day; and their reading. */
 import { requireAdmin, resolveTenant } from "./admin-access.js";
 import type { Actor } from "./api-key.js";
 import type { VerificationCode } from "./audit-event.js";

@@ -1,23 +1,4 @@
-/**
- * Request field validation. Each validator checks one field, throws invalidArgument(field, message) with
- * a message that says what is wrong and what is accepted, and returns the normalised value to store.
- *
- * Text rules, decided once for every field:
- * - Control characters (C0, DEL, C1) are refused everywhere, except line feed and tab in multi-line text
- *   (descriptions, revoke reasons); a CRLF there is stored as LF, a lone CR is refused. Refusing rather than
- *   escaping keeps names safe for every log, terminal and UI that shows them.
- * - Invisible and bidirectional formatting characters are refused everywhere: every format character
- *   (Unicode Cf: the bidi embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069, the marks
- *   U+200E, U+200F and U+061C, zero-width characters, the soft hyphen, U+FEFF, tag characters…), the line and
- *   paragraph separators U+2028/U+2029, the blank Hangul fillers and the noncharacters U+FFFE/U+FFFF. They
- *   make two different names look the same, make text display in a different order than it is stored
- *   ("Trojan Source"), or hide text from the reader. This also refuses the zero-width joiner, so emoji ZWJ
- *   sequences cannot be used in names. The same rule covers every free-text field the service stores or
- *   logs: names, descriptions, revoke reasons, user ids, name queries and VerifyKey endpoints.
- * - Lengths count Unicode code points, after trimming (names) and NFC normalisation (names, descriptions).
- * - Identifiers (user ids, request ids) are compared exactly, so they are never trimmed or normalised; leading
- *   or trailing whitespace is refused instead of silently changing the id.
- */
+/** Request field validation: each validator throws invalidArgument(field, …) or returns what to store. */
 import { invalidArgument } from "./errors.js";
 import { isGroupId } from "./ids.js";
 import type { KeyFormat } from "./key-format.js";

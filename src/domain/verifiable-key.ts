@@ -1,12 +1,4 @@
-/**
- * VerifiableKey: a stored key prepared once for many verifications. Everything VerifyKey would otherwise
- * redo per call is done here, when the record is loaded: stored hashes decoded to bytes, the IP allowlist
- * compiled, the key details the response carries frozen into one shared object.
- *
- * What it holds is exactly what the database holds, minus nothing secret: the keyed hashes of the secrets
- * (never a secret or a whole key), the configuration, and the lifecycle instants. It holds no decision:
- * expiry, overlap ends and allowlists are evaluated by the policy on every call against the clock.
- */
+/** VerifiableKey: a stored key prepared once for many verifications; nothing secret, no decision. */
 import type { ApiKeyRecord, Labels } from "./api-key.js";
 import { type CompiledAllowlist, compileAllowlist } from "./ip-allowlist.js";
 import { decodeStoredHash } from "./key-hash.js";

@@ -1,9 +1,4 @@
-/**
- * The caller of an admin (or audit) RPC as the transports see it: the credential from the request metadata
- * ("authorization: Bearer <key>" / "ApiKey <key>", or "x-api-key: <key>") and the socket peer's address.
- * Both transports expose these the same way (HandlerContext.requestHeader, kPeerAddress), so this works for
- * grpc-js and connect-node alike.
- */
+/** The caller of an admin or audit RPC, read the same way on both transports: credential and peer address. */
 import type { HandlerContext } from "@connectrpc/connect";
 import type { AdminAuthenticator } from "../domain/admin-access.js";
 import type { Actor } from "../domain/api-key.js";

@@ -1,15 +1,4 @@
-/**
- * AuditService implementation for both transports: authenticate the caller exactly like KeyAdminService
- * (same credential metadata, same AdminAuthenticator on the shared CallerAuthenticator), map the request to
- * the audit use cases (src/domain/audit-reader.ts), map the answer back. Errors travel as domain errors to
- * the one error table; the two stream errors a client acts on also carry a google.rpc.ErrorInfo.
- *
- * A slow stream consumer is cut off by the follower, which calls onSlowConsumer at once. If the transport
- * is still writing (the client reads slowly), the next pull of the stream throws RESOURCE_EXHAUSTED and the
- * call ends normally. If the writer is stuck on flow control (the client stopped reading), nothing pulls the
- * stream any more, so after SLOW_CONSUMER_ABORT_MS the handler ends the call through the transport
- * (kAbortCall): the server never keeps a stalled stream beyond that.
- */
+/** AuditService for both transports: authenticate like KeyAdminService, call the use case, map the answer. */
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminAuthenticator } from "../domain/admin-access.js";
 import type { AuditReader } from "../domain/audit-reader.js";

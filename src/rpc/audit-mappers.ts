@@ -1,9 +1,4 @@
-/**
- * Mapping between the AuditService messages and the audit domain, and nothing more: requests in (enums
- * checked, Timestamps range-checked, each error naming its proto field), events and stream items out, and
- * the stream's errors to ConnectErrors carrying a google.rpc.ErrorInfo where a client has something to act
- * on (the cursor to re-sync from, the slow-consumer reason).
- */
+/** Mapping between the AuditService messages and the audit domain, and nothing more. */
 import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { ConnectError } from "@connectrpc/connect";

@@ -1,7 +1,4 @@
-/**
- * Per-call context values both transports set, so service implementations and the request log can read
- * them without knowing which transport carried the call.
- */
+/** Per-call context values both transports set, read without knowing which transport carried the call. */
 import { type ConnectError, createContextKey } from "@connectrpc/connect";
 
 /** kPeerAddress is the socket peer of the call as "address:port" (the calling service, not the end user). */

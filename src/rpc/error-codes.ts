@@ -1,8 +1,4 @@
-/**
- * The one table that maps domain error meanings to RPC status codes. Both transports use it (through
- * toRpcError); connect's Code has the same numeric values as gRPC status codes, so the grpc-js bridge sends
- * these numbers unchanged.
- */
+/** The one table from domain error kinds to status codes (connect's Code numbers are gRPC's). */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { DomainError, DomainErrorKind } from "../domain/errors.js";
 import { errorWithInfo, errorWithViolations } from "./error-info.js";

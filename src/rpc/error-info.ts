@@ -1,10 +1,4 @@
-/**
- * The standard machine-readable error details, google.rpc.ErrorInfo (reason, domain, metadata: for errors a
- * client is expected to act on, such as an expired audit cursor carrying the cursor to re-sync from) and
- * google.rpc.BadRequest (one field violation per bad request field). Their messages are generated from
- * googleapis' google/rpc/error_details.proto (vendored in proto/google/rpc), so every gRPC and Connect client
- * that knows them decodes them.
- */
+/** The standard error details google.rpc.ErrorInfo and google.rpc.BadRequest (proto/google/rpc). */
 import { type Code, ConnectError } from "@connectrpc/connect";
 import type { FieldViolation } from "../domain/errors.js";
 import { BadRequestSchema, ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";

@@ -1,8 +1,4 @@
-/**
- * KeyAdminService implementation for both transports: authenticate the caller from the call metadata, map
- * the request to a use case, map the answer back. Rules live in the use cases (src/domain/*-admin.ts);
- * errors travel as domain errors to the one error table (error-boundary.ts).
- */
+/** KeyAdminService for both transports: authenticate, map the request to a use case, map the answer back. */
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminAuthenticator } from "../domain/admin-access.js";
 import { keySettingsOf } from "../domain/api-key.js";

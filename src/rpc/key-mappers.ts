@@ -1,10 +1,4 @@
-/**
- * Mapping between the KeyAdminService messages and the admin use cases' domain shapes, and nothing more.
- * Incoming Timestamps and Durations are checked for what the binary decoder lets through (seconds out of
- * range, nanos out of range) and reported as INVALID_ARGUMENT naming the field; unknown enum numbers too.
- * Outgoing keys are built from KeyView, which carries no hash, so no response can ever hold secret material
- * except the one-time secret fields of CreateKey, RotateKey and Bootstrap.
- */
+/** Mapping between the KeyAdminService messages and the admin use cases' domain shapes, and nothing more. */
 import { create } from "@bufbuild/protobuf";
 import { type Duration, type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { GroupView, KeyView, TenantView } from "../domain/admin-views.js";

@@ -1,7 +1,4 @@
-/**
- * GetUsageStats ⇄ domain: the request's granularity and range in, the dense series out (counts in
- * VerificationCode order, absent codes left out, a total per bucket).
- */
+/** GetUsageStats ⇄ domain: granularity and range in; the dense series out, with a total per bucket. */
 
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
