@@ -61,25 +61,16 @@ function matching(pattern: RegExp, what: string): Parser<string> {
   };
 }
 
-function minBytes(bytes: number): Parser<string> {
+function minSize(min: number, unit: string, size: (text: string) => number, note = ""): Parser<string> {
+  const problem = `must be at least ${min} ${unit}${note}`;
   return {
-    range: `at least ${bytes} bytes`,
-    parse: (text) =>
-      text !== null && Buffer.byteLength(text, "utf8") >= bytes
-        ? { value: text }
-        : { problem: `must be at least ${bytes} bytes` },
+    range: `at least ${min} ${unit}`,
+    parse: (text) => (text !== null && size(text) >= min ? { value: text } : { problem }),
   };
 }
 
-function minChars(chars: number): Parser<string> {
-  return {
-    range: `at least ${chars} characters`,
-    parse: (text) =>
-      text !== null && text.length >= chars
-        ? { value: text }
-        : { problem: `must be at least ${chars} characters when set` },
-  };
-}
+const pepperText = minSize(MIN_PEPPER_BYTES, "bytes", (text) => Buffer.byteLength(text, "utf8"));
+const tokenText = minSize(MIN_TOKEN_CHARS, "characters", (text) => text.length, " when set");
 
 function optional<T>(parser: Parser<T>): Parser<T | null> {
   return {
@@ -216,7 +207,7 @@ const variables = {
   ),
   KEY_HASH_PEPPER: variable(
     null,
-    optional(minBytes(MIN_PEPPER_BYTES)),
+    optional(pepperText),
     "server-side secret (at least 32 bytes) keyed into key hashes; required in production, a built-in one is used in development",
     SECRET,
   ),
@@ -243,13 +234,13 @@ const variables = {
   ),
   BOOTSTRAP_TOKEN: variable(
     null,
-    optional(minChars(MIN_TOKEN_CHARS)),
+    optional(tokenText),
     "one-time token (at least 16 characters) that lets Bootstrap create the first admin key",
     SECRET,
   ),
   VERIFY_CALLER_TOKEN: variable(
     null,
-    optional(minChars(MIN_TOKEN_CHARS)),
+    optional(tokenText),
     "when set (at least 16 characters), VerifyKey callers must send it in x-apikeys-caller-token",
     SECRET,
   ),

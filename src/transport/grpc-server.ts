@@ -84,15 +84,15 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     },
     close(graceMs) {
       return new Promise((resolve) => {
-        if (graceMs <= 0) {
+        const force = () => {
           server.forceShutdown();
           resolve();
+        };
+        if (graceMs <= 0) {
+          force();
           return;
         }
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
+        const timer = setTimeout(force, graceMs);
         server.tryShutdown(() => {
           clearTimeout(timer);
           resolve();

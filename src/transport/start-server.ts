@@ -152,12 +152,9 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     maxMessageBytes: config.limits.maxMessageBytes,
     tls: config.grpc.tls,
   });
-  let grpcPort: number;
-  try {
-    grpcPort = await grpcServer.listen(config.grpc.host, config.grpc.port);
-  } catch (error) {
+  const grpcPort = await grpcServer.listen(config.grpc.host, config.grpc.port).catch((error: unknown) => {
     throw listenFailure("GRPC_PORT", config.grpc, error);
-  }
+  });
 
   // Aborted only when the drain times out: connect-node then aborts every handler's signal.
   const forceController = new AbortController();
@@ -196,13 +193,12 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     logger,
   });
 
-  let httpPort: number;
-  try {
-    httpPort = await httpServer.listen(config.http.host, config.http.port);
-  } catch (error) {
-    await grpcServer.close(0);
-    throw listenFailure("HTTP_PORT", config.http, error);
-  }
+  const httpPort = await httpServer
+    .listen(config.http.host, config.http.port)
+    .catch(async (error: unknown) => {
+      await grpcServer.close(0);
+      throw listenFailure("HTTP_PORT", config.http, error);
+    });
   health.setAll(ServingStatus.SERVING);
   logger.info(
     {
