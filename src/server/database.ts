@@ -1,7 +1,6 @@
 /**
- * The process's MongoDB connection: MONGODB_URI when set, otherwise (never in production) a local server
- * provisioned for development; driver timeouts from config; a ping at start so an unreachable database is
- * one clear error within the server-selection timeout, not a hang.
+ * The process's MongoDB connection: MONGODB_URI, or outside production a provisioned local server; a ping at
+ * start makes an unreachable database one clear error within the server-selection timeout, not a hang.
  */
 import type { Db, MongoClient } from "mongodb";
 import type { Logger } from "pino";
@@ -27,7 +26,6 @@ export interface Database {
   readonly db: Db;
   /** local is the provisioned server, or null when MONGODB_URI was given. */
   readonly local: LocalMongo | null;
-  /** ping resolves true when the server answers (readiness). */
   ping(): Promise<boolean>;
   /** close closes the client, then stops the local server if one was started. */
   close(): Promise<void>;

@@ -65,7 +65,7 @@ interface ServerDeps {
   readonly metrics: Registry;
   /** tracing starts a span per call on both ports; absent or null: no tracing interceptor at all. */
   readonly tracing?: CallTracing | null;
-  /** closeHooks run in order during shutdown, after the transports stopped. */
+  /** closeHooks run in order. */
   readonly closeHooks?: readonly CloseHook[];
   /** observers are told about every finished call, besides the request log. */
   readonly observers?: readonly CallObserver[];
