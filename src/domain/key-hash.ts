@@ -3,7 +3,7 @@
  * base64url. The pepper lives only in the server's configuration, so a leaked database alone does not let
  * anyone test guesses offline. Keys carry ≥ 190 random bits, so a fast hash is enough (no slow KDF).
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
 
 /** MIN_PEPPER_BYTES is the shortest pepper accepted: 256 bits, the HMAC-SHA-256 security level. */
 export const MIN_PEPPER_BYTES = 32;
@@ -112,9 +112,10 @@ export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * createHmacSha256 returns a function computing HMAC-SHA-256 under `secret` with node:crypto (one hashing
- * path for writing and verifying). The key is copied: a caller reusing its buffer must not change it.
+ * path for writing and verifying). The key is copied: a caller reusing its buffer cannot change it.
  */
 export function createHmacSha256(secret: Uint8Array): HmacSha256 {
-  const key = Buffer.from(secret);
+  // A KeyObject is imported once; a Buffer key would be imported again by every createHmac call.
+  const key = createSecretKey(Buffer.from(secret));
   return (message) => createHmac("sha256", key).update(message, "utf8").digest();
 }

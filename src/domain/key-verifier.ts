@@ -8,8 +8,8 @@
  * (verification-policy.ts) with the clock read at decision time.
  *
  * The source answers synchronously when it holds the key, so a warm call allocates no promise. Every call
- * computes one HMAC per pepper version in use (normally one) and decides with the clock; no verdict is
- * remembered between calls.
+ * computes one HMAC per pepper version in use (normally one) and decides with the clock; only the verdict
+ * object is shared between calls that reach the same decision for the same cached key and group.
  */
 import type { VerificationCode } from "./audit-event.js";
 import { candidateKeyFromCredential, type VerifyCredential } from "./credential.js";
@@ -157,9 +157,46 @@ export function checkClientIp(text: string, field = "client_ip"): ParsedIp | nul
   return parsed;
 }
 
+/** CODE_SLOTS numbers the verification codes, to index a key's remembered verdicts. */
+const CODE_SLOTS: Readonly<Record<VerificationCode, number>> = {
+  valid: 0,
+  not_found: 1,
+  expired: 2,
+  revoked: 3,
+  ip_not_allowed: 4,
+  insufficient_permissions: 5,
+  disabled: 6,
+};
+const VERIFICATION_CODE_COUNT = 7;
+
+/**
+ * VerdictMemo holds what a cached key's verdicts share while its group stays the same object: the effective
+ * permissions and the verdicts made so far, by secret and code. A reloaded key or group is a new object, so
+ * nothing outlives the data it was made from.
+ */
+interface VerdictMemo {
+  readonly group: GroupPermissions;
+  readonly permissions: readonly string[];
+  readonly verdicts: (KeyVerification | undefined)[];
+}
+
 /** createKeyVerifier builds the verifier over its collaborators. */
 export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   const { format, hasher, source, clock } = options;
+  const memos = new WeakMap<VerifiableKey, VerdictMemo>();
+
+  function verdictMemoOf(key: VerifiableKey, group: GroupPermissions): VerdictMemo {
+    let memo = memos.get(key);
+    if (memo === undefined || memo.group !== group) {
+      memo = {
+        group,
+        permissions: Object.freeze(effectivePermissions(key.ownPermissions, group.permissions)),
+        verdicts: [],
+      };
+      memos.set(key, memo);
+    }
+    return memo;
+  }
   const usage = options.usage ?? null;
   const observer = options.observer ?? null;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
@@ -192,29 +229,40 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     now: Date | null,
   ): KeyVerification {
     const matched = (key.secrets[secretIndex] as VerifiableKey["secrets"][number]).matched;
-    const permissions = Object.freeze(effectivePermissions(key.ownPermissions, group.permissions));
+    const memo = verdictMemoOf(key, group);
     const decision = decideVerification({
       key,
       matchedSecret: matched,
       allowlist: key.allowlist,
       clientIp,
       requiredPermissions: required,
-      effectivePermissions: permissions,
+      effectivePermissions: memo.permissions,
       now: now ?? clock.now(),
     });
     if (decision.code === "not_found") {
       return NOT_FOUND_VERIFICATION;
     }
-    return Object.freeze({
+    // A verdict without missing permissions depends only on (key, group, secret, code): made once, shared.
+    const shared = decision.missingPermissions.length === 0;
+    const slot = secretIndex * VERIFICATION_CODE_COUNT + CODE_SLOTS[decision.code];
+    const remembered = shared ? memo.verdicts[slot] : undefined;
+    if (remembered !== undefined) {
+      return remembered;
+    }
+    const verdict: KeyVerification = Object.freeze({
       valid: decision.code === "valid",
       code: decision.code,
       httpStatus: decision.httpStatus,
       key: key.details,
-      permissions,
+      permissions: memo.permissions,
       secretGeneration: matched.generation,
       secretSuperseded: matched.superseded,
-      missingPermissions: Object.freeze([...decision.missingPermissions]),
+      missingPermissions: shared ? EMPTY : Object.freeze([...decision.missingPermissions]),
     });
+    if (shared) {
+      memo.verdicts[slot] = verdict;
+    }
+    return verdict;
   }
 
   function afterKey(

@@ -84,10 +84,23 @@ export function toVerifyKeyResponse(result: KeyVerification): VerifyKeyResponse 
 
 /** createKeyVerifyHandler returns the KeyVerifyService implementation over `verifier`. */
 export function createKeyVerifyHandler(verifier: KeyVerifier): ServiceImpl<typeof KeyVerifyService> {
+  // The verifier shares one frozen verdict between the calls that reach it (see key-verifier.ts), so its
+  // response message is built once too; responses are only ever serialized, never changed.
+  const responses = new WeakMap<KeyVerification, VerifyKeyResponse>();
+  const respond = (verdict: KeyVerification): VerifyKeyResponse => {
+    let response = responses.get(verdict);
+    if (response === undefined) {
+      response = toVerifyKeyResponse(verdict);
+      if (verdict.missingPermissions.length === 0) {
+        responses.set(verdict, response);
+      }
+    }
+    return response;
+  };
   return {
     verifyKey(request: VerifyKeyRequest): VerifyKeyResponse | Promise<VerifyKeyResponse> {
       const outcome = verifier.verify(toVerifyKeyInput(request));
-      return outcome instanceof Promise ? outcome.then(toVerifyKeyResponse) : toVerifyKeyResponse(outcome);
+      return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
     },
   };
 }

@@ -83,6 +83,43 @@ describe("KeyVerifier", () => {
     expect((later.verify(candidate(issued.key)) as KeyVerification).code).toBe("expired");
   });
 
+  it("shares one verdict object between calls that reach the same decision, and still follows the clock", () => {
+    const local = new ManualClock(new Date("2032-01-01T00:00:00Z"));
+    const issued = buildKey({ expiresAt: new Date(local.now().getTime() + 1000), ipAllowlist: ["10.0.0.0/8"] });
+    const verifier = createKeyVerifier({
+      format: testFormat,
+      hasher: testHasher,
+      clock: local,
+      source: memorySource([issued.record]).source,
+    });
+    const from = (clientIp: string) =>
+      verifier.verify({ ...candidate(issued.key), clientIp }) as KeyVerification;
+    const first = from("10.1.2.3");
+    expect(first.code).toBe("valid");
+    expect(from("10.9.9.9")).toBe(first);
+    const refused = from("192.0.2.1");
+    expect(refused.code).toBe("ip_not_allowed");
+    expect(refused).not.toBe(first);
+    expect(from("192.0.2.7")).toBe(refused);
+    local.advance(1000);
+    expect(from("10.1.2.3").code).toBe("expired");
+    const missing = verifier.verify({
+      ...candidate(issued.key),
+      clientIp: "10.1.2.3",
+      requiredPermissions: ["x:write"],
+    }) as KeyVerification;
+    expect(missing.code).toBe("expired");
+    local.set(new Date("2032-01-01T00:00:00Z"));
+    const insufficient = verifier.verify({
+      ...candidate(issued.key),
+      clientIp: "10.1.2.3",
+      requiredPermissions: ["x:write"],
+    }) as KeyVerification;
+    expect(insufficient.code).toBe("insufficient_permissions");
+    expect(insufficient.missingPermissions).toEqual(["x:write"]);
+    expect(from("10.1.2.3")).toBe(first);
+  });
+
   it("recomputes effective permissions when the source hands out a new group object", () => {
     const issued = buildKey({ groupId: "grp_AAAAAAAAAAAAAAAA", permissions: ["a:read"] });
     const memory = memorySource([issued.record]);
