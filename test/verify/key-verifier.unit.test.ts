@@ -85,7 +85,10 @@ describe("KeyVerifier", () => {
 
   it("shares one verdict object between calls that reach the same decision, and still follows the clock", () => {
     const local = new ManualClock(new Date("2032-01-01T00:00:00Z"));
-    const issued = buildKey({ expiresAt: new Date(local.now().getTime() + 1000), ipAllowlist: ["10.0.0.0/8"] });
+    const issued = buildKey({
+      expiresAt: new Date(local.now().getTime() + 1000),
+      ipAllowlist: ["10.0.0.0/8"],
+    });
     const verifier = createKeyVerifier({
       format: testFormat,
       hasher: testHasher,
