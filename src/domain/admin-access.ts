@@ -71,7 +71,6 @@ export function requireAdmin(actor: Actor): void {
   }
 }
 
-/** requireSuperuser refuses everyone but super users. */
 export function requireSuperuser(actor: Actor): void {
   if (actor.role !== "superuser") {
     throw new DomainError(
@@ -83,7 +82,6 @@ export function requireSuperuser(actor: Actor): void {
 
 /** TenantArgument tells resolveTenant how the request's tenant_id field behaves. */
 export interface TenantArgument {
-  /** field is the request field, for errors. */
   readonly field: string;
   /** required: the field must be set even by tenant admins (Create*); otherwise "" means the caller's tenant. */
   readonly required: boolean;

@@ -5,7 +5,6 @@ import type { AdminAction, NewAuditEvent } from "./audit-event.js";
 import { newEventId } from "./ids.js";
 import type { AuditSink } from "./ports.js";
 
-/** AdminEventTarget is what an admin event is about. */
 export interface AdminEventTarget {
   readonly tenantId: string;
   readonly keyId?: string;
@@ -20,7 +19,6 @@ export interface AdminEventTarget {
   readonly eventId?: string;
 }
 
-/** adminEvent builds the audit event of one admin mutation at `time`. */
 export function adminEvent(
   actor: Actor,
   action: AdminAction,

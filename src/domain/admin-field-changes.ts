@@ -1,7 +1,6 @@
 /** Revision history with values: each changed field before and after, from an allowlist of fields. */
 import type { ApiKeyRecord, GroupRecord } from "./api-key.js";
 
-/** FieldValue is a JSON value. */
 export type FieldValue =
   | null
   | string
@@ -12,7 +11,6 @@ export type FieldValue =
 
 /** FieldChange is one changed field with its previous and new value (null: unset, or no resource). */
 export interface FieldChange {
-  /** field is the proto field name ("name", "ip_allowlist"). */
   readonly field: string;
   readonly oldValue: FieldValue;
   readonly newValue: FieldValue;

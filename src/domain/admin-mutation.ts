@@ -23,7 +23,6 @@ export interface GuardedRequest {
 /** BackgroundErrorReporter hears about failures that cannot change the answer any more (for logging). */
 export type BackgroundErrorReporter = (error: unknown, context: string) => void;
 
-/** MutationPorts are what runMutation needs besides the use case. */
 export interface MutationPorts {
   readonly idempotency: IdempotencyStore;
   readonly audit: AuditSink;
@@ -41,7 +40,6 @@ export interface MutationOutcome<T> {
   } | null;
 }
 
-/** Mutation is one admin mutation with its validated input. */
 export interface Mutation<T> {
   readonly actor: Actor;
   /** operation is the RPC name; with the actor's tenant it scopes the request id. */
@@ -117,13 +115,11 @@ export async function runMutation<T>(ports: MutationPorts, mutation: Mutation<T>
   return outcome.value;
 }
 
-/** GuardedRecord is a record written under a version guard. */
 export interface GuardedRecord {
   readonly id: string;
   readonly version: number;
 }
 
-/** GuardedWrite is how one record is written under its version guard. */
 export interface GuardedWrite<R extends GuardedRecord> {
   /** what names the record in the ABORTED message and its etag ("key", "group", "tenant"). */
   readonly what: EtagKind;
@@ -136,7 +132,6 @@ export interface GuardedWrite<R extends GuardedRecord> {
   reload(): Promise<R>;
   /** change computes the record to write from `current`, or null when there is nothing to write. */
   change(current: R): R | null | Promise<R | null>;
-  /** write stores `next` only if the stored version is still `version`. */
   write(next: R, version: number): Promise<boolean>;
   /** retry false answers ABORTED at the first lost race (for a change that must not be recomputed). */
   readonly retry?: boolean;

@@ -77,11 +77,9 @@ export interface GroupView {
   readonly updatedAt: Date;
   readonly keyCount: number;
   readonly labels: Labels;
-  /** etag names this version of the group (etag.ts). */
   readonly etag: string;
 }
 
-/** groupView builds a GroupView. */
 export function groupView(group: GroupRecord, keyCount: number): GroupView {
   return {
     id: group.id,
@@ -108,7 +106,6 @@ export interface TenantView {
   /** createdAt and updatedAt are null for a tenant that does not exist. */
   readonly createdAt: Date | null;
   readonly updatedAt: Date | null;
-  /** etag names this version of the tenant's configuration (etag.ts). */
   readonly etag: string;
 }
 

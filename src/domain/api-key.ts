@@ -10,7 +10,6 @@ export interface KeySecretRecord {
   readonly pepperVersion: number;
   /** hint is the non-secret display hint, for example "ak_live_7gQ2kX9pLm3RtY8w_Ab3x…". */
   readonly hint: string;
-  /** createdAt is when the secret was issued. */
   readonly createdAt: Date;
   /** expiresAt ends a superseded secret's rotation overlap; null for the current secret. */
   readonly expiresAt: Date | null;
@@ -52,9 +51,7 @@ export interface ApiKeyRecord {
   readonly labels: Labels;
   /** disabledAt is when the key was disabled (it does not verify until enabled); null when enabled. */
   readonly disabledAt: Date | null;
-  /** disabledBy is the actor that disabled the key; "" unless disabled. */
   readonly disabledBy: string;
-  /** disableReason is the reason given when disabling; "" unless disabled. */
   readonly disableReason: string;
   /** createRequestId is the client request id the key was created with; absent when none (request-fence.ts). */
   readonly createRequestId?: string;
@@ -116,10 +113,8 @@ export interface TenantRecord {
   readonly version: number;
 }
 
-/** KeyStatus is the lifecycle status of a key at a given instant. */
 export type KeyStatus = "active" | "expired" | "revoked" | "disabled";
 
-/** ExpirationState is how close a key is to expiry at a given instant. */
 export type ExpirationState = "valid" | "expiring_soon" | "expired";
 
 /** keyStatusAt derives a key's status at `now`; revocation wins over disabling, which wins over expiry. */

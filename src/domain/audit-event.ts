@@ -35,7 +35,6 @@ export type AdminAction =
 /** AuditEventKind names the two event families (the `kind` of an event's detail). */
 export type AuditEventKind = "usage" | "admin";
 
-/** UsageDetail is the content of a usage event. */
 export interface UsageDetail {
   readonly kind: "usage";
   /** keyId is "" when the credential could not be identified. */
@@ -47,7 +46,6 @@ export interface UsageDetail {
   readonly replica: string;
 }
 
-/** AdminDetail is the content of an admin event. */
 export interface AdminDetail {
   readonly kind: "admin";
   readonly actorKeyId: string;

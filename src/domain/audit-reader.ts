@@ -34,17 +34,14 @@ export interface AuditStreamRequest {
   readonly start: AuditStreamStart;
 }
 
-/** AuditStreamOptions are the transport's hooks into one stream. */
 export type AuditStreamOptions = Pick<AuditFollowRequest, "signal" | "onSlowConsumer">;
 
-/** AuditReaderDependencies are what the reading use cases need. */
 export interface AuditReaderDependencies {
   readonly log: Pick<AuditLog, "listKeyUsage" | "listAdminEvents">;
   readonly hub: AuditStreamFollower;
   readonly keys: Pick<KeyRepository, "findById">;
 }
 
-/** AuditReader is the audit side of the admin API. */
 export interface AuditReader {
   /** listKeyUsage returns one page of a key's usage log, newest first. */
   listKeyUsage(actor: Actor, request: KeyUsageRequest): Promise<Page<AuditEventRecord>>;

@@ -21,7 +21,6 @@ export const BOOTSTRAP_DISABLED = "BOOTSTRAP_DISABLED";
 /** SUPERUSER_EXISTS is the reason of the FAILED_PRECONDITION once a super-user key has been issued. */
 export const SUPERUSER_EXISTS = "SUPERUSER_EXISTS";
 
-/** SuperUserKeyDependencies are what issuing a super-user key needs. */
 export interface SuperUserKeyDependencies extends KeyIssuerDependencies {
   readonly expiringSoonWindowMs: number;
 }
@@ -84,7 +83,6 @@ export async function issueSuperUserKey(
   };
 }
 
-/** BootstrapDependencies are the ports and settings Bootstrap needs. */
 export interface BootstrapDependencies extends SuperUserKeyDependencies {
   readonly idempotency: IdempotencyStore;
   readonly audit: AuditSink;
@@ -96,7 +94,6 @@ export interface BootstrapDependencies extends SuperUserKeyDependencies {
   readonly throttle?: FailedAttemptThrottle;
 }
 
-/** BootstrapInput is a Bootstrap request in domain terms. */
 export interface BootstrapInput {
   /** token must equal the server's bootstrap token. Secret. */
   readonly token: string;
@@ -108,7 +105,6 @@ export interface BootstrapInput {
   readonly callId?: string;
 }
 
-/** Bootstrapper runs Bootstrap. */
 export interface Bootstrapper {
   bootstrap(input: BootstrapInput): Promise<IssuedKey>;
 }
@@ -116,7 +112,6 @@ export interface Bootstrapper {
 const LOCK_SCOPE = JSON.stringify([SYSTEM_TENANT, "Bootstrap"]);
 const LOCK_ID = "bootstrap";
 
-/** createBootstrapper builds Bootstrap on `deps`. */
 export function createBootstrapper(deps: BootstrapDependencies): Bootstrapper {
   const report: BackgroundErrorReporter = deps.reportError ?? (() => undefined);
   // Only the digest of the configured token is kept; comparing digests of equal length is constant time

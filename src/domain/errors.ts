@@ -1,6 +1,5 @@
 /** Domain errors: a kind mapped to one status code (src/rpc/error-codes.ts) and an optional reason. */
 
-/** DomainErrorKind lists the meanings a DomainError can have. */
 export type DomainErrorKind =
   | "invalid_argument"
   | "not_found"
@@ -13,7 +12,6 @@ export type DomainErrorKind =
   | "permission_denied"
   | "unavailable";
 
-/** DomainErrorOptions are the optional parts of a DomainError. */
 export interface DomainErrorOptions {
   /** reason is specific to the case (KEY_REVOKED, TENANT_KEY_LIMIT_EXCEEDED…); default: the kind in capitals. */
   readonly reason?: string;

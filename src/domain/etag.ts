@@ -8,7 +8,6 @@ export const ETAG_MISMATCH = "ETAG_MISMATCH";
 /** MAX_ETAG_LENGTH bounds an etag in a request (ours are 22 characters). */
 const MAX_ETAG_LENGTH = 64;
 
-/** EtagKind names what an etag is of. */
 export type EtagKind = "key" | "group" | "tenant";
 
 /** etagOf derives the etag of version `version` of the record `id`. */

@@ -4,7 +4,6 @@ import { DomainError } from "./errors.js";
 /** ATTEMPTS_THROTTLED is the reason of the RESOURCE_EXHAUSTED refusal of a throttled caller. */
 export const ATTEMPTS_THROTTLED = "TOO_MANY_FAILED_ATTEMPTS";
 
-/** FailedAttemptThrottleOptions bound the throttle. */
 export interface FailedAttemptThrottleOptions {
   /** maxFailures is how many failures one caller may have in one window. */
   readonly maxFailures: number;
@@ -21,9 +20,7 @@ export interface FailedAttemptThrottle {
    * `caller` is over the limit at `nowMs`; `what` names the attempts in the message.
    */
   check(caller: string, nowMs: number, what: string): void;
-  /** failed records one failed attempt of `caller` at `nowMs`. */
   failed(caller: string, nowMs: number): void;
-  /** size is how many callers are remembered now. */
   size(): number;
 }
 

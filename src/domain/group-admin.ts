@@ -48,7 +48,6 @@ export interface ListGroupsInput {
   readonly pageToken: string;
 }
 
-/** GroupListing is one page of groups, by name. */
 export interface GroupListing {
   readonly groups: readonly GroupView[];
   /** nextPageToken is "" on the last page. */
@@ -71,7 +70,6 @@ export interface DeleteGroupInput extends GuardedRequest {
   readonly groupId: string;
 }
 
-/** GroupAdmin is the set of group use cases; every method acts for `actor` (admins only). */
 export interface GroupAdmin {
   createGroup(actor: Actor, input: CreateGroupInput): Promise<GroupView>;
   getGroup(actor: Actor, groupId: string): Promise<GroupView>;

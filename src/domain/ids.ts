@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import { randomBase62 } from "./base62.js";
 import type { RandomSource } from "./ports.js";
 
-/** GROUP_ID_PREFIX starts every group id. */
 export const GROUP_ID_PREFIX = "grp_";
 /** GROUP_ID_RANDOM_LENGTH is the number of random base62 characters after the prefix (≈ 95 bits). */
 export const GROUP_ID_RANDOM_LENGTH = 16;

@@ -5,7 +5,6 @@
 import ipaddr from "ipaddr.js";
 import { type DomainError, invalidArgument } from "./errors.js";
 
-/** MAX_ALLOWLIST_ENTRIES is the most entries an allowlist may have. */
 export const MAX_ALLOWLIST_ENTRIES = 100;
 
 /** ParsedIp is a client address: IPv4 as an unsigned 32-bit value, IPv6 as eight 16-bit parts. */

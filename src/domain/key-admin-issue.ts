@@ -17,7 +17,6 @@ export const TENANT_KEY_LIMIT_EXCEEDED = "TENANT_KEY_LIMIT_EXCEEDED";
 /** MAX_ID_ATTEMPTS bounds the retries on a key id collision (≈ 95 random bits: never expected to repeat). */
 const MAX_ID_ATTEMPTS = 5;
 
-/** KeyIssuerDependencies are the ports issueKey needs. */
 export interface KeyIssuerDependencies {
   readonly keys: KeyRepository;
   readonly tenants: TenantRepository;

@@ -58,7 +58,6 @@ export interface IssuedSecret {
   readonly secretKey: string;
 }
 
-/** IssuedKey answers CreateKey, RotateKey and Bootstrap. */
 export interface IssuedKey {
   readonly key: KeyView;
   /** secret is null on a replayed request_id: the secret was returned by the first call only. */

@@ -23,7 +23,6 @@ export const KEY_COUNT_REPAIR_ACTOR: Actor = Object.freeze({
   role: "superuser",
 });
 
-/** TenantKeyCounter is a tenant's stored key counter. */
 export interface TenantKeyCounter {
   readonly tenantId: string;
   /** usedKeys is the counter the limit is enforced with. */
@@ -45,7 +44,6 @@ export interface KeyCountStore {
   correct(counter: TenantKeyCounter, usedKeys: number): Promise<boolean>;
 }
 
-/** KeyCountRepairDependencies are the repair's ports and settings. */
 export interface KeyCountRepairDependencies {
   readonly store: KeyCountStore;
   readonly audit: AuditSink;
@@ -58,7 +56,6 @@ export interface KeyCountRepairDependencies {
   readonly corrected?: (tenantId: string, from: number, to: number) => void;
 }
 
-/** KeyCountRepairRun says what one run did. */
 export interface KeyCountRepairRun {
   readonly checked: number;
   readonly corrected: number;
@@ -79,7 +76,6 @@ interface Sighting {
   readonly at: number;
 }
 
-/** createKeyCountRepair builds the repair on `deps`. */
 export function createKeyCountRepair(deps: KeyCountRepairDependencies): KeyCountRepair {
   // Disagreements seen on earlier runs, by tenant; bounded, since a tenant leaves on its next visit.
   const sightings = new Map<string, Sighting>();

@@ -40,9 +40,7 @@ export interface ParsedKey {
 export interface KeyFormat {
   /** prefix is the configured prefix, for example "ak_live_". */
   readonly prefix: string;
-  /** keyLength is the exact length of a whole key of this format. */
   readonly keyLength: number;
-  /** keyIdLength is the exact length of a key id of this format. */
   readonly keyIdLength: number;
   /** generate issues a new key with a new random key id and secret. */
   generate(random: RandomSource): GeneratedKey;

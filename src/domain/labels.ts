@@ -5,17 +5,13 @@ import { validateSingleLineText } from "./validation.js";
 
 /** LABEL_KEY_PATTERN is the alphabet of a label key. */
 export const LABEL_KEY_PATTERN = /^[a-z0-9](?:[a-z0-9_.-]{0,61}[a-z0-9])?$/;
-/** MAX_LABELS is the most labels a key or group may carry. */
 export const MAX_LABELS = 32;
-/** MAX_LABEL_VALUE_BYTES bounds one value. */
 export const MAX_LABEL_VALUE_BYTES = 256;
-/** MAX_LABELS_TOTAL_BYTES bounds every key and value together. */
 export const MAX_LABELS_TOTAL_BYTES = 4096;
 
 /** NO_LABELS is the shared empty label set. */
 export const NO_LABELS: Labels = Object.freeze({});
 
-/** validateLabelKey checks one label key. */
 export function validateLabelKey(value: string, field: string): string {
   if (typeof value !== "string" || !LABEL_KEY_PATTERN.test(value)) {
     throw invalidArgument(
@@ -73,7 +69,6 @@ export function parseLabelSelector(text: string, field: string): LabelSelector |
   };
 }
 
-/** sameLabels compares two label sets. */
 export function sameLabels(a: Labels, b: Labels): boolean {
   const aKeys = Object.keys(a);
   return (

@@ -48,7 +48,6 @@ export interface KeyRepository {
   insert(key: ApiKeyRecord): Promise<void>;
   /** findById returns the key, deleted ones included, or null. */
   findById(id: string): Promise<ApiKeyRecord | null>;
-  /** list returns one page of keys matching the query. */
   list(query: KeyListQuery): Promise<Page<ApiKeyRecord>>;
   /**
    * replace writes `next` if the stored key still has version `expectedVersion` (next.version must be
@@ -81,7 +80,6 @@ export interface GroupRepository {
   delete(id: string, expectedVersion: number): Promise<boolean>;
 }
 
-/** NewTenant is a tenant to create. */
 export interface NewTenant {
   readonly id: string;
   readonly displayName: string;

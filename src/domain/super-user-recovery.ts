@@ -17,7 +17,6 @@ export const RECOVERY_ACTOR: Actor = Object.freeze({
   role: "superuser",
 });
 
-/** SuperUserRecoveryDependencies are the ports an offline recovery writes through. */
 export interface SuperUserRecoveryDependencies extends SuperUserKeyDependencies {
   /** auditLog stores the recovery's admin event directly: no service runs to buffer it. */
   readonly auditLog: Pick<AuditEventStore, "append">;

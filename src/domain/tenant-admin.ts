@@ -38,7 +38,6 @@ export interface ListTenantsInput {
   readonly pageToken: string;
 }
 
-/** TenantListing is one page of tenants, by id. */
 export interface TenantListing {
   readonly tenants: readonly TenantView[];
   /** nextPageToken is "" on the last page. */

@@ -26,7 +26,6 @@ export interface UsageIncrement {
   readonly counts: UsageCounts;
 }
 
-/** UsageBucket is one bucket of a series. */
 export interface UsageBucket {
   readonly start: Date;
   readonly counts: UsageCounts;
@@ -42,7 +41,6 @@ export interface UsageSeriesQuery {
   readonly end: Date;
 }
 
-/** UsageStatsStore keeps the rollup buckets. */
 export interface UsageStatsStore {
   /** add adds every increment to its bucket, in one batch; the batch is retried whole on failure. */
   add(increments: readonly UsageIncrement[]): Promise<void>;
@@ -94,21 +92,18 @@ export interface UsageStats extends UsageSeriesQuery {
   readonly buckets: readonly UsageBucket[];
 }
 
-/** UsageStatsReader is the reading use case. */
 export interface UsageStatsReader {
   getUsageStats(actor: Actor, request: UsageStatsRequest): Promise<UsageStats>;
   /** requestsLast24h sums each of a tenant's keys' verifications of the current hour and the 23 before it. */
   requestsLast24h(tenantId: string, keyIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
 }
 
-/** UsageStatsReaderDependencies are what the reader needs. */
 export interface UsageStatsReaderDependencies {
   readonly store: Pick<UsageStatsStore, "series" | "requestsSince">;
   readonly keys: Pick<KeyRepository, "findById">;
   readonly clock: Clock;
 }
 
-/** createUsageStatsReader builds the reading use case. */
 export function createUsageStatsReader(deps: UsageStatsReaderDependencies): UsageStatsReader {
   return {
     async getUsageStats(actor, request) {

@@ -3,11 +3,9 @@ import { invalidArgument } from "./errors.js";
 import { isGroupId } from "./ids.js";
 import type { KeyFormat } from "./key-format.js";
 
-/** TENANT_ID_PATTERN is the syntax of a tenant id. */
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** PERMISSION_PATTERN is the syntax of a permission, for example "orders:read". */
 export const PERMISSION_PATTERN = /^[a-z0-9]+(?:[.:_-][a-z0-9]+)*$/;
-/** MAX_PERMISSION_LENGTH is the longest permission. */
 export const MAX_PERMISSION_LENGTH = 128;
 /** MAX_PERMISSIONS is the most permissions a key or group may have. */
 export const MAX_PERMISSIONS = 100;
@@ -21,7 +19,6 @@ export const MAX_NAME_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 1000;
 /** MAX_USER_ID_LENGTH is the longest user id, in code points. */
 export const MAX_USER_ID_LENGTH = 128;
-/** MAX_REQUEST_ID_LENGTH is the longest client request id. */
 export const MAX_REQUEST_ID_LENGTH = 255;
 /** MAX_NAME_QUERY_LENGTH is the longest name search text, in code points. */
 export const MAX_NAME_QUERY_LENGTH = 200;
@@ -29,7 +26,6 @@ export const MAX_NAME_QUERY_LENGTH = 200;
 export const MAX_ENDPOINT_BYTES = 256;
 /** DEFAULT_PAGE_SIZE is the page size used when a request asks for 0. */
 export const DEFAULT_PAGE_SIZE = 50;
-/** MAX_PAGE_SIZE is the largest page size. */
 export const MAX_PAGE_SIZE = 1000;
 /** MIN_KEY_LIFETIME_MS is how far in the future an expiry must be at least (one minute). */
 export const MIN_KEY_LIFETIME_MS = 60_000;

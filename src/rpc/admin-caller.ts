@@ -13,7 +13,6 @@ export interface AdminCaller {
   readonly peerIp: string | null;
 }
 
-/** adminCallerOf reads the credential and the peer IP of a call. */
 export function adminCallerOf(context: HandlerContext): AdminCaller {
   const authorization = context.requestHeader.get("authorization") ?? undefined;
   const xApiKey = context.requestHeader.get("x-api-key") ?? undefined;

@@ -8,7 +8,6 @@ import type { AuditService } from "../gen/apikeys/v1/audit_service_pb.js";
 import { asAdminCaller, authenticateAdminCall } from "./admin-caller.js";
 import {
   auditPageOf,
-  dateOrNull,
   eventKindsOf,
   resourceExhaustedOf,
   streamErrorOf,
@@ -17,21 +16,19 @@ import {
   verificationCodesOf,
 } from "./audit-mappers.js";
 import { kAbortCall } from "./context-keys.js";
+import { dateOf } from "./key-mappers.js";
 import { usageStatsRequestOf, usageStatsResponseOf } from "./usage-stats-mappers.js";
 
 /** SLOW_CONSUMER_ABORT_MS is how long a cut-off stream may wait for its writer before the call is aborted. */
 export const SLOW_CONSUMER_ABORT_MS = 1_000;
 
-/** AuditHandlerDependencies are what the handler calls. */
 export interface AuditHandlerDependencies {
   readonly access: AdminAuthenticator;
   readonly reader: AuditReader;
   readonly usageStats: UsageStatsReader;
-  /** slowConsumerAbortMs overrides SLOW_CONSUMER_ABORT_MS. */
   readonly slowConsumerAbortMs?: number;
 }
 
-/** createAuditHandler builds the AuditService implementation served by both transports. */
 export function createAuditHandler(deps: AuditHandlerDependencies): ServiceImpl<typeof AuditService> {
   const { reader } = deps;
   const slowConsumerAbortMs = deps.slowConsumerAbortMs ?? SLOW_CONSUMER_ABORT_MS;
@@ -41,8 +38,8 @@ export function createAuditHandler(deps: AuditHandlerDependencies): ServiceImpl<
     listKeyUsage: asActor(async (actor, request) => {
       const page = await reader.listKeyUsage(actor, {
         keyId: request.keyId,
-        startTime: dateOrNull(request.startTime, "start_time"),
-        endTime: dateOrNull(request.endTime, "end_time"),
+        startTime: dateOf(request.startTime, "start_time"),
+        endTime: dateOf(request.endTime, "end_time"),
         codes: verificationCodesOf(request.codes),
         pageSize: request.pageSize,
         pageToken: request.pageToken,

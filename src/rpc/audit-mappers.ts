@@ -1,6 +1,6 @@
 /** Mapping between the AuditService messages and the audit domain, and nothing more. */
 import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { type Timestamp, timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { ConnectError } from "@connectrpc/connect";
 import { encodeAuditCursor } from "../domain/audit-cursor.js";
 import type {
@@ -16,7 +16,6 @@ import {
 } from "../domain/audit-stream.js";
 import { DomainError, invalidArgument } from "../domain/errors.js";
 import type { Page } from "../domain/ports.js";
-import { timestampToDate } from "../domain/validation.js";
 import {
   AdminAction,
   AdminEventSchema,
@@ -33,6 +32,7 @@ import { StreamAuditEventsResponseSchema } from "../gen/apikeys/v1/audit_service
 import { VerificationCode } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { errorCodes } from "./error-codes.js";
 import { errorWithInfo } from "./error-info.js";
+import { dateOf } from "./key-mappers.js";
 
 /** AUDIT_CURSOR_EXPIRED is the ErrorInfo reason of OUT_OF_RANGE for a cursor older than the retention. */
 export const AUDIT_CURSOR_EXPIRED = "AUDIT_CURSOR_EXPIRED";
@@ -73,11 +73,6 @@ const ACTIONS_OUT: Readonly<Record<DomainAdminAction, AdminAction>> = {
   tenant_created: AdminAction.TENANT_CREATED,
   tenant_updated: AdminAction.TENANT_UPDATED,
 };
-
-/** dateOrNull converts an optional request Timestamp, refusing out-of-range parts (named by `field`). */
-export function dateOrNull(timestamp: Timestamp | undefined, field: string): Date | null {
-  return timestamp === undefined ? null : timestampToDate(timestamp.seconds, timestamp.nanos, field);
-}
 
 /** verificationCodesOf maps a verdict filter; UNSPECIFIED or an unknown number is INVALID_ARGUMENT. */
 export function verificationCodesOf(
@@ -120,7 +115,7 @@ export function eventKindsOf(kinds: readonly AuditEventKind[], field = "kinds"):
 export function streamStartOf(start: StreamAuditEventsRequest["start"]): AuditStreamStart {
   switch (start.case) {
     case "startTime": {
-      const time = dateOrNull(start.value, "start_time");
+      const time = dateOf(start.value, "start_time");
       return time === null ? { kind: "now" } : { kind: "time", time };
     }
     case "resumeCursor":
@@ -182,7 +177,6 @@ export function auditEventOf(record: AuditEventRecord): AuditEvent {
   });
 }
 
-/** auditPageOf maps one page of a listing to its response fields. */
 export function auditPageOf(page: Page<AuditEventRecord>): { events: AuditEvent[]; nextPageToken: string } {
   return { events: page.items.map(auditEventOf), nextPageToken: page.nextCursor ?? "" };
 }

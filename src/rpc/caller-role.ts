@@ -2,7 +2,6 @@
 import type { Actor } from "../domain/api-key.js";
 import { CallerRole } from "../gen/apikeys/v1/key_admin_service_pb.js";
 
-/** callerRoles maps each domain role to its CallerRole. */
 export const callerRoles: Readonly<Record<Actor["role"], CallerRole>> = Object.freeze({
   superuser: CallerRole.SUPERUSER,
   tenant_admin: CallerRole.TENANT_ADMIN,

@@ -24,7 +24,6 @@ import {
   tenantMessageOf,
 } from "./key-mappers.js";
 
-/** KeyAdminHandlerDependencies are the use cases the handler calls. */
 export interface KeyAdminHandlerDependencies {
   readonly access: AdminAuthenticator;
   readonly keys: KeyAdmin;
@@ -35,7 +34,6 @@ export interface KeyAdminHandlerDependencies {
   readonly usageStats: Pick<UsageStatsReader, "requestsLast24h">;
 }
 
-/** createKeyAdminHandler builds the KeyAdminService implementation served by both transports. */
 export function createKeyAdminHandler(
   deps: KeyAdminHandlerDependencies,
 ): ServiceImpl<typeof KeyAdminService> {

@@ -77,7 +77,6 @@ function timestampOf(date: Date | null): Timestamp | undefined {
   return date === null ? undefined : timestampFromDate(date);
 }
 
-/** keyMessageOf builds the Key message of a KeyView. */
 export function keyMessageOf(key: KeyView): Key {
   return create(KeySchema, {
     keyId: key.id,
@@ -125,7 +124,6 @@ export function issuedKeyFields(issued: IssuedKey): {
   };
 }
 
-/** groupMessageOf builds the Group message of a GroupView. */
 export function groupMessageOf(group: GroupView): Group {
   return create(GroupSchema, {
     groupId: group.id,
@@ -141,7 +139,6 @@ export function groupMessageOf(group: GroupView): Group {
   });
 }
 
-/** tenantMessageOf builds the Tenant message of a TenantView. */
 export function tenantMessageOf(tenant: TenantView): Tenant {
   return create(TenantSchema, {
     tenantId: tenant.tenantId,

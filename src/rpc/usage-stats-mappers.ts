@@ -16,7 +16,8 @@ import {
   GetUsageStatsResponseSchema,
   UsageGranularity,
 } from "../gen/apikeys/v1/audit_service_pb.js";
-import { dateOrNull, verificationCodeOf } from "./audit-mappers.js";
+import { verificationCodeOf } from "./audit-mappers.js";
+import { dateOf } from "./key-mappers.js";
 
 const GRANULARITY_OUT: Readonly<Record<DomainGranularity, UsageGranularity>> = {
   hour: UsageGranularity.HOUR,
@@ -43,12 +44,11 @@ export function usageStatsRequestOf(request: GetUsageStatsRequest): UsageStatsRe
     tenantId: request.tenantId,
     keyId: request.keyId,
     granularity,
-    startTime: dateOrNull(request.startTime, "start_time"),
-    endTime: dateOrNull(request.endTime, "end_time"),
+    startTime: dateOf(request.startTime, "start_time"),
+    endTime: dateOf(request.endTime, "end_time"),
   };
 }
 
-/** usageStatsResponseOf maps the series to its proto answer. */
 export function usageStatsResponseOf(stats: UsageStats): GetUsageStatsResponse {
   return create(GetUsageStatsResponseSchema, {
     tenantId: stats.tenantId,
@@ -67,7 +67,6 @@ export function usageStatsResponseOf(stats: UsageStats): GetUsageStatsResponse {
   });
 }
 
-/** totalOf sums a bucket's counts. */
 export function totalOf(counts: UsageCounts): number {
   return Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
 }

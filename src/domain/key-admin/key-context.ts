@@ -25,14 +25,11 @@ export interface KeyEvent {
   readonly before?: ApiKeyRecord | null;
 }
 
-/** KeyContext is the key use cases' ports plus the reads and steps they share. */
 export type KeyContext = ReturnType<typeof keyContext>;
 
-/** keyContext builds the shared part of the key use cases on `deps`. */
 export function keyContext(deps: KeyAdminDependencies) {
   const { keys, keyFormat } = deps;
   const notFound = (keyId: string) => new DomainError("not_found", `key ${keyId} not found`);
-  /** view is the key as a caller sees it at `now`. */
   const view = (key: ApiKeyRecord, now: Date): KeyView => keyViewAt(key, now, deps.expiringSoonWindowMs);
   /** visibleKey reads a key the actor may see (deleted ones too), or answers NOT_FOUND. */
   const visibleKey = async (actor: Actor, keyId: string): Promise<ApiKeyRecord> => {

@@ -36,7 +36,6 @@ export const UPDATABLE_KEY_FIELDS = [
   "labels",
 ] as const;
 
-/** UpdatableKeyField is one UpdateKey field-mask path. */
 export type UpdatableKeyField = (typeof UPDATABLE_KEY_FIELDS)[number];
 
 /** KeyChanges are the validated new values of the fields an UpdateKey mask names. */
@@ -108,7 +107,6 @@ export async function updateKey(ctx: KeyContext, actor: Actor, input: UpdateKeyI
   });
 }
 
-/** validateChanges validates the values of the fields the mask names. */
 function validateChanges(
   paths: readonly UpdatableKeyField[],
   values: KeyUpdateValues,
