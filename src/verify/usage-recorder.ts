@@ -19,6 +19,7 @@ import type { KeyVerification, UsageRecorder, VerifyKeyInput } from "../domain/k
 import type { AuditSink, KeyRepository } from "../domain/ports.js";
 import type { VerdictCounter } from "../domain/usage-stats.js";
 import { createEventIdSource, type EventIdSource } from "./event-ids.js";
+import { createPeriodicFlush, type FlushControl } from "./periodic-flush.js";
 import { UsageEvent, type UsageEventOrigin } from "./usage-event.js";
 
 /** VerifyUsageRecorderOptions configure the recorder. */
@@ -56,16 +57,8 @@ export interface VerifyUsageRecorderStats {
   readonly refusedSampledOut: number;
 }
 
-/** VerifyUsageRecorder is the UsageRecorder with flush control. */
-export interface VerifyUsageRecorder extends UsageRecorder {
-  /** start arms the periodic last-used flush. */
-  start(): void;
-  /** flush writes the queued last-used timestamps now. Never rejects. */
-  flush(): Promise<void>;
-  /** close stops the periodic flush and flushes once. */
-  close(): Promise<void>;
-  stats(): VerifyUsageRecorderStats;
-}
+/** VerifyUsageRecorder is the UsageRecorder with control of its last-used flush. */
+export interface VerifyUsageRecorder extends UsageRecorder, FlushControl<VerifyUsageRecorderStats> {}
 
 /** createVerifyUsageRecorder builds the recorder. */
 export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): VerifyUsageRecorder {
@@ -87,8 +80,6 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
   let refusedSecond = 0;
   let refusedInSecond = 0;
   let refusedSampledOut = 0;
-  let timer: ReturnType<typeof setInterval> | null = null;
-  let flushing: Promise<void> | null = null;
   // The newest use seen, on the injected clock the uses are stamped with (not the wall clock).
   let newestUse = Number.NEGATIVE_INFINITY;
 
@@ -144,15 +135,7 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
     }
   }
 
-  function flush(): Promise<void> {
-    if (flushing === null) {
-      const current = write().finally(() => {
-        flushing = null;
-      });
-      flushing = current;
-    }
-    return flushing;
-  }
+  const loop = createPeriodicFlush(write, intervalMs);
 
   return {
     verified(result: KeyVerification, input: VerifyKeyInput, at: Date): void {
@@ -189,21 +172,11 @@ export function createVerifyUsageRecorder(options: VerifyUsageRecorderOptions): 
       }
     },
     used,
-    start() {
-      if (timer === null) {
-        timer = setInterval(() => {
-          flush();
-        }, intervalMs);
-        timer.unref();
-      }
-    },
-    flush,
+    start: loop.start,
+    flush: loop.flush,
     async close() {
-      if (timer !== null) {
-        clearInterval(timer);
-        timer = null;
-      }
-      await flush();
+      loop.stop();
+      await loop.flush();
     },
     stats() {
       return {

@@ -19,6 +19,7 @@ import {
   type UsageStatsStore,
   type VerdictCounter,
 } from "../domain/usage-stats.js";
+import { createPeriodicFlush, type FlushControl } from "./periodic-flush.js";
 
 /** UsageStatsCounterOptions configure the counter. */
 export interface UsageStatsCounterOptions {
@@ -45,16 +46,8 @@ export interface UsageStatsCounterStats {
   readonly failures: number;
 }
 
-/** UsageStatsCounter is the VerdictCounter with flush control. */
-export interface UsageStatsCounter extends VerdictCounter {
-  /** start arms the periodic flush. */
-  start(): void;
-  /** flush writes the pending counts now. Never rejects. */
-  flush(): Promise<void>;
-  /** close stops the periodic flush, flushes once and returns the verdicts it could not write. */
-  close(): Promise<number>;
-  stats(): UsageStatsCounterStats;
-}
+/** UsageStatsCounter is the VerdictCounter with flush control; close() returns the verdicts it could not write. */
+export interface UsageStatsCounter extends VerdictCounter, FlushControl<UsageStatsCounterStats, number> {}
 
 interface PendingBucket {
   readonly tenantId: string;
@@ -74,8 +67,6 @@ export function createUsageStatsCounter(options: UsageStatsCounterOptions): Usag
   let dropped = 0;
   let writes = 0;
   let failures = 0;
-  let timer: ReturnType<typeof setInterval> | null = null;
-  let flushing: Promise<void> | null = null;
 
   function add(tenantId: string, keyId: string, hour: number, code: VerificationCode, n: number): boolean {
     const id = `${keyId}\u0000${hour}`;
@@ -124,14 +115,7 @@ export function createUsageStatsCounter(options: UsageStatsCounterOptions): Usag
     }
   }
 
-  function flush(): Promise<void> {
-    if (flushing === null) {
-      flushing = write().finally(() => {
-        flushing = null;
-      });
-    }
-    return flushing;
-  }
+  const loop = createPeriodicFlush(write, options.flushIntervalMs);
 
   return {
     count(tenantId, keyId, code, at) {
@@ -140,26 +124,13 @@ export function createUsageStatsCounter(options: UsageStatsCounterOptions): Usag
         dropped += 1;
       }
     },
-    start() {
-      if (timer === null) {
-        timer = setInterval(
-          () => {
-            flush();
-          },
-          Math.max(options.flushIntervalMs, 1),
-        );
-        timer.unref();
-      }
-    },
-    flush,
+    start: loop.start,
+    flush: loop.flush,
     async close() {
-      if (timer !== null) {
-        clearInterval(timer);
-        timer = null;
-      }
+      loop.stop();
       // A flush already running took its batch; the second one writes what was counted since.
-      await flush();
-      await flush();
+      await loop.flush();
+      await loop.flush();
       return pendingVerdicts;
     },
     stats() {
