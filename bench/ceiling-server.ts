@@ -1,7 +1,8 @@
 /**
  * The benchmark's ceiling: the service's own gRPC transport doing no work. A grpc-js server built exactly as
  * the service builds its gRPC port (createGrpcServer: the project's generated messages, the grpc-js bridge,
- * the call gate, the request log, the same limits from the same configuration, health and reflection), whose
+ * the call gate, the same interceptors with the request log and the per-RPC metrics, the same limits from the
+ * same configuration, health and reflection), whose
  * VerifyKey handler answers one fixed, realistic VALID response to whatever it receives. Whatever
  * throughput the real service loses against it is the cost of actually verifying.
  *
@@ -11,6 +12,7 @@
  */
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Registry } from "prom-client";
 import {
   KeyVerifyService,
   VerificationCode,
@@ -25,6 +27,7 @@ import { createGrpcServer } from "../src/transport/grpc-server.js";
 import { createHealthService } from "../src/transport/health-service.js";
 import { createHealthStatus, ServingStatus } from "../src/transport/health-status.js";
 import { combineObservers, createRequestLog } from "../src/transport/interceptors/request-log.js";
+import { rpcMetricsInterceptor } from "../src/transport/interceptors/rpc-metrics.js";
 
 const config = loadConfig(process.env);
 const logger = createLogger(config);
@@ -61,6 +64,8 @@ const server = createGrpcServer({
   bridge: {
     interceptors: createCallInterceptors({
       observer: combineObservers(requestLog),
+      // The per-RPC metrics every call of the service's ports passes through (prom-client registry included).
+      rpcMetrics: rpcMetricsInterceptor(new Registry(), [KeyVerifyService, Health]),
       gate: createCallGate(),
       defaultDeadlineMs: config.limits.defaultDeadlineMs,
       alwaysServe: [Health],
