@@ -8,18 +8,7 @@ export function statusText(key: Key): string {
   if (key.deleteTime !== undefined) {
     return "deleted";
   }
-  switch (key.status) {
-    case KeyStatus.ACTIVE:
-      return "active";
-    case KeyStatus.EXPIRED:
-      return "expired";
-    case KeyStatus.REVOKED:
-      return "revoked";
-    case KeyStatus.DISABLED:
-      return "disabled";
-    default:
-      return "unknown";
-  }
+  return key.status === KeyStatus.UNSPECIFIED ? "unknown" : enumText(KeyStatus[key.status]);
 }
 
 /** expiryText is a key's expiry with its expiration state: "never", "2026-01-01 00:00 UTC (expiring soon)". */
@@ -27,13 +16,15 @@ export function expiryText(key: Key): string {
   if (key.expireTime === undefined) {
     return "never";
   }
-  const state =
-    key.expirationState === ExpirationState.EXPIRING_SOON
-      ? "expiring soon"
-      : key.expirationState === ExpirationState.EXPIRED
-        ? "expired"
-        : "valid";
-  return `${formatTime(key.expireTime)} (${state})`;
+  // A state this CLI does not know reads as valid: only expiring soon and expired are warnings.
+  const known = [ExpirationState.EXPIRING_SOON, ExpirationState.EXPIRED].includes(key.expirationState);
+  const state = known ? key.expirationState : ExpirationState.VALID;
+  return `${formatTime(key.expireTime)} (${enumText(ExpirationState[state])})`;
+}
+
+/** enumText writes an enum value's name the way the CLI shows it: "EXPIRING_SOON" as "expiring soon". */
+function enumText(name: string | undefined): string {
+  return name === undefined ? "unknown" : name.toLowerCase().replace(/_/g, " ");
 }
 
 /** usageText is a tenant's key usage as the seeds show it: "2/10 keys". */

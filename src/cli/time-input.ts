@@ -1,3 +1,4 @@
+import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { isCalendarDateTime } from "../domain/validation.js";
 import { usageError } from "./cli-error.js";
 
@@ -52,4 +53,19 @@ export function parseTimeInput(value: string, option: string, now: Date, directi
   throw usageError(
     `invalid ${option} '${value}': use an ISO 8601 time (2025-12-31T23:00:00Z) or a duration like ${example}`,
   );
+}
+
+/** timeRange reads --since and --until (ISO 8601, or a duration ago) as a request's start and end time. */
+export function timeRange(
+  options: { since?: string; until?: string },
+  now: Date,
+): { startTime?: Timestamp; endTime?: Timestamp } {
+  const since =
+    options.since === undefined ? undefined : parseTimeInput(options.since, "--since", now, "past");
+  const until =
+    options.until === undefined ? undefined : parseTimeInput(options.until, "--until", now, "past");
+  return {
+    ...(since === undefined ? {} : { startTime: timestampFromDate(since) }),
+    ...(until === undefined ? {} : { endTime: timestampFromDate(until) }),
+  };
 }

@@ -1,4 +1,4 @@
-import { create, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { type Command, Option } from "commander";
 import { type AuditEvent, AuditEventKind, AuditEventSchema } from "../../gen/apikeys/v1/audit_pb.js";
 import { ListAdminEventsResponseSchema } from "../../gen/apikeys/v1/audit_service_pb.js";
@@ -8,7 +8,8 @@ import { usageError } from "../cli-error.js";
 import { collectList, parsePositiveInt } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
 import { parseTimeInput } from "../time-input.js";
-import { type ActionRunner, fetchPages, printNextPageHint } from "./command-helpers.js";
+import type { ActionRunner } from "./command-helpers.js";
+import { addPagingOptions, fetchPages, type PagingOptions, printPage } from "./paged-listing.js";
 
 interface TailOptions {
   tenant?: string;
@@ -90,59 +91,31 @@ export function registerAuditCommands(program: Command, run: ActionRunner): void
       }),
     );
 
-  audit
-    .command("history")
-    .description("list admin changes (who changed what, when), newest first")
-    .option("--tenant <tenant-id>", "tenant (default: your key's tenant)")
-    .option("--key-id <key-id>", "only changes of this key")
-    .option("--group-id <group-id>", "only changes of this group")
-    .option("--limit <n>", "events per page (server default 50)", parsePositiveInt)
-    .option("--page-token <token>", "continue a previous listing")
-    .option("--all", "fetch every page")
-    .action(
-      run(
-        async (
-          ctx,
-          _args,
-          options: {
-            tenant?: string;
-            keyId?: string;
-            groupId?: string;
-            limit?: number;
-            pageToken?: string;
-            all?: boolean;
-          },
-        ) => {
-          const { items: events, nextPageToken } = await fetchPages<AuditEvent>(
-            options,
-            async (pageToken) => {
-              const page = await ctx.connection().audit.listAdminEvents(
-                {
-                  tenantId: options.tenant ?? "",
-                  keyId: options.keyId ?? "",
-                  groupId: options.groupId ?? "",
-                  pageSize: options.limit ?? 0,
-                  pageToken,
-                },
-                ctx.callOptions(),
-              );
-              return { items: page.events, nextPageToken: page.nextPageToken };
-            },
-          );
-          if (ctx.globals.json === true) {
-            ctx.printJson(
-              ListAdminEventsResponseSchema,
-              create(ListAdminEventsResponseSchema, { events, nextPageToken }),
-            );
-            return;
-          }
-          ctx.io.out(
-            events.length === 0
-              ? "No admin events.\n"
-              : `${events.flatMap((event) => [auditEventLine(event), ...adminChangeLines(event)]).join("\n")}\n`,
-          );
-          printNextPageHint(ctx, nextPageToken, "events");
-        },
-      ),
-    );
+  addPagingOptions(
+    audit
+      .command("history")
+      .description("list admin changes (who changed what, when), newest first")
+      .option("--tenant <tenant-id>", "tenant (default: your key's tenant)")
+      .option("--key-id <key-id>", "only changes of this key")
+      .option("--group-id <group-id>", "only changes of this group"),
+    "events",
+  ).action(
+    run(
+      async (ctx, _args, options: PagingOptions & { tenant?: string; keyId?: string; groupId?: string }) => {
+        const filter = {
+          tenantId: options.tenant ?? "",
+          keyId: options.keyId ?? "",
+          groupId: options.groupId ?? "",
+        };
+        const page = await fetchPages(
+          options,
+          (request) => ctx.connection().audit.listAdminEvents({ ...filter, ...request }, ctx.callOptions()),
+          "events",
+        );
+        const lines = (events: readonly AuditEvent[]) =>
+          events.flatMap((event) => [auditEventLine(event), ...adminChangeLines(event)]).join("\n");
+        printPage(ctx, ListAdminEventsResponseSchema, page, page.events, lines, "events", "No admin events.");
+      },
+    ),
+  );
 }

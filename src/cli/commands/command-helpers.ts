@@ -1,5 +1,9 @@
-import type { Command } from "commander";
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { type FieldMask, FieldMaskSchema } from "@bufbuild/protobuf/wkt";
+import { type Command, Option } from "commander";
+import { usageError } from "../cli-error.js";
 import { type CommandContext, type CommandRuntime, createCommandContext } from "../command-context.js";
+import { collectLabels } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
 
 /** CommandHandler is the body of a command: positional arguments and the command's own options. */
@@ -25,40 +29,68 @@ export function createActionRunner(runtime: CommandRuntime): ActionRunner {
     };
 }
 
-/** Page is a listing's items and the token of the page after them ("" = none). */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextPageToken: string;
+/** requestIdOption is the --request-id option of a change. */
+export const requestIdOption = (): Option =>
+  new Option(
+    "--request-id <id>",
+    "idempotency id of this change (default: a new UUID); reuse it to retry safely",
+  );
+
+/** labelOption is a repeatable --label key=value option. */
+export const labelOption = (what: string): Option =>
+  new Option("--label <key=value>", `${what} (repeatable)`).argParser(collectLabels);
+
+/** printAnswer prints an answer as protobuf JSON with --json, else the text made of it (if any). */
+export function printAnswer<Desc extends DescMessage>(
+  ctx: CommandContext,
+  schema: Desc,
+  answer: MessageShape<Desc>,
+  text: () => string | undefined,
+): void {
+  if (ctx.globals.json === true) {
+    ctx.printJson(schema, answer);
+    return;
+  }
+  const shown = text();
+  if (shown !== undefined) {
+    ctx.io.out(`${shown}\n`);
+  }
 }
 
 /**
- * fetchPages fetches one page (from --page-token) or, with --all, every page, and returns the items in
- * order with the token to continue from ("" with --all).
+ * valueOrCleared reads an option pair like --label/--clear-labels: the value given, `cleared` for the clear
+ * flag, undefined for neither; both at once is a usage error.
  */
-export async function fetchPages<T>(
-  options: { pageToken?: string; all?: boolean },
-  fetchPage: (pageToken: string) => Promise<Page<T>>,
-): Promise<Page<T>> {
-  const items: T[] = [];
-  let token = options.pageToken ?? "";
-  const seen = new Set<string>();
-  for (;;) {
-    const page = await fetchPage(token);
-    items.push(...page.items);
-    if (options.all !== true || page.nextPageToken === "" || seen.has(page.nextPageToken)) {
-      return { items, nextPageToken: options.all === true ? "" : page.nextPageToken };
-    }
-    // A server answering the same token twice would loop forever; stop instead.
-    seen.add(page.nextPageToken);
-    token = page.nextPageToken;
+export function valueOrCleared<T>(
+  value: T | undefined,
+  clear: boolean | undefined,
+  cleared: T,
+  [option, clearOption]: readonly [string, string],
+): T | undefined {
+  if (value !== undefined && clear === true) {
+    throw usageError(`use either ${option} or ${clearOption}, not both`);
   }
+  return clear === true ? cleared : value;
 }
 
-/** printNextPageHint tells how to continue a listing that has more pages of `what`. */
-export function printNextPageHint(ctx: CommandContext, nextPageToken: string, what: string): void {
-  if (nextPageToken !== "") {
-    ctx.io.out(`\nMore ${what}: repeat with --page-token ${terminalText(nextPageToken)} (or --all)\n`);
+/**
+ * changedFields keeps the fields an update gives (undefined: not given) and makes their update mask
+ * ("userId" is "user_id"), in the order given; an update that gives none is a usage error saying `what` to give.
+ */
+export function changedFields<T extends object>(
+  changes: T,
+  what: string,
+): { fields: { [K in keyof T]?: Exclude<T[K], undefined> }; paths: string[]; updateMask: FieldMask } {
+  const given = Object.entries(changes).filter(([, value]) => value !== undefined);
+  if (given.length === 0) {
+    throw usageError(`nothing to update: give ${what}`);
   }
+  const paths = given.map(([field]) => field.replace(/[A-Z]/g, (upper) => `_${upper.toLowerCase()}`));
+  return {
+    fields: Object.fromEntries(given) as { [K in keyof T]?: Exclude<T[K], undefined> },
+    paths,
+    updateMask: create(FieldMaskSchema, { paths }),
+  };
 }
 
 /**

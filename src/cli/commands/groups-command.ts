@@ -1,6 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import {
   CreateGroupResponseSchema,
   DeleteGroupResponseSchema,
@@ -8,18 +7,19 @@ import {
   ListGroupsResponseSchema,
   UpdateGroupResponseSchema,
 } from "../../gen/apikeys/v1/key_admin_service_pb.js";
-import { type Group, GroupSchema } from "../../gen/apikeys/v1/key_pb.js";
-import { usageError } from "../cli-error.js";
+import { GroupSchema } from "../../gen/apikeys/v1/key_pb.js";
 import { groupDetails, groupsTable } from "../key-presentation.js";
-import { collectLabels, collectList, parsePositiveInt } from "../option-parsers.js";
+import { collectList } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
-import { type ActionRunner, fetchPages, printNextPageHint } from "./command-helpers.js";
-
-const requestIdOption = (): Option =>
-  new Option(
-    "--request-id <id>",
-    "idempotency id of this change (default: a new UUID); reuse it to retry safely",
-  );
+import {
+  type ActionRunner,
+  changedFields,
+  labelOption,
+  printAnswer,
+  requestIdOption,
+  valueOrCleared,
+} from "./command-helpers.js";
+import { addPagingOptions, fetchPages, type PagingOptions, printPage } from "./paged-listing.js";
 
 /** registerGroupsCommands adds `apikeys groups create|list|get|update|delete` (authorization groups). */
 export function registerGroupsCommands(program: Command, run: ActionRunner): void {
@@ -34,7 +34,7 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
     .requiredOption("--name <name>", "name, unique within the tenant")
     .option("--description <text>", "what the group is for")
     .option("--permission <permission>", "permission granted to the group's keys (repeatable)", collectList)
-    .option("--label <key=value>", "label of the group (repeatable)", collectLabels)
+    .addOption(labelOption("label of the group"))
     .addOption(requestIdOption())
     .action(
       run(
@@ -61,52 +61,37 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
             },
             ctx.callOptions(),
           );
-          if (ctx.globals.json === true) {
-            ctx.printJson(CreateGroupResponseSchema, response);
-          } else if (response.group !== undefined) {
-            ctx.io.out(
-              `Created group ${terminalText(response.group.groupId)}.\n${groupDetails(response.group)}\n`,
-            );
-          }
+          printAnswer(
+            ctx,
+            CreateGroupResponseSchema,
+            response,
+            () =>
+              response.group &&
+              `Created group ${terminalText(response.group.groupId)}.\n${groupDetails(response.group)}`,
+          );
         },
       ),
     );
 
-  groups
-    .command("list")
-    .description("list a tenant's groups by name")
-    .option("--tenant <tenant-id>", "tenant to list (default: your key's tenant)")
-    .option("--limit <n>", "groups per page (server default 50)", parsePositiveInt)
-    .option("--page-token <token>", "continue a previous listing")
-    .option("--all", "fetch every page")
-    .action(
-      run(
-        async (
-          ctx,
-          _args,
-          options: { tenant?: string; limit?: number; pageToken?: string; all?: boolean },
-        ) => {
-          const { items, nextPageToken } = await fetchPages<Group>(options, async (pageToken) => {
-            const page = await ctx
-              .connection()
-              .keyAdmin.listGroups(
-                { tenantId: options.tenant ?? "", pageSize: options.limit ?? 0, pageToken },
-                ctx.callOptions(),
-              );
-            return { items: page.groups, nextPageToken: page.nextPageToken };
-          });
-          if (ctx.globals.json === true) {
-            ctx.printJson(
-              ListGroupsResponseSchema,
-              create(ListGroupsResponseSchema, { groups: items, nextPageToken }),
-            );
-            return;
-          }
-          ctx.io.out(items.length === 0 ? "No groups.\n" : `${groupsTable(items)}\n`);
-          printNextPageHint(ctx, nextPageToken, "groups");
-        },
-      ),
-    );
+  addPagingOptions(
+    groups
+      .command("list")
+      .description("list a tenant's groups by name")
+      .option("--tenant <tenant-id>", "tenant to list (default: your key's tenant)"),
+    "groups",
+  ).action(
+    run(async (ctx, _args, options: PagingOptions & { tenant?: string }) => {
+      const page = await fetchPages(
+        options,
+        (request) =>
+          ctx
+            .connection()
+            .keyAdmin.listGroups({ tenantId: options.tenant ?? "", ...request }, ctx.callOptions()),
+        "groups",
+      );
+      printPage(ctx, ListGroupsResponseSchema, page, page.groups, groupsTable, "groups");
+    }),
+  );
 
   groups
     .command("get")
@@ -117,11 +102,12 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
         const response = await ctx
           .connection()
           .keyAdmin.getGroup({ groupId: groupId ?? "" }, ctx.callOptions());
-        if (ctx.globals.json === true) {
-          ctx.printJson(GetGroupResponseSchema, response);
-        } else if (response.group !== undefined) {
-          ctx.io.out(`${groupDetails(response.group)}\n`);
-        }
+        printAnswer(
+          ctx,
+          GetGroupResponseSchema,
+          response,
+          () => response.group && groupDetails(response.group),
+        );
       }),
     );
 
@@ -135,7 +121,7 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
     .option("--description <text>", "new description")
     .option("--permission <permission>", "replace the permissions (repeatable)", collectList)
     .option("--clear-permissions", "remove every permission")
-    .option("--label <key=value>", "replace the labels (repeatable)", collectLabels)
+    .addOption(labelOption("replace the labels"))
     .option("--clear-labels", "remove every label")
     .option("--etag <etag>", "change only if the group still has this etag (from `groups get`)")
     .addOption(requestIdOption())
@@ -155,49 +141,36 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
             requestId?: string;
           },
         ) => {
-          const group = create(GroupSchema, { groupId: groupId ?? "" });
-          const paths: string[] = [];
-          if (options.name !== undefined) {
-            group.name = options.name;
-            paths.push("name");
-          }
-          if (options.description !== undefined) {
-            group.description = options.description;
-            paths.push("description");
-          }
-          if (options.permission !== undefined && options.clearPermissions === true) {
-            throw usageError("use either --permission or --clear-permissions, not both");
-          }
-          if (options.permission !== undefined || options.clearPermissions === true) {
-            group.permissions = options.permission ?? [];
-            paths.push("permissions");
-          }
-          if (options.label !== undefined && options.clearLabels === true) {
-            throw usageError("use either --label or --clear-labels, not both");
-          }
-          if (options.label !== undefined || options.clearLabels === true) {
-            group.labels = options.label ?? {};
-            paths.push("labels");
-          }
-          if (paths.length === 0) {
-            throw usageError(
-              "nothing to update: give --name, --description, --permission, --label or a --clear-… option",
-            );
-          }
-          group.etag = options.etag ?? "";
-          const response = await ctx
-            .connection()
-            .keyAdmin.updateGroup(
-              { group, updateMask: create(FieldMaskSchema, { paths }), requestId: ctx.requestIdOf(options) },
-              ctx.callOptions(),
-            );
-          if (ctx.globals.json === true) {
-            ctx.printJson(UpdateGroupResponseSchema, response);
-          } else if (response.group !== undefined) {
-            ctx.io.out(
-              `Updated ${paths.join(", ")} of group ${terminalText(response.group.groupId)}.\n${groupDetails(response.group)}\n`,
-            );
-          }
+          const { fields, paths, updateMask } = changedFields(
+            {
+              name: options.name,
+              description: options.description,
+              permissions: valueOrCleared(
+                options.permission,
+                options.clearPermissions,
+                [],
+                ["--permission", "--clear-permissions"],
+              ),
+              labels: valueOrCleared(options.label, options.clearLabels, {}, ["--label", "--clear-labels"]),
+            },
+            "--name, --description, --permission, --label or a --clear-… option",
+          );
+          const response = await ctx.connection().keyAdmin.updateGroup(
+            {
+              group: create(GroupSchema, { groupId: groupId ?? "", etag: options.etag ?? "", ...fields }),
+              updateMask,
+              requestId: ctx.requestIdOf(options),
+            },
+            ctx.callOptions(),
+          );
+          printAnswer(
+            ctx,
+            UpdateGroupResponseSchema,
+            response,
+            () =>
+              response.group &&
+              `Updated ${paths.join(", ")} of group ${terminalText(response.group.groupId)}.\n${groupDetails(response.group)}`,
+          );
         },
       ),
     );
@@ -219,11 +192,7 @@ export function registerGroupsCommands(program: Command, run: ActionRunner): voi
         const response = await ctx
           .connection()
           .keyAdmin.deleteGroup({ groupId: id, requestId, etag: options.etag ?? "" }, ctx.callOptions());
-        if (ctx.globals.json === true) {
-          ctx.printJson(DeleteGroupResponseSchema, response);
-        } else {
-          ctx.io.out(`Deleted group ${terminalText(id)}.\n`);
-        }
+        printAnswer(ctx, DeleteGroupResponseSchema, response, () => `Deleted group ${terminalText(id)}.`);
       }),
     );
 }

@@ -1,5 +1,5 @@
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { durationFromMs, FieldMaskSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Command, Option } from "commander";
 import {
   CreateKeyResponseSchema,
@@ -7,20 +7,28 @@ import {
   DisableKeyResponseSchema,
   EnableKeyResponseSchema,
   GetKeyResponseSchema,
-  type ListKeysResponse,
   ListKeysResponseSchema,
   RevokeKeyResponseSchema,
   RotateKeyResponseSchema,
   UpdateKeyResponseSchema,
 } from "../../gen/apikeys/v1/key_admin_service_pb.js";
 import { ExpirationState, type Key, KeySchema, KeyStatus } from "../../gen/apikeys/v1/key_pb.js";
-import { usageError } from "../cli-error.js";
+import type { AdminConnection } from "../admin-connection.js";
 import type { CommandContext } from "../command-context.js";
 import { keyDetails, keysTable, usageText } from "../key-presentation.js";
-import { collectLabels, collectList, parsePositiveInt } from "../option-parsers.js";
+import { collectList } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
 import { parseDurationMs, parseTimeInput } from "../time-input.js";
-import { type ActionRunner, fetchPages, printNextPageHint, printSecretOnce } from "./command-helpers.js";
+import {
+  type ActionRunner,
+  changedFields,
+  labelOption,
+  printAnswer,
+  printSecretOnce,
+  requestIdOption,
+  valueOrCleared,
+} from "./command-helpers.js";
+import { addPagingOptions, fetchPages, type PagingOptions, printPage } from "./paged-listing.js";
 
 interface CreateOptions {
   tenant: string;
@@ -35,7 +43,7 @@ interface CreateOptions {
   requestId?: string;
 }
 
-interface ListOptions {
+interface ListOptions extends PagingOptions {
   tenant?: string;
   status?: "active" | "disabled" | "expired" | "revoked";
   label?: string;
@@ -44,9 +52,6 @@ interface ListOptions {
   group?: string;
   name?: string;
   showDeleted?: boolean;
-  limit?: number;
-  pageToken?: string;
-  all?: boolean;
 }
 
 interface UpdateOptions {
@@ -67,35 +72,23 @@ interface UpdateOptions {
   requestId?: string;
 }
 
-/** EtagOptions carry the optional --etag of a change. */
-interface EtagOptions {
+/** KeyChangeOptions are the options of a one-key change. */
+interface KeyChangeOptions {
+  reason?: string;
   etag?: string;
   requestId?: string;
 }
 
-const statusFilter: Readonly<Record<string, KeyStatus>> = {
-  active: KeyStatus.ACTIVE,
-  disabled: KeyStatus.DISABLED,
-  expired: KeyStatus.EXPIRED,
-  revoked: KeyStatus.REVOKED,
-};
-const expirationFilter: Readonly<Record<string, ExpirationState>> = {
-  valid: ExpirationState.VALID,
-  "expiring-soon": ExpirationState.EXPIRING_SOON,
-  expired: ExpirationState.EXPIRED,
-};
+// The --status and --expiration choices are the enum names in the CLI's spelling ("expiring-soon").
+const statusChoices = ["active", "disabled", "expired", "revoked"];
+const expirationChoices = ["valid", "expiring-soon", "expired"];
 
-const requestIdOption = (): Option =>
-  new Option(
-    "--request-id <id>",
-    "idempotency id of this change (default: a new UUID); reuse it to retry safely",
-  );
+function enumValue<E extends Record<string, string | number>>(values: E, choice: string | undefined): number {
+  return choice === undefined ? 0 : Number(values[choice.toUpperCase().replace("-", "_")]);
+}
 
 const etagOption = (): Option =>
   new Option("--etag <etag>", "change only if the key still has this etag (from `keys get`)");
-
-const labelOption = (what: string): Option =>
-  new Option("--label <key=value>", `${what} (repeatable)`).argParser(collectLabels);
 
 /** registerKeysCommands adds `apikeys keys create|list|get|update|rotate|disable|enable|revoke|delete`. */
 export function registerKeysCommands(program: Command, run: ActionRunner): void {
@@ -122,27 +115,22 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
     .addOption(requestIdOption())
     .action(run(async (ctx, _args, options: CreateOptions) => createKey(ctx, options)));
 
-  keys
+  const list = keys
     .command("list")
     .description("list a tenant's keys (newest first) with the tenant's usage, e.g. \"2/10 keys\"")
     .option("--tenant <tenant-id>", "tenant to list (default: your key's tenant)")
+    .addOption(new Option("--status <status>", "only keys with this status").choices(statusChoices))
     .addOption(
-      new Option("--status <status>", "only keys with this status").choices(Object.keys(statusFilter)),
-    )
-    .addOption(
-      new Option("--expiration <state>", "only keys in this expiration state").choices(
-        Object.keys(expirationFilter),
-      ),
+      new Option("--expiration <state>", "only keys in this expiration state").choices(expirationChoices),
     )
     .option("--user <user-id>", "only keys acting for this user")
     .option("--group <group-id>", "only keys in this group")
     .option("--name <text>", "only keys whose name contains this text")
     .option("--label <key=value>", "only keys carrying this label with this value")
-    .option("--show-deleted", "include deleted keys")
-    .option("--limit <n>", "keys per page (server default 50)", parsePositiveInt)
-    .option("--page-token <token>", "continue a previous listing")
-    .option("--all", "fetch every page")
-    .action(run(async (ctx, _args, options: ListOptions) => listKeys(ctx, options)));
+    .option("--show-deleted", "include deleted keys");
+  addPagingOptions(list, "keys").action(
+    run(async (ctx, _args, options: ListOptions) => listKeys(ctx, options)),
+  );
 
   keys
     .command("get")
@@ -151,11 +139,7 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
     .action(
       run(async (ctx, [keyId]) => {
         const response = await ctx.connection().keyAdmin.getKey({ keyId: keyId ?? "" }, ctx.callOptions());
-        if (ctx.globals.json === true) {
-          ctx.printJson(GetKeyResponseSchema, response);
-        } else if (response.key !== undefined) {
-          ctx.io.out(`${keyDetails(response.key)}\n`);
-        }
+        printAnswer(ctx, GetKeyResponseSchema, response, () => response.key && keyDetails(response.key));
       }),
     );
 
@@ -194,136 +178,129 @@ export function registerKeysCommands(program: Command, run: ActionRunner): void 
     .addOption(etagOption())
     .addOption(requestIdOption())
     .action(
-      run(async (ctx, [keyId], options: { overlap?: string; expires?: string } & EtagOptions) => {
-        const id = keyId ?? "";
+      run(async (ctx, [keyId], options: { overlap?: string; expires?: string } & KeyChangeOptions) => {
         const overlapMs = options.overlap === undefined ? 0 : parseDurationMs(options.overlap, "--overlap");
-        const expireTime =
-          options.expires === undefined
-            ? undefined
-            : timestampFromDate(parseTimeInput(options.expires, "--expires", ctx.io.now(), "future"));
-        const requestId = ctx.requestIdOf(options);
-        await ctx.confirm(`rotate key ${id}`, async () => {
-          const name = await keyName(ctx, id);
-          const impact =
-            overlapMs === 0
-              ? "Applications using the current secret lose access immediately."
-              : `The current secret keeps working for ${options.overlap}.`;
-          return `Rotate API key "${name}" (${id})? ${impact}`;
-        });
+        const expireTime = expireTimeOf(ctx, options.expires);
+        const impact =
+          overlapMs === 0
+            ? "Applications using the current secret lose access immediately."
+            : `The current secret keeps working for ${options.overlap}.`;
+        const change = await confirmedKeyChange(
+          ctx,
+          keyId,
+          options,
+          "rotate",
+          (name, id) => `Rotate API key "${name}" (${id})? ${impact}`,
+        );
         const response = await ctx.connection().keyAdmin.rotateKey(
           {
-            keyId: id,
-            requestId,
-            etag: options.etag ?? "",
+            ...change,
             ...(overlapMs === 0 ? {} : { overlap: durationFromMs(overlapMs) }),
-            ...(expireTime === undefined ? {} : { expireTime }),
+            ...expireTime,
           },
           ctx.callOptions(),
         );
-        if (ctx.globals.json === true) {
-          ctx.printJson(RotateKeyResponseSchema, response);
-          return;
+        printChangedKey(ctx, RotateKeyResponseSchema, response, change.keyId, "Rotated");
+        if (ctx.globals.json !== true) {
+          printSecretOnce(
+            ctx,
+            response.secret,
+            response.secretAlreadyIssued,
+            response.key?.keyId ?? change.keyId,
+          );
         }
-        const key = response.key;
-        ctx.io.out(`Rotated key "${terminalText(key?.name)}" (${terminalText(key?.keyId ?? id)}).\n`);
-        printSecretOnce(ctx, response.secret, response.secretAlreadyIssued, key?.keyId ?? id);
       }),
     );
 
-  keys
-    .command("disable")
-    .description("turn a key off until `keys enable`: it answers DISABLED and keeps its slot of the limit")
-    .argument("<key-id>", "id of the key")
-    .option("--reason <text>", "why the key is disabled")
-    .addOption(etagOption())
-    .addOption(requestIdOption())
-    .action(
-      run(async (ctx, [keyId], options: { reason?: string } & EtagOptions) => {
-        const id = keyId ?? "";
-        const response = await ctx.connection().keyAdmin.disableKey(
-          {
-            keyId: id,
-            reason: options.reason ?? "",
-            requestId: ctx.requestIdOf(options),
-            etag: options.etag ?? "",
-          },
-          ctx.callOptions(),
-        );
-        printChangedKey(
-          ctx,
-          DisableKeyResponseSchema,
-          response,
-          id,
-          "Disabled",
-          "; `keys enable` turns it on again.",
-        );
-      }),
-    );
+  addKeyChange(keys, run, {
+    name: "disable",
+    description: "turn a key off until `keys enable`: it answers DISABLED and keeps its slot of the limit",
+    reason: "why the key is disabled",
+    schema: DisableKeyResponseSchema,
+    send: (admin, change, options) => admin.disableKey(change, options),
+    done: "Disabled",
+    after: "; `keys enable` turns it on again.",
+  });
+  addKeyChange(keys, run, {
+    name: "enable",
+    description: "turn a disabled key on again",
+    schema: EnableKeyResponseSchema,
+    send: (admin, change, options) => admin.enableKey(change, options),
+    done: "Enabled",
+  });
+  addKeyChange(keys, run, {
+    name: "revoke",
+    description: "revoke a key immediately and permanently",
+    reason: "why the key is revoked",
+    question: (name, id) =>
+      `Are you sure you want to revoke the API key "${name}" (${id})? This action cannot be undone and any applications using this key will lose access immediately.`,
+    schema: RevokeKeyResponseSchema,
+    send: (admin, change, options) => admin.revokeKey(change, options),
+    done: "Revoked",
+  });
+  addKeyChange(keys, run, {
+    name: "delete",
+    description: "delete a key: it never verifies again and leaves listings; its audit history stays",
+    question: (name, id) =>
+      `Delete the API key "${name}" (${id})? Any application using it loses access immediately.`,
+    schema: DeleteKeyResponseSchema,
+    send: (admin, change, options) => admin.deleteKey(change, options),
+    done: "Deleted",
+  });
+}
 
-  keys
-    .command("enable")
-    .description("turn a disabled key on again")
-    .argument("<key-id>", "id of the key")
-    .addOption(etagOption())
-    .addOption(requestIdOption())
-    .action(
-      run(async (ctx, [keyId], options: EtagOptions) => {
-        const id = keyId ?? "";
-        const response = await ctx
-          .connection()
-          .keyAdmin.enableKey(
-            { keyId: id, requestId: ctx.requestIdOf(options), etag: options.etag ?? "" },
-            ctx.callOptions(),
-          );
-        printChangedKey(ctx, EnableKeyResponseSchema, response, id, "Enabled");
-      }),
-    );
+/** KeyChange is a one-key state change: disable, enable, revoke or delete. */
+interface KeyChange<Desc extends DescMessage> {
+  readonly name: string;
+  readonly description: string;
+  /** reason is the help of --reason, for a change that records one. */
+  readonly reason?: string;
+  /** question asks before a change that cuts off the key's applications. */
+  readonly question?: (name: string, id: string) => string;
+  readonly schema: Desc;
+  readonly send: (
+    admin: AdminConnection["keyAdmin"],
+    change: ReturnType<typeof keyChangeOf>,
+    options: ReturnType<CommandContext["callOptions"]>,
+  ) => Promise<MessageShape<Desc> & { readonly key?: Key | undefined }>;
+  /** done and after frame the line printed: `<done> key "<name>" (<id>)<after>`. */
+  readonly done: string;
+  readonly after?: string;
+}
 
-  keys
-    .command("revoke")
-    .description("revoke a key immediately and permanently")
-    .argument("<key-id>", "id of the key")
-    .option("--reason <text>", "why the key is revoked")
+/** addKeyChange adds `keys <name> <key-id>` with --reason (if it records one), --etag and --request-id. */
+function addKeyChange<Desc extends DescMessage>(
+  keys: Command,
+  run: ActionRunner,
+  spec: KeyChange<Desc>,
+): void {
+  const command = keys.command(spec.name).description(spec.description).argument("<key-id>", "id of the key");
+  if (spec.reason !== undefined) {
+    command.option("--reason <text>", spec.reason);
+  }
+  command
     .addOption(etagOption())
     .addOption(requestIdOption())
     .action(
-      run(async (ctx, [keyId], options: { reason?: string } & EtagOptions) => {
-        const id = keyId ?? "";
-        const requestId = ctx.requestIdOf(options);
-        await ctx.confirm(`revoke key ${id}`, async () => {
-          const name = await keyName(ctx, id);
-          return `Are you sure you want to revoke the API key "${name}" (${id})? This action cannot be undone and any applications using this key will lose access immediately.`;
-        });
-        const response = await ctx
-          .connection()
-          .keyAdmin.revokeKey(
-            { keyId: id, reason: options.reason ?? "", requestId, etag: options.etag ?? "" },
-            ctx.callOptions(),
-          );
-        printChangedKey(ctx, RevokeKeyResponseSchema, response, id, "Revoked");
+      run(async (ctx, [keyId], options: KeyChangeOptions) => {
+        const change =
+          spec.question === undefined
+            ? keyChangeOf(ctx, keyId, options)
+            : await confirmedKeyChange(ctx, keyId, options, spec.name, spec.question);
+        const response = await spec.send(ctx.connection().keyAdmin, change, ctx.callOptions());
+        printChangedKey(ctx, spec.schema, response, change.keyId, spec.done, spec.after);
       }),
     );
+}
 
-  keys
-    .command("delete")
-    .description("delete a key: it never verifies again and leaves listings; its audit history stays")
-    .argument("<key-id>", "id of the key")
-    .addOption(etagOption())
-    .addOption(requestIdOption())
-    .action(
-      run(async (ctx, [keyId], options: EtagOptions) => {
-        const id = keyId ?? "";
-        const requestId = ctx.requestIdOf(options);
-        await ctx.confirm(`delete key ${id}`, async () => {
-          const name = await keyName(ctx, id);
-          return `Delete the API key "${name}" (${id})? Any application using it loses access immediately.`;
-        });
-        const response = await ctx
-          .connection()
-          .keyAdmin.deleteKey({ keyId: id, requestId, etag: options.etag ?? "" }, ctx.callOptions());
-        printChangedKey(ctx, DeleteKeyResponseSchema, response, id, "Deleted");
-      }),
-    );
+/** keyChangeOf is the request of a one-key change: the key, its request id, and --etag and --reason. */
+function keyChangeOf(ctx: CommandContext, keyId: string | undefined, options: KeyChangeOptions) {
+  return {
+    keyId: keyId ?? "",
+    requestId: ctx.requestIdOf(options),
+    etag: options.etag ?? "",
+    reason: options.reason ?? "",
+  };
 }
 
 /** printChangedKey prints the answer of a one-key change: as JSON, or as `<verb> key "<name>" (<id>)<after>`. */
@@ -335,25 +312,43 @@ function printChangedKey<Desc extends DescMessage>(
   verb: string,
   after = ".",
 ): void {
-  if (ctx.globals.json === true) {
-    ctx.printJson(schema, response);
-    return;
-  }
-  ctx.io.out(
-    `${verb} key "${terminalText(response.key?.name)}" (${terminalText(response.key?.keyId ?? id)})${after}\n`,
+  const key = response.key;
+  printAnswer(
+    ctx,
+    schema,
+    response,
+    () => `${verb} key "${terminalText(key?.name)}" (${terminalText(key?.keyId ?? id)})${after}`,
   );
 }
 
-async function keyName(ctx: CommandContext, keyId: string): Promise<string> {
-  const response = await ctx.connection().keyAdmin.getKey({ keyId }, ctx.callOptions());
-  return terminalText(response.key?.name);
+/** expireTimeOf reads --expires (ISO 8601, or a duration from now) as a request's expire time. */
+function expireTimeOf(ctx: CommandContext, expires: string | undefined): { expireTime?: Timestamp } {
+  return expires === undefined
+    ? {}
+    : { expireTime: timestampFromDate(parseTimeInput(expires, "--expires", ctx.io.now(), "future")) };
+}
+
+/**
+ * confirmedKeyChange is the request of a change that cuts off the key's applications, once the user said yes
+ * to `question` about the key's name (or gave --yes).
+ */
+async function confirmedKeyChange(
+  ctx: CommandContext,
+  keyId: string | undefined,
+  options: KeyChangeOptions,
+  action: string,
+  question: (name: string, id: string) => string,
+) {
+  const change = keyChangeOf(ctx, keyId, options);
+  await ctx.confirm(`${action} key ${change.keyId}`, async () => {
+    const response = await ctx.connection().keyAdmin.getKey({ keyId: change.keyId }, ctx.callOptions());
+    return question(terminalText(response.key?.name), change.keyId);
+  });
+  return change;
 }
 
 async function createKey(ctx: CommandContext, options: CreateOptions): Promise<void> {
-  const expireTime =
-    options.expires === undefined
-      ? undefined
-      : timestampFromDate(parseTimeInput(options.expires, "--expires", ctx.io.now(), "future"));
+  const expireTime = expireTimeOf(ctx, options.expires);
   const response = await ctx.connection().keyAdmin.createKey(
     {
       tenantId: options.tenant,
@@ -365,7 +360,7 @@ async function createKey(ctx: CommandContext, options: CreateOptions): Promise<v
       ipAllowlist: options.allowIp ?? [],
       labels: options.label ?? {},
       requestId: ctx.requestIdOf(options),
-      ...(expireTime === undefined ? {} : { expireTime }),
+      ...expireTime,
     },
     ctx.callOptions(),
   );
@@ -381,116 +376,65 @@ async function createKey(ctx: CommandContext, options: CreateOptions): Promise<v
 }
 
 async function listKeys(ctx: CommandContext, options: ListOptions): Promise<void> {
-  const client = ctx.connection().keyAdmin;
-  let last: ListKeysResponse | undefined;
-  const { items: keys, nextPageToken } = await fetchPages<Key>(options, async (pageToken) => {
-    const page = await client.listKeys(
-      {
-        tenantId: options.tenant ?? "",
-        pageSize: options.limit ?? 0,
-        pageToken,
-        status: options.status === undefined ? KeyStatus.UNSPECIFIED : (statusFilter[options.status] ?? 0),
-        expirationState:
-          options.expiration === undefined
-            ? ExpirationState.UNSPECIFIED
-            : (expirationFilter[options.expiration] ?? ExpirationState.UNSPECIFIED),
-        userId: options.user ?? "",
-        groupId: options.group ?? "",
-        nameQuery: options.name ?? "",
-        showDeleted: options.showDeleted === true,
-        label: options.label ?? "",
-      },
-      ctx.callOptions(),
-    );
-    last = page;
-    return { items: page.keys, nextPageToken: page.nextPageToken };
-  });
-  if (ctx.globals.json === true) {
-    const merged = create(ListKeysResponseSchema, {
-      keys,
-      nextPageToken,
-      ...(last?.tenant === undefined ? {} : { tenant: last.tenant }),
-    });
-    ctx.printJson(ListKeysResponseSchema, merged);
-    return;
+  const filter = {
+    tenantId: options.tenant ?? "",
+    status: enumValue(KeyStatus, options.status),
+    expirationState: enumValue(ExpirationState, options.expiration),
+    userId: options.user ?? "",
+    groupId: options.group ?? "",
+    nameQuery: options.name ?? "",
+    showDeleted: options.showDeleted === true,
+    label: options.label ?? "",
+  };
+  const page = await fetchPages(
+    options,
+    (request) => ctx.connection().keyAdmin.listKeys({ ...filter, ...request }, ctx.callOptions()),
+    "keys",
+  );
+  if (ctx.globals.json !== true && page.tenant !== undefined) {
+    ctx.io.out(`Tenant ${terminalText(page.tenant.tenantId)}: ${usageText(page.tenant)}\n\n`);
   }
-  if (last?.tenant !== undefined) {
-    ctx.io.out(`Tenant ${terminalText(last.tenant.tenantId)}: ${usageText(last.tenant)}\n\n`);
-  }
-  ctx.io.out(keys.length === 0 ? "No keys.\n" : `${keysTable(keys)}\n`);
-  printNextPageHint(ctx, nextPageToken, "keys");
+  printPage(ctx, ListKeysResponseSchema, page, page.keys, keysTable, "keys");
 }
 
 async function updateKey(ctx: CommandContext, keyId: string, options: UpdateOptions): Promise<void> {
-  const paths: string[] = [];
-  const key = create(KeySchema, { keyId });
-  const conflict = (a: string, b: string): never => {
-    throw usageError(`use either ${a} or ${b}, not both`);
-  };
-  if (options.name !== undefined) {
-    key.name = options.name;
-    paths.push("name");
-  }
-  if (options.description !== undefined) {
-    key.description = options.description;
-    paths.push("description");
-  }
-  if (options.user !== undefined || options.clearUser === true) {
-    if (options.user !== undefined && options.clearUser === true) {
-      conflict("--user", "--clear-user");
-    }
-    key.userId = options.user ?? "";
-    paths.push("user_id");
-  }
-  if (options.group !== undefined || options.clearGroup === true) {
-    if (options.group !== undefined && options.clearGroup === true) {
-      conflict("--group", "--clear-group");
-    }
-    key.groupId = options.group ?? "";
-    paths.push("group_id");
-  }
-  if (options.permission !== undefined || options.clearPermissions === true) {
-    if (options.permission !== undefined && options.clearPermissions === true) {
-      conflict("--permission", "--clear-permissions");
-    }
-    key.permissions = options.permission ?? [];
-    paths.push("permissions");
-  }
-  if (options.allowIp !== undefined || options.clearAllowIp === true) {
-    if (options.allowIp !== undefined && options.clearAllowIp === true) {
-      conflict("--allow-ip", "--clear-allow-ip");
-    }
-    key.ipAllowlist = options.allowIp ?? [];
-    paths.push("ip_allowlist");
-  }
-  if (options.expires !== undefined) {
-    key.expireTime = timestampFromDate(parseTimeInput(options.expires, "--expires", ctx.io.now(), "future"));
-    paths.push("expire_time");
-  }
-  if (options.label !== undefined || options.clearLabels === true) {
-    if (options.label !== undefined && options.clearLabels === true) {
-      conflict("--label", "--clear-labels");
-    }
-    key.labels = options.label ?? {};
-    paths.push("labels");
-  }
-  if (paths.length === 0) {
-    throw usageError(
-      "nothing to update: give at least one of --name, --description, --user, --group, --permission, --allow-ip, --expires, --label (or a --clear-… option)",
-    );
-  }
-  key.etag = options.etag ?? "";
-  const response = await ctx
-    .connection()
-    .keyAdmin.updateKey(
-      { key, updateMask: create(FieldMaskSchema, { paths }), requestId: ctx.requestIdOf(options) },
-      ctx.callOptions(),
-    );
-  if (ctx.globals.json === true) {
-    ctx.printJson(UpdateKeyResponseSchema, response);
-  } else if (response.key !== undefined) {
-    ctx.io.out(
-      `Updated ${paths.join(", ")} of key ${terminalText(response.key.keyId)}.\n${keyDetails(response.key)}\n`,
-    );
-  }
+  const { fields, paths, updateMask } = changedFields(
+    {
+      name: options.name,
+      description: options.description,
+      userId: valueOrCleared(options.user, options.clearUser, "", ["--user", "--clear-user"]),
+      groupId: valueOrCleared(options.group, options.clearGroup, "", ["--group", "--clear-group"]),
+      permissions: valueOrCleared(
+        options.permission,
+        options.clearPermissions,
+        [],
+        ["--permission", "--clear-permissions"],
+      ),
+      ipAllowlist: valueOrCleared(
+        options.allowIp,
+        options.clearAllowIp,
+        [],
+        ["--allow-ip", "--clear-allow-ip"],
+      ),
+      expireTime: expireTimeOf(ctx, options.expires).expireTime,
+      labels: valueOrCleared(options.label, options.clearLabels, {}, ["--label", "--clear-labels"]),
+    },
+    "at least one of --name, --description, --user, --group, --permission, --allow-ip, --expires, --label (or a --clear-… option)",
+  );
+  const response = await ctx.connection().keyAdmin.updateKey(
+    {
+      key: create(KeySchema, { keyId, etag: options.etag ?? "", ...fields }),
+      updateMask,
+      requestId: ctx.requestIdOf(options),
+    },
+    ctx.callOptions(),
+  );
+  printAnswer(
+    ctx,
+    UpdateKeyResponseSchema,
+    response,
+    () =>
+      response.key &&
+      `Updated ${paths.join(", ")} of key ${terminalText(response.key.keyId)}.\n${keyDetails(response.key)}`,
+  );
 }

@@ -1,6 +1,4 @@
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { Command } from "commander";
-import { Option } from "commander";
+import { type Command, Option } from "commander";
 import {
   type GetUsageStatsResponse,
   GetUsageStatsResponseSchema,
@@ -10,8 +8,8 @@ import { VerificationCode } from "../../gen/apikeys/v1/key_verify_service_pb.js"
 import { usageError } from "../cli-error.js";
 import { formatTable } from "../text-table.js";
 import { formatTime } from "../time-format.js";
-import { parseTimeInput } from "../time-input.js";
-import type { ActionRunner } from "./command-helpers.js";
+import { timeRange } from "../time-input.js";
+import { type ActionRunner, printAnswer } from "./command-helpers.js";
 
 interface StatsOptions {
   keyId?: string;
@@ -42,32 +40,22 @@ export function registerStatsCommand(program: Command, run: ActionRunner): void 
         if (options.keyId !== undefined && options.tenant !== undefined) {
           throw usageError("use either --key-id or --tenant, not both");
         }
-        const now = ctx.io.now();
-        const since =
-          options.since === undefined ? undefined : parseTimeInput(options.since, "--since", now, "past");
-        const until =
-          options.until === undefined ? undefined : parseTimeInput(options.until, "--until", now, "past");
         const response = await ctx.connection().audit.getUsageStats(
           {
             keyId: options.keyId ?? "",
             tenantId: options.tenant ?? "",
             granularity: options.by === "day" ? UsageGranularity.DAY : UsageGranularity.HOUR,
-            ...(since === undefined ? {} : { startTime: timestampFromDate(since) }),
-            ...(until === undefined ? {} : { endTime: timestampFromDate(until) }),
+            ...timeRange(options, ctx.io.now()),
           },
           ctx.callOptions(),
         );
-        if (ctx.globals.json === true) {
-          ctx.printJson(GetUsageStatsResponseSchema, response);
-          return;
-        }
-        ctx.io.out(`${statsTable(response, options.by)}\n`);
+        printAnswer(ctx, GetUsageStatsResponseSchema, response, () => statsTable(response, options.by));
       }),
     );
 }
 
 /** statsTable is one row per bucket: its start, the total, and a column per verdict that occurred. */
-export function statsTable(response: GetUsageStatsResponse, by: "hour" | "day"): string {
+function statsTable(response: GetUsageStatsResponse, by: "hour" | "day"): string {
   const present = new Set(response.buckets.flatMap((bucket) => bucket.counts.map((count) => count.code)));
   const codes = [...present].sort((a, b) => a - b);
   const headers = [by === "day" ? "DAY" : "HOUR", "TOTAL", ...codes.map((code) => VerificationCode[code])];

@@ -1,5 +1,4 @@
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { Command } from "commander";
 import {
   CreateTenantResponseSchema,
@@ -12,9 +11,24 @@ import { usageError } from "../cli-error.js";
 import type { CommandContext } from "../command-context.js";
 import { tenantDetails, tenantsTable } from "../key-presentation.js";
 import { parsePositiveInt } from "../option-parsers.js";
-import { type ActionRunner, fetchPages, printNextPageHint } from "./command-helpers.js";
+import {
+  type ActionRunner,
+  changedFields,
+  printAnswer,
+  requestIdOption,
+  valueOrCleared,
+} from "./command-helpers.js";
+import { addPagingOptions, fetchPages, type PagingOptions, printPage } from "./paged-listing.js";
 
-const REQUEST_ID_HELP = "idempotency id of this change (default: a new UUID); reuse it to retry safely";
+/** TenantOptions are the options of `tenant create` and `tenant update`. */
+interface TenantOptions {
+  tenant: string;
+  displayName?: string;
+  limit?: number;
+  clearLimit?: boolean;
+  etag?: string;
+  requestId?: string;
+}
 
 /** registerTenantCommands adds `apikeys tenant create|list|get|update|set-limit`. */
 export function registerTenantCommands(program: Command, run: ActionRunner): void {
@@ -28,53 +42,29 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
     .requiredOption("--tenant <tenant-id>", "id of the new tenant")
     .option("--display-name <name>", "name for humans")
     .option("--limit <n>", "key limit (default: the server default)", parsePositiveInt)
-    .option("--request-id <id>", REQUEST_ID_HELP)
+    .addOption(requestIdOption())
     .action(
-      run(
-        async (
-          ctx,
-          _args,
-          options: { tenant: string; displayName?: string; limit?: number; requestId?: string },
-        ) => {
-          const response = await ctx.connection().keyAdmin.createTenant(
-            {
-              tenantId: options.tenant,
-              displayName: options.displayName ?? "",
-              requestId: ctx.requestIdOf(options),
-              ...(options.limit === undefined ? {} : { keyLimit: options.limit }),
-            },
-            ctx.callOptions(),
-          );
-          printTenant(ctx, CreateTenantResponseSchema, response, "Created tenant ");
-        },
-      ),
-    );
-
-  tenant
-    .command("list")
-    .description("list the tenants by id (super users only)")
-    .option("--limit <n>", "tenants per page (server default 50)", parsePositiveInt)
-    .option("--page-token <token>", "continue a previous listing")
-    .option("--all", "fetch every page")
-    .action(
-      run(async (ctx, _args, options: { limit?: number; pageToken?: string; all?: boolean }) => {
-        const { items: tenants, nextPageToken } = await fetchPages<Tenant>(options, async (pageToken) => {
-          const page = await ctx
-            .connection()
-            .keyAdmin.listTenants({ pageSize: options.limit ?? 0, pageToken }, ctx.callOptions());
-          return { items: page.tenants, nextPageToken: page.nextPageToken };
-        });
-        if (ctx.globals.json === true) {
-          ctx.printJson(
-            ListTenantsResponseSchema,
-            create(ListTenantsResponseSchema, { tenants, nextPageToken }),
-          );
-          return;
-        }
-        ctx.io.out(tenants.length === 0 ? "No tenants.\n" : `${tenantsTable(tenants)}\n`);
-        printNextPageHint(ctx, nextPageToken, "tenants");
+      run(async (ctx, _args, options: TenantOptions) => {
+        const response = await ctx
+          .connection()
+          .keyAdmin.createTenant(tenantFields(ctx, options), ctx.callOptions());
+        printTenant(ctx, CreateTenantResponseSchema, response, "Created tenant ");
       }),
     );
+
+  addPagingOptions(
+    tenant.command("list").description("list the tenants by id (super users only)"),
+    "tenants",
+  ).action(
+    run(async (ctx, _args, options: PagingOptions) => {
+      const page = await fetchPages(
+        options,
+        (request) => ctx.connection().keyAdmin.listTenants(request, ctx.callOptions()),
+        "tenants",
+      );
+      printPage(ctx, ListTenantsResponseSchema, page, page.tenants, tenantsTable, "tenants");
+    }),
+  );
 
   tenant
     .command("update")
@@ -84,45 +74,26 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
     .option("--limit <n>", "new key limit (1-1000000)", parsePositiveInt)
     .option("--clear-limit", "remove the tenant's own limit so the server default applies")
     .option("--etag <etag>", "change only if the tenant still has this etag (from `tenant get`)")
-    .option("--request-id <id>", REQUEST_ID_HELP)
+    .addOption(requestIdOption())
     .action(
-      run(
-        async (
-          ctx,
-          _args,
-          options: {
-            tenant: string;
-            displayName?: string;
-            limit?: number;
-            clearLimit?: boolean;
-            etag?: string;
-            requestId?: string;
+      run(async (ctx, _args, options: TenantOptions) => {
+        const { updateMask } = changedFields(
+          {
+            displayName: options.displayName,
+            keyLimit: valueOrCleared(options.limit, options.clearLimit, null, ["--limit", "--clear-limit"]),
           },
-        ) => {
-          if (options.limit !== undefined && options.clearLimit === true) {
-            throw usageError("use either --limit or --clear-limit, not both");
-          }
-          const paths = [
-            ...(options.displayName === undefined ? [] : ["display_name"]),
-            ...(options.limit === undefined && options.clearLimit !== true ? [] : ["key_limit"]),
-          ];
-          if (paths.length === 0) {
-            throw usageError("nothing to update: give --display-name, --limit or --clear-limit");
-          }
-          const response = await ctx.connection().keyAdmin.updateTenant(
-            {
-              tenantId: options.tenant,
-              displayName: options.displayName ?? "",
-              updateMask: create(FieldMaskSchema, { paths }),
-              etag: options.etag ?? "",
-              requestId: ctx.requestIdOf(options),
-              ...(options.limit === undefined ? {} : { keyLimit: options.limit }),
-            },
-            ctx.callOptions(),
-          );
-          printTenant(ctx, UpdateTenantResponseSchema, response);
-        },
-      ),
+          "--display-name, --limit or --clear-limit",
+        );
+        const response = await ctx.connection().keyAdmin.updateTenant(
+          {
+            ...tenantFields(ctx, options),
+            updateMask,
+            etag: options.etag ?? "",
+          },
+          ctx.callOptions(),
+        );
+        printTenant(ctx, UpdateTenantResponseSchema, response);
+      }),
     );
 
   tenant
@@ -144,10 +115,7 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
     .argument("[limit]", "the new key limit (1-1000000)", parsePositiveInt)
     .requiredOption("--tenant <tenant-id>", "tenant to change")
     .option("--clear", "remove the tenant's own limit so the server default applies")
-    .option(
-      "--request-id <id>",
-      "idempotency id of this change (default: a new UUID); reuse it to retry safely",
-    )
+    .addOption(requestIdOption())
     .action(
       run(async (ctx, args, options: { tenant: string; clear?: boolean; requestId?: string }) => {
         const limit = args[0] as unknown as number | undefined;
@@ -167,6 +135,16 @@ export function registerTenantCommands(program: Command, run: ActionRunner): voi
     );
 }
 
+/** tenantFields are what `tenant create` and `tenant update` send of the same options. */
+function tenantFields(ctx: CommandContext, options: TenantOptions) {
+  return {
+    tenantId: options.tenant,
+    displayName: options.displayName ?? "",
+    requestId: ctx.requestIdOf(options),
+    ...(options.limit === undefined ? {} : { keyLimit: options.limit }),
+  };
+}
+
 /** printTenant prints an answer carrying a tenant: as JSON, or as the tenant's details after `heading`. */
 function printTenant<Desc extends DescMessage>(
   ctx: CommandContext,
@@ -174,9 +152,5 @@ function printTenant<Desc extends DescMessage>(
   response: MessageShape<Desc> & { readonly tenant?: Tenant | undefined },
   heading = "",
 ): void {
-  if (ctx.globals.json === true) {
-    ctx.printJson(schema, response);
-  } else if (response.tenant !== undefined) {
-    ctx.io.out(`${heading}${tenantDetails(response.tenant)}\n`);
-  }
+  printAnswer(ctx, schema, response, () => response.tenant && `${heading}${tenantDetails(response.tenant)}`);
 }
