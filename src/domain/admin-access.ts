@@ -12,11 +12,7 @@ import { validateTenantId } from "./validation.js";
 
 /** AdminAuthenticator turns the credential of an admin call into the Actor the use cases act for. */
 export interface AdminAuthenticator {
-  /**
-   * authenticate resolves the actor for `candidate` (the key from the request metadata, or null when there
-   * was none or it was unusable) seen from `peerIp`. Rejects with an unauthenticated error when there is no key or
-   * it would not verify, and with an unavailable error when that cannot be told now.
-   */
+  /** authenticate rejects as unauthenticated a null or failing `candidate`, as unavailable when it cannot tell. */
   authenticate(candidate: string | null, peerIp: string | null, callId?: string): Promise<Actor>;
 }
 
@@ -94,10 +90,7 @@ export interface TenantArgument {
 
 /**
  * resolveTenant validates a request's tenant_id and checks the actor may act on it: super users on any
- * tenant (including "_system", which no one else can name), everyone else on their own. An empty value is
- * the caller's own tenant unless the field is required (super users must name one unless superuserDefault).
- * Another tenant →
- * PERMISSION_DENIED (the tenant is named by the caller, so refusing reveals nothing).
+ * (including "_system"), everyone else on their own; "" is the caller's own unless the field is required.
  */
 export function resolveTenant(actor: Actor, requested: string, argument: TenantArgument): string {
   if (typeof requested !== "string" || requested === "") {
@@ -119,11 +112,7 @@ export function resolveTenant(actor: Actor, requested: string, argument: TenantA
   return tenantId;
 }
 
-/**
- * canSeeKey tells whether the actor may see the key at all: super users every key, tenant admins their
- * tenant's, key holders the non-deleted keys of their own tenant and (non-empty) user. A key it may not see
- * is answered as NOT_FOUND, never PERMISSION_DENIED, so its existence does not leak.
- */
+/** canSeeKey: a key the actor may not see is answered NOT_FOUND, so its existence does not leak. */
 export function canSeeKey(
   actor: Actor,
   key: Pick<ApiKeyRecord, "tenantId" | "userId" | "deletedAt">,
@@ -148,10 +137,7 @@ export function canSeeTenantResource(actor: Actor, tenantId: string): boolean {
   return actor.role === "superuser" || (actor.role === "tenant_admin" && tenantId === actor.tenantId);
 }
 
-/**
- * requireOwnUser checks that a key holder has a user to read keys for: a key without a user_id
- * has no "own keys", so it may call nothing.
- */
+/** requireOwnUser: a key holder without a user_id has no "own keys", so it may call nothing. */
 export function requireOwnUser(actor: Actor): void {
   if (actor.role === "key_holder" && actor.userId === "") {
     throw new DomainError(

@@ -1,10 +1,7 @@
 /** Field masks of the Update RPCs; paths are proto field names and an empty mask is refused. */
 import { invalidArgument } from "./errors.js";
 
-/**
- * updateMaskOf validates field-mask paths against `allowed`: at least one path, none empty, none unknown;
- * duplicates are dropped. Returns the paths in the order of `allowed`.
- */
+/** updateMaskOf validates field-mask paths against `allowed` and returns them in its order, deduplicated. */
 export function updateMaskOf<T extends string>(
   paths: readonly string[],
   allowed: readonly T[],

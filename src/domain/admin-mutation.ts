@@ -56,10 +56,8 @@ export interface Mutation<T> {
 }
 
 /**
- * runMutation runs `mutation` at most once per request id and emits its audit event. If storing the outcome
- * fails after the run succeeded, the answer is still the success (the change happened; failing now would
- * lose a secret the client can never get again): the failure is reported, and the id stays claimed until its
- * lease runs out.
+ * runMutation runs `mutation` at most once per request id and emits its audit event. A failure to store the
+ * outcome after the change is only reported: failing the call would lose a secret the client never gets again.
  */
 export async function runMutation<T>(ports: MutationPorts, mutation: Mutation<T>): Promise<T> {
   const { actor, now } = mutation;

@@ -15,10 +15,7 @@ export interface KeySecretRecord {
   readonly expiresAt: Date | null;
 }
 
-/**
- * Labels are free string metadata of a key or group (label key → value), validated by validateLabels
- * (labels.ts); an empty object when there are none.
- */
+/** Labels are a key's or group's free string metadata (labels.ts); {} when there are none. */
 export type Labels = Readonly<Record<string, string>>;
 
 /** ApiKeyRecord is an API key as stored: configuration, lifecycle and secret hashes. */
@@ -158,8 +155,7 @@ export interface Actor {
   readonly userId: string;
   /** role is what the caller may do: everything, its own tenant, or only read its own user's keys. */
   readonly role: "superuser" | "tenant_admin" | "key_holder";
-  /** callId is the server's id of the call that acts (its log request id), recorded in admin audit events
-   * when the client sent no request id, so every event can be matched with its log line. */
+  /** callId (the call's log request id) goes into admin events without a client request id, for matching. */
   readonly callId?: string;
 }
 

@@ -31,10 +31,7 @@ export function encodeAuditCursor(seq: number): string {
   return bytes.toString("base64url");
 }
 
-/**
- * decodeAuditCursor reads a resume cursor made by encodeAuditCursor and returns its seq, or throws
- * invalidArgument("resume_cursor") for anything else.
- */
+/** decodeAuditCursor returns the seq of a resume cursor, or throws invalidArgument("resume_cursor"). */
 export function decodeAuditCursor(cursor: string): number {
   const bytes = decodeStrict(cursor, RESUME_BYTES, RESUME_FORMAT);
   if (bytes === null) {
@@ -61,10 +58,7 @@ export function encodeAuditPageToken(position: AuditPagePosition): string {
   return bytes.toString("base64url");
 }
 
-/**
- * decodeAuditPageToken reads a page token made by encodeAuditPageToken, or throws
- * invalidArgument("page_token") for anything else.
- */
+/** decodeAuditPageToken reads a page token made by encodeAuditPageToken, or throws invalidArgument. */
 export function decodeAuditPageToken(token: string): AuditPagePosition {
   const bytes = decodeStrict(token, PAGE_BYTES, PAGE_FORMAT);
   const invalid = () => invalidArgument(AUDIT_PAGE_TOKEN_FIELD, "is not a valid page token");

@@ -44,15 +44,9 @@ export interface AdminEventQuery {
   readonly after: AuditPagePosition | null;
 }
 
-/**
- * AuditLog persists audit events in one global commit order (seq 1, 2, 3… with no gaps other than events
- * removed by retention) and reads them back. Every method may reject with an unavailable error.
- */
+/** AuditLog: events in one global commit order, seq 1, 2, 3… with no gaps but those of retention. */
 export interface AuditLog extends AuditEventStore {
-  /**
-   * latestSeq is the highest seq ever committed (0 when none), even if retention removed that event:
-   * seq never goes backwards.
-   */
+  /** latestSeq is the highest seq ever committed (0 when none), retained or not: seq never goes back. */
   latestSeq(): Promise<number>;
   /** oldestSeq is the lowest retained seq, or null when no event is retained. */
   oldestSeq(): Promise<number | null>;

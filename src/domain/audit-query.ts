@@ -33,10 +33,7 @@ export interface AdminEventsRequest {
   readonly pageToken: string;
 }
 
-/**
- * toKeyUsageQuery validates a usage-log request and scopes it to `tenantScope` (the caller's tenant, or null
- * for a super user). Throws an invalid-argument error naming the offending field.
- */
+/** toKeyUsageQuery validates a usage-log request and scopes it to `tenantScope` (null: a super user). */
 export function toKeyUsageQuery(request: KeyUsageRequest, tenantScope: string | null): KeyUsageQuery {
   const keyId = requiredId(request.keyId, "key_id");
   if (request.startTime !== null && request.endTime !== null && request.endTime <= request.startTime) {

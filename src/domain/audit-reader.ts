@@ -47,10 +47,7 @@ export interface AuditReader {
   listKeyUsage(actor: Actor, request: KeyUsageRequest): Promise<Page<AuditEventRecord>>;
   /** listAdminEvents returns one page of a tenant's admin history (optionally one key's or group's). */
   listAdminEvents(actor: Actor, request: AdminEventsRequest): Promise<Page<AuditEventRecord>>;
-  /**
-   * streamFilter authorises a stream request and returns where it starts and what it keeps; it throws
-   * before anything is read, so the transport can refuse the call at once.
-   */
+  /** streamFilter authorises a stream request before anything is read, so the call is refused at once. */
   streamFilter(actor: Actor, request: AuditStreamRequest): Pick<AuditFollowRequest, "start" | "filter">;
   /** follow authorises the request and yields the stream (see AuditStreamFollower.follow for its errors). */
   follow(
@@ -101,10 +98,7 @@ export function createAuditReader(deps: AuditReaderDependencies): AuditReader {
   };
 }
 
-/**
- * streamTenant is the tenant a stream is restricted to: the caller's own for a tenant admin (empty or its
- * own id), the named one or every tenant (null) for a super user.
- */
+/** streamTenant: a tenant admin's own; for a super user the named one or, for "", every tenant (null). */
 function streamTenant(actor: Actor, requested: string): string | null {
   if (actor.role === "superuser") {
     if (requested === "") {

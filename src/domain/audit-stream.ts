@@ -22,18 +22,11 @@ export type AuditStreamItem =
 export interface AuditFollowRequest {
   readonly start: AuditStreamStart;
   readonly filter: AuditEventFilter;
-  /**
-   * caller is the authenticated key id the stream counts against (the per-caller limit of open streams);
-   * unset, the stream counts against the per-process limit only.
-   */
+  /** caller is the key id whose limit of open streams this counts against (unset: the process's only). */
   readonly caller?: string;
   /** signal ends the stream normally when aborted (the client went away). */
   readonly signal?: AbortSignal;
-  /**
-   * onSlowConsumer is called at once when the follower gives up on its consumer, so a transport whose
-   * writer is blocked (the generator is not being pulled) can close the call; the iteration itself throws
-   * the same error when pulled next.
-   */
+  /** onSlowConsumer hears at once that the consumer was cut off, for a transport whose writer is blocked. */
   readonly onSlowConsumer?: (error: DomainError) => void;
 }
 

@@ -56,10 +56,7 @@ export function decodeBase62(s: string, start: number, end: number): number {
   return value;
 }
 
-/**
- * randomBase62 draws `length` uniformly random base62 characters from `random`, by rejection sampling, so
- * each character carries log2(62) ≈ 5.954 bits of entropy.
- */
+/** randomBase62 draws uniform base62 characters (rejection sampling: ≈ 5.954 bits each). */
 export function randomBase62(random: RandomSource, length: number): string {
   let out = "";
   for (let draw = 0; out.length < length; draw++) {
@@ -78,10 +75,7 @@ export function randomBase62(random: RandomSource, length: number): string {
   return out;
 }
 
-/**
- * encodeBase62Fixed writes a non-negative safe integer as exactly `width` base62 digits, left-padded with
- * "0"; it throws when the value needs more digits (a programming error, never input-dependent).
- */
+/** encodeBase62Fixed writes exactly `width` digits, "0"-padded; more needed is a programming error. */
 export function encodeBase62Fixed(value: number, width: number): string {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError("encodeBase62Fixed needs a non-negative safe integer");

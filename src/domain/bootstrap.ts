@@ -14,7 +14,6 @@ import { NO_LABELS } from "./labels.js";
 import type { AuditSink, Clock, IdempotencyStore } from "./ports.js";
 import { validateName } from "./validation.js";
 
-/** DEFAULT_BOOTSTRAP_KEY_NAME names the bootstrap key when the request gives no name. */
 export const DEFAULT_BOOTSTRAP_KEY_NAME = "bootstrap super user";
 /** BOOTSTRAP_DISABLED is the reason of the FAILED_PRECONDITION when the server has no bootstrap token. */
 export const BOOTSTRAP_DISABLED = "BOOTSTRAP_DISABLED";
@@ -32,11 +31,7 @@ export interface NewSuperUserKey {
   readonly event: AdminEventTarget;
 }
 
-/**
- * issueSuperUserKey issues a key of the system tenant holding the super-user permission (no expiry, no
- * allowlist), created by `createdBy`: the key Bootstrap and the offline recovery of a lost super user both
- * issue. `name` must already be valid.
- */
+/** issueSuperUserKey issues the key Bootstrap and the offline recovery both issue; `name` must be valid. */
 export async function issueSuperUserKey(
   deps: SuperUserKeyDependencies,
   name: string,
@@ -95,13 +90,11 @@ export interface BootstrapDependencies extends SuperUserKeyDependencies {
 }
 
 export interface BootstrapInput {
-  /** token must equal the server's bootstrap token. Secret. */
+  /** token is a secret. */
   readonly token: string;
-  /** name of the key; "" means DEFAULT_BOOTSTRAP_KEY_NAME. */
   readonly name: string;
   /** peer is the caller's IP address (the throttle's key), or null when unknown. */
   readonly peer: string | null;
-  /** callId is the server's id of the call, recorded in the admin audit event. */
   readonly callId?: string;
 }
 

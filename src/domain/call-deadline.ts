@@ -22,10 +22,7 @@ export async function withCallDeadline<T>(at: number, serve: () => Promise<T>): 
   }
 }
 
-/**
- * callDeadline is the deadline (epoch milliseconds) of the call being served, or undefined outside a call
- * (background work, or a call that has ended).
- */
+/** callDeadline is the served call's deadline (epoch ms); undefined outside a call or after it ended. */
 export function callDeadline(): number | undefined {
   const deadline = current.getStore();
   return deadline === undefined || deadline.ended ? undefined : deadline.at;

@@ -39,10 +39,7 @@ export interface IssuedKeyRecord {
   readonly generated: GeneratedKey;
 }
 
-/**
- * issueKey reserves a tenant slot and stores a new key. Rejects with a resource-exhausted error
- * (TENANT_KEY_LIMIT_EXCEEDED) when the tenant is at its limit, storing nothing.
- */
+
 export async function issueKey(
   deps: KeyIssuerDependencies,
   spec: KeySpec,
@@ -153,7 +150,6 @@ async function reissueEarlier(
   return { record, generated, earlier: true };
 }
 
-/** creationParameters are the configuration a creation stored, comparable with the request's. */
 function creationParameters(key: Omit<KeySpec, "createdBy">): string {
   const labels = Object.entries(key.labels ?? NO_LABELS).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify([
@@ -168,7 +164,6 @@ function creationParameters(key: Omit<KeySpec, "createdBy">): string {
   ]);
 }
 
-/** newKeyRecord is the first version of a key of `spec` holding `generated`'s secret (as its hash). */
 function newKeyRecord(
   deps: KeyIssuerDependencies,
   spec: KeySpec,
@@ -197,10 +192,7 @@ function newKeyRecord(
   };
 }
 
-/**
- * reserveAndInsert reserves a slot of the tenant's key limit, then inserts the key `make` gives, making a new
- * one after an id collision (at most `attempts` times), and gives the slot back if no key was stored.
- */
+/** reserveAndInsert retries `make` after an id collision (at most `attempts` times). */
 async function reserveAndInsert(
   deps: KeyIssuerDependencies,
   spec: KeySpec,

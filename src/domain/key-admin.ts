@@ -87,10 +87,7 @@ export interface KeyListing {
   readonly tenant: TenantView | null;
 }
 
-/**
- * KeyUpdateValues carries the new values; only the fields named by the mask are read. expiresAt null with
- * "expire_time" in the mask asks to remove the expiry (refused).
- */
+/** KeyUpdateValues: only masked fields are read; a null expiresAt asks to remove the expiry (refused). */
 export type KeyUpdateValues = Omit<KeySpec, "tenantId" | "createdBy">;
 
 export interface UpdateKeyInput extends GuardedRequest {

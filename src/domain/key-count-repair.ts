@@ -7,10 +7,7 @@ import { valueChanges } from "./admin-field-changes.js";
 import { type Actor, type ApiKeyRecord, SYSTEM_TENANT } from "./api-key.js";
 import type { AuditSink, Clock } from "./ports.js";
 
-/**
- * holdsKeySlot is what counts against a tenant's key limit: a key that is neither revoked nor deleted.
- * Expired keys count until revoked or deleted, so the count needs no clock.
- */
+/** holdsKeySlot: a key counts against the limit until revoked or deleted (expired too: no clock needed). */
 export function holdsKeySlot(key: Pick<ApiKeyRecord, "revokedAt" | "deletedAt">): boolean {
   return key.revokedAt === null && key.deletedAt === null;
 }
@@ -25,7 +22,6 @@ export const KEY_COUNT_REPAIR_ACTOR: Actor = Object.freeze({
 
 export interface TenantKeyCounter {
   readonly tenantId: string;
-  /** usedKeys is the counter the limit is enforced with. */
   readonly usedKeys: number;
   /** changes counts every reservation, release and correction of the counter (it only grows). */
   readonly changes: number;
@@ -37,10 +33,7 @@ export interface KeyCountStore {
   counters(after: string | null, limit: number): Promise<TenantKeyCounter[]>;
   /** countSlotHolders counts the tenant's keys that hold a slot (see holdsKeySlot). */
   countSlotHolders(tenantId: string): Promise<number>;
-  /**
-   * correct sets the counter to `usedKeys` only if it still is `counter` (same usedKeys, same changes);
-   * false when anything changed it meanwhile.
-   */
+  /** correct sets the counter to `usedKeys` only if it still is `counter`; false when anything changed. */
   correct(counter: TenantKeyCounter, usedKeys: number): Promise<boolean>;
 }
 
@@ -50,9 +43,7 @@ export interface KeyCountRepairDependencies {
   readonly clock: Clock;
   /** settleMs is how long a disagreement must stand before it is corrected: longer than any call runs. */
   readonly settleMs: number;
-  /** tenantsPerRun bounds the work of one run. */
   readonly tenantsPerRun: number;
-  /** corrected hears about each correction (for the log). */
   readonly corrected?: (tenantId: string, from: number, to: number) => void;
 }
 
@@ -63,12 +54,10 @@ export interface KeyCountRepairRun {
   readonly waiting: number;
 }
 
-/** KeyCountRepair recounts the counters, a bounded slice of tenants per run. */
 export interface KeyCountRepair {
   run(): Promise<KeyCountRepairRun>;
 }
 
-/** Sighting is a disagreement as first seen. */
 interface Sighting {
   readonly usedKeys: number;
   readonly changes: number;

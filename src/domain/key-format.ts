@@ -10,13 +10,11 @@ import type { RandomSource } from "./ports.js";
 export const KEY_ID_RANDOM_LENGTH = 16;
 /** SECRET_RANDOM_LENGTH is the number of random base62 characters of the secret (≥ 190 bits). */
 export const SECRET_RANDOM_LENGTH = 32;
-/** CHECKSUM_LENGTH is the number of base62 characters of the CRC32 checksum. */
 export const CHECKSUM_LENGTH = 6;
 /** HINT_SECRET_LENGTH is how many secret characters the display hint reveals. */
 export const HINT_SECRET_LENGTH = 4;
 /** SECRET_KEY_LENGTH is the length of the secret key (secret + checksum) of the two-part credential. */
 export const SECRET_KEY_LENGTH = SECRET_RANDOM_LENGTH + CHECKSUM_LENGTH;
-/** KEY_PREFIX_PATTERN is the syntax of a configurable key prefix. */
 export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}_(?:[a-z0-9]{1,15}_)?$/;
 
 /** GeneratedKey is a freshly issued key in all its forms. `key` and `secretKey` are secret. */
@@ -38,36 +36,22 @@ export interface ParsedKey {
 
 /** KeyFormat generates and parses keys of one prefix. */
 export interface KeyFormat {
-  /** prefix is the configured prefix, for example "ak_live_". */
   readonly prefix: string;
   readonly keyLength: number;
   readonly keyIdLength: number;
-  /** generate issues a new key with a new random key id and secret. */
   generate(random: RandomSource): GeneratedKey;
-  /**
-   * generateSecretFor issues a new secret for an existing key id (rotation keeps the id). Throws
-   * invalidArgument("key_id") when `keyId` is not a key id of this format.
-   */
+  /** generateSecretFor issues a new secret for an existing key id (rotation keeps the id). */
   generateSecretFor(keyId: string, random: RandomSource): GeneratedKey;
-  /**
-   * parse checks a candidate whole key: exact length first, then exact prefix (no case folding), base62
-   * characters only, the separator, and the checksum. Returns null for anything else. Total: never throws,
-   * O(length) at worst and O(1) for a wrong length, so oversized input costs nothing.
-   */
+  /** parse is total (null for anything but a well-formed key) and O(1) for a wrong length. */
   parse(candidate: string): ParsedKey | null;
-  /** isKeyId tells whether `s` is syntactically a key id of this format. */
   isKeyId(s: string): boolean;
 }
 
-/** isValidKeyPrefix tells whether `prefix` is an acceptable key prefix (see KEY_PREFIX_PATTERN). */
 export function isValidKeyPrefix(prefix: string): boolean {
   return KEY_PREFIX_PATTERN.test(prefix);
 }
 
-/**
- * createKeyFormat returns the key format for `prefix`. Throws invalidArgument("key_prefix") when the
- * prefix does not match KEY_PREFIX_PATTERN (a configuration error).
- */
+
 export function createKeyFormat(prefix: string): KeyFormat {
   if (!isValidKeyPrefix(prefix)) {
     throw invalidArgument(

@@ -2,20 +2,13 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { type DomainError, invalidArgument } from "./errors.js";
 
-/** MIN_PAGE_TOKEN_KEY_BYTES is the shortest signing key accepted (256 bits). */
 export const MIN_PAGE_TOKEN_KEY_BYTES = 32;
 /** MAX_PAGE_TOKEN_LENGTH is the longest token decode looks at; anything longer is refused unread. */
 export const MAX_PAGE_TOKEN_LENGTH = 4096;
 
-/** PageTokenCodec turns storage cursors into signed page tokens and back. */
 export interface PageTokenCodec {
-  /** encode signs `cursor` for `scope` and returns the token. */
   encode(scope: string, cursor: string): string;
-  /**
-   * decode returns the cursor of a token made by encode for the same `scope`; throws
-   * invalidArgument("page_token") for garbage, tampered tokens and tokens of another scope. "" is not a
-   * token: callers treat an empty page_token as "first page" before calling.
-   */
+  /** decode throws invalidArgument("page_token") for garbage, tampering and another scope; "" is no token. */
   decode(token: string, scope: string): string;
 }
 
@@ -24,10 +17,7 @@ const TAG_BYTES = 16;
 const DOMAIN = Buffer.from("apikeys/page-token/v1\u0000", "utf8");
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-/**
- * createPageTokenCodec returns a codec signing with `secretKey` (at least MIN_PAGE_TOKEN_KEY_BYTES bytes,
- * the same on every replica so any replica can continue a listing). Throws RangeError on a short key.
- */
+/** createPageTokenCodec signs with `secretKey`, the same on every replica so any can continue a listing. */
 export function createPageTokenCodec(secretKey: Uint8Array): PageTokenCodec {
   if (secretKey.length < MIN_PAGE_TOKEN_KEY_BYTES) {
     throw new RangeError(`the page token key must be at least ${MIN_PAGE_TOKEN_KEY_BYTES} bytes`);
@@ -73,10 +63,7 @@ export function createPageTokenCodec(secretKey: Uint8Array): PageTokenCodec {
   };
 }
 
-/**
- * pageTokenScope builds a scope string from its parts (tenant, then each filter) unambiguously, so that
- * ("a", "b|c") and ("a|b", "c") never collide.
- */
+/** pageTokenScope joins tenant and filters unambiguously: ("a", "b|c") and ("a|b", "c") never collide. */
 export function pageTokenScope(...parts: readonly string[]): string {
   return JSON.stringify(parts);
 }

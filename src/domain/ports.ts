@@ -26,7 +26,7 @@ export interface Page<T> {
 export interface KeyListQuery {
   readonly tenantId: string;
   readonly limit: number;
-  /** after is an opaque storage cursor returned by a previous page, or null for the first page. */
+  /** after is the opaque storage cursor of a previous page, or null for the first page. */
   readonly after: string | null;
   readonly status: KeyStatus | null;
   readonly expirationState: ExpirationState | null;
@@ -37,7 +37,7 @@ export interface KeyListQuery {
   /** label keeps the keys carrying this label with exactly this value; null = any. */
   readonly label?: LabelSelector | null;
   readonly includeDeleted: boolean;
-  /** now and expiringSoonWindowMs evaluate status / expirationState filters. */
+  // now and the window evaluate the status and expiration-state filters.
   readonly now: Date;
   readonly expiringSoonWindowMs: number;
 }
@@ -49,17 +49,11 @@ export interface KeyRepository {
   /** findById returns the key, deleted ones included, or null. */
   findById(id: string): Promise<ApiKeyRecord | null>;
   list(query: KeyListQuery): Promise<Page<ApiKeyRecord>>;
-  /**
-   * replace writes `next` if the stored key still has version `expectedVersion` (next.version must be
-   * expectedVersion + 1); returns false when the guard failed (a concurrent change won).
-   */
+  /** replace writes `next` if the stored key still has `expectedVersion`; false when the guard failed. */
   replace(next: ApiKeyRecord, expectedVersion: number): Promise<boolean>;
   /** countByGroup counts the non-deleted keys of a group. */
   countByGroup(tenantId: string, groupId: string): Promise<number>;
-  /**
-   * hasAnyWithPermission tells whether any key of the tenant has the permission, whatever its state (revoked,
-   * expired and deleted keys included): whether such a key was ever issued.
-   */
+  /** hasAnyWithPermission tells whether such a key was ever issued (revoked and deleted ones included). */
   hasAnyWithPermission(tenantId: string, permission: string): Promise<boolean>;
   /** recordLastUsed sets lastUsedAt for many keys (only ever moving it forward); one write per call. */
   recordLastUsed(entries: ReadonlyArray<{ readonly id: string; readonly at: Date }>): Promise<void>;
@@ -70,9 +64,8 @@ export interface GroupRepository {
   /** insert stores a group; rejects with an already-exists error when the tenant has a group of that name. */
   insert(group: GroupRecord): Promise<void>;
   findById(id: string): Promise<GroupRecord | null>;
-  /** findByIds returns the groups that exist among `ids`. */
   findByIds(ids: readonly string[]): Promise<GroupRecord[]>;
-  /** list returns a tenant's groups ordered by name. */
+  /** list returns a tenant's groups by name. */
   list(tenantId: string, limit: number, after: string | null): Promise<Page<GroupRecord>>;
   /** replace is a version-guarded write like KeyRepository.replace; an already-exists error on a name clash. */
   replace(next: GroupRecord, expectedVersion: number): Promise<boolean>;
@@ -80,39 +73,19 @@ export interface GroupRepository {
   delete(id: string, expectedVersion: number): Promise<boolean>;
 }
 
-export interface NewTenant {
-  readonly id: string;
-  readonly displayName: string;
-  readonly keyLimit: number | null;
-  readonly createdAt: Date;
-}
+export type NewTenant = Pick<TenantRecord, "id" | "displayName" | "keyLimit"> & { readonly createdAt: Date };
 
-/**
- * TenantRepository keeps the tenants: their configuration (display name, key limit override, under a version
- * guard) and the exact count of keys held against the limit. A tenant exists once created (createdAt set);
- * keys and groups are only created in a tenant that exists.
- */
+/** TenantRepository keeps each tenant's configuration (version-guarded) and its exact key count. */
 export interface TenantRepository {
-  /**
-   * get returns the tenant, or, for a tenant that does not exist, a record with createdAt null, keyLimit null,
-   * usedKeys 0 and version 0.
-   */
+  /** get returns, for a tenant that does not exist, createdAt and keyLimit null, usedKeys and version 0. */
   get(tenantId: string): Promise<TenantRecord>;
   /** create stores a new tenant (version 1); rejects with an already-exists error when it exists. */
   create(tenant: NewTenant): Promise<TenantRecord>;
   /** list returns existing tenants ordered by id; `after` is a cursor from a previous page. */
   list(limit: number, after: string | null): Promise<Page<TenantRecord>>;
-  /**
-   * replace writes the configuration of `next` (display name, key limit, update time; version =
-   * expectedVersion + 1) if the stored tenant still has version `expectedVersion`; false when the guard failed.
-   * usedKeys is never written here.
-   */
+  /** replace writes the configuration of `next` under the version guard, never usedKeys. */
   replace(next: TenantRecord, expectedVersion: number): Promise<boolean>;
-  /**
-   * registerHolders creates every tenant that holds keys or groups but does not exist (databases from before
-   * tenants were created on purpose), counting its keys; idempotent, safe on concurrent replicas. Resolves the
-   * ids it created.
-   */
+  /** registerHolders creates, with its key count, every tenant holding keys or groups but not existing. */
   registerHolders(now: Date): Promise<string[]>;
   /**
    * reserveKeySlot atomically increments usedKeys if it is below the effective limit (override, else
@@ -126,22 +99,17 @@ export interface TenantRepository {
   setKeyLimit(tenantId: string, keyLimit: number | null): Promise<TenantRecord>;
 }
 
-/** IdempotencyClaim is the outcome of claiming a client request id. */
+/** IdempotencyClaim: a claimed id must be completed or abandoned; `result` is what a finished call stored. */
 export type IdempotencyClaim =
-  /** claimed: this call owns the request id and must complete or abandon it. */
   | { readonly state: "claimed" }
-  /** completed: an earlier call with the same fingerprint finished; `result` is what it stored. */
   | { readonly state: "completed"; readonly result: string }
-  /** in_progress: an earlier call with the same request id has not finished (answer ABORTED). */
   | { readonly state: "in_progress" }
-  /** mismatch: the request id was used with different parameters (answer FAILED_PRECONDITION). */
   | { readonly state: "mismatch" };
 
 /** IdempotencyStore remembers client request ids for 24 hours, per tenant and operation. */
 export interface IdempotencyStore {
   /** claim registers `scope`+`requestId` with the request fingerprint, or reports what is already there. */
   claim(scope: string, requestId: string, fingerprint: string, now: Date): Promise<IdempotencyClaim>;
-  /** complete stores the outcome (for example a key id) for replays. */
   complete(scope: string, requestId: string, result: string): Promise<void>;
   /** abandon forgets a claim whose operation failed, so a retry can run it again. */
   abandon(scope: string, requestId: string): Promise<void>;
@@ -174,15 +142,9 @@ export interface ChangeFeed {
 export interface AuditSink {
   /** emit buffers one usage event; never throws, never waits. Drops (counted) when the buffer is full. */
   emit(event: NewAuditEvent): void;
-  /**
-   * checkAdminBacklog throws an unavailable error when too many admin events are waiting to be stored; an
-   * admin mutation asks before it changes anything, so it is refused rather than left without its event.
-   */
+  /** checkAdminBacklog throws unavailable when too many admin events wait: no change without its event. */
   checkAdminBacklog(): void;
-  /**
-   * record stores one admin event: it resolves once the event (and every event emitted before it) is
-   * persisted. An admin event is never dropped.
-   */
+  /** record resolves once the admin event and every event emitted before it are persisted; never drops. */
   record(event: NewAuditEvent): Promise<void>;
 }
 
@@ -203,20 +165,12 @@ export interface AuthenticatedKey {
   readonly permissions: readonly string[];
 }
 
-/**
- * CallerAuthenticator checks the credential of an admin/audit caller with the same rules (and cache) as
- * VerifyKey: format, lookup, revoked, expired, and the key's IP allowlist against the caller's socket address.
- * Resolves null for any credential that would not verify; rejects with an unavailable error when it cannot tell.
- */
+/** CallerAuthenticator checks an admin or audit caller's key like VerifyKey does; null if it would not verify. */
 export interface CallerAuthenticator {
   authenticate(candidate: string, peerIp: string | null): Promise<AuthenticatedKey | null>;
 }
 
-/**
- * KeyChangeNotifier makes a mutation visible to every replica's verification cache. Admin use cases call it
- * after the database write and before answering: it drops the local cached copy at once and publishes a
- * durable notice on the ChangeFeed for the other replicas.
- */
+/** KeyChangeNotifier drops the local cached copy and publishes a durable notice for the other replicas. */
 export interface KeyChangeNotifier {
   keyChanged(keyId: string): Promise<void>;
   groupChanged(groupId: string): Promise<void>;

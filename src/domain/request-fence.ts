@@ -35,10 +35,7 @@ export function requestKeyId(prefix: string, tenantId: string, requestId: string
   return prefix + randomBase62(derivedBytes(KEY_ID_LABEL, [tenantId, requestId]), KEY_ID_RANDOM_LENGTH);
 }
 
-/**
- * requestEventId is the admin event id of one effect of a request id (tenant, request id, key, action and
- * what tells two effects on one key apart), shaped as a UUID (version 8: application-defined).
- */
+/** requestEventId is the admin event id of one effect of a request id, as a UUID (version 8). */
 export function requestEventId(parts: readonly (string | number)[]): string {
   const bytes = derivedBytes(EVENT_ID_LABEL, parts).bytes(16);
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x80;

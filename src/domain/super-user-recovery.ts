@@ -6,7 +6,6 @@ import type { IssuedKey } from "./key-admin.js";
 import type { AuditEventStore, Clock } from "./ports.js";
 import { validateName } from "./validation.js";
 
-/** DEFAULT_RECOVERY_KEY_NAME names the recovered key when none is given. */
 export const DEFAULT_RECOVERY_KEY_NAME = "recovered super user";
 
 /** RECOVERY_ACTOR is the actor of an offline recovery: it marks the key's creator and its audit event. */
@@ -23,10 +22,7 @@ export interface SuperUserRecoveryDependencies extends SuperUserKeyDependencies 
   readonly clock: Clock;
 }
 
-/**
- * recoverSuperUser issues a new super-user key named `name` ("" means DEFAULT_RECOVERY_KEY_NAME), stores its
- * admin event, and returns the key with its secret (to be shown once).
- */
+/** recoverSuperUser issues a super-user key and stores its admin event before returning the secret. */
 export async function recoverSuperUser(
   deps: SuperUserRecoveryDependencies,
   name: string,

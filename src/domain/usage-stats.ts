@@ -5,7 +5,6 @@ import type { VerificationCode } from "./audit-event.js";
 import { DomainError, invalidArgument } from "./errors.js";
 import type { Clock, KeyRepository } from "./ports.js";
 
-/** UsageGranularity is the width of one statistics bucket (UTC hours or UTC days). */
 export type UsageGranularity = "hour" | "day";
 
 /** UsageScope says whose verifications a bucket counts: one key's, or every key's of a tenant. */
@@ -21,7 +20,6 @@ export interface UsageIncrement {
   /** keyId is "" for a tenant bucket. */
   readonly keyId: string;
   readonly granularity: UsageGranularity;
-  /** start is the bucket's first instant (see bucketStart). */
   readonly start: Date;
   readonly counts: UsageCounts;
 }
@@ -70,7 +68,6 @@ export function bucketStartMs(time: number, granularity: UsageGranularity): numb
   return Math.floor(time / width) * width;
 }
 
-/** bucketStart is the first instant of the UTC hour or day holding `at`. */
 export function bucketStart(at: Date | number, granularity: UsageGranularity): Date {
   return new Date(bucketStartMs(typeof at === "number" ? at : at.getTime(), granularity));
 }
@@ -138,10 +135,7 @@ export function createUsageStatsReader(deps: UsageStatsReaderDependencies): Usag
   };
 }
 
-/**
- * rangeOf aligns the requested range to whole buckets: start down, end up (exclusive). Defaults: end now,
- * start 24 hours (hour buckets) or 30 days (day buckets) before end.
- */
+/** rangeOf aligns a range to whole buckets; by default it ends now and starts 24 hours or 30 days before. */
 function rangeOf(
   request: UsageStatsRequest,
   granularity: UsageGranularity,

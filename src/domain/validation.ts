@@ -4,34 +4,25 @@ import { isGroupId } from "./ids.js";
 import type { KeyFormat } from "./key-format.js";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-/** PERMISSION_PATTERN is the syntax of a permission, for example "orders:read". */
 export const PERMISSION_PATTERN = /^[a-z0-9]+(?:[.:_-][a-z0-9]+)*$/;
 export const MAX_PERMISSION_LENGTH = 128;
-/** MAX_PERMISSIONS is the most permissions a key or group may have. */
 export const MAX_PERMISSIONS = 100;
-/** MAX_REQUIRED_PERMISSIONS is the most permissions one VerifyKey request may require. */
 export const MAX_REQUIRED_PERMISSIONS = 32;
-/** MIN_NAME_LENGTH and MAX_NAME_LENGTH bound key and group names, in code points after trimming. */
+// Text lengths count code points (names after trimming).
 export const MIN_NAME_LENGTH = 2;
-/** MAX_NAME_LENGTH is the longest key or group name, in code points after trimming. */
 export const MAX_NAME_LENGTH = 200;
-/** MAX_DESCRIPTION_LENGTH is the longest description or revoke reason, in code points. */
 export const MAX_DESCRIPTION_LENGTH = 1000;
-/** MAX_USER_ID_LENGTH is the longest user id, in code points. */
 export const MAX_USER_ID_LENGTH = 128;
 export const MAX_REQUEST_ID_LENGTH = 255;
-/** MAX_NAME_QUERY_LENGTH is the longest name search text, in code points. */
 export const MAX_NAME_QUERY_LENGTH = 200;
 /** MAX_ENDPOINT_BYTES is the longest VerifyKey endpoint, in UTF-8 bytes. */
 export const MAX_ENDPOINT_BYTES = 256;
 /** DEFAULT_PAGE_SIZE is the page size used when a request asks for 0. */
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
-/** MIN_KEY_LIFETIME_MS is how far in the future an expiry must be at least (one minute). */
+// An expiry lies one minute to 10 years (3653 days) ahead; a rotation overlap lasts at most 7 days.
 export const MIN_KEY_LIFETIME_MS = 60_000;
-/** MAX_KEY_LIFETIME_MS is how far in the future an expiry may be at most (10 years = 3653 days). */
 export const MAX_KEY_LIFETIME_MS = 3653 * 86_400_000;
-/** MAX_ROTATION_OVERLAP_MS is the longest rotation overlap (7 days). */
 export const MAX_ROTATION_OVERLAP_MS = 7 * 86_400_000;
 
 // Protobuf Timestamp range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
@@ -91,7 +82,6 @@ function rejectForbidden(value: string, field: string, pattern: RegExp): void {
   }
 }
 
-/** codePointLength counts the Unicode code points of `s` (a surrogate pair counts once). */
 export function codePointLength(s: string): number {
   let count = 0;
   for (let i = 0; i < s.length; i++) {
@@ -121,10 +111,7 @@ export function requireString(value: unknown, field: string): asserts value is s
   }
 }
 
-/**
- * validateTenantId checks a tenant id from a request: 1-64 of lowercase letters, digits, "-" and "_", starting
- * with a letter or digit. The reserved system tenant ("_system") can never be named by a request.
- */
+/** validateTenantId checks a tenant id from a request; the system tenant can never be named by one. */
 export function validateTenantId(value: string, field = "tenant_id"): string {
   requireString(value, field);
   if (value === "") {
@@ -142,11 +129,7 @@ export function validateTenantId(value: string, field = "tenant_id"): string {
   return value;
 }
 
-/**
- * validateName checks a key or group name: control and invisible formatting characters are refused (even at
- * the ends, so "name\n" is an error, not silently trimmed), then the name is trimmed, stored as NFC and must
- * be 2-200 code points.
- */
+/** validateName refuses forbidden characters even at the ends ("name\n" is an error), then trims. */
 export function validateName(value: string, field = "name"): string {
   requireString(value, field);
   rejectFarTooLong(value, field, MAX_NAME_LENGTH, "characters");
@@ -178,23 +161,16 @@ function validateMultiLineText(value: string, field: string, max: number): strin
   return normalised;
 }
 
-/**
- * validateDescription checks a description: at most 1000 code points; line feeds and tabs allowed (CRLF is
- * stored as LF), other control and invisible formatting characters refused; stored as NFC, not trimmed.
- */
 export function validateDescription(value: string, field = "description"): string {
   return validateMultiLineText(value, field, MAX_DESCRIPTION_LENGTH);
 }
 
-/** validateReason checks a revoke reason with the description rules (at most 1000 code points). */
+/** validateReason checks a revoke or disable reason with the description rules. */
 export function validateReason(value: string, field = "reason"): string {
   return validateMultiLineText(value, field, MAX_DESCRIPTION_LENGTH);
 }
 
-/**
- * validateUserId checks an associated user id: "" means none; otherwise at most 128 code points, no control
- * or invisible formatting characters, no leading or trailing whitespace. Returned unchanged.
- */
+/** validateUserId checks an optional user id ("" = none), an identifier: never trimmed or normalised. */
 export function validateUserId(value: string, field = "user_id"): string {
   requireString(value, field);
   if (value === "") {
@@ -212,10 +188,6 @@ export function validateUserId(value: string, field = "user_id"): string {
   return value;
 }
 
-/**
- * validatePermission checks one permission: 1-128 characters of lowercase letters and digits in segments
- * joined by ".", ":", "-" or "_" (for example "orders:read").
- */
 export function validatePermission(value: string, field = "permission"): string {
   requireString(value, field);
   if (value.length > MAX_PERMISSION_LENGTH) {
@@ -238,15 +210,12 @@ function validatePermissionList(values: readonly string[], field: string, max: n
   return [...new Set(valid)].sort();
 }
 
-/** validatePermissions checks a key's or group's permissions (at most 100) and returns them deduplicated and sorted. */
+/** validatePermissions returns a key's or group's permissions deduplicated and sorted. */
 export function validatePermissions(values: readonly string[], field = "permissions"): string[] {
   return validatePermissionList(values, field, MAX_PERMISSIONS);
 }
 
-/**
- * validateRequiredPermissions checks the permissions a VerifyKey request requires (at most 32) and returns
- * them deduplicated and sorted.
- */
+/** validateRequiredPermissions returns a VerifyKey request's permissions deduplicated and sorted. */
 export function validateRequiredPermissions(
   values: readonly string[],
   field = "required_permissions",
@@ -256,10 +225,7 @@ export function validateRequiredPermissions(
 
 const PRINTABLE_ASCII = /^[\u0020-\u007e]+$/;
 
-/**
- * validateRequestId checks an optional client request id: "" means none (returns null); otherwise 1-255
- * printable ASCII characters (U+0020-U+007E), returned unchanged.
- */
+/** validateRequestId checks an optional client request id ("" = none: null). */
 export function validateRequestId(value: string, field = "request_id"): string | null {
   requireString(value, field);
   if (value === "") {
@@ -274,10 +240,6 @@ export function validateRequestId(value: string, field = "request_id"): string |
   return value;
 }
 
-/**
- * validateExpiry checks an expiry instant: a valid date, at least one minute after `now` (so "now" and the
- * past are refused) and at most 10 years after it.
- */
 export function validateExpiry(value: Date, now: Date, field = "expire_time"): Date {
   const time = value instanceof Date ? value.getTime() : Number.NaN;
   if (Number.isNaN(time)) {
@@ -330,11 +292,7 @@ export function isCalendarDateTime(text: string): boolean {
   return day <= days;
 }
 
-/**
- * timestampToDate converts protobuf Timestamp parts to a Date, refusing what the binary decoder lets through:
- * seconds outside 0001-01-01..9999-12-31 and nanos outside 0..999,999,999 (sub-millisecond precision is
- * dropped).
- */
+/** timestampToDate refuses the Timestamp parts the binary decoder lets through out of range; drops sub-ms. */
 export function timestampToDate(seconds: bigint, nanos: number, field = "expire_time"): Date {
   if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) {
     throw invalidArgument(field, "is outside the timestamp range 0001-01-01 to 9999-12-31");
@@ -345,10 +303,7 @@ export function timestampToDate(seconds: bigint, nanos: number, field = "expire_
   return new Date(Number(seconds) * 1000 + Math.floor(nanos / 1_000_000));
 }
 
-/**
- * durationToMs converts protobuf Duration parts to milliseconds (sub-millisecond precision dropped), refusing
- * out-of-range seconds, nanos outside ±999,999,999, and nanos whose sign differs from the seconds'.
- */
+/** durationToMs refuses the Duration parts the binary decoder lets through out of range; drops sub-ms. */
 export function durationToMs(seconds: bigint, nanos: number, field = "overlap"): number {
   if (seconds < -MAX_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
     throw invalidArgument(field, "is outside the duration range of ±10,000 years");
@@ -363,9 +318,8 @@ export function durationToMs(seconds: bigint, nanos: number, field = "overlap"):
 }
 
 /**
- * validateRotationOverlap checks how long a superseded secret keeps working after a rotation: 0 to 7 days,
- * and never past the key's expiry (`keyExpiresAt`, the expiry the key has after the rotation; null = never).
- * Past the expiry is refused, not clamped, so the caller learns the overlap it asked for is not what it gets.
+ * validateRotationOverlap bounds how long a superseded secret keeps working, never past `keyExpiresAt`:
+ * refused rather than clamped, so the caller learns it would not get the overlap it asked for.
  */
 export function validateRotationOverlap(
   overlapMs: number,
@@ -389,7 +343,6 @@ export function validateRotationOverlap(
   return overlapMs;
 }
 
-/** validatePageSize checks a page size: 0 means DEFAULT_PAGE_SIZE (50); otherwise 1-1000. */
 export function validatePageSize(value: number, field = "page_size"): number {
   if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
     throw invalidArgument(field, `must be between 1 and ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE})`);
@@ -397,10 +350,7 @@ export function validatePageSize(value: number, field = "page_size"): number {
   return value === 0 ? DEFAULT_PAGE_SIZE : value;
 }
 
-/**
- * validateNameQuery checks a name search text: "" means no filter (null); otherwise at most 200 code points,
- * no control or invisible formatting characters; normalised to NFC like stored names. Matched literally.
- */
+/** validateNameQuery checks a name search text ("" = no filter: null), normalised like stored names. */
 export function validateNameQuery(value: string, field = "name_query"): string | null {
   requireString(value, field);
   if (value === "") {
@@ -416,11 +366,7 @@ export function validateNameQuery(value: string, field = "name_query"): string |
   return query;
 }
 
-/**
- * validateEndpoint checks a VerifyKey endpoint ("GET /api/products"): optional, at most 256 UTF-8 bytes, no
- * control or invisible formatting characters (the text rule of every field: it is stored in usage events and
- * shown by the CLI). Runs on the hot path: a length check comes before any scan.
- */
+/** validateEndpoint checks a VerifyKey endpoint ("GET /api/products"); hot path: length comes first. */
 export function validateEndpoint(value: string, field = "endpoint"): string {
   requireString(value, field);
   // UTF-8 needs at least one byte per UTF-16 unit, so a longer string is over the limit without counting.
@@ -431,7 +377,6 @@ export function validateEndpoint(value: string, field = "endpoint"): string {
   return value;
 }
 
-/** validateKeyId checks that `value` is syntactically a key id of `format` ("<prefix><16 base62>"). */
 export function validateKeyId(
   value: string,
   format: Pick<KeyFormat, "isKeyId" | "prefix">,
@@ -450,7 +395,6 @@ export function validateKeyId(
   return value;
 }
 
-/** validateGroupId checks that `value` is syntactically a group id ("grp_" + 16 base62 characters). */
 export function validateGroupId(value: string, field = "group_id"): string {
   requireString(value, field);
   if (value === "") {
@@ -465,10 +409,7 @@ export function validateGroupId(value: string, field = "group_id"): string {
   return value;
 }
 
-/**
- * validateSingleLineText checks free single-line text such as a label value: "" allowed; no control or
- * invisible formatting characters (the name rules); stored as NFC, untrimmed; at most `maxBytes` UTF-8 bytes.
- */
+/** validateSingleLineText checks free single-line text such as a label value: NFC, untrimmed, "" allowed. */
 export function validateSingleLineText(value: string, field: string, maxBytes: number): string {
   requireString(value, field);
   rejectFarTooLong(value, field, maxBytes, "bytes");

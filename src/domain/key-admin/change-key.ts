@@ -14,16 +14,10 @@ export interface KeyChange {
   readonly action: AdminAction;
   /** reason is the client's reason for a mutation that takes one (validated after the key id). */
   readonly reason?: string;
-  /**
-   * change gives the key to write (new version included) from `current` and the validated reason ("" for a
-   * mutation without one), or null when the key already is as asked.
-   */
+  /** change gives the key to write (new version included), or null when it already is as asked. */
   readonly change: (current: ApiKeyRecord, now: Date, reason: string) => ApiKeyRecord | null;
   readonly changedFields: (reason: string) => readonly string[];
-  /**
-   * releaseSlotFailure is set for a change that moves a key out of the tenant's count: its write gives the
-   * slot back (if the key still held one), and a failure to do so is reported with this text.
-   */
+  /** releaseSlotFailure is set for a change that moves a key out of the tenant's count (its write frees it). */
   readonly releaseSlotFailure?: string;
 }
 
