@@ -39,7 +39,6 @@ export interface IssuedKeyRecord {
   readonly generated: GeneratedKey;
 }
 
-
 export async function issueKey(
   deps: KeyIssuerDependencies,
   spec: KeySpec,

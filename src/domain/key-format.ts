@@ -51,7 +51,6 @@ export function isValidKeyPrefix(prefix: string): boolean {
   return KEY_PREFIX_PATTERN.test(prefix);
 }
 
-
 export function createKeyFormat(prefix: string): KeyFormat {
   if (!isValidKeyPrefix(prefix)) {
     throw invalidArgument(
