@@ -37,7 +37,6 @@ export function createAdminAuthenticator(callers: CallerAuthenticator): AdminAut
   };
 }
 
-/** actorOf derives the Actor (and so the role) from an authenticated key. */
 export function actorOf(key: AuthenticatedKey): Actor {
   const holds = (permission: string) => key.permissions.includes(permission);
   const role: Actor["role"] =
@@ -76,15 +75,11 @@ export function requireSuperuser(actor: Actor): void {
   }
 }
 
-/** TenantArgument tells resolveTenant how the request's tenant_id field behaves. */
 export interface TenantArgument {
   readonly field: string;
   /** required: the field must be set even by tenant admins (Create*); otherwise "" means the caller's tenant. */
   readonly required: boolean;
-  /**
-   * superuserDefault lets "" mean the caller's own tenant for super users too (GetTenant); otherwise a super
-   * user, who acts on every tenant, must always say which (ListKeys, ListGroups).
-   */
+  /** superuserDefault lets "" mean a super user's own tenant too (GetTenant); else it must name one. */
   readonly superuserDefault?: boolean;
 }
 

@@ -37,7 +37,6 @@ const keyFieldValues: Readonly<Record<string, (key: ApiKeyRecord) => FieldValue>
   disable_reason: (key) => optionalString(key, "disableReason"),
 };
 
-/** groupFieldValues are the values of a group's fields that a history may show. */
 const groupFieldValues: Readonly<Record<string, (group: GroupRecord) => FieldValue>> = {
   name: (group) => group.name,
   description: (group) => group.description,
@@ -45,7 +44,6 @@ const groupFieldValues: Readonly<Record<string, (group: GroupRecord) => FieldVal
   labels: (group) => labelsOf(group),
 };
 
-/** TenantFields are the fields of a tenant a history shows. */
 export interface TenantFields {
   readonly displayName?: string;
   readonly keyLimit: number | null;
@@ -56,7 +54,6 @@ const tenantFieldValues: Readonly<Record<string, (tenant: TenantFields) => Field
   key_limit: (tenant) => tenant.keyLimit,
 };
 
-/** tenantFieldChanges lists the changes of `fields` from `before` (null: created) to `after`. */
 export function tenantFieldChanges(
   before: TenantFields | null,
   after: TenantFields,
@@ -65,7 +62,6 @@ export function tenantFieldChanges(
   return changesOf(tenantFieldValues, before, after, fields);
 }
 
-/** keyFieldChanges lists the changes of `fields` from `before` (null: created) to `after`. */
 export function keyFieldChanges(
   before: ApiKeyRecord | null,
   after: ApiKeyRecord | null,

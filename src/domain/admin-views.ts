@@ -103,13 +103,11 @@ export interface TenantView {
   readonly usedKeys: number;
   readonly keyLimitOverridden: boolean;
   readonly displayName: string;
-  /** createdAt and updatedAt are null for a tenant that does not exist. */
   readonly createdAt: Date | null;
   readonly updatedAt: Date | null;
   readonly etag: string;
 }
 
-/** tenantView resolves a tenant's effective limit against the server default. */
 export function tenantView(tenant: TenantRecord, defaultKeyLimit: number): TenantView {
   return {
     tenantId: tenant.id,

@@ -14,10 +14,8 @@ export const VERIFICATION_CODES = Object.freeze([
   "disabled",
 ] as const);
 
-/** VerificationCode is the single reason of a verification verdict. */
 export type VerificationCode = (typeof VERIFICATION_CODES)[number];
 
-/** AdminAction names an admin mutation. */
 export type AdminAction =
   | "key_created"
   | "key_updated"
@@ -32,7 +30,6 @@ export type AdminAction =
   | "tenant_created"
   | "tenant_updated";
 
-/** AuditEventKind names the two event families (the `kind` of an event's detail). */
 export type AuditEventKind = "usage" | "admin";
 
 export interface UsageDetail {
@@ -59,7 +56,6 @@ export interface AdminDetail {
   readonly requestId: string;
 }
 
-/** NewAuditEvent is an event before it is persisted (it has no sequence number yet). */
 export interface NewAuditEvent {
   /** id is unique per event (for example a UUID); it never changes once read (a usage event mints it then). */
   readonly id: string;
@@ -69,7 +65,6 @@ export interface NewAuditEvent {
   readonly detail: UsageDetail | AdminDetail;
 }
 
-/** AuditEventRecord is a persisted event with its position in the global commit order. */
 export interface AuditEventRecord extends NewAuditEvent {
   readonly seq: number;
 }

@@ -24,9 +24,8 @@ export interface KeyUsageQuery {
   readonly keyId: string;
   /** tenantId, when set, keeps only events of that tenant (a tenant admin's scope). */
   readonly tenantId: string | null;
-  /** from keeps events with time >= from. */
+  /** from and to keep events with from <= time < to. */
   readonly from: Date | null;
-  /** to keeps events with time < to. */
   readonly to: Date | null;
   /** codes keeps events with one of these verdicts; empty keeps all. */
   readonly codes: readonly VerificationCode[];
@@ -50,10 +49,7 @@ export interface AuditLog extends AuditEventStore {
   latestSeq(): Promise<number>;
   /** oldestSeq is the lowest retained seq, or null when no event is retained. */
   oldestSeq(): Promise<number | null>;
-  /**
-   * firstSeqAtOrAfter positions a stream by time: the lowest seq among the earliest-timed retained events
-   * with time >= `time` (see docs/audit.md for how late commits are handled), or null if there is none.
-   */
+  /** firstSeqAtOrAfter: the lowest seq of the earliest retained events at or after `time` (docs/audit.md). */
   firstSeqAtOrAfter(time: Date): Promise<number | null>;
   /** scan returns events matching the filter with afterSeq < seq <= upToSeq, ascending, at most `limit`. */
   scan(query: AuditScanQuery): Promise<AuditEventRecord[]>;

@@ -43,9 +43,7 @@ export interface AuditReaderDependencies {
 }
 
 export interface AuditReader {
-  /** listKeyUsage returns one page of a key's usage log, newest first. */
   listKeyUsage(actor: Actor, request: KeyUsageRequest): Promise<Page<AuditEventRecord>>;
-  /** listAdminEvents returns one page of a tenant's admin history (optionally one key's or group's). */
   listAdminEvents(actor: Actor, request: AdminEventsRequest): Promise<Page<AuditEventRecord>>;
   /** streamFilter authorises a stream request before anything is read, so the call is refused at once. */
   streamFilter(actor: Actor, request: AuditStreamRequest): Pick<AuditFollowRequest, "start" | "filter">;
@@ -57,7 +55,6 @@ export interface AuditReader {
   ): AsyncGenerator<AuditStreamItem, void, undefined>;
 }
 
-/** createAuditReader builds the reading use cases on the audit log, the stream hub and the key store. */
 export function createAuditReader(deps: AuditReaderDependencies): AuditReader {
   const streamFilter = (
     actor: Actor,

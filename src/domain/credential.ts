@@ -4,11 +4,7 @@
  */
 import { DomainError } from "./errors.js";
 
-/**
- * MAX_CREDENTIAL_LENGTH caps every credential form (the proto's "at most 4096 bytes"). It is checked on the
- * UTF-16 length, which never exceeds the UTF-8 byte length, so nothing over the byte cap gets through; the
- * rare non-ASCII value below it is refused by KeyFormat.parse anyway.
- */
+/** MAX_CREDENTIAL_LENGTH caps every form; UTF-16 length never exceeds UTF-8 bytes, so the byte cap holds. */
 export const MAX_CREDENTIAL_LENGTH = 4096;
 
 /** VerifyCredential is the credential of a VerifyKey request, mirroring the proto oneof. */
@@ -17,9 +13,7 @@ export type VerifyCredential =
   | { readonly kind: "key"; readonly key: string }
   /** authorization is a whole Authorization header value, "Bearer <key>" or "ApiKey <key>". */
   | { readonly kind: "authorization"; readonly authorization: string }
-  /** access_key is the two-part credential: the key id and the secret key. */
   | { readonly kind: "access_key"; readonly accessKeyId: string; readonly secretKey: string }
-  /** none means the request carried no credential. */
   | { readonly kind: "none" };
 
 // Scheme names are case-insensitive (RFC 9110 §11.1); exactly one space separates scheme and token.
@@ -42,10 +36,7 @@ export function candidateKeyFromCredential(credential: VerifyCredential): string
   }
 }
 
-/**
- * candidateKeyFromRaw returns a raw key unchanged (no trimming: " key" and "key\n" are not keys), or null when
- * it is empty or too long.
- */
+/** candidateKeyFromRaw returns a raw key untrimmed (" key" and "key\n" are not keys), or null. */
 export function candidateKeyFromRaw(key: string): string | null {
   if (typeof key !== "string" || key.length === 0 || key.length > MAX_CREDENTIAL_LENGTH) {
     return null;
@@ -53,10 +44,6 @@ export function candidateKeyFromRaw(key: string): string | null {
   return key;
 }
 
-/**
- * candidateKeyFromAuthorization reads "Bearer <key>" or "ApiKey <key>" (scheme case-insensitive, exactly one
- * space, a token with no whitespace), or returns null.
- */
 export function candidateKeyFromAuthorization(value: string): string | null {
   if (typeof value !== "string" || value.length > MAX_CREDENTIAL_LENGTH) {
     return null;
@@ -76,9 +63,8 @@ export function candidateKeyFromAuthorization(value: string): string | null {
 }
 
 /**
- * candidateKeyFromAccessKey joins the two-part credential as accessKeyId + "_" + secretKey, or returns null
- * when a part is empty, too long, or the secret key contains "_". A secret key never contains "_", and
- * requiring that keeps the split unique: a whole key cannot be smuggled in as some other id/secret split.
+ * candidateKeyFromAccessKey joins accessKeyId + "_" + secretKey. A secret key never contains "_"; requiring
+ * that keeps the split unique, so a whole key cannot be smuggled in as another id/secret split.
  */
 export function candidateKeyFromAccessKey(accessKeyId: string, secretKey: string): string | null {
   if (
@@ -97,9 +83,7 @@ export function candidateKeyFromAccessKey(accessKeyId: string, secretKey: string
 
 /** AdminCredentialHeaders are the request headers (gRPC metadata) that may carry an admin credential. */
 export interface AdminCredentialHeaders {
-  /** authorization is the Authorization value, "Bearer <key>" or "ApiKey <key>". */
   readonly authorization?: string | undefined;
-  /** xApiKey is the X-API-Key value, a raw key. */
   readonly xApiKey?: string | undefined;
 }
 
@@ -107,11 +91,8 @@ export interface AdminCredentialHeaders {
 const CREDENTIAL_FORMS = "send 'authorization: Bearer <key>' (or 'ApiKey <key>') or 'x-api-key: <key>'";
 
 /**
- * extractAdminCredential returns the candidate key an admin API caller presented, or null when it presented
- * none. A credential that is present but unusable is refused (an unauthenticated DomainError) with a message
- * that says which form was malformed — never its value — rather than reported as missing. When both headers
- * are present they must carry the same key: two different credentials are refused rather than silently
- * picking one, so a proxy-added header can never override the caller's own.
+ * extractAdminCredential returns the presented key or null for none; an unusable one is refused, naming its
+ * form, never its value. Two different keys are refused: a proxy-added header never overrides the caller's.
  */
 export function extractAdminCredential(headers: AdminCredentialHeaders): string | null {
   const { authorization, xApiKey } = headers;

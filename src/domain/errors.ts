@@ -57,11 +57,7 @@ export function invalidArgument(field: string, message: string): DomainError {
   });
 }
 
-/**
- * validateFields runs one validator per field and returns their results; when several fields are bad it
- * throws one invalid_argument error naming every one of them (the first field's error when only one is), so
- * a caller can fix a whole form at once. Errors other than a field's invalid_argument pass unchanged.
- */
+/** validateFields runs one validator per field; several bad fields are refused together, to fix at once. */
 export function validateFields<T extends Record<string, unknown>>(
   validators: {
     readonly [K in keyof T]: () => T[K];

@@ -10,7 +10,6 @@ const MAX_ETAG_LENGTH = 64;
 
 export type EtagKind = "key" | "group" | "tenant";
 
-/** etagOf derives the etag of version `version` of the record `id`. */
 export function etagOf(kind: EtagKind, id: string, version: number): string {
   return createHash("sha256").update(`${kind}\u0000${id}\u0000${version}`).digest("base64url").slice(0, 22);
 }

@@ -26,7 +26,6 @@ export interface KeyIssuerDependencies {
   readonly defaultKeyLimit: number;
 }
 
-/** KeySpec is the validated configuration of a key to issue. */
 export interface KeySpec extends KeySettings, Pick<ApiKeyRecord, "expiresAt" | "createdBy"> {
   /** labels are validated labels; absent = none. */
   readonly labels?: Labels;
@@ -57,9 +56,8 @@ export interface RequestIssuedKeyRecord extends IssuedKeyRecord {
 }
 
 /**
- * issueKeyForRequest issues the one key of a CreateKey request id (see request-fence.ts): under the id
- * derived from (tenant, request id), or, when an earlier attempt of the request already stored it, that key
- * with a fresh secret in place of the one nobody received. It is still the key's creation: generation 1.
+ * issueKeyForRequest issues the one key of a CreateKey request id under its derived id, or the key an earlier
+ * attempt stored with a fresh secret in place of the one nobody received (still generation 1).
  */
 export async function issueKeyForRequest(
   deps: KeyIssuerDependencies,
@@ -98,11 +96,7 @@ export async function issueKeyForRequest(
   return reissueEarlier(deps, landed, spec, now, requestId);
 }
 
-/**
- * reissueEarlier completes a request whose earlier attempt stored `stored`: the same creation (same
- * parameters, within the request id's retention, untouched since) gets a fresh generation-1 secret through a
- * version-guarded write. Anything else answers FAILED_PRECONDITION: the request id names another creation.
- */
+/** reissueEarlier: only the same creation, untouched and within retention, gets a fresh first secret. */
 async function reissueEarlier(
   deps: KeyIssuerDependencies,
   stored: ApiKeyRecord,

@@ -3,7 +3,6 @@ import type { Labels } from "./api-key.js";
 import { invalidArgument } from "./errors.js";
 import { validateSingleLineText } from "./validation.js";
 
-/** LABEL_KEY_PATTERN is the alphabet of a label key. */
 export const LABEL_KEY_PATTERN = /^[a-z0-9](?:[a-z0-9_.-]{0,61}[a-z0-9])?$/;
 export const MAX_LABELS = 32;
 export const MAX_LABEL_VALUE_BYTES = 256;
@@ -48,7 +47,6 @@ export function validateLabels(values: Readonly<Record<string, string>>, field: 
   return labels;
 }
 
-/** LabelSelector is one label equality a listing filters by. */
 export interface LabelSelector {
   readonly key: string;
   readonly value: string;

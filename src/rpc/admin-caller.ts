@@ -9,7 +9,6 @@ import { kPeerAddress, kRequestId } from "./context-keys.js";
 export interface AdminCaller {
   /** credential is the candidate key, or null. Secret: never log it. */
   readonly credential: string | null;
-  /** peerIp is the socket peer's IP address without port, or null when unknown. */
   readonly peerIp: string | null;
 }
 
@@ -22,10 +21,7 @@ export function adminCallerOf(context: HandlerContext): AdminCaller {
   };
 }
 
-/**
- * authenticateAdminCall resolves the actor of an admin or audit call: its credential and peer IP checked by
- * `access`, with the call's request id attached for the audit trail.
- */
+/** authenticateAdminCall resolves the actor of a call, with its request id attached for the audit trail. */
 export function authenticateAdminCall(access: AdminAuthenticator, context: HandlerContext): Promise<Actor> {
   const caller = adminCallerOf(context);
   return access.authenticate(caller.credential, caller.peerIp, context.values.get(kRequestId));
@@ -39,9 +35,8 @@ export function asAdminCaller(access: AdminAuthenticator) {
 }
 
 /**
- * peerIpOf strips the port from a peer address: "10.0.0.1:5000" → "10.0.0.1", "[::1]:5000" → "::1" (grpc-js),
- * "::ffff:127.0.0.1:5000" → "::ffff:127.0.0.1" (connect-node joins address and port without brackets; the
- * port is always present for a TCP peer, so the last ":" separates it). Returns null for "unknown" or "".
+ * peerIpOf strips the port: "[::1]:5000" → "::1" (grpc-js); connect-node writes "::ffff:127.0.0.1:5000"
+ * without brackets, but a TCP peer always has a port, so the last ":" separates it. Null for "unknown" or "".
  */
 export function peerIpOf(peer: string): string | null {
   if (peer === "" || peer === "unknown") {

@@ -50,7 +50,6 @@ const CODES_OUT: Readonly<Record<DomainVerificationCode, VerificationCode>> = {
   disabled: VerificationCode.DISABLED,
 };
 
-/** verificationCodeOf is the proto VerificationCode of a domain verification code. */
 export function verificationCodeOf(code: DomainVerificationCode): VerificationCode {
   return CODES_OUT[code];
 }
@@ -88,10 +87,7 @@ export function verificationCodesOf(
   });
 }
 
-/**
- * eventKindsOf maps a kind filter. UNSPECIFIED means "every kind" (so a list holding it keeps everything);
- * an unknown number is INVALID_ARGUMENT.
- */
+/** eventKindsOf maps a kind filter; UNSPECIFIED means every kind, so a list holding it keeps everything. */
 export function eventKindsOf(kinds: readonly AuditEventKind[], field = "kinds"): DomainAuditEventKind[] {
   const mapped: DomainAuditEventKind[] = [];
   for (const kind of kinds) {
@@ -125,10 +121,7 @@ export function streamStartOf(start: StreamAuditEventsRequest["start"]): AuditSt
   }
 }
 
-/**
- * auditEventOf maps a persisted event. Its cursor is the position right after it, so a listing's event can
- * also start a stream (resume_cursor) that continues after it.
- */
+/** auditEventOf maps a persisted event; its cursor lets a listed event also start a stream after it. */
 export function auditEventOf(record: AuditEventRecord): AuditEvent {
   const detail = record.detail;
   const base = {
@@ -181,7 +174,6 @@ export function auditPageOf(page: Page<AuditEventRecord>): { events: AuditEvent[
   return { events: page.items.map(auditEventOf), nextPageToken: page.nextCursor ?? "" };
 }
 
-/** streamResponseOf maps one stream item: an event (with its cursor) or a heartbeat. */
 export function streamResponseOf(item: AuditStreamItem): StreamAuditEventsResponse {
   if (item.type === "event") {
     return create(StreamAuditEventsResponseSchema, {
@@ -194,10 +186,8 @@ export function streamResponseOf(item: AuditStreamItem): StreamAuditEventsRespon
 }
 
 /**
- * streamErrorOf gives the two stream errors a client acts on their ErrorInfo: an expired cursor (OUT_OF_RANGE,
- * reason AUDIT_CURSOR_EXPIRED, metadata earliest_cursor, also named in the message for people reading it)
- * and a slow consumer (RESOURCE_EXHAUSTED, reason AUDIT_STREAM_SLOW_CONSUMER). Anything else is returned
- * unchanged for the shared error boundary.
+ * streamErrorOf gives an expired cursor (with earliest_cursor) and a slow consumer their ErrorInfo; anything
+ * else is returned unchanged for the shared error boundary.
  */
 export function streamErrorOf(error: unknown): unknown {
   if (error instanceof AuditCursorExpiredError) {

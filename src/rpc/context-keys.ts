@@ -8,11 +8,8 @@ export const kPeerAddress = createContextKey<string>("unknown", { description: "
 export const kRequestId = createContextKey<string>("", { description: "request id" });
 
 /**
- * kAbortCall ends a streaming call from the server side at once, even while its writer waits for a client
- * that stopped reading (flow control): the gRPC port then ends the call with `reason` after the messages
- * already queued; the HTTP port resets the HTTP/2 stream (ENHANCE_YOUR_CALM for RESOURCE_EXHAUSTED, which
- * clients read as RESOURCE_EXHAUSTED) or closes the HTTP/1.1 connection. The default does nothing (unary
- * calls, tests without a transport).
+ * kAbortCall ends a streaming call from the server side at once, even while its writer waits on flow control
+ * (gRPC: after the queued messages; HTTP/2: a stream reset; HTTP/1.1: the connection closes). Default: no-op.
  */
 export const kAbortCall = createContextKey<(reason: ConnectError) => void>(() => undefined, {
   description: "abort the call",

@@ -3,7 +3,6 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { DomainError, DomainErrorKind } from "../domain/errors.js";
 import { errorWithInfo, errorWithViolations } from "./error-info.js";
 
-/** errorCodes maps each DomainErrorKind to the status code a client receives. */
 export const errorCodes: Readonly<Record<DomainErrorKind, Code>> = Object.freeze({
   invalid_argument: Code.InvalidArgument,
   not_found: Code.NotFound,
@@ -18,12 +17,8 @@ export const errorCodes: Readonly<Record<DomainErrorKind, Code>> = Object.freeze
 });
 
 /**
- * rpcErrorOf is the error a client receives for a DomainError: its code from errorCodes, its own message
- * (written for the caller), and the machine-readable details:
- * - invalid_argument naming fields → google.rpc.BadRequest, one field violation per bad field;
- * - a specific reason (TENANT_KEY_LIMIT_EXCEEDED, KEY_REVOKED…) → google.rpc.ErrorInfo, so programs branch
- *   on the reason instead of parsing the message. A reason that only repeats the code's name adds nothing.
- * The DomainError stays the cause, for the request log; it is never sent.
+ * rpcErrorOf is what a client receives for a DomainError: bad fields as a BadRequest, a specific reason (not
+ * just the code's name) as an ErrorInfo; the DomainError stays the cause, for the request log, never sent.
  */
 export function rpcErrorOf(error: DomainError): ConnectError {
   const code = errorCodes[error.kind];

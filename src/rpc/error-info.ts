@@ -6,17 +6,13 @@ import { BadRequestSchema, ErrorInfoSchema } from "../gen/google/rpc/error_detai
 /** ERROR_INFO_DOMAIN is the ErrorInfo domain of this service's errors (DNS-style, as googleapis' are). */
 export const ERROR_INFO_DOMAIN = "apikeys.dev";
 
-/** ErrorInfo is the content of one google.rpc.ErrorInfo detail. */
 export interface ErrorInfo {
   readonly reason: string;
   readonly domain: string;
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/**
- * errorWithInfo builds a ConnectError carrying one ErrorInfo detail (domain ERROR_INFO_DOMAIN). `cause` is
- * kept for the request log, never sent.
- */
+/** errorWithInfo builds a ConnectError with one ErrorInfo; `cause` is for the request log, never sent. */
 export function errorWithInfo(
   message: string,
   code: Code,
@@ -39,11 +35,7 @@ export function errorInfoOf(error: ConnectError): ErrorInfo | null {
   return info === undefined ? null : { reason: info.reason, domain: info.domain, metadata: info.metadata };
 }
 
-/**
- * errorWithViolations builds an INVALID_ARGUMENT ConnectError carrying one google.rpc.BadRequest detail with
- * a field violation per bad field (plus ErrorInfo when `reason` is given). `cause` is kept for the request
- * log, never sent.
- */
+/** errorWithViolations builds an INVALID_ARGUMENT with a BadRequest (and an ErrorInfo for a `reason`). */
 export function errorWithViolations(
   message: string,
   code: Code,

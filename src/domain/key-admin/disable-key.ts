@@ -4,11 +4,7 @@ import type { DeleteKeyInput, RevokeKeyInput } from "../key-admin.js";
 import { changeKey } from "./change-key.js";
 import { type KeyContext, requireChangeable } from "./key-context.js";
 
-/**
- * disableKey turns a key off until enableKey turns it on again (admins): VerifyKey answers DISABLED on every
- * replica before the answer. The key keeps its tenant slot (it can come back). Disabling a disabled key
- * succeeds and changes nothing; a revoked key cannot be disabled (revocation is final).
- */
+/** disableKey turns a key off until enabled again; it keeps its tenant slot (it can come back). */
 export function disableKey(ctx: KeyContext, actor: Actor, input: RevokeKeyInput): Promise<KeyView> {
   return changeKey(ctx, actor, input, {
     operation: "DisableKey",

@@ -1,7 +1,4 @@
-/**
- * What the key use cases share: their ports, how a key is read for the caller, and the rules more than one
- * of them applies.
- */
+/** What the key use cases share: their ports, how a key is read for the caller, and common rules. */
 import { canSeeKey } from "../admin-access.js";
 import { keyFieldChanges } from "../admin-field-changes.js";
 import { type MutationOutcome, writeGuarded } from "../admin-mutation.js";
@@ -17,7 +14,6 @@ export const KEY_REVOKED = "KEY_REVOKED";
 /** KEY_EXPIRED is the reason of the FAILED_PRECONDITION for rotating an expired key without a new expiry. */
 export const KEY_EXPIRED = "KEY_EXPIRED";
 
-/** KeyEvent is the audit event of a key mutation that wrote. */
 export interface KeyEvent {
   readonly action: AdminAction;
   readonly changedFields: readonly string[];
@@ -53,7 +49,6 @@ export function keyContext(deps: KeyAdminDependencies) {
     visibleKey,
     liveKey,
     keyIdOf: (value: string, field: string): string => validateKeyId(value, keyFormat, field),
-    /** replayKey answers a replayed request with the key as it is now. */
     replayKey: async (actor: Actor, keyId: string): Promise<KeyView> =>
       view(await visibleKey(actor, keyId), deps.clock.now()),
     /** requireGroupOf refuses a group id ("" = none) that is not a group of the tenant. */
@@ -69,7 +64,6 @@ export function keyContext(deps: KeyAdminDependencies) {
     /** releaseSlot gives a key's tenant slot back; a failure is reported, not answered (the key changed). */
     releaseSlot: (tenantId: string, why: string): Promise<void> =>
       deps.tenants.releaseKeySlot(tenantId).catch((error: unknown) => deps.reportError?.(error, why)),
-    /** writeKey writes a change of `first` under its version guard (see writeGuarded). */
     writeKey: (
       actor: Actor,
       first: ApiKeyRecord,
@@ -84,10 +78,7 @@ export function keyContext(deps: KeyAdminDependencies) {
         write: (next, version) => keys.replace(next, version),
         retry: options.retry ?? true,
       }),
-    /**
-     * changed tells every replica's cache about the key (also when nothing was written: a retry after a
-     * failed notification must still reach them) and answers with the key at `now` and the audit event.
-     */
+    // changed notifies even when nothing was written: a retry after a failed notice must reach every replica.
     async changed(after: ApiKeyRecord, now: Date, event: KeyEvent | null): Promise<MutationOutcome<KeyView>> {
       await deps.notifier.keyChanged(after.id);
       const target = { tenantId: after.tenantId, keyId: after.id, groupId: after.groupId };
@@ -118,10 +109,7 @@ export function groupIdOf(value: string, field: string): string {
   return value === "" ? value : validateGroupId(value, field);
 }
 
-/**
- * grantablePermissions validates permissions and refuses the super-user permission outside the system
- * tenant: a tenant admin must never be able to mint a key with rights over every tenant.
- */
+/** grantablePermissions: a tenant admin must never mint a key with rights over every tenant. */
 export function grantablePermissions(values: readonly string[], tenantId: string, field: string): string[] {
   const permissions = validatePermissions(values, field);
   if (tenantId !== SYSTEM_TENANT) {
@@ -149,7 +137,6 @@ export function requireChangeable(key: ApiKeyRecord): void {
   }
 }
 
-/** sameInstant compares two optional instants. */
 export function sameInstant(a: Date | null, b: Date | null): boolean {
   return a === null || b === null ? a === b : a.getTime() === b.getTime();
 }

@@ -4,10 +4,7 @@ import type { RevokeKeyInput } from "../key-admin.js";
 import { changeKey } from "./change-key.js";
 import type { KeyContext } from "./key-context.js";
 
-/**
- * revokeKey revokes a key for good (admins); revoking a revoked key succeeds and changes nothing. Only the
- * write that moved the key out of the tenant's count gives its slot back, so concurrent revokes free one.
- */
+/** revokeKey revokes for good; only the write that revoked frees the slot, so concurrent revokes free one. */
 export function revokeKey(ctx: KeyContext, actor: Actor, input: RevokeKeyInput): Promise<KeyView> {
   return changeKey(ctx, actor, input, {
     operation: "RevokeKey",

@@ -11,10 +11,8 @@ import { validateExpiry, validateRotationOverlap } from "../validation.js";
 import { KEY_EXPIRED, type KeyContext, requireChangeable, sameInstant } from "./key-context.js";
 
 /**
- * rotateKey issues a new secret (admins). Overlap: 0 to 7 days, never beyond the key's expiry before or after
- * the rotation; only the secret just superseded overlaps (older ones stop at once). An expired key can be
- * rotated only with a new expire_time. Of concurrent rotations one wins, the others answer ABORTED (never
- * two live new secrets).
+ * rotateKey issues a new secret; only the one just superseded may overlap (older ones stop at once). Of
+ * concurrent rotations one wins and the others answer ABORTED: never two live new secrets.
  */
 export async function rotateKey(ctx: KeyContext, actor: Actor, input: RotateKeyInput): Promise<IssuedKey> {
   requireAdmin(actor);
@@ -90,10 +88,7 @@ export async function rotateKey(ctx: KeyContext, actor: Actor, input: RotateKeyI
   });
 }
 
-/**
- * isEarlierRotation tells whether the key's newest secret is the rotation of an earlier attempt of
- * `requestId` (its write landed, its answer never did; request-fence.ts).
- */
+/** isEarlierRotation: the newest secret is an earlier attempt's rotation (its answer never arrived). */
 function isEarlierRotation(key: ApiKeyRecord, requestId: string, now: Date): boolean {
   const newest = key.secrets.at(-1);
   return (
@@ -102,9 +97,8 @@ function isEarlierRotation(key: ApiKeyRecord, requestId: string, now: Date): boo
 }
 
 /**
- * reissueRotation completes a rotation an earlier attempt of the request applied: its secret reached nobody,
- * so the newest secret (same generation, same overlap of the one before) gets a fresh value instead of a
- * second rotation. The etag and expiry were checked by that attempt, against the key it rotated.
+ * reissueRotation gives the secret of an earlier attempt's rotation, which reached nobody, a fresh value
+ * instead of rotating twice; that attempt checked the etag and expiry against the key it rotated.
  */
 async function reissueRotation(
   ctx: KeyContext,
@@ -144,10 +138,7 @@ async function reissueRotation(
   return issuedRotation(outcome, after, requestId, generated);
 }
 
-/**
- * issuedRotation answers a rotation to `after`'s newest secret with that secret. Made under a request id, its
- * event gets an id derived from both: every attempt of the request records the same event, stored once.
- */
+/** issuedRotation: under a request id, every attempt records the same event id, stored once. */
 function issuedRotation(
   outcome: MutationOutcome<KeyView>,
   after: ApiKeyRecord,

@@ -38,7 +38,6 @@ export const UPDATABLE_KEY_FIELDS = [
 
 export type UpdatableKeyField = (typeof UPDATABLE_KEY_FIELDS)[number];
 
-/** KeyChanges are the validated new values of the fields an UpdateKey mask names. */
 interface KeyChanges {
   name?: string;
   description?: string;
@@ -50,10 +49,7 @@ interface KeyChanges {
   labels?: Labels;
 }
 
-/**
- * updateKey changes the fields its mask names (admins). Expiry may only move earlier: extending or removing
- * it needs RotateKey, which issues a new secret, so a secret never lives longer than it was issued for.
- */
+/** updateKey: expiry only moves earlier, so a secret never outlives what it was issued for (RotateKey). */
 export async function updateKey(ctx: KeyContext, actor: Actor, input: UpdateKeyInput): Promise<KeyView> {
   requireAdmin(actor);
   const keyId = ctx.keyIdOf(input.keyId, "key.key_id");
