@@ -301,73 +301,75 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
     });
   }
 
-  function loadKey(keyId: string): Promise<VerifiableKey | null> {
-    const existing = keyFlights.get(keyId);
+  /**
+   * fly runs one lookup per id at a time (later callers share it). `settle` sees whether the flight went
+   * stale (an invalidation arrived while it ran), in which case it must not store what it read.
+   */
+  function fly<R, T>(
+    flights: Map<string, Flight<T>>,
+    id: string,
+    what: "key" | "group",
+    find: () => Promise<R>,
+    settle: (record: R, stale: boolean, startedAt: number) => T,
+  ): Promise<T> {
+    const existing = flights.get(id);
     if (existing !== undefined) {
       return existing.promise;
     }
     const startedAt = now();
-    const flight: Flight<VerifiableKey | null> = {
+    const flight: Flight<T> = {
       stale: false,
-      promise: lookup(
-        "key",
-        () => keys.findById(keyId),
-        (record: ApiKeyRecord | null) => {
-          const key = record === null ? null : compileVerifiableKey(record);
-          if (!flight.stale) {
-            if (key === null) {
-              positive.delete(keyId);
-              negative.set(keyId, startedAt);
-            } else {
-              negative.delete(keyId);
-              positive.set(keyId, { key, loadedAt: startedAt });
-            }
-          }
-          return key;
-        },
-      ),
+      promise: lookup(what, find, (record: R) => settle(record, flight.stale, startedAt)),
     };
-    keyFlights.set(keyId, flight);
+    flights.set(id, flight);
     const forget = (): void => {
-      if (keyFlights.get(keyId) === flight) {
-        keyFlights.delete(keyId);
+      if (flights.get(id) === flight) {
+        flights.delete(id);
       }
     };
     flight.promise.then(forget, forget);
     return flight.promise;
   }
 
-  function loadGroup(groupId: string): Promise<GroupPermissions> {
-    const existing = groupFlights.get(groupId);
-    if (existing !== undefined) {
-      return existing.promise;
-    }
-    const startedAt = now();
-    const flight: Flight<GroupPermissions> = {
-      stale: false,
-      promise: lookup(
-        "group",
-        () => groups.findById(groupId),
-        (record: GroupRecord | null) => {
-          const value: GroupPermissions =
-            record === null
-              ? GROUP_GONE
-              : Object.freeze({ permissions: Object.freeze([...record.permissions]) });
-          if (!flight.stale) {
-            groupCache.set(groupId, { value, loadedAt: startedAt });
+  function loadKey(keyId: string): Promise<VerifiableKey | null> {
+    return fly(
+      keyFlights,
+      keyId,
+      "key",
+      () => keys.findById(keyId),
+      (record: ApiKeyRecord | null, stale, startedAt) => {
+        const key = record === null ? null : compileVerifiableKey(record);
+        if (!stale) {
+          if (key === null) {
+            positive.delete(keyId);
+            negative.set(keyId, startedAt);
+          } else {
+            negative.delete(keyId);
+            positive.set(keyId, { key, loadedAt: startedAt });
           }
-          return value;
-        },
-      ),
-    };
-    groupFlights.set(groupId, flight);
-    const forget = (): void => {
-      if (groupFlights.get(groupId) === flight) {
-        groupFlights.delete(groupId);
-      }
-    };
-    flight.promise.then(forget, forget);
-    return flight.promise;
+        }
+        return key;
+      },
+    );
+  }
+
+  function loadGroup(groupId: string): Promise<GroupPermissions> {
+    return fly(
+      groupFlights,
+      groupId,
+      "group",
+      () => groups.findById(groupId),
+      (record: GroupRecord | null, stale, startedAt) => {
+        const value: GroupPermissions =
+          record === null
+            ? GROUP_GONE
+            : Object.freeze({ permissions: Object.freeze([...record.permissions]) });
+        if (!stale) {
+          groupCache.set(groupId, { value, loadedAt: startedAt });
+        }
+        return value;
+      },
+    );
   }
 
   const ignore = (): void => undefined;
