@@ -1,15 +1,9 @@
 /**
- * KeyVerifier: the VerifyKey use case, and the same check for admin callers (CallerAuthenticator).
- *
- * One call: validate the request fields (malformed → an invalid-argument error) → unwrap the credential →
- * KeyFormat.parse (length, prefix, alphabet, CRC32; garbage ends here as not_found, with no lookup) → look the
- * key id up through a VerificationSource (a cache; see src/verify/key-cache.ts) → keyed hash of the presented
- * key compared in constant time with every live secret → the group's current permissions → the policy
- * (verification-policy.ts) with the clock read at decision time.
- *
- * The source answers synchronously when it holds the key, so a warm call allocates no promise. Every call
- * computes one HMAC per pepper version in use (normally one) and decides with the clock; only the verdict
- * object is shared between calls that reach the same decision for the same cached key and group.
+ * KeyVerifier: the VerifyKey use case, and the same check for admin callers (CallerAuthenticator). The steps
+ * of one call are in docs/architecture.md ("VerifyKey: the hot path"). A source that holds the key answers
+ * synchronously, so a warm call allocates no promise; every call computes the HMAC and decides with the
+ * clock; only the verdict object is shared between calls that reach the same decision for the same cached
+ * key and group.
  */
 import type { VerificationCode } from "./audit-event.js";
 import { candidateKeyFromCredential, type VerifyCredential } from "./credential.js";

@@ -1,11 +1,7 @@
 /**
  * The bridge from protobuf-es service descriptors to @grpc/grpc-js: one generic adapter that serves any
- * connect-es ServiceImpl on a grpc-js Server, with no per-RPC glue. Unary and server-streaming methods are
- * supported (the API has no client or bidi streams).
- *
- * Each call gets a HandlerContext from connect's createHandlerContext and runs through the same Connect
- * interceptors as the HTTP port (drain, default deadline, error boundary, caller check, request log): the
- * bridge builds the Connect-shaped request they read, runs the chain, and writes what comes out.
+ * connect-es ServiceImpl (unary and server-streaming) on a grpc-js Server through the same Connect
+ * interceptors as the HTTP port (docs/architecture.md, "The grpc-js bridge").
  */
 import {
   create,

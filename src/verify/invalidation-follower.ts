@@ -1,17 +1,8 @@
 /**
- * InvalidationFollower: every replica's reader of the ChangeFeed. It polls `after(lastSeq)` every
- * pollIntervalMs and drops the named keys and groups from the local KeyCache, so a change made on any replica
- * reaches this one within one poll interval plus one query (well under 250 ms at the 100 ms default).
- *
- * - Start: the first poll reads the newest seq and flushes the whole cache, because anything loaded before
- *   the replica followed the feed may have been changed by a notice it will never read.
- * - Gaps: seqs are gapless, except where old notices were pruned. A batch that does not start at lastSeq + 1
- *   means notices were missed (this replica fell further behind than the feed's retention): flush everything.
- * - Freshness: after a poll that caught up with the feed, the cache is told the instant the poll STARTED
- *   (markFeedFresh): every notice published before that instant has now been applied. When polls fail the
- *   instant stops advancing, and the cache stops trusting entries older than its staleness bound.
- * - Polls never overlap: the next one is scheduled when the previous one settles, so a hung database holds one
- *   query, not one per interval.
+ * InvalidationFollower: every replica's reader of the ChangeFeed. It polls `after(lastSeq)` and drops the
+ * named keys and groups from the KeyCache; it flushes everything at start and on a gap, reports the feed's
+ * freshness to the cache after each complete poll, and never overlaps polls. The races it closes:
+ * docs/architecture.md ("Cache invalidation across replicas").
  */
 import type { ChangeFeed, ChangeNotice, Clock } from "../domain/ports.js";
 import type { KeyCache } from "./key-cache.js";

@@ -1,35 +1,8 @@
 /**
- * KeyCache: the VerificationSource of every replica — compiled keys and group permissions in memory, looked
- * up in MongoDB only on a miss, and dropped when they change.
- *
- * Three bounded LRU maps:
- * - positive: key id → compiled key (VerifiableKey), bounded in entries AND approximate bytes. Deleted and
- *   revoked keys are cached too: they are answers like any other.
- * - negative: key ids that do not exist, bounded in entries and with a short TTL, so a spray of random
- *   well-formed keys costs at most one lookup per id and a bounded amount of memory.
- * - groups: group id → current permissions (null when the group is gone). Kept apart from the keys so a
- *   group edit drops one entry and every key of the group sees the new permissions at its next call.
- *
- * Nothing cached is a secret or depends on the clock: a compiled key holds the stored keyed hashes and the
- * configuration; expiry and overlap ends are evaluated per call by the policy.
- *
- * Freshness (see docs/architecture.md, "Cache invalidation across replicas"):
- * - invalidateKey/invalidateGroup/invalidateAll drop entries at once. A lookup already in flight for a dropped
- *   id is marked stale: it still answers the calls that were waiting for it (they started before the change)
- *   but never enters the cache, so a read made before a change cannot be cached after its invalidation.
- * - Trust is bounded in time. The invalidation follower reports, after each complete poll, the instant the
- *   poll started (markFeedFresh): every change published before then has been applied. An entry is trusted
- *   while max(its load start, last fresh feed) + maxStaleMs is in the future; beyond that (feed unreachable)
- *   it is looked up again, and if that fails the answer is UNAVAILABLE, never a stale "valid".
- * - MAX_AGE_MS is a backstop for a notice that was never published (a replica that crashed between its write
- *   and its publish): an older entry is refreshed in the background while it keeps serving.
- *
- * Outage behaviour. Each lookup has a time budget (lookupTimeoutMs, covering its wait for a slot); when it
- * runs out the call gets an unavailable error while the database operation finishes on its own. After a failure
- * the cache fails new lookups at once for a second (or until the follower reaches the database
- * again), so an outage costs callers microseconds, not the budget, on every unknown key. Concurrent misses for
- * one id share one lookup, and at most maxConcurrentLookups run at once (a bounded number wait), which is what
- * keeps a spray from hammering MongoDB.
+ * KeyCache: the VerificationSource of every replica — compiled keys, unknown ids and group permissions in
+ * bounded LRU maps, looked up in MongoDB only on a miss, with single-flight lookups under a time budget, a
+ * staleness bound and fast-fail during outages. The design and its races: docs/architecture.md ("What is
+ * cached", "Cache invalidation across replicas", "MongoDB down").
  */
 
 import { LRUCache } from "lru-cache";

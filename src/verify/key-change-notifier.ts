@@ -1,17 +1,8 @@
 /**
- * KeyChangeNotifier on the KeyCache and the ChangeFeed: what the admin use cases call after every write to
- * a key or group, before they answer.
- *
- * 1. Drop the local cached copy synchronously, so the very next verification on this replica reads the new
- *    state (and a lookup that was already in flight is kept out of the cache).
- * 2. Publish a durable notice on the feed and wait for it, so every other replica drops its copy at its next
- *    poll (≤ poll interval + one query).
- *
- * When the publish fails (database unreachable), the change itself is already stored: the notice is kept in a
- * bounded pending set and re-published in the background until it succeeds, and the caller gets
- * an unavailable error saying exactly that, so an admin tool can retry (the admin operations are idempotent).
- * Meanwhile other replicas are protected by their staleness bound: while the feed is unreachable they stop
- * trusting their caches after CACHE_MAX_STALE_MS.
+ * KeyChangeNotifier on the KeyCache and the ChangeFeed, called by the admin use cases after every write to a
+ * key or group: it drops the local copy synchronously, then publishes a durable notice for the other replicas;
+ * a notice that fails to publish is re-published in the background (docs/architecture.md, "Cache
+ * invalidation across replicas").
  */
 import { DomainError } from "../domain/errors.js";
 import type { ChangeFeed, ChangeNotice, KeyChangeNotifier } from "../domain/ports.js";

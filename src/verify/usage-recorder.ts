@@ -1,19 +1,8 @@
 /**
- * UsageRecorder for VerifyKey: one usage event per verdict into the AuditSink, and "last used" timestamps
- * coalesced in memory. Neither ever blocks or fails a verification.
- *
- * - Statistics: every verdict of an identified key is counted (VerdictCounter, usage-stats-counter.ts) before
- *   anything below may sample or drop its event, so the usage statistics stay exact.
- * - Usage events: one UsageEvent (usage-event.ts) per verdict, handed to AuditSink.emit, which is O(1) and
- *   bounded (the buffered sink drops and counts when full). Verdicts other than VALID (unknown, revoked,
- *   refused keys — what a flood of garbage credentials produces) are recorded at most `refusedPerSecond` per
- *   second; the rest are counted as sampled out, so garbage traffic cannot fill the audit buffer. The endpoint and client IP have been validated
- *   by the verifier (bounded, no control characters); no credential is ever part of an event.
- * - Last used: only VALID verifications (and successful admin authentications) count. A key is queued at most
- *   once per lastUsedIntervalMs; every lastUsedIntervalMs the queued keys are written with ONE bulk write
- *   (KeyRepository.recordLastUsed, which only moves the timestamp forward). So each key costs at most one
- *   write per interval however often it is used, and a failed write is retried at the next flush. Both maps
- *   are bounded (maxTrackedKeys); a key that does not fit is counted as dropped and tried again on its next use.
+ * UsageRecorder for VerifyKey: counts every verdict for the usage statistics, emits one usage event per
+ * verdict (refused ones at most `refusedPerSecond` a second, the rest counted as sampled out), and coalesces
+ * "last used" timestamps into one bulk write per interval. Never blocks or fails a verification; no
+ * credential is ever part of an event. See docs/audit.md and docs/architecture.md ("Usage recording").
  */
 import type { KeyVerification, UsageRecorder, VerifyKeyInput } from "../domain/key-verifier.js";
 import type { AuditSink, KeyRepository } from "../domain/ports.js";

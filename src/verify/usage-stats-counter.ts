@@ -1,14 +1,7 @@
 /**
- * The usage statistics counter of one replica: every verdict of an identified key is counted in memory
- * (O(1), never blocking a verification), per key, UTC hour and verification code, independently of the raw
- * usage log, so the statistics stay exact while that log sheds load. Every flush interval (and at shutdown)
- * the counts are added to the rollup buckets with ONE batched write (UsageStatsStore.add): one `$inc`
- * upsert per key-hour (all its codes at once), key-day, tenant-hour and tenant-day touched since the last
- * flush, however many verifications there were. A failed write puts its counts back for the next flush.
- *
- * What is counted but not yet written (`pending`) is what a crash would lose: at most one flush interval of
- * verdicts. It is exposed as a metric, and shutdown reports what it could not write. Memory is bounded by
- * maxPendingBuckets (key-hours waiting); a verdict that does not fit is counted as dropped, never silently.
+ * The usage statistics counter of one replica: verdicts counted in memory per key, UTC hour and code, and
+ * added to the rollup buckets with one batched write per flush interval; a failed write puts its counts back.
+ * Bounded (maxPendingBuckets), and what a crash would lose is exposed as `pending`. See docs/audit.md.
  */
 import type { VerificationCode } from "../domain/audit-event.js";
 import {
