@@ -14,7 +14,7 @@ import {
   type AuditStreamItem,
   type AuditStreamStart,
 } from "../domain/audit-stream.js";
-import { DomainError, invalidArgument } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 import type { Page } from "../domain/ports.js";
 import {
   AdminAction,
@@ -32,7 +32,7 @@ import { StreamAuditEventsResponseSchema } from "../gen/apikeys/v1/audit_service
 import { VerificationCode } from "../gen/apikeys/v1/key_verify_service_pb.js";
 import { errorCodes } from "./error-codes.js";
 import { errorWithInfo } from "./error-info.js";
-import { dateOf } from "./key-mappers.js";
+import { dateOf, domainValueOf } from "./key-mappers.js";
 
 /** AUDIT_CURSOR_EXPIRED is the ErrorInfo reason of OUT_OF_RANGE for a cursor older than the retention. */
 export const AUDIT_CURSOR_EXPIRED = "AUDIT_CURSOR_EXPIRED";
@@ -54,9 +54,10 @@ export function verificationCodeOf(code: DomainVerificationCode): VerificationCo
   return CODES_OUT[code];
 }
 
-const CODES_IN: ReadonlyMap<number, DomainVerificationCode> = new Map(
-  Object.entries(CODES_OUT).map(([domain, proto]) => [proto, domain as DomainVerificationCode]),
-);
+const KINDS: Readonly<Record<DomainAuditEventKind, AuditEventKind>> = {
+  usage: AuditEventKind.USAGE,
+  admin: AuditEventKind.ADMIN,
+};
 
 const ACTIONS_OUT: Readonly<Record<DomainAdminAction, AdminAction>> = {
   key_created: AdminAction.KEY_CREATED,
@@ -78,31 +79,17 @@ export function verificationCodesOf(
   codes: readonly VerificationCode[],
   field = "codes",
 ): DomainVerificationCode[] {
-  return codes.map((code) => {
-    const mapped = CODES_IN.get(code);
-    if (mapped === undefined) {
-      throw invalidArgument(field, `${Number(code)} is not a verification code`);
-    }
-    return mapped;
-  });
+  return codes.map((code) => domainValueOf(CODES_OUT, code, field, "a verification code"));
 }
 
 /** eventKindsOf maps a kind filter; UNSPECIFIED means every kind, so a list holding it keeps everything. */
 export function eventKindsOf(kinds: readonly AuditEventKind[], field = "kinds"): DomainAuditEventKind[] {
   const mapped: DomainAuditEventKind[] = [];
   for (const kind of kinds) {
-    switch (kind) {
-      case AuditEventKind.UNSPECIFIED:
-        return [];
-      case AuditEventKind.USAGE:
-        mapped.push("usage");
-        break;
-      case AuditEventKind.ADMIN:
-        mapped.push("admin");
-        break;
-      default:
-        throw invalidArgument(field, `${Number(kind)} is not an audit event kind`);
+    if (kind === AuditEventKind.UNSPECIFIED) {
+      return [];
     }
+    mapped.push(domainValueOf(KINDS, kind, field, "an audit event kind"));
   }
   return mapped;
 }

@@ -45,16 +45,13 @@ const EXPIRATION: Readonly<Record<DomainExpirationState, ExpirationState>> = {
   expired: ExpirationState.EXPIRED,
 };
 
-/** filterOf maps a ListKeys enum filter back through `table`; UNSPECIFIED (0) means any (null). */
-function filterOf<D extends string>(
+/** domainValueOf reads a proto enum number back through its outgoing `table`, refusing one it lacks. */
+export function domainValueOf<D extends string>(
   table: Readonly<Record<D, number>>,
   value: number,
   field: string,
   what: string,
-): D | null {
-  if (value === 0) {
-    return null;
-  }
+): D {
   const found = (Object.keys(table) as D[]).find((name) => table[name] === value);
   if (found === undefined) {
     throw invalidArgument(field, `${Number(value)} is not ${what}`);
@@ -62,15 +59,18 @@ function filterOf<D extends string>(
   return found;
 }
 
+// In the ListKeys filters, UNSPECIFIED (0) means any (null).
 export function keyStatusFilterOf(status: KeyStatus, field = "status"): DomainKeyStatus | null {
-  return filterOf(STATUS, status, field, "a key status");
+  return status === KeyStatus.UNSPECIFIED ? null : domainValueOf(STATUS, status, field, "a key status");
 }
 
 export function expirationStateFilterOf(
   state: ExpirationState,
   field = "expiration_state",
 ): DomainExpirationState | null {
-  return filterOf(EXPIRATION, state, field, "an expiration state");
+  return state === ExpirationState.UNSPECIFIED
+    ? null
+    : domainValueOf(EXPIRATION, state, field, "an expiration state");
 }
 
 function timestampOf(date: Date | null): Timestamp | undefined {
