@@ -1,7 +1,4 @@
-/**
- * AuditEventDocument: how an audit event is stored in `audit_events`, and the mapping to and from the domain
- * record. `_id` is the event's seq, so the primary index is the commit order.
- */
+/** How an audit event is stored in `audit_events`: `_id` is its seq, so the primary index is the commit order. */
 import type { FieldValue } from "../domain/admin-field-changes.js";
 import type { AdminDetail, AuditEventRecord, NewAuditEvent, UsageDetail } from "../domain/audit-event.js";
 
@@ -15,14 +12,11 @@ export interface StoredFieldChange {
   readonly newValue: string;
 }
 
-/** StoredAdminDetail is an admin detail as stored: its changes as StoredFieldChange. */
 export type StoredAdminDetail = Omit<AdminDetail, "changes"> & {
   readonly changes?: readonly StoredFieldChange[];
 };
 
-/** AuditEventDocument is one stored event; the detail is kept as the domain shapes it (changes as text). */
 export interface AuditEventDocument {
-  /** _id is the seq: the event's position in the global commit order. */
   _id: number;
   /** eventId is the event's unique id (unique index: the same event is never stored twice). */
   eventId: string;
@@ -32,7 +26,6 @@ export interface AuditEventDocument {
   detail: UsageDetail | StoredAdminDetail;
 }
 
-/** toAuditEventDocument stores `event` at position `seq`. */
 export function toAuditEventDocument(event: NewAuditEvent, seq: number): AuditEventDocument {
   const detail = event.detail;
   return {
@@ -59,7 +52,6 @@ function storedAdminDetail(detail: AdminDetail): StoredAdminDetail {
   };
 }
 
-/** toAuditEventRecord reads a stored event back. */
 export function toAuditEventRecord(document: AuditEventDocument): AuditEventRecord {
   const detail = document.detail;
   return {

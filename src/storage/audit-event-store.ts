@@ -1,32 +1,6 @@
 /**
- * AuditLog on MongoDB: audit events in one global commit order, on plain indexed queries (no change
- * streams, no transactions), so it works on a standalone server, a replica set and the in-memory test server.
- *
- * Commit order without gaps. Events live in `audit_events` with `_id` = seq. `append(batch)` reads the
- * latest seq N and inserts the batch with an ORDERED insertMany as N+1…N+k. The unique `_id` index is the
- * allocator: if another writer took N+1 first, our insert fails with a duplicate key and we read N again.
- * A writer only learns N from a committed, visible document, so it inserts N+1 only after N is visible
- * (and within one ordered insert, N+2 only after N+1). Hence at every moment the visible seqs form a
- * contiguous prefix 1…M (less what retention removed from the bottom), and a reader polling
- * `{_id: {$gt: cursor}}` in ascending order can never see N+1 before N: it never skips an event, however
- * many replicas write concurrently and however long one of them stalls between its read and its insert
- * (a stalled writer simply loses the race for that seq and retries above it). Every snapshot a query reads
- * from holds such a prefix, so this also holds for a query that yields and resumes on a newer snapshot.
- * One write per batch and attempt; a duplicate key costs one extra read (which of our events are stored?).
- *
- * Exactly once. A unique index on `eventId` makes append idempotent: after a duplicate-key error (a seq
- * collision, or an event stored by an earlier attempt whose reply was lost) the events already stored are
- * found by id and only the rest is retried. On a server that commits the prefix of a failed ordered insert
- * (mongod) that prefix is recognised; on one that inserts the batch atomically (the test server) nothing is.
- *
- * Seq never goes backwards. Retention (a TTL index on `time`) may delete every event, including the newest.
- * The highest seq appended is therefore also kept in `audit_meta` as a high-water mark, advanced only with
- * a guarded `$set` (`hwm < new`; the test server lacks `$max`), and the latest seq is max(newest event,
- * high-water mark). To keep one write per batch, the mark is written at most once per
- * `highWaterMarkDelayMs` per process (trailing: the last append is always recorded) and on close(). The
- * newest event can only expire a whole retention period after it was written, so the mark is stale only if
- * a process dies within that delay of the last append ever made and no process appends for the entire
- * retention period afterwards (documented in docs/audit.md).
+ * AuditLog on MongoDB: events in one global gap-free commit order (`_id` = seq, allocated by the unique index),
+ * appended exactly once, with a seq high-water mark that outlives retention (docs/audit.md §2-§3).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Collection, Db, Filter } from "mongodb";
@@ -36,31 +10,18 @@ import type { AdminEventQuery, AuditLog, AuditScanQuery, KeyUsageQuery } from ".
 import { DomainError } from "../domain/errors.js";
 import type { Page } from "../domain/ports.js";
 import { type AuditEventDocument, toAuditEventDocument, toAuditEventRecord } from "./audit-event-document.js";
-import type { IndexDeclaration } from "./indexes.js";
+import { type IndexDeclaration, indexesOf } from "./indexes.js";
 import { guard, isDuplicateKeyError, toStorageError } from "./mongo-errors.js";
 
-/** AUDIT_EVENTS_COLLECTION holds one document per audit event, `_id` = seq. */
 export const AUDIT_EVENTS_COLLECTION = "audit_events";
-
-/** AUDIT_META_COLLECTION holds the seq high-water mark. */
 export const AUDIT_META_COLLECTION = "audit_meta";
-
-/** DEFAULT_AUDIT_RETENTION_DAYS is how long events are kept unless configured otherwise. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
-
-/** SEQ_MARK_ID is the `_id` of the high-water-mark document in audit_meta. */
 const SEQ_MARK_ID = "audit_events.seq";
-
-/**
- * USAGE_PRUNED_ID is the `_id` of the mark in audit_meta below which usage events were pruned by count
- * (pruneUsageEvents, development only); absent everywhere else.
- */
+// The mark below which usage events were pruned by count (pruneUsageEvents, development only).
 const USAGE_PRUNED_ID = "audit_events.usagePrunedThrough";
-
-/** START_TIME_PROBE bounds how many earliest-timed events firstSeqAtOrAfter considers (see there). */
+// How many of the earliest-timed events firstSeqAtOrAfter considers.
 const START_TIME_PROBE = 256;
 
-/** withoutRepeatedIds keeps the first occurrence of each event id (an event is stored once). */
 function withoutRepeatedIds(batch: readonly NewAuditEvent[]): readonly NewAuditEvent[] {
   const ids = new Set<string>();
   for (const event of batch) {
@@ -69,24 +30,18 @@ function withoutRepeatedIds(batch: readonly NewAuditEvent[]): readonly NewAuditE
   return ids.size === batch.length ? batch : batch.filter((event) => ids.delete(event.id));
 }
 
-/** AuditMetaDocument is the high-water mark of the seq. */
 interface AuditMetaDocument {
   _id: string;
   hwm: number;
 }
 
-/**
- * auditEventIndexes are the indexes the audit queries rely on (`after`, `latestSeq`, `oldestSeq` use the
- * `_id` index). `retentionDays` sets the TTL. Changing it later needs a collMod on the existing TTL index
- * (createIndex refuses to change options of an existing index), as docs/audit.md shows.
- */
+/** auditEventIndexes: `retentionDays` sets the TTL (changing it later needs a collMod, docs/audit.md §4). */
 export function auditEventIndexes(retentionDays = DEFAULT_AUDIT_RETENTION_DAYS): IndexDeclaration[] {
   if (!Number.isFinite(retentionDays) || retentionDays <= 0) {
     throw new RangeError("audit retention must be a positive number of days");
   }
-  return [
+  return indexesOf(AUDIT_EVENTS_COLLECTION, [
     {
-      collection: AUDIT_EVENTS_COLLECTION,
       key: { time: 1 },
       options: { name: "audit_events_time_ttl", expireAfterSeconds: Math.round(retentionDays * 86_400) },
       why:
@@ -94,13 +49,11 @@ export function auditEventIndexes(retentionDays = DEFAULT_AUDIT_RETENTION_DAYS):
         "in-memory test server does not); also positions a stream that starts at a timestamp",
     },
     {
-      collection: AUDIT_EVENTS_COLLECTION,
       key: { eventId: 1 },
       options: { name: "audit_events_event_id_unique", unique: true },
       why: "exactly-once append: a retried batch skips the events an earlier attempt already stored",
     },
     {
-      collection: AUDIT_EVENTS_COLLECTION,
       key: { "detail.keyId": 1, "detail.kind": 1, time: -1, _id: -1, "detail.code": 1 },
       options: {
         name: "audit_events_key_history",
@@ -114,7 +67,6 @@ export function auditEventIndexes(retentionDays = DEFAULT_AUDIT_RETENTION_DAYS):
         "on index keys before any document is fetched",
     },
     {
-      collection: AUDIT_EVENTS_COLLECTION,
       key: { tenantId: 1, time: -1, _id: -1 },
       options: {
         name: "audit_events_tenant_admin_history",
@@ -123,7 +75,6 @@ export function auditEventIndexes(retentionDays = DEFAULT_AUDIT_RETENTION_DAYS):
       why: "a tenant's admin history, newest first (partial: admin events only, usage never bloats it)",
     },
     {
-      collection: AUDIT_EVENTS_COLLECTION,
       key: { "detail.groupId": 1, time: -1, _id: -1 },
       options: {
         name: "audit_events_group_admin_history",
@@ -132,15 +83,13 @@ export function auditEventIndexes(retentionDays = DEFAULT_AUDIT_RETENTION_DAYS):
       why: "a group's admin history, newest first (partial: only events that name a group)",
     },
     {
-      collection: AUDIT_EVENTS_COLLECTION,
       key: { tenantId: 1, _id: 1 },
       options: { name: "audit_events_tenant_seq" },
       why: "a tenant-filtered stream catching up from a cursor reads only its tenant's events, in seq order",
     },
-  ];
+  ]);
 }
 
-/** MongoAuditEventStoreOptions tune the store. */
 export interface MongoAuditEventStoreOptions {
   /** highWaterMarkDelayMs is the longest the high-water mark trails the last append (default 10000). */
   readonly highWaterMarkDelayMs?: number;
@@ -148,21 +97,17 @@ export interface MongoAuditEventStoreOptions {
   readonly maxAppendAttempts?: number;
 }
 
-/** MongoAuditEventStore is the AuditLog plus close(), which records the high-water mark before shutdown. */
 export interface MongoAuditEventStore extends AuditLog {
   /** close writes the pending high-water mark and stops its timer; the store stays usable. */
   close(): Promise<void>;
   /**
-   * pruneUsageEvents keeps the newest `keep` usage events and deletes the older ones (admin events are
-   * never deleted); it resolves with the number deleted. A development retention by count for a database
-   * without TTL expiry: the seq of the newest pruned event is recorded, and oldestSeq() reports the event
-   * after it, so a stream resuming from before it is told (OUT_OF_RANGE) instead of silently missing the
-   * deleted events.
+   * pruneUsageEvents keeps the newest `keep` usage events (development retention by count, without TTL);
+   * oldestSeq() then reports the event after the pruned ones, so a stream resuming below them gets
+   * OUT_OF_RANGE instead of silently missing them.
    */
   pruneUsageEvents(keep: number): Promise<number>;
 }
 
-/** createMongoAuditEventStore gives the AuditLog backed by `audit_events` and `audit_meta` of `db`. */
 export function createMongoAuditEventStore(
   db: Db,
   options: MongoAuditEventStoreOptions = {},

@@ -1,60 +1,45 @@
 /**
- * GroupRepository on MongoDB: authorization groups, unique by (tenant, lower-cased name) through a unique
- * index, so a name clash is decided by the database even between concurrent writers, and "Admins" and
- * "admins" cannot coexist (people read them as one group).
+ * GroupRepository on MongoDB: names are unique per tenant ignoring case through a unique index, so the
+ * database decides a clash even between concurrent writers ("Admins" and "admins" read as one group).
  */
 import type { Db, Filter } from "mongodb";
 import type { GroupRecord } from "../domain/api-key.js";
-import { DomainError } from "../domain/errors.js";
-import type { GroupRepository, Page } from "../domain/ports.js";
-import type { IndexDeclaration } from "./indexes.js";
+import type { GroupRepository } from "../domain/ports.js";
+import { type IndexDeclaration, indexesOf } from "./indexes.js";
 import { type LabelDocument, labelsFromDocument, labelsToDocument, lowerName } from "./key-document.js";
-import { guard, isDuplicateKeyError } from "./mongo-errors.js";
+import { duplicateAsAlreadyExists, guard, insertNew } from "./mongo-errors.js";
 import { deadlineBound } from "./operation-deadline.js";
-import { assertPageLimit, cursorString, decodeCursor, encodeCursor } from "./page-cursor.js";
+import { assertNextVersion, cursorString, decodeCursor, keysetPage } from "./page-cursor.js";
 
-/** GROUPS_COLLECTION is where authorization groups live. */
 export const GROUPS_COLLECTION = "groups";
+const NAME_TAKEN = "a group with this name already exists in the tenant";
 
-/** GroupDocument is a group as stored: `_id` is the group id, instants are BSON dates. */
 export interface GroupDocument {
   _id: string;
   tenantId: string;
   name: string;
-  /** nameLower is `name` lower-cased (the same folding as key names): the unique, listing-order field. */
   nameLower: string;
   description: string;
   permissions: string[];
-  /** labels as keys store them (key-document.ts); absent on groups stored before labels existed. */
   labels?: LabelDocument[];
   createdAt: Date;
   updatedAt: Date;
   version: number;
 }
 
-/** groupIndexes are the indexes the group queries below rely on. */
-export const groupIndexes: readonly IndexDeclaration[] = [
+export const groupIndexes: readonly IndexDeclaration[] = indexesOf(GROUPS_COLLECTION, [
   {
-    collection: GROUPS_COLLECTION,
     key: { tenantId: 1, nameLower: 1 },
     options: { name: "groups_tenant_name_lower_unique", unique: true },
     why: "group names are unique per tenant ignoring case, and a tenant's groups are listed by name with a keyset cursor",
   },
-];
+]);
 
-/** createMongoGroupRepository gives the GroupRepository backed by the `groups` collection of `db`. */
 export function createMongoGroupRepository(db: Db): GroupRepository {
   const groups = deadlineBound(db.collection<GroupDocument>(GROUPS_COLLECTION));
 
   return {
-    insert: (group) =>
-      guard(async () => {
-        try {
-          await groups.insertOne(groupToDocument(group));
-        } catch (error) {
-          throw translateDuplicate(error);
-        }
-      }),
+    insert: (group) => guard(() => insertNew(groups, groupToDocument(group), NAME_TAKEN)),
 
     findById: (id) =>
       guard(async () => {
@@ -73,36 +58,29 @@ export function createMongoGroupRepository(db: Db): GroupRepository {
       }),
 
     list: (tenantId, limit, after) =>
-      guard(async (): Promise<Page<GroupRecord>> => {
-        assertPageLimit(limit);
+      guard(() => {
         const filter: Filter<GroupDocument> = { tenantId };
         if (after !== null) {
           // Lower-cased names are unique per tenant, so they alone are a total order for the keyset.
           filter.nameLower = { $gt: cursorString(decodeCursor(after), "n") };
         }
-        const documents = await groups
-          .find(filter)
-          .sort({ nameLower: 1 })
-          .limit(limit + 1)
-          .toArray();
-        const items = documents.slice(0, limit).map(groupFromDocument);
-        const last = items.at(-1);
-        const nextCursor =
-          documents.length > limit && last !== undefined ? encodeCursor({ n: lowerName(last.name) }) : null;
-        return { items, nextCursor };
+        return keysetPage(
+          limit,
+          (n) => groups.find(filter).sort({ nameLower: 1 }).limit(n).toArray(),
+          groupFromDocument,
+          (last) => ({ n: lowerName(last.name) }),
+        );
       }),
 
     replace: (next, expectedVersion) =>
       guard(async () => {
-        if (next.version !== expectedVersion + 1) {
-          throw new RangeError(`replace must write version ${expectedVersion + 1}, got ${next.version}`);
-        }
+        assertNextVersion(next.version, expectedVersion);
         const { _id, ...fields } = groupToDocument(next);
         try {
           const result = await groups.updateOne({ _id, version: expectedVersion }, { $set: fields });
           return result.matchedCount === 1;
         } catch (error) {
-          throw translateDuplicate(error);
+          throw duplicateAsAlreadyExists(error, NAME_TAKEN);
         }
       }),
 
@@ -112,12 +90,6 @@ export function createMongoGroupRepository(db: Db): GroupRepository {
         return result.deletedCount === 1;
       }),
   };
-}
-
-function translateDuplicate(error: unknown): unknown {
-  return isDuplicateKeyError(error)
-    ? new DomainError("already_exists", "a group with this name already exists in the tenant")
-    : error;
 }
 
 function groupToDocument(group: GroupRecord): GroupDocument {

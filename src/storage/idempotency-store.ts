@@ -1,40 +1,33 @@
 /**
- * IdempotencyStore on MongoDB. A request id is claimed by inserting a document whose `_id` is derived from
- * (scope, request id): the unique `_id` decides which of many concurrent retries runs the operation.
- * Taking over an expired record or a pending one whose lease ran out is a compare-and-set on `rev`, so of
- * several callers that find the same stale record only one wins.
+ * IdempotencyStore on MongoDB: a request id is claimed by inserting `_id` = (scope, request id), so the unique
+ * index picks the one of many concurrent retries that runs; taking over an expired or abandoned claim is a
+ * compare-and-set on `rev`.
  */
 import type { Db } from "mongodb";
 import { callDeadline } from "../domain/call-deadline.js";
 import type { IdempotencyClaim, IdempotencyStore } from "../domain/ports.js";
 import { REQUEST_ID_RETENTION_MS } from "../domain/request-fence.js";
-import type { IndexDeclaration } from "./indexes.js";
+import { type IndexDeclaration, indexesOf } from "./indexes.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
 import { deadlineBound } from "./operation-deadline.js";
 
-/** IDEMPOTENCY_COLLECTION is where claimed request ids live. */
 export const IDEMPOTENCY_COLLECTION = "idempotency";
 
-/** IdempotencyDocument is one claimed request id. */
 export interface IdempotencyDocument {
-  /** _id is `idempotencyId(scope, requestId)`. */
   _id: string;
   scope: string;
   requestId: string;
   fingerprint: string;
   state: "pending" | "done";
-  /** result is what complete() stored; null while pending. */
   result: string | null;
   createdAt: Date;
   /** expiresAt ends the record's life (createdAt + retention); past it the request id is free again. */
   expiresAt: Date;
   /** leaseUntil is when a pending claim is presumed dead (its process crashed) and may be taken over. */
   leaseUntil: Date | null;
-  /** rev counts takeovers; the takeover update is guarded by it. */
   rev: number;
 }
 
-/** IdempotencyStoreOptions tune how long request ids are remembered and how long a claim is held. */
 export interface IdempotencyStoreOptions {
   /** retentionMs is how long a request id is remembered; default 24 hours. */
   readonly retentionMs?: number;
@@ -42,43 +35,27 @@ export interface IdempotencyStoreOptions {
   readonly leaseMs?: number;
 }
 
-/**
- * DEFAULT_IDEMPOTENCY_RETENTION_MS is the 24 hours a request id is remembered: the domain's retention, which
- * also bounds how old an earlier attempt's write may be for a retry to complete it (request-fence.ts).
- */
+// The domain's retention, which also bounds how old an earlier attempt's write may be for a retry to complete it.
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = REQUEST_ID_RETENTION_MS;
-/** DEFAULT_IDEMPOTENCY_LEASE_MS is how long a pending claim is presumed alive. */
 export const DEFAULT_IDEMPOTENCY_LEASE_MS = 30_000;
-
-/**
- * idempotencyIndexes: a TTL index on expiresAt lets a real mongod delete old records. Servers without TTL
- * expiry (such as the in-memory test server) simply keep them; claim() compares expiresAt with `now` itself,
- * so an expired record is treated as absent either way and the semantics never depend on the TTL monitor.
- */
-export const idempotencyIndexes: readonly IndexDeclaration[] = [
+// claim() compares expiresAt with `now` itself, so the semantics never depend on the TTL monitor.
+export const idempotencyIndexes: readonly IndexDeclaration[] = indexesOf(IDEMPOTENCY_COLLECTION, [
   {
-    collection: IDEMPOTENCY_COLLECTION,
     key: { expiresAt: 1 },
     options: { name: "idempotency_expires_ttl", expireAfterSeconds: 0 },
     why: "let the server delete request ids after their retention (TTL)",
   },
-];
+]);
 
 /** idempotencyId derives the document id: the scope's length first, so no (scope, id) pair can collide. */
 export function idempotencyId(scope: string, requestId: string): string {
   return `${scope.length}:${scope}:${requestId}`;
 }
 
-/**
- * LEASE_AFTER_DEADLINE_MS is how long a claim outlives its call's deadline: time for a write the call sent just
- * before it to arrive.
- */
+// How long a claim outlives its call's deadline: time for a write sent just before it to arrive.
 const LEASE_AFTER_DEADLINE_MS = 1_000;
-
-/** MAX_CLAIM_ATTEMPTS bounds the insert/read/take-over loop against records that change under us. */
 const MAX_CLAIM_ATTEMPTS = 8;
 
-/** createMongoIdempotencyStore gives the IdempotencyStore backed by the `idempotency` collection of `db`. */
 export function createMongoIdempotencyStore(db: Db, options: IdempotencyStoreOptions = {}): IdempotencyStore {
   const records = deadlineBound(db.collection<IdempotencyDocument>(IDEMPOTENCY_COLLECTION));
   const retentionMs = options.retentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;

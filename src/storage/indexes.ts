@@ -1,10 +1,6 @@
-/**
- * Index declarations. Each repository exports the indexes its queries need, next to those queries;
- * ensureIndexes creates them all at start, and a failure is fatal.
- */
+/** Index declarations: each repository declares the indexes its queries need; ensureIndexes creates them at start. */
 import type { CreateIndexesOptions, Db, Document, IndexSpecification } from "mongodb";
 
-/** IndexDeclaration is one index of one collection, always with an explicit name. */
 export interface IndexDeclaration {
   readonly collection: string;
   readonly key: IndexSpecification;
@@ -13,13 +9,17 @@ export interface IndexDeclaration {
   readonly why: string;
 }
 
+/** indexesOf declares indexes of one collection. */
+export function indexesOf(
+  collection: string,
+  indexes: readonly Omit<IndexDeclaration, "collection">[],
+): IndexDeclaration[] {
+  return indexes.map((index) => ({ collection, ...index }));
+}
+
 /**
- * ensureIndexes creates every declared index, failing with a message naming the one that failed. An index
- * that already exists exactly as declared (same name, key and options) is left alone without a createIndex:
- * on MongoDB that command would be a no-op anyway, while the in-memory wire server rebuilds the index by
- * scanning the whole collection, which made a start on a large development database take tens of seconds.
- * One listIndexes per collection; anything that differs still goes through createIndex (and fails there as
- * before when an existing index has other options).
+ * ensureIndexes creates every declared index, failing with a message naming the one that failed. An index that
+ * exists exactly as declared is left alone: the in-memory wire server rebuilds an index on every createIndex.
  */
 export async function ensureIndexes(db: Db, declarations: readonly IndexDeclaration[]): Promise<void> {
   const existing = new Map<string, readonly Document[]>();
@@ -43,7 +43,6 @@ export async function ensureIndexes(db: Db, declarations: readonly IndexDeclarat
   }
 }
 
-/** listIndexes lists a collection's indexes; a collection that does not exist yet has none. */
 async function listIndexes(db: Db, collection: string): Promise<readonly Document[]> {
   try {
     return await db.collection(collection).listIndexes().toArray();
@@ -55,10 +54,8 @@ async function listIndexes(db: Db, collection: string): Promise<readonly Documen
   }
 }
 
-/** The index options that make two indexes of the same key different. */
 const COMPARED_OPTIONS = ["unique", "sparse", "expireAfterSeconds", "partialFilterExpression"] as const;
 
-/** sameIndex tells whether a listed index is exactly the declared one (name, key in order, options). */
 function sameIndex(listed: Document, declaration: IndexDeclaration): boolean {
   if (listed.name !== declaration.options.name) {
     return false;

@@ -1,11 +1,9 @@
 /**
- * The counter repair as a background task: one run at start, then one run every interval after the last one
- * ended (runs never overlap, however slow the database is). A failed run is reported and the next one
- * tries again; every replica runs it, and the repair's compare-and-set keeps them from fighting.
+ * The counter repair as a background task: a run at start, then one an interval after each run ended (never
+ * overlapping); every replica runs it, and the repair's compare-and-set keeps them from fighting.
  */
 import type { KeyCountRepair, KeyCountRepairRun } from "../domain/key-count-repair.js";
 
-/** KeyCountReconcilerOptions configure the task. */
 export interface KeyCountReconcilerOptions {
   readonly repair: KeyCountRepair;
   readonly intervalMs: number;
@@ -15,7 +13,6 @@ export interface KeyCountReconcilerOptions {
   readonly ran?: (run: KeyCountRepairRun) => void;
 }
 
-/** KeyCountReconciler is the running task. */
 export interface KeyCountReconciler {
   /** stop cancels the next run and waits for the current one to end. */
   stop(): Promise<void>;

@@ -1,25 +1,20 @@
-/**
- * KeyCountStore on MongoDB: the tenants' key counters (the `tenants` collection) and the count of the keys
- * that hold a slot (the `keys` collection), for the counter repair (src/domain/key-count-repair.ts).
- */
+/** KeyCountStore on MongoDB: tenants' key counters and the count of keys holding a slot, for the counter repair. */
 import type { Db, Filter } from "mongodb";
 import type { KeyCountStore } from "../domain/key-count-repair.js";
-import type { IndexDeclaration } from "./indexes.js";
+import { type IndexDeclaration, indexesOf } from "./indexes.js";
 import { KEYS_COLLECTION, type KeyDocument } from "./key-document.js";
 import { guard } from "./mongo-errors.js";
 import { TENANTS_COLLECTION, type TenantDocument } from "./tenant-repository.js";
 
 /** keyCountIndexes: the recount is one count over an index that holds every field it filters on. */
-export const keyCountIndexes: readonly IndexDeclaration[] = [
+export const keyCountIndexes: readonly IndexDeclaration[] = indexesOf(KEYS_COLLECTION, [
   {
-    collection: KEYS_COLLECTION,
     key: { tenantId: 1, revokedAt: 1, deletedAt: 1 },
     options: { name: "keys_tenant_slot_holders" },
     why: "count the keys of a tenant that hold a slot of its key limit (the counter repair)",
   },
-];
+]);
 
-/** createMongoKeyCountStore gives the KeyCountStore backed by the `tenants` and `keys` collections of `db`. */
 export function createMongoKeyCountStore(db: Db): KeyCountStore {
   const tenants = db.collection<TenantDocument>(TENANTS_COLLECTION);
   const keys = db.collection<KeyDocument>(KEYS_COLLECTION);

@@ -1,15 +1,12 @@
 /**
- * The MongoDB shape of an API key and its mapping to and from the domain record. The document is the
- * storage contract: `_id` is the public key id, instants are BSON dates, absent values are stored as null
- * (never omitted), and only keyed hashes of secrets are ever present.
+ * The MongoDB shape of an API key: `_id` is the key id, instants are BSON dates, absent values are stored as
+ * null (never omitted), and only keyed hashes of secrets are ever present.
  */
 import type { ApiKeyRecord, KeySecretRecord, Labels } from "../domain/api-key.js";
 import { NO_LABELS } from "../domain/labels.js";
 
-/** KEYS_COLLECTION is where keys live. */
 export const KEYS_COLLECTION = "keys";
 
-/** KeySecretDocument is one stored secret hash with its display hint. */
 export interface KeySecretDocument {
   generation: number;
   hash: string;
@@ -19,24 +16,18 @@ export interface KeySecretDocument {
   expiresAt: Date | null;
 }
 
-/**
- * LabelDocument is one label as stored: an array of {k, v} (sorted by k, always written in that field order)
- * rather than a subdocument, because label keys may contain '.', which MongoDB reads as a path; one label
- * equality is an $elemMatch on the array.
- */
+/** Labels are stored as {k, v} sorted by k, not a subdocument: a label key may hold '.', a path to MongoDB. */
 export interface LabelDocument {
   k: string;
   v: string;
 }
 
-/** labelsToDocument stores labels (sorted by key). */
 export function labelsToDocument(labels: Labels): LabelDocument[] {
   return Object.keys(labels)
     .sort()
     .map((k) => ({ k, v: labels[k] as string }));
 }
 
-/** labelsFromDocument reads stored labels (absent: none). */
 export function labelsFromDocument(labels: readonly LabelDocument[] | undefined): Labels {
   if (labels === undefined || labels.length === 0) {
     return NO_LABELS;
@@ -44,15 +35,11 @@ export function labelsFromDocument(labels: readonly LabelDocument[] | undefined)
   return Object.fromEntries(labels.map(({ k, v }) => [k, v]));
 }
 
-/** KeyDocument is a key as stored in the `keys` collection. */
 export interface KeyDocument {
   _id: string;
   tenantId: string;
   name: string;
-  /**
-   * nameLower is `name` lower-cased by the application, so the name search is a literal substring match
-   * that behaves the same on every server (a regex `i` flag folds Unicode differently per implementation).
-   */
+  /** nameLower makes the name search a literal match on every server (a regex `i` flag folds Unicode differently). */
   nameLower: string;
   description: string;
   userId: string;
@@ -86,7 +73,6 @@ export function lowerName(name: string): string {
   return name.toLowerCase();
 }
 
-/** keyToDocument maps a domain key to its document. */
 export function keyToDocument(key: ApiKeyRecord): KeyDocument {
   return {
     _id: key.id,
@@ -98,7 +84,7 @@ export function keyToDocument(key: ApiKeyRecord): KeyDocument {
     groupId: key.groupId,
     permissions: [...key.permissions],
     ipAllowlist: [...key.ipAllowlist],
-    secrets: key.secrets.map(secretToDocument),
+    secrets: key.secrets.map(secretFields),
     createdAt: key.createdAt,
     createdBy: key.createdBy,
     updatedAt: key.updatedAt,
@@ -129,7 +115,7 @@ export function keyFromDocument(document: KeyDocument): ApiKeyRecord {
     groupId: document.groupId ?? "",
     permissions: [...(document.permissions ?? [])],
     ipAllowlist: [...(document.ipAllowlist ?? [])],
-    secrets: (document.secrets ?? []).map(secretFromDocument),
+    secrets: (document.secrets ?? []).map(secretFields),
     createdAt: document.createdAt,
     createdBy: document.createdBy ?? "",
     updatedAt: document.updatedAt,
@@ -149,18 +135,8 @@ export function keyFromDocument(document: KeyDocument): ApiKeyRecord {
   };
 }
 
-function secretToDocument(secret: KeySecretRecord): KeySecretDocument {
-  return {
-    generation: secret.generation,
-    hash: secret.hash,
-    pepperVersion: secret.pepperVersion,
-    hint: secret.hint,
-    createdAt: secret.createdAt,
-    expiresAt: secret.expiresAt,
-  };
-}
-
-function secretFromDocument(secret: KeySecretDocument): KeySecretRecord {
+/** secretFields copies exactly a secret's stored fields, whatever else the object carries, either way. */
+function secretFields(secret: KeySecretRecord | KeySecretDocument): KeySecretRecord {
   return {
     generation: secret.generation,
     hash: secret.hash,

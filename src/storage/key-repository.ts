@@ -1,12 +1,7 @@
-/**
- * KeyRepository on MongoDB. Every write is one guarded single-document operation (or one unordered bulk
- * write for usage timestamps), so no transactions and no replica set are needed.
- */
+/** KeyRepository on MongoDB: every write is one guarded single-document operation (no transactions). */
 import type { Db, Filter } from "mongodb";
-import type { ApiKeyRecord } from "../domain/api-key.js";
-import { DomainError } from "../domain/errors.js";
-import type { KeyListQuery, KeyRepository, Page } from "../domain/ports.js";
-import type { IndexDeclaration } from "./indexes.js";
+import type { KeyListQuery, KeyRepository } from "../domain/ports.js";
+import { type IndexDeclaration, indexesOf } from "./indexes.js";
 import {
   KEYS_COLLECTION,
   type KeyDocument,
@@ -14,60 +9,43 @@ import {
   keyToDocument,
   lowerName,
 } from "./key-document.js";
-import { guard, isDuplicateKeyError } from "./mongo-errors.js";
+import { guard, insertNew } from "./mongo-errors.js";
 import { deadlineBound } from "./operation-deadline.js";
-import { assertPageLimit, cursorString, cursorTime, decodeCursor, encodeCursor } from "./page-cursor.js";
+import { assertNextVersion, cursorString, cursorTime, decodeCursor, keysetPage } from "./page-cursor.js";
 
-/** keyIndexes are the indexes the key queries below rely on. */
-export const keyIndexes: readonly IndexDeclaration[] = [
+export const keyIndexes: readonly IndexDeclaration[] = indexesOf(KEYS_COLLECTION, [
   {
-    collection: KEYS_COLLECTION,
     key: { tenantId: 1, createdAt: -1, _id: -1 },
     options: { name: "keys_tenant_created" },
     why: "list a tenant's keys newest first with a (createdAt, _id) keyset cursor",
   },
   {
-    collection: KEYS_COLLECTION,
     key: { tenantId: 1, userId: 1, createdAt: -1, _id: -1 },
     options: { name: "keys_tenant_user_created" },
     why: "list the keys of one associated user (user filter, key holders' own view) newest first",
   },
   {
-    collection: KEYS_COLLECTION,
     key: { tenantId: 1, groupId: 1, createdAt: -1, _id: -1 },
     options: { name: "keys_tenant_group_created" },
     why: "count a group's keys before deleting it, and list keys filtered by group newest first",
   },
   {
-    collection: KEYS_COLLECTION,
     key: { tenantId: 1, "labels.k": 1, "labels.v": 1 },
     options: { name: "keys_tenant_label" },
     why: "list the keys carrying one label (an $elemMatch on the {k, v} elements)",
   },
   {
-    collection: KEYS_COLLECTION,
     key: { tenantId: 1, permissions: 1 },
     options: { name: "keys_tenant_permissions" },
     why: "find whether a tenant still has an active key holding a given permission",
   },
-];
+]);
 
-/** createMongoKeyRepository gives the KeyRepository backed by the `keys` collection of `db`. */
 export function createMongoKeyRepository(db: Db): KeyRepository {
   const keys = deadlineBound(db.collection<KeyDocument>(KEYS_COLLECTION));
 
   return {
-    insert: (key) =>
-      guard(async () => {
-        try {
-          await keys.insertOne(keyToDocument(key));
-        } catch (error) {
-          if (isDuplicateKeyError(error)) {
-            throw new DomainError("already_exists", "a key with this id already exists");
-          }
-          throw error;
-        }
-      }),
+    insert: (key) => guard(() => insertNew(keys, keyToDocument(key), "a key with this id already exists")),
 
     findById: (id) =>
       guard(async () => {
@@ -76,21 +54,14 @@ export function createMongoKeyRepository(db: Db): KeyRepository {
       }),
 
     list: (query) =>
-      guard(async (): Promise<Page<ApiKeyRecord>> => {
-        assertPageLimit(query.limit);
-        const documents = await keys
-          .find(listFilter(query))
-          .sort({ createdAt: -1, _id: -1 })
-          .limit(query.limit + 1)
-          .toArray();
-        const items = documents.slice(0, query.limit).map(keyFromDocument);
-        const last = items.at(-1);
-        const nextCursor =
-          documents.length > query.limit && last !== undefined
-            ? encodeCursor({ t: last.createdAt.getTime(), i: last.id })
-            : null;
-        return { items, nextCursor };
-      }),
+      guard(() =>
+        keysetPage(
+          query.limit,
+          (n) => keys.find(listFilter(query)).sort({ createdAt: -1, _id: -1 }).limit(n).toArray(),
+          keyFromDocument,
+          (last) => ({ t: last.createdAt.getTime(), i: last.id }),
+        ),
+      ),
 
     replace: (next, expectedVersion) =>
       guard(async () => {
@@ -136,13 +107,6 @@ export function createMongoKeyRepository(db: Db): KeyRepository {
         );
       }),
   };
-}
-
-/** assertNextVersion catches a caller bug: a replace must advance the version by exactly one. */
-function assertNextVersion(nextVersion: number, expectedVersion: number): void {
-  if (nextVersion !== expectedVersion + 1) {
-    throw new RangeError(`replace must write version ${expectedVersion + 1}, got ${nextVersion}`);
-  }
 }
 
 /** listFilter translates a KeyListQuery into one filter; every user value is compared, never interpreted. */
@@ -213,9 +177,8 @@ function listFilter(query: KeyListQuery): Filter<KeyDocument> {
 }
 
 /**
- * literalPattern escapes `text` so a regex matches it literally: ASCII punctuation gets a backslash (which
- * both PCRE and Java regexes define as "this character itself") and control characters become \x{..}, so
- * input like `.*` or `{"$gt":""}` is only ever a substring to find.
+ * literalPattern escapes `text` for a regex: ASCII punctuation gets a backslash (PCRE and Java both read it as
+ * the character itself), control characters become \x{..}; so `.*` is only ever a substring to find.
  */
 export function literalPattern(text: string): string {
   return text.replace(/[^A-Za-z0-9 \u0080-\uffff]/g, (character) => {

@@ -1,7 +1,6 @@
 /**
- * Local MongoDB for development and tests, used only when MONGODB_URI is not set (never in production):
- * a real `mongod` found on PATH (data kept in a local directory), otherwise the npm-shipped MongoDB-wire
- * server (in memory: data is lost when it stops), an optional dependency built for some platforms only.
+ * Local MongoDB for development and tests when MONGODB_URI is not set (never in production): a `mongod` on
+ * PATH, else the npm-shipped in-memory MongoDB-wire server (an optional dependency built for some platforms).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -9,39 +8,29 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 
-/** LocalMongo is a running local database server owned by this process. */
 export interface LocalMongo {
-  /** uri connects to it. */
   readonly uri: string;
   /** kind tells which server runs: a real mongod, or the in-memory wire server. */
   readonly kind: "mongod" | "jongodb";
   /** pid of the server process (tests use it to pause the server with SIGSTOP). */
   readonly pid: number;
-  /** stop ends the server and waits for it to exit. */
   stop(): Promise<void>;
 }
 
-/** LocalMongoOptions tune where a real mongod keeps its data. */
 export interface LocalMongoOptions {
   /** dataDir for a real mongod; ignored for the in-memory server. */
   readonly dataDir: string;
-  /** startTimeoutMs bounds how long to wait for the server to accept connections. */
   readonly startTimeoutMs?: number;
 }
 
-/**
- * The MongoDB-wire server's npm packages, one per platform the registry has a build for. Each is an
- * optional dependency: npm installs the one built for this machine and skips the others.
- */
+/** The wire server's npm packages, one per platform built: optional dependencies, npm installs the fitting one. */
 export const WIRE_SERVER_PACKAGES: readonly string[] = ["@jongodb/memory-server-bin-linux-x64-gnu"];
 
-/** Platform names an operating system and CPU as Node reports them (process.platform, process.arch). */
 export interface Platform {
   readonly platform: string;
   readonly arch: string;
 }
 
-/** LocalDatabaseUnavailableError: no MONGODB_URI, no mongod, and no wire server for this platform. */
 export class LocalDatabaseUnavailableError extends Error {
   constructor(target: Platform) {
     super(
@@ -53,7 +42,6 @@ export class LocalDatabaseUnavailableError extends Error {
   }
 }
 
-/** startLocalMongo starts the best local server available and resolves once it accepts connections. */
 export async function startLocalMongo(options: LocalMongoOptions): Promise<LocalMongo> {
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   if (findOnPath("mongod") !== null) {

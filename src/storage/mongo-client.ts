@@ -1,12 +1,10 @@
 /**
- * The process's MongoClient, tuned for a request path: when the database is down an operation fails within
- * the selection timeout instead of queueing for the driver's 30 s default, and recovery needs no restart
- * (the driver keeps monitoring the server and reconnects by itself).
+ * The process's MongoClient, tuned for a request path: with the database down an operation fails within the
+ * selection timeout instead of the driver's 30 s default, and the driver reconnects by itself.
  */
 import { type Db, MongoClient, type MongoClientOptions } from "mongodb";
 import { DomainError } from "../domain/errors.js";
 
-/** MongoClientSettings are the connection settings from config; every timeout has a request-path default. */
 export interface MongoClientSettings {
   /** uri is the connection string (it may carry credentials: it is never logged or put in errors). */
   readonly uri: string;
@@ -26,7 +24,6 @@ export interface MongoClientSettings {
   readonly monitorCommands?: boolean | undefined;
 }
 
-/** createMongoClient builds (without connecting) the one MongoClient of the process. */
 export function createMongoClient(settings: MongoClientSettings): MongoClient {
   const serverSelectionTimeoutMS = settings.serverSelectionTimeoutMS ?? 2_000;
   const options: MongoClientOptions = {
@@ -46,7 +43,6 @@ export function createMongoClient(settings: MongoClientSettings): MongoClient {
   return new MongoClient(settings.uri, options);
 }
 
-/** mongoHosts lists the host:port pairs the client targets, which carry no credentials. */
 export function mongoHosts(client: MongoClient): string {
   const hosts = client.options.hosts.map((host) => host.toString());
   return hosts.length > 0 ? hosts.join(",") : "(no host)";
@@ -72,9 +68,7 @@ export async function connectAndPing(client: MongoClient, db: Db): Promise<void>
   }
 }
 
-/** ReadinessCheckOptions tune the readiness ping. */
 export interface ReadinessCheckOptions {
-  /** timeoutMs bounds one check; default 1000. */
   readonly timeoutMs?: number;
 }
 

@@ -1,20 +1,12 @@
 /**
- * Database operations keep the deadline of the call they serve (src/domain/call-deadline.ts): each one gets
- * the call's remaining time as the driver's `timeoutMS` (client-side operation timeout: server selection,
- * the round trip and retries fit in it, and the server is sent a matching maxTimeMS) and as an abort signal
- * — the driver's timeoutMS does not end a wait for a connection that is still being opened to a hung
- * server, which without the signal lasts the connect and socket timeouts. One started after the deadline is
- * refused at once without reaching the database. Outside a call (background work) operations keep the
- * client's own timeouts.
+ * Database operations keep the deadline of the call they serve, as the driver's `timeoutMS` and as an abort
+ * signal; one started after the deadline is refused (docs/architecture.md, "Deadlines reach MongoDB").
  */
 import type { Collection, Document } from "mongodb";
 import { callDeadline } from "../domain/call-deadline.js";
 import { DomainError } from "../domain/errors.js";
 
-/**
- * OPTIONS_ARGUMENT is, for each Collection method that runs an operation, the position of its options
- * argument. Methods not listed (index management, names, watch) pass through untouched.
- */
+// The position of the options argument of each Collection method that runs an operation; others pass through.
 const OPTIONS_ARGUMENT: ReadonlyMap<string | symbol, number> = new Map([
   ["find", 1],
   ["findOne", 1],
@@ -34,11 +26,7 @@ const OPTIONS_ARGUMENT: ReadonlyMap<string | symbol, number> = new Map([
   ["findOneAndDelete", 1],
 ]);
 
-/**
- * operationTimeoutMs is the timeoutMS the next operation gets: the call's remaining time, or undefined
- * outside a call. It refuses (UNAVAILABLE; the transport reports the call's DEADLINE_EXCEEDED) once the
- * deadline has passed, so a call that ran out of time writes nothing more.
- */
+/** operationTimeoutMs is the call's remaining time (undefined outside a call); past the deadline it refuses. */
 export function operationTimeoutMs(): number | undefined {
   const deadline = callDeadline();
   if (deadline === undefined) {
@@ -51,10 +39,7 @@ export function operationTimeoutMs(): number | undefined {
   return remaining;
 }
 
-/**
- * deadlineBound returns `collection` with every operation bounded by the deadline of the call it runs for
- * (see operationTimeoutMs): the repositories use it instead of passing the deadline to each call site.
- */
+/** deadlineBound returns `collection` with every operation bounded by the deadline of the call it serves. */
 export function deadlineBound<T extends Document>(collection: Collection<T>): Collection<T> {
   return new Proxy(collection, {
     get(target, property, receiver) {

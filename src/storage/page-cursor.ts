@@ -1,26 +1,18 @@
 /**
- * Opaque keyset cursors for storage listings. A cursor carries the sort key of the last item of a page, so
- * the next page starts strictly after it: items created or deleted meanwhile never shift the window (unlike
- * skip/offset), and no pre-existing item is returned twice or skipped.
+ * Opaque keyset cursors for storage listings: a cursor carries the sort key of a page's last item, so items
+ * created or deleted meanwhile never shift the window.
  */
 import { type DomainError, invalidArgument } from "../domain/errors.js";
+import type { Page } from "../domain/ports.js";
 
-/** PAGE_TOKEN_FIELD is the request field a bad cursor is reported against. */
 export const PAGE_TOKEN_FIELD = "page_token";
-
-/** MAX_CURSOR_LENGTH bounds what is decoded at all, so a huge token costs nothing. */
 const MAX_CURSOR_LENGTH = 2048;
 
-/** encodeCursor turns a JSON-compatible position into an opaque URL-safe string. */
 export function encodeCursor(position: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(position), "utf8").toString("base64url");
 }
 
-/**
- * decodeCursor reads a cursor made by encodeCursor, or rejects it with an invalid-argument error (page_token):
- * anything that is not exactly a base64url JSON object goes no further, so a cursor can never inject a
- * query operator.
- */
+/** decodeCursor accepts only a base64url JSON object (else page_token is invalid): no query operator gets in. */
 export function decodeCursor(cursor: string): Record<string, unknown> {
   if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
     throw invalidCursor();
@@ -37,7 +29,6 @@ export function decodeCursor(cursor: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** cursorString reads a required string member of a decoded cursor. */
 export function cursorString(position: Record<string, unknown>, name: string): string {
   const value = position[name];
   if (typeof value !== "string") {
@@ -46,7 +37,6 @@ export function cursorString(position: Record<string, unknown>, name: string): s
   return value;
 }
 
-/** cursorTime reads a required millisecond timestamp member of a decoded cursor. */
 export function cursorTime(position: Record<string, unknown>, name: string): Date {
   const value = position[name];
   if (typeof value !== "number" || !Number.isSafeInteger(value) || Number.isNaN(new Date(value).getTime())) {
@@ -55,11 +45,35 @@ export function cursorTime(position: Record<string, unknown>, name: string): Dat
   return new Date(value);
 }
 
+/** assertNextVersion catches a caller bug: a replace must advance the version by exactly one. */
+export function assertNextVersion(nextVersion: number, expectedVersion: number): void {
+  if (nextVersion !== expectedVersion + 1) {
+    throw new RangeError(`replace must write version ${expectedVersion + 1}, got ${nextVersion}`);
+  }
+}
+
 /**
- * assertPageLimit catches a caller bug: the driver reads a limit of 0 as "no limit" and a negative one as
- * "one batch", so an unvalidated page size must never reach it (use cases validate page_size first).
+ * keysetPage reads a page of `limit` items through `query` (asked for one more, to learn whether more follow)
+ * and gives the cursor of its last item when they do.
  */
-export function assertPageLimit(limit: number): void {
+export async function keysetPage<D, T>(
+  limit: number,
+  query: (limit: number) => Promise<D[]>,
+  itemOf: (document: D) => T,
+  positionOf: (last: T) => Record<string, string | number>,
+): Promise<Page<T>> {
+  assertPageLimit(limit);
+  const documents = await query(limit + 1);
+  const items = documents.slice(0, limit).map(itemOf);
+  const last = items.at(-1);
+  return {
+    items,
+    nextCursor: documents.length > limit && last !== undefined ? encodeCursor(positionOf(last)) : null,
+  };
+}
+
+/** assertPageLimit catches a caller bug: the driver reads a limit of 0 as "no limit", a negative one as "one batch". */
+function assertPageLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new RangeError(`a page limit must be a positive integer, got ${limit}`);
   }

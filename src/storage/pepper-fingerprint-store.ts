@@ -1,32 +1,23 @@
 /**
- * The key hash pepper's fingerprint, kept in the database so that a process configured with another pepper
- * refuses to start, instead of answering NOT_FOUND for every key, UNAUTHENTICATED for every admin and
- * refusing Bootstrap (a super user exists). The fingerprint is an HMAC-SHA-256 of a fixed label under the
- * pepper: it tells peppers apart without revealing them (a pepper has at least 256 bits), and the label is
- * no key, so the fingerprint is no key's hash either. The pepper itself is never stored.
+ * The key hash pepper's fingerprint in the database (an HMAC of a fixed label under the pepper, never the
+ * pepper), so a process configured with another pepper refuses to start (docs/architecture.md, "Keys and
+ * secrets").
  */
 import { createHmac } from "node:crypto";
 import type { Db } from "mongodb";
 import { isDuplicateKeyError } from "./mongo-errors.js";
 
-/** SETTINGS_COLLECTION holds one document per deployment-wide setting, by _id. */
 export const SETTINGS_COLLECTION = "settings";
-
-/** PEPPER_FINGERPRINT_ID is the _id of the pepper fingerprint's document. */
 export const PEPPER_FINGERPRINT_ID = "key_hash_pepper";
-
 const FINGERPRINT_LABEL = "apikeys:key-hash-pepper-fingerprint:v1";
 
-/** PepperFingerprintDocument is what is stored: which pepper version hashes keys now, and its fingerprint. */
 export interface PepperFingerprintDocument {
   _id: typeof PEPPER_FINGERPRINT_ID;
-  /** fingerprint is the hex HMAC-SHA-256 of FINGERPRINT_LABEL under the pepper. */
   fingerprint: string;
   pepperVersion: number;
   recordedAt: Date;
 }
 
-/** ConfiguredPepper is one configured pepper and its version (the pepper is secret). */
 export interface ConfiguredPepper {
   readonly version: number;
   readonly pepper: string;
@@ -39,7 +30,6 @@ export interface ConfiguredPepper {
  */
 export type PepperCheck = "recorded" | "matches" | "rotated";
 
-/** pepperFingerprint identifies a pepper without revealing it. */
 export function pepperFingerprint(pepper: string): string {
   return createHmac("sha256", pepper).update(FINGERPRINT_LABEL).digest("hex");
 }
@@ -66,7 +56,6 @@ function shortFingerprint(fingerprint: string): string {
   return fingerprint.slice(0, 8);
 }
 
-/** recordedPepperFingerprint reads the database's pepper record, or null when no process has recorded one. */
 export function recordedPepperFingerprint(db: Db): Promise<PepperFingerprintDocument | null> {
   return db
     .collection<PepperFingerprintDocument>(SETTINGS_COLLECTION)

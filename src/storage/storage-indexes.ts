@@ -1,7 +1,4 @@
-/**
- * The indexes of the key store: what the composition root passes to ensureIndexes at start. Audit storage
- * declares its own list next to its queries; the composition root concatenates both.
- */
+/** The key store's indexes for ensureIndexes at start (the audit store declares its own). */
 import { changeFeedIndexes } from "./change-feed.js";
 import { groupIndexes } from "./group-repository.js";
 import { idempotencyIndexes } from "./idempotency-store.js";
@@ -10,10 +7,6 @@ import { keyCountIndexes } from "./key-count-store.js";
 import { keyIndexes } from "./key-repository.js";
 import { tenantIndexes } from "./tenant-repository.js";
 
-/**
- * allStorageIndexes lists the indexes of keys (the counter repair's included), groups, tenants, idempotency
- * records and change notices.
- */
 export const allStorageIndexes: readonly IndexDeclaration[] = [
   ...keyIndexes,
   ...keyCountIndexes,

@@ -1,22 +1,20 @@
 /**
- * TenantRepository on MongoDB: one small document per tenant holding its display name, key-limit override
- * and the exact number of key slots in use. Slot reservation is one conditional update on that document,
- * which the server applies atomically, so concurrent creates can never exceed the limit. A tenant exists
- * once its document has createdAt; documents without it are from before tenants were created on purpose
- * (the first reservation created them) and registerHolders gives them one.
+ * TenantRepository on MongoDB: one document per tenant with its key-limit override and the exact count of key
+ * slots in use; a reservation is one conditional update, so concurrent creates never exceed the limit. A
+ * tenant exists once its document has createdAt (older documents, made by a first reservation, get it from
+ * registerHolders).
  */
 import type { Db, Filter } from "mongodb";
 import type { TenantRecord } from "../domain/api-key.js";
 import { DomainError } from "../domain/errors.js";
-import type { Page, TenantRepository } from "../domain/ports.js";
+import type { TenantRepository } from "../domain/ports.js";
 import { GROUPS_COLLECTION } from "./group-repository.js";
 import type { IndexDeclaration } from "./indexes.js";
 import { KEYS_COLLECTION } from "./key-document.js";
 import { guard, isDuplicateKeyError } from "./mongo-errors.js";
 import { deadlineBound } from "./operation-deadline.js";
-import { assertPageLimit, cursorString, decodeCursor, encodeCursor } from "./page-cursor.js";
+import { assertNextVersion, cursorString, decodeCursor, keysetPage } from "./page-cursor.js";
 
-/** TENANTS_COLLECTION is where tenant limit documents live. */
 export const TENANTS_COLLECTION = "tenants";
 
 /** TenantDocument is a tenant as stored; keyLimit is absent (or null) when the server default applies. */
@@ -36,21 +34,15 @@ export interface TenantDocument {
   slotChanges?: number;
 }
 
-/** tenantIndexes is empty: every tenant query is by `_id`. */
+// Every tenant query is by `_id`.
 export const tenantIndexes: readonly IndexDeclaration[] = [];
 
-/**
- * MAX_RESERVE_ATTEMPTS bounds the retries of reserveKeySlot. A retry happens only when the document changed
- * between the read and the conditional update (first creation raced, limit edited, slots moved), so a
- * handful is plenty; past it the caller gets an aborted error and may retry.
- */
+// A reservation retries only when the document changed between its read and its update: a handful is plenty.
 const MAX_RESERVE_ATTEMPTS = 16;
 
-/** createMongoTenantRepository gives the TenantRepository backed by the `tenants` collection of `db`. */
 export function createMongoTenantRepository(db: Db): TenantRepository {
   const tenants = deadlineBound(db.collection<TenantDocument>(TENANTS_COLLECTION));
 
-  /** exists is the filter of the tenants that exist. */
   const exists: Filter<TenantDocument> = { createdAt: { $exists: true } };
 
   return {
@@ -86,27 +78,20 @@ export function createMongoTenantRepository(db: Db): TenantRepository {
       }),
 
     list: (limit, after) =>
-      guard(async (): Promise<Page<TenantRecord>> => {
-        assertPageLimit(limit);
+      guard(() => {
         const filter: Filter<TenantDocument> =
           after === null ? exists : { ...exists, _id: { $gt: cursorString(decodeCursor(after), "i") } };
-        const documents = await tenants
-          .find(filter)
-          .sort({ _id: 1 })
-          .limit(limit + 1)
-          .toArray();
-        const items = documents.slice(0, limit).map((document) => tenantFromDocument(document._id, document));
-        const last = items.at(-1);
-        const nextCursor =
-          documents.length > limit && last !== undefined ? encodeCursor({ i: last.id }) : null;
-        return { items, nextCursor };
+        return keysetPage(
+          limit,
+          (n) => tenants.find(filter).sort({ _id: 1 }).limit(n).toArray(),
+          (document) => tenantFromDocument(document._id, document),
+          (last) => ({ i: last.id }),
+        );
       }),
 
     replace: (next, expectedVersion) =>
       guard(async () => {
-        if (next.version !== expectedVersion + 1) {
-          throw new RangeError(`replace must write version ${expectedVersion + 1}, got ${next.version}`);
-        }
+        assertNextVersion(next.version, expectedVersion);
         if (next.updatedAt === null) {
           throw new RangeError("replace must write an update time");
         }

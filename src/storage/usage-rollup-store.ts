@@ -1,9 +1,6 @@
 /**
- * MongoDB UsageStatsStore: one document per bucket (scope, tenant, key, granularity, start) holding a
- * counter per verification code. A batch of increments is ONE unordered bulkWrite of `$inc` upserts (a
- * missing bucket is created with the increments), so a flush costs one database command whatever it adds.
- * Old buckets are removed by an indexed delete on (granularity, start) run by the retention job; nothing
- * relies on a TTL index.
+ * UsageStatsStore on MongoDB: one document per bucket with a counter per verification code. A batch of
+ * increments is one unordered bulkWrite of `$inc` upserts; old buckets go by an indexed delete (no TTL).
  */
 import type { Db } from "mongodb";
 import { VERIFICATION_CODES, type VerificationCode } from "../domain/audit-event.js";
@@ -15,13 +12,11 @@ import type {
   UsageScope,
   UsageStatsStore,
 } from "../domain/usage-stats.js";
-import type { IndexDeclaration } from "./indexes.js";
+import { type IndexDeclaration, indexesOf } from "./indexes.js";
 import { guard } from "./mongo-errors.js";
 
-/** USAGE_ROLLUPS_COLLECTION holds the statistics buckets. */
 export const USAGE_ROLLUPS_COLLECTION = "usage_rollups";
 
-/** UsageRollupDocument is one bucket as stored. */
 export interface UsageRollupDocument {
   /** _id is "<scope>|<granularity>|<tenantId>|<keyId>|<start ms>", so an upsert finds its bucket by id. */
   _id: string;
@@ -30,32 +25,26 @@ export interface UsageRollupDocument {
   keyId: string;
   granularity: UsageGranularity;
   start: Date;
-  /** counts hold one counter per verification code that occurred (domain code names). */
   counts: Partial<Record<VerificationCode, number>>;
 }
 
-/** usageRollupIndexes serve the statistics reads and the retention delete. */
-export const usageRollupIndexes: readonly IndexDeclaration[] = [
+export const usageRollupIndexes: readonly IndexDeclaration[] = indexesOf(USAGE_ROLLUPS_COLLECTION, [
   {
-    collection: USAGE_ROLLUPS_COLLECTION,
     key: { scope: 1, tenantId: 1, keyId: 1, granularity: 1, start: 1 },
     options: { name: "usage_rollups_series" },
     why: "GetUsageStats reads one key's or tenant's buckets in a time range; ListKeys sums keys' last 24 hours",
   },
   {
-    collection: USAGE_ROLLUPS_COLLECTION,
     key: { granularity: 1, start: 1 },
     options: { name: "usage_rollups_retention" },
     why: "the retention job deletes the buckets older than the retention",
   },
-];
+]);
 
-/** rollupId is the document id of a bucket. */
 export function rollupId(bucket: Omit<UsageIncrement, "counts">): string {
   return [bucket.scope, bucket.granularity, bucket.tenantId, bucket.keyId, bucket.start.getTime()].join("|");
 }
 
-/** createMongoUsageRollupStore builds the store on `db`. */
 export function createMongoUsageRollupStore(db: Db): UsageStatsStore {
   const rollups = db.collection<UsageRollupDocument>(USAGE_ROLLUPS_COLLECTION);
   return {
