@@ -1,26 +1,7 @@
 /**
- * The audit stream hub: the runtime behind StreamAuditEvents (the port is src/domain/audit-stream.ts).
- *
- * One AuditStreamHub per process polls the audit log's tail (`after(position, batch)`) once per interval,
- * however many streams are open, and fans each batch out to the followers that are live. A follower that
- * starts behind the tail (a resume cursor, a start time) first catches up on its own with filtered scans,
- * paced by its consumer, and joins the hub once it has reached the hub's position, so an old cursor never
- * holds back or floods the live streams.
- *
- * Guarantees (given the store's gap-free commit order, see docs/audit.md):
- * - every persisted event that matches the filter and comes after the start position is yielded, once, in
- *   seq order; a consumer that resumes from the last cursor it received misses nothing (the event that
- *   carried the cursor is not repeated, so duplicates arise only from cursors the client did not keep);
- * - a heartbeat is yielded after `heartbeatMs` without any item, carrying the position up to which every
- *   matching event has been delivered, so a consumer whose filter matches rarely still advances its cursor;
- * - a consumer that lets more than `maxBufferedEvents` matching events pile up while live is ended with
- *   a resource-exhausted error; its queue is released and nobody else waits for it (the hub never awaits a
- *   consumer). Resuming from its last cursor loses nothing: catching up reads the database.
- *
- * Bounded: at most `maxStreams` streams are open at once, at most `maxStreamsPerCaller` of one caller (a
- * stream beyond either is refused before it reads anything), and every database read a stream makes on
- * its own (start position, catch-up) goes through one read gate of `maxConcurrentReads`, so a burst of
- * opens waits its turn here instead of exhausting the MongoDB connection pool. The tail poll is one more.
+ * The audit stream hub behind StreamAuditEvents: one tail poller per process fans batches out to the live
+ * followers; a follower that starts behind the tail catches up on its own first. Guarantees and bounds are
+ * in docs/audit.md §6.
  */
 import { decodeAuditCursor, encodeAuditCursor, RESUME_CURSOR_FIELD } from "../domain/audit-cursor.js";
 import type { AuditEventRecord } from "../domain/audit-event.js";
@@ -37,13 +18,11 @@ import { DomainError, invalidArgument } from "../domain/errors.js";
 import { createAuditStreamSlots } from "./audit-stream-slots.js";
 import { createReadGate } from "./read-gate.js";
 
-/** AuditStreamSource is the part of the AuditLog a stream reads. */
 export type AuditStreamSource = Pick<
   AuditLog,
   "after" | "latestSeq" | "oldestSeq" | "firstSeqAtOrAfter" | "scan"
 >;
 
-/** AuditStreamHubOptions configure an AuditStreamHub. */
 export interface AuditStreamHubOptions {
   readonly log: AuditStreamSource;
   /** pollIntervalMs is the pause between tail polls that found nothing new (default 250). */
@@ -64,21 +43,17 @@ export interface AuditStreamHubOptions {
   readonly onPollError?: (error: unknown) => void;
 }
 
-/** AuditStreamHub is the process-wide source of audit streams: the follower port plus its lifecycle. */
 export interface AuditStreamHub extends AuditStreamFollower {
-  /** activeFollowers counts open streams (catching up or live). */
   activeFollowers(): number;
   /** close ends every stream with an unavailable error (clients resume elsewhere) and stops polling. */
   close(): void;
 }
 
-/** Subscriber is a live follower as the hub sees it. */
 interface Subscriber {
   offer(events: readonly AuditEventRecord[]): void;
   fail(error: DomainError): void;
 }
 
-/** createAuditStreamHub creates the hub; share one per process. */
 export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStreamHub {
   const log = options.log;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
@@ -402,7 +377,6 @@ function shuttingDown(): DomainError {
   );
 }
 
-/** EventQueue is a FIFO of events with O(1) push and shift. */
 interface EventQueue {
   push(event: AuditEventRecord): void;
   shift(): AuditEventRecord | undefined;

@@ -1,32 +1,24 @@
 /**
- * Open-stream slots: how many audit streams one process serves at once, in total and per caller (the
- * authenticated key id). A stream takes its slot before it reads anything and gives it back when it ends,
- * however it ends; a stream beyond either limit is refused with resource_exhausted naming the limit and
- * its value, with an ErrorInfo reason the client can match.
+ * Open-stream slots: how many audit streams a process serves at once, in total and per caller (the key id); a
+ * stream beyond either is refused with resource_exhausted naming the limit, with an ErrorInfo reason.
  */
 import { STREAM_LIMIT_PER_CALLER_REASON, STREAM_LIMIT_PER_PROCESS_REASON } from "../domain/audit-stream.js";
 import { DomainError } from "../domain/errors.js";
 
-/** AuditStreamSlots counts open streams against the two limits. */
 export interface AuditStreamSlots {
   /**
    * acquire takes a slot for a stream of `caller` (undefined: counted against the process limit only) and
    * returns the function that gives it back (idempotent); it throws resource_exhausted beyond a limit.
    */
   acquire(caller: string | undefined): () => void;
-  /** open counts the slots taken. */
   open(): number;
 }
 
-/** AuditStreamLimits are the two limits. */
 export interface AuditStreamLimits {
-  /** maxStreams bounds the open streams of the process. */
   readonly maxStreams: number;
-  /** maxStreamsPerCaller bounds the open streams of one authenticated key. */
   readonly maxStreamsPerCaller: number;
 }
 
-/** createAuditStreamSlots builds the counter for `limits` (both at least 1). */
 export function createAuditStreamSlots(limits: AuditStreamLimits): AuditStreamSlots {
   const { maxStreams, maxStreamsPerCaller } = limits;
   if (!(maxStreams >= 1) || !(maxStreamsPerCaller >= 1)) {

@@ -1,31 +1,8 @@
 /**
  * BufferedAuditSink: the AuditSink VerifyKey and the admin use cases write into. One ordered queue holds both
- * kinds of event, so the audit log's order is the order in which this replica decided things; a background
- * writer stores batches of it with one `store.append` each, one append in flight at a time.
- *
- * Two admission rules share that queue:
- * - Usage events (`emit`) are best-effort: O(1), never waiting; at most `maxBuffered` of them are held, more
- *   are dropped and counted.
- * - Admin events (`record`) are durable before the mutation answers: `record` resolves once the batch holding
- *   the event is stored, and the event is never dropped (it also carries every usage event decided before it
- *   into the log first). Their own bound, `maxAdminPending`, is checked by `checkAdminBacklog()` before a
- *   mutation is applied, so a flood of usage events can never push an admin event out, and a backlog of admin
- *   events refuses new mutations (UNAVAILABLE) instead of losing their events.
- *
- * Accounting. Every event is, at every observable moment, persisted, dropped or buffered, so
- * `emitted = persisted + dropped + buffered` always holds (admin events included in all but `dropped`).
- *
- * Always making progress. A failed append halves the batch size (down to one event) and retries after an
- * exponential backoff with jitter; every GROW_AFTER_SUCCESSES appends in a row double it back, up to
- * `maxBatch` (probing rarely, since each failed probe may cost a whole database timeout). So a batch that
- * outlasts the database's timeout is never re-sent unchanged: it shrinks until it fits. A usage event that still
- * fails alone `maxEventAttempts` times in a row is given up (dropped and counted as `givenUp`), so one bad
- * event cannot wedge the log; an admin event is retried for as long as the process lives (its caller waits).
- * The store skips event ids it already holds, so a retry after a lost reply never duplicates an event.
- *
- * Shutdown. `close({ timeoutMs })` stops accepting usage events and writes what is buffered back to back;
- * what is still buffered at the timeout is reported (`buffered` of the returned counters) and kept retrying
- * in the background with unref'd timers, which never keep the process alive.
+ * kinds of event and a background writer stores it in batches, one append in flight: usage events are
+ * best-effort and bounded, admin events are durable before the mutation answers, and
+ * `emitted = persisted + dropped + buffered` always holds (docs/audit.md §1).
  */
 import type { NewAuditEvent } from "../domain/audit-event.js";
 import { DomainError } from "../domain/errors.js";
@@ -43,22 +20,16 @@ export interface AuditSinkCounters {
   readonly adminPending: number;
   /** givenUp counts usage events dropped after failing alone maxEventAttempts times (part of `dropped`). */
   readonly givenUp: number;
-  /** batchLimit is the current (adaptive) largest batch. */
   readonly batchLimit: number;
 }
 
-/** AuditSinkErrorContext describes a failed append, for logging. */
 export interface AuditSinkErrorContext {
-  /** consecutiveFailures is how many appends in a row have failed, this one included. */
   readonly consecutiveFailures: number;
   readonly batchSize: number;
-  /** nextBatchLimit is the batch size the next attempt uses. */
   readonly nextBatchLimit: number;
-  /** retryInMs is the backoff before the next attempt. */
   readonly retryInMs: number;
 }
 
-/** BufferedAuditSinkOptions configure a BufferedAuditSink. */
 export interface BufferedAuditSinkOptions {
   readonly store: AuditEventStore;
   /** maxBuffered bounds the usage events held (including those being written); beyond it emits are dropped. */
@@ -77,19 +48,15 @@ export interface BufferedAuditSinkOptions {
   readonly retryMaxMs?: number;
   /** onError hears about every failed append (the events are kept and retried); it must not throw. */
   readonly onError?: (error: unknown, context: AuditSinkErrorContext) => void;
-  /** random gives jitter in [0, 1); defaults to Math.random. */
   readonly random?: () => number;
 }
 
-/** AuditSinkFlushOptions bound how long flush/close wait. */
 export interface AuditSinkFlushOptions {
   /** timeoutMs bounds the wait (default 5000); events still buffered then stay buffered and counted. */
   readonly timeoutMs?: number;
 }
 
-/** BufferedAuditSink is an AuditSink with counters and a bounded flush for shutdown. */
 export interface BufferedAuditSink extends AuditSink {
-  /** counters returns a snapshot of the accounting. */
   counters(): AuditSinkCounters;
   /** flush writes everything buffered now, resolving when the queue is empty or the timeout passed. */
   flush(options?: AuditSinkFlushOptions): Promise<AuditSinkCounters>;
@@ -101,11 +68,9 @@ export interface BufferedAuditSink extends AuditSink {
 }
 
 const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
-
-/** GROW_AFTER_SUCCESSES is how many appends in a row must succeed before a halved batch size doubles. */
+// How many appends in a row must succeed before a halved batch size doubles.
 const GROW_AFTER_SUCCESSES = 8;
-
-/** What the single pending timer is for: a partial batch's wait, an immediate write, or a backoff. */
+// What the single pending timer is for: a partial batch's wait, an immediate write, or a backoff.
 enum TimerKind {
   None = 0,
   Interval = 1,
@@ -113,10 +78,8 @@ enum TimerKind {
   Backoff = 3,
 }
 
-/** Waiter is the caller of `record` waiting for its admin event to be stored. */
 type Waiter = () => void;
 
-/** createBufferedAuditSink creates a BufferedAuditSink writing into `options.store`. */
 export function createBufferedAuditSink(options: BufferedAuditSinkOptions): BufferedAuditSink {
   const { store, maxBuffered, maxBatch, flushIntervalMs } = options;
   if (!Number.isSafeInteger(maxBuffered) || maxBuffered < 1) {

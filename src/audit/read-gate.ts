@@ -1,13 +1,8 @@
 /**
- * A read gate: at most `maxConcurrent` database reads run at once, the rest wait in arrival order. The
- * stream hub sends every catch-up read and start-position lookup of every stream through one gate, so
- * however many streams open at once they hold a fixed handful of the MongoDB pool's connections and never
- * queue on the pool itself (where a wait beyond the driver's waitQueueTimeoutMS fails as UNAVAILABLE).
- * The number waiting is bounded by the caller (the hub: one pending read per open stream, and open streams
- * are limited).
+ * A read gate: at most `maxConcurrent` database reads at once, the rest wait in arrival order, so however many
+ * audit streams open at once they never queue on the MongoDB pool itself (docs/audit.md §6).
  */
 
-/** ReadGate runs reads with bounded concurrency. */
 export interface ReadGate {
   /**
    * run starts `read` once fewer than maxConcurrent reads are running. If `signal` aborted while the read
@@ -19,7 +14,6 @@ export interface ReadGate {
   waiting(): number;
 }
 
-/** createReadGate builds a gate letting `maxConcurrent` (>= 1) reads run at once. */
 export function createReadGate(maxConcurrent: number): ReadGate {
   if (!(Number.isInteger(maxConcurrent) && maxConcurrent >= 1)) {
     throw new RangeError("a read gate needs at least one concurrent read");

@@ -1,8 +1,6 @@
 /**
- * Metrics read at scrape time. The hot path only bumps plain numbers (fields, typed arrays); these metric
- * objects turn them into Prometheus samples when /metrics is scraped, so a verification pays nothing for
- * prom-client's label hashing. They plug into a prom-client Registry like its own metric classes do (the
- * registry only calls `get()` and `reset()` and reads `name`, `help`, `type`, `aggregator`).
+ * Metrics read at scrape time: the hot path only bumps plain numbers, turned into Prometheus samples when
+ * /metrics is scraped. They plug into a prom-client Registry like its own metrics (it only calls get/reset).
  */
 import type { Metric, Registry } from "prom-client";
 
@@ -13,7 +11,6 @@ export interface Sample {
   readonly metricName?: string;
 }
 
-/** CollectedMetricSpec describes a metric whose samples are computed when scraped. */
 export interface CollectedMetricSpec {
   readonly name: string;
   readonly help: string;
@@ -22,7 +19,6 @@ export interface CollectedMetricSpec {
   readonly collect: () => readonly Sample[];
 }
 
-/** registerCollectedMetric adds a scrape-time metric to `registry`. */
 export function registerCollectedMetric(registry: Registry, spec: CollectedMetricSpec): void {
   const metric = {
     name: spec.name,
@@ -54,7 +50,6 @@ export interface FastHistogram {
   observe(value: number): void;
   /** samples gives the Prometheus samples (cumulative buckets, sum, count) under `name`. */
   samples(name: string, labels?: Readonly<Record<string, string>>): Sample[];
-  /** count is the number of observations so far. */
   count(): number;
 }
 

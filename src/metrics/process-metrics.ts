@@ -1,16 +1,10 @@
 /**
- * Process metrics (CPU, memory, heap, event-loop utilization, start time, version), all read at scrape time,
- * with the names prom-client's default metrics use where they exist — instead of prom-client's
- * collectDefaultMetrics, which keeps machinery running between scrapes: a PerformanceObserver on every
- * garbage collection (a busy server collects many times a second; each one queued an entry and ran a
- * labelled histogram observation) and an event-loop delay timer. With it, the benchmark measured VerifyKey
- * 10-15% slower (docs/bench.md). Event-loop utilization (libuv's own idle-time counters) replaces the delay
- * histogram as the saturation signal: it costs nothing until read.
+ * Process metrics read at scrape time, under prom-client's default names: collectDefaultMetrics keeps a GC
+ * observer and a delay timer running between scrapes and cost VerifyKey 10-15% (docs/bench.md).
  */
 import type { Registry } from "prom-client";
 import { registerCollectedMetric } from "./collected-metric.js";
 
-/** registerProcessMetrics adds the process metrics to `registry`. */
 export function registerProcessMetrics(registry: Registry): void {
   const startTime = Math.round(Date.now() / 1000 - process.uptime());
 
