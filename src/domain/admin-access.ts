@@ -7,7 +7,7 @@ import {
   SYSTEM_TENANT,
 } from "./api-key.js";
 import { DomainError, invalidArgument } from "./errors.js";
-import type { AuthenticatedKey, CallerAuthenticator } from "./ports.js";
+import type { AuthenticatedKey, CallerAuthenticator, KeyRepository } from "./ports.js";
 import { validateTenantId } from "./validation.js";
 
 /** AdminAuthenticator turns the credential of an admin call into the Actor the use cases act for. */
@@ -125,6 +125,19 @@ export function canSeeKey(
         key.deletedAt === null
       );
   }
+}
+
+/** adminVisibleKey reads a key for an admin (requireAdmin first), or answers NOT_FOUND naming the id. */
+export async function adminVisibleKey(
+  keys: Pick<KeyRepository, "findById">,
+  actor: Actor,
+  keyId: string,
+): Promise<ApiKeyRecord> {
+  const key = await keys.findById(keyId);
+  if (key === null || !canSeeKey(actor, key)) {
+    throw new DomainError("not_found", `key ${JSON.stringify(keyId)} not found`);
+  }
+  return key;
 }
 
 /** canSeeTenantResource tells whether an admin actor may see a resource (a group) of `tenantId`. */

@@ -99,14 +99,10 @@ export interface TenantRecord {
   readonly usedKeys: number;
   /** displayName names the tenant for humans; "" when none. */
   readonly displayName: string;
-  /** createdAt is when the tenant was created or registered; null for a tenant that does not exist. */
+  // A tenant that does not exist has null times and version 0.
   readonly createdAt: Date | null;
-  /** updatedAt is when the display name or key limit last changed; null for a tenant that does not exist. */
   readonly updatedAt: Date | null;
-  /**
-   * version grows by one with every change of the configuration (display name, key limit), never with
-   * usedKeys; guarded updates compare it. 0 for a tenant that does not exist.
-   */
+  /** version counts configuration changes (display name, key limit), never usedKeys. */
   readonly version: number;
 }
 
@@ -131,7 +127,6 @@ export function keyStatusAt(
   return "active";
 }
 
-/** expirationStateAt derives a key's expiration state at `now` with the given expiring-soon window. */
 export function expirationStateAt(
   key: Pick<ApiKeyRecord, "expiresAt">,
   now: Date,
@@ -147,7 +142,7 @@ export function expirationStateAt(
   return left <= expiringSoonWindowMs ? "expiring_soon" : "valid";
 }
 
-/** Actor is who performs an admin operation, as resolved from the caller's credential. */
+/** Actor is who performs an admin operation, resolved from the caller's credential. */
 export interface Actor {
   /** keyId of the authenticating key, or "bootstrap". */
   readonly keyId: string;

@@ -2,7 +2,7 @@
  * Audit reading use cases, authorised like the admin API: the usage log of a key (one the caller may not see
  * answers NOT_FOUND), the admin history and the live stream (a super user may stream every tenant at once).
  */
-import { requireAdmin, resolveTenant } from "./admin-access.js";
+import { adminVisibleKey, requireAdmin, resolveTenant } from "./admin-access.js";
 import { type Actor, SYSTEM_TENANT } from "./api-key.js";
 import type { AuditEventKind, AuditEventRecord } from "./audit-event.js";
 import type { AuditEventFilter, AuditLog } from "./audit-log.js";
@@ -73,10 +73,7 @@ export function createAuditReader(deps: AuditReaderDependencies): AuditReader {
     async listKeyUsage(actor, request) {
       requireAdmin(actor);
       const query = toKeyUsageQuery(request, null);
-      const key = await deps.keys.findById(query.keyId);
-      if (key === null || (actor.role !== "superuser" && key.tenantId !== actor.tenantId)) {
-        throw new DomainError("not_found", `key ${JSON.stringify(query.keyId)} not found`);
-      }
+      const key = await adminVisibleKey(deps.keys, actor, query.keyId);
       return deps.log.listKeyUsage({ ...query, tenantId: key.tenantId });
     },
 

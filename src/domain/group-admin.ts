@@ -125,6 +125,12 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
             version: 1,
           };
           await groups.insert(group);
+          const changedFields = [
+            "name",
+            "description",
+            "permissions",
+            ...(labels === NO_LABELS ? [] : ["labels"]),
+          ];
           return {
             value: groupView(group, 0),
             stored: group.id,
@@ -133,18 +139,8 @@ export function createGroupAdmin(deps: GroupAdminDependencies): GroupAdmin {
               target: {
                 tenantId,
                 groupId: group.id,
-                changes: groupFieldChanges(null, group, [
-                  "name",
-                  "description",
-                  "permissions",
-                  ...(labels === NO_LABELS ? [] : ["labels"]),
-                ]),
-                changedFields: [
-                  "name",
-                  "description",
-                  "permissions",
-                  ...(labels === NO_LABELS ? [] : ["labels"]),
-                ],
+                changes: groupFieldChanges(null, group, changedFields),
+                changedFields,
               },
             },
           };

@@ -1,8 +1,8 @@
 /** Exact usage statistics per key and tenant, per verification code, per hour and day; and their reading. */
-import { requireAdmin, resolveTenant } from "./admin-access.js";
+import { adminVisibleKey, requireAdmin, resolveTenant } from "./admin-access.js";
 import type { Actor } from "./api-key.js";
 import type { VerificationCode } from "./audit-event.js";
-import { DomainError, invalidArgument } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 import type { Clock, KeyRepository } from "./ports.js";
 
 export type UsageGranularity = "hour" | "day";
@@ -112,10 +112,7 @@ export function createUsageStatsReader(deps: UsageStatsReaderDependencies): Usag
         if (request.tenantId !== "") {
           throw invalidArgument("tenant_id", "must be empty when key_id is given (the key names its tenant)");
         }
-        const key = await deps.keys.findById(request.keyId);
-        if (key === null || (actor.role !== "superuser" && key.tenantId !== actor.tenantId)) {
-          throw new DomainError("not_found", `key ${JSON.stringify(request.keyId)} not found`);
-        }
+        const key = await adminVisibleKey(deps.keys, actor, request.keyId);
         scope = { scope: "key", tenantId: key.tenantId, keyId: key.id };
       } else {
         const tenantId = resolveTenant(actor, request.tenantId, { field: "tenant_id", required: false });
