@@ -19,7 +19,6 @@ const PAGE_FORMAT = 0x02;
 const RESUME_BYTES = 9;
 const PAGE_BYTES = 17;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-/** MAX_DATE_MS is the largest magnitude a JavaScript Date can hold. */
 const MAX_DATE_MS = 8.64e15;
 
 /** encodeAuditCursor makes the resume cursor for the position right after `seq` (0 = before the first event). */

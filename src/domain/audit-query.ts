@@ -4,7 +4,6 @@ import type { VerificationCode } from "./audit-event.js";
 import type { AdminEventQuery, KeyUsageQuery } from "./audit-log.js";
 import { invalidArgument } from "./errors.js";
 
-/** DEFAULT_AUDIT_PAGE_SIZE is the page size when the request gives 0. */
 export const DEFAULT_AUDIT_PAGE_SIZE = 50;
 
 /** MAX_AUDIT_PAGE_SIZE bounds one page, so one call reads a bounded number of documents. */

@@ -4,7 +4,6 @@ import type { AuditEventRecord } from "./audit-event.js";
 import type { AuditEventFilter } from "./audit-log.js";
 import { DomainError } from "./errors.js";
 
-/** AuditStreamStart says where a stream begins. */
 export type AuditStreamStart =
   /** now: only events committed after the stream started. */
   | { readonly kind: "now" }
@@ -18,7 +17,6 @@ export type AuditStreamItem =
   | { readonly type: "event"; readonly event: AuditEventRecord; readonly cursor: string }
   | { readonly type: "heartbeat"; readonly seq: number; readonly cursor: string; readonly time: Date };
 
-/** AuditFollowRequest is one consumer's stream: where it starts and what it keeps. */
 export interface AuditFollowRequest {
   readonly start: AuditStreamStart;
   readonly filter: AuditEventFilter;
@@ -33,12 +31,8 @@ export interface AuditFollowRequest {
 /** AuditStreamFollower is the process-wide source of audit streams, as the reading use cases see it. */
 export interface AuditStreamFollower {
   /**
-   * follow yields the stream. It throws invalidArgument("resume_cursor") for a malformed cursor or one
-   * ahead of the newest event, AuditCursorExpiredError (OUT_OF_RANGE) when events after the start position
-   * were removed by retention, a resource-exhausted error when the caller's or the process's limit of open
-   * streams is reached (reason STREAM_LIMIT_PER_CALLER_REASON or STREAM_LIMIT_PER_PROCESS_REASON) or for a
-   * slow consumer, an unavailable error when the process shuts down or the database cannot answer while
-   * catching up.
+   * follow throws invalidArgument for a bad cursor, AuditCursorExpiredError past retention,
+   * resource_exhausted at a stream limit or for a slow consumer, unavailable at shutdown or database outage.
    */
   follow(request: AuditFollowRequest): AsyncGenerator<AuditStreamItem, void, undefined>;
 }

@@ -17,7 +17,6 @@ const REJECT_FROM = 62 * 4;
 // A broken random source (for example one returning only 0xff) would otherwise loop forever.
 const MAX_DRAWS = 64;
 
-/** isBase62Code tells whether char code `c` is a base62 character. */
 export function isBase62Code(c: number): boolean {
   return c < 128 && (DIGIT_VALUE[c] as number) >= 0;
 }
@@ -36,10 +35,7 @@ export function isBase62(s: string, start = 0, end = s.length): boolean {
   return true;
 }
 
-/**
- * decodeBase62 reads `s[start, end)` as a base62 number, or returns -1 when a character is not base62. At most
- * 8 digits (62^8 < 2^53), so the result is always an exact integer and can never overflow.
- */
+/** decodeBase62 reads `s[start, end)` (at most 8 digits: 62^8 < 2^53, exact) as a number, or -1. */
 export function decodeBase62(s: string, start: number, end: number): number {
   if (end - start > 8 || start < 0 || end > s.length || start >= end) {
     return -1;

@@ -28,10 +28,7 @@ export function callDeadline(): number | undefined {
   return deadline === undefined || deadline.ended ? undefined : deadline.at;
 }
 
-/**
- * outsideCallDeadline runs `work` free of the current call's deadline: for work shared by many calls (one
- * lookup answering every call that waits for it), which has a time budget of its own.
- */
+/** outsideCallDeadline runs work shared by many calls (one lookup for all waiters) free of the deadline. */
 export function outsideCallDeadline<T>(work: () => T): T {
   return current.exit(work);
 }

@@ -5,20 +5,14 @@ import { DomainError } from "./errors.js";
 export const ATTEMPTS_THROTTLED = "TOO_MANY_FAILED_ATTEMPTS";
 
 export interface FailedAttemptThrottleOptions {
-  /** maxFailures is how many failures one caller may have in one window. */
   readonly maxFailures: number;
   /** windowMs is how long a window lasts from a caller's first failure in it. */
   readonly windowMs: number;
-  /** maxCallers is how many callers are remembered at most. */
   readonly maxCallers: number;
 }
 
-/** FailedAttemptThrottle counts failures per caller and refuses callers over the limit. */
 export interface FailedAttemptThrottle {
-  /**
-   * check throws a resource_exhausted DomainError (reason TOO_MANY_FAILED_ATTEMPTS) saying when to retry if
-   * `caller` is over the limit at `nowMs`; `what` names the attempts in the message.
-   */
+  /** check refuses a caller over the limit, saying when to retry; `what` names the attempts. */
   check(caller: string, nowMs: number, what: string): void;
   failed(caller: string, nowMs: number): void;
   size(): number;

@@ -12,7 +12,6 @@ export type ParsedIp =
   | { readonly kind: "ipv4"; readonly value: number }
   | { readonly kind: "ipv6"; readonly parts: readonly number[] };
 
-/** CompiledAllowlist is an allowlist parsed once for matching many client addresses. */
 export interface CompiledAllowlist {
   /** size is the number of ranges; 0 means the key accepts any address. */
   readonly size: number;
@@ -24,11 +23,7 @@ export interface CompiledAllowlist {
 const MAX_ADDRESS_TEXT = 45;
 const MAX_ENTRY_TEXT = MAX_ADDRESS_TEXT + 4;
 
-/**
- * parseClientIp parses a client address strictly (the IPv4 rules of the allowlist; no prefix, port, brackets
- * or zone id) and folds IPv4-mapped IPv6 to IPv4. Returns null for anything else, including "" — callers
- * treat "" as "no client IP" before calling.
- */
+/** parseClientIp parses a bare client address as strictly as the allowlist; null for anything else. */
 export function parseClientIp(text: string): ParsedIp | null {
   if (typeof text !== "string" || text.length === 0 || text.length > MAX_ADDRESS_TEXT) {
     return null;
@@ -49,21 +44,14 @@ export function formatIp(ip: ParsedIp): string {
   return ip.kind === "ipv4" ? formatIpv4(ip.value) : new ipaddr.IPv6([...ip.parts]).toRFC5952String();
 }
 
-/**
- * normalizeCidr checks one allowlist entry and returns its canonical form ("10.0.0.0/8", "2001:db8::/32").
- * Throws invalidArgument(field) saying what is wrong with the entry and, where there is one, what to
- * write instead.
- */
+/** normalizeCidr returns an entry's canonical form, or says what is wrong and, if it can, what to write. */
 export function normalizeCidr(entry: string, field = "ip_allowlist"): string {
   return formatRange(parseEntry(entry, field));
 }
 
 /**
- * normalizeAllowlist checks every entry (an invalid-argument error naming `field[i]` and the entry), and returns
- * the canonical list: sorted (IPv4 before IPv6, then by address), without duplicates, and without ranges
- * contained in another entry of the list. Two CIDR ranges are either disjoint or nested, so dropping the
- * nested one keeps exactly the same set of allowed addresses with fewer entries. More than
- * MAX_ALLOWLIST_ENTRIES entries (counted before deduplication) is refused before anything is parsed.
+ * normalizeAllowlist returns the canonical list: sorted (IPv4 first), without duplicates or nested ranges
+ * (two CIDR ranges are disjoint or nested, so dropping the nested one allows exactly the same addresses).
  */
 export function normalizeAllowlist(entries: readonly string[], field = "ip_allowlist"): string[] {
   if (entries.length > MAX_ALLOWLIST_ENTRIES) {
@@ -102,11 +90,7 @@ function rangeBounds(range: IpRange): [bigint, bigint] {
   return [start, start + (1n << (bits - BigInt(range.prefix))) - 1n];
 }
 
-/**
- * refuseCoveringUnion refuses a list whose ranges together allow every IPv4 or every IPv6 client
- * ("0.0.0.0/1, 128.0.0.0/1"), exactly as the single catch-all 0.0.0.0/0 is refused: the ranges are merged as
- * address intervals and checked for a gap. `sorted` is sorted and has no range nested in another.
- */
+/** refuseCoveringUnion refuses ranges that together allow every client ("0.0.0.0/1, 128.0.0.0/1"). */
 function refuseCoveringUnion(sorted: readonly IpRange[], field: string): void {
   for (const kind of ["ipv4", "ipv6"] as const) {
     const ranges = sorted.filter((range) => range.kind === kind);
@@ -132,13 +116,11 @@ function refuseCoveringUnion(sorted: readonly IpRange[], field: string): void {
   }
 }
 
-/** EMPTY_ALLOWLIST is the compiled form of an empty allowlist (any address). */
 export const EMPTY_ALLOWLIST: CompiledAllowlist = { size: 0, contains: () => false };
 
 /**
- * compileAllowlist parses canonical entries (as normalizeAllowlist stores them) once into a matcher. Throws
- * an invalid-argument error on an entry that is not canonical, which can only mean corrupted storage: failing
- * loudly beats silently dropping an entry (an allowlist that lost all its entries would allow everything).
+ * compileAllowlist throws on an entry that is not canonical (corrupted storage): failing loudly beats
+ * dropping entries, since an allowlist that lost them all would allow everything.
  */
 export function compileAllowlist(canonical: readonly string[]): CompiledAllowlist {
   if (canonical.length === 0) {
@@ -325,10 +307,7 @@ function parseIpv4(text: string, start = 0, end = text.length): number {
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 
-/**
- * parseIpv6 reads RFC 4291 §2.2 text into eight 16-bit parts, or returns null: hex groups of 1-4 digits, at
- * most one "::", and optionally a strict dotted quad as the last 32 bits.
- */
+/** parseIpv6 reads RFC 4291 §2.2 text (maybe ending in a strict dotted quad) into eight parts, or null. */
 function parseIpv6(text: string): number[] | null {
   if (text.length < 2 || text.length > MAX_ADDRESS_TEXT) {
     return null;

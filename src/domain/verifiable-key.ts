@@ -10,11 +10,8 @@ export interface VerifiedKeyDetails {
   readonly keyId: string;
   readonly tenantId: string;
   readonly name: string;
-  /** userId is the associated user; "" when none. */
   readonly userId: string;
-  /** groupId is the authorization group; "" when none. */
   readonly groupId: string;
-  /** expiresAt is the key's expiry; null when it never expires. */
   readonly expiresAt: Date | null;
   /** labels are the key's labels (frozen); a verdict returns them for a valid key only. */
   readonly labels: Labels;
@@ -24,16 +21,13 @@ export interface VerifiedKeyDetails {
 export interface VerifiableSecret {
   /** digest is the stored HMAC decoded to bytes; null when the stored text is malformed (never matches). */
   readonly digest: Uint8Array | null;
-  /** pepperVersion names the pepper the hash was made with. */
   readonly pepperVersion: number;
   /** matched is what the policy is told when this secret matches (shared, frozen). */
   readonly matched: MatchedSecret;
 }
 
-/** VerifiableKey is a key record compiled for verification; see the module comment. */
 export interface VerifiableKey {
   readonly details: VerifiedKeyDetails;
-  /** ownPermissions are the key's own permissions, sorted and deduplicated. */
   readonly ownPermissions: readonly string[];
   /** secrets are the secrets that may match, in stored order (current one last). */
   readonly secrets: readonly VerifiableSecret[];
