@@ -16,6 +16,7 @@ import {
 } from "../domain/audit-stream.js";
 import { DomainError, invalidArgument } from "../domain/errors.js";
 import { createAuditStreamSlots } from "./audit-stream-slots.js";
+import { createFifoQueue } from "./fifo-queue.js";
 import { createReadGate } from "./read-gate.js";
 
 export type AuditStreamSource = Pick<
@@ -191,7 +192,7 @@ export function createAuditStreamHub(options: AuditStreamHubOptions): AuditStrea
 
   async function* follow(request: AuditFollowRequest): AsyncGenerator<AuditStreamItem, void, undefined> {
     const { filter, signal } = request;
-    const queue = createEventQueue();
+    const queue = createFifoQueue<AuditEventRecord>();
     let failure: DomainError | null = null;
     // enqueuedUpTo: every event with seq <= it has been queued (if it matched) or skipped.
     let enqueuedUpTo = 0;
@@ -375,43 +376,4 @@ function shuttingDown(): DomainError {
     "unavailable",
     "the audit stream is shutting down; resume from the last cursor received",
   );
-}
-
-interface EventQueue {
-  push(event: AuditEventRecord): void;
-  shift(): AuditEventRecord | undefined;
-  length(): number;
-  clear(): void;
-}
-
-function createEventQueue(): EventQueue {
-  let items: Array<AuditEventRecord | undefined> = [];
-  let head = 0;
-  return {
-    push(event) {
-      items.push(event);
-    },
-    shift() {
-      if (head === items.length) {
-        return undefined;
-      }
-      const event = items[head];
-      items[head] = undefined;
-      head += 1;
-      if (head === items.length) {
-        items = [];
-        head = 0;
-      } else if (head >= 1024 && head * 2 >= items.length) {
-        // Compact now and then so a long-lived queue does not keep its consumed prefix.
-        items = items.slice(head);
-        head = 0;
-      }
-      return event;
-    },
-    length: () => items.length - head,
-    clear() {
-      items = [];
-      head = 0;
-    },
-  };
 }

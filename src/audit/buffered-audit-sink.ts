@@ -7,6 +7,7 @@
 import type { NewAuditEvent } from "../domain/audit-event.js";
 import { DomainError } from "../domain/errors.js";
 import type { AuditEventStore, AuditSink } from "../domain/ports.js";
+import { createFifoQueue } from "./fifo-queue.js";
 
 /** AuditSinkCounters is a snapshot of the sink's accounting: emitted = persisted + dropped + buffered. */
 export interface AuditSinkCounters {
@@ -98,10 +99,9 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
   const random = options.random ?? Math.random;
   const onError = options.onError;
 
-  // The queue: events[head..] in decision order; waiters[i] is set for admin events only.
-  let events: Array<NewAuditEvent | undefined> = [];
-  let waiters: Array<Waiter | undefined> = [];
-  let head = 0;
+  // The queue, in decision order; an admin event's waiter stands beside it (undefined for usage events).
+  const events = createFifoQueue<NewAuditEvent>();
+  const waiters = createFifoQueue<Waiter | undefined>();
   let usageCount = 0;
   let adminCount = 0;
   let inFlight = 0;
@@ -119,7 +119,7 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
   // Resolvers of pending flush() calls; while any exists, batches are written back to back.
   let drainWaiters: Array<() => void> = [];
 
-  const buffered = () => events.length - head;
+  const buffered = () => events.length();
 
   function schedule(kind: TimerKind, delayMs: number): void {
     if (timerKind !== TimerKind.None) {
@@ -136,9 +136,16 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
     writeNextBatch();
   }
 
-  /** wantsWriteNow: a full batch, an admin event or a flush is waiting, so the interval is not awaited. */
-  function wantsWriteNow(): boolean {
-    return buffered() - inFlight >= batchLimit || adminCount > 0 || drainWaiters.length > 0;
+  /**
+   * scheduleWrite writes at once when a full batch, an admin event or a flush is waiting, otherwise after the
+   * interval (unless a timer is already pending).
+   */
+  function scheduleWrite(): void {
+    if (buffered() - inFlight >= batchLimit || adminCount > 0 || drainWaiters.length > 0) {
+      schedule(TimerKind.Immediate, 0);
+    } else if (timerKind === TimerKind.None) {
+      schedule(TimerKind.Interval, flushIntervalMs);
+    }
   }
 
   /** scheduleNext decides the next write once no append is in flight (and no backoff is pending). */
@@ -155,11 +162,7 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
       }
       return;
     }
-    if (wantsWriteNow()) {
-      schedule(TimerKind.Immediate, 0);
-    } else if (timerKind === TimerKind.None) {
-      schedule(TimerKind.Interval, flushIntervalMs);
-    }
+    scheduleWrite();
   }
 
   /** nudge starts a write soon after an enqueue, unless one is in flight or a backoff is running. */
@@ -167,11 +170,7 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
     if (inFlight > 0 || timerKind === TimerKind.Backoff || timerKind === TimerKind.Immediate) {
       return;
     }
-    if (wantsWriteNow()) {
-      schedule(TimerKind.Immediate, 0);
-    } else if (timerKind === TimerKind.None) {
-      schedule(TimerKind.Interval, flushIntervalMs);
-    }
+    scheduleWrite();
   }
 
   function writeNextBatch(): void {
@@ -179,7 +178,7 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
       return;
     }
     const size = Math.min(buffered(), batchLimit);
-    const batch = events.slice(head, head + size) as NewAuditEvent[];
+    const batch = events.peek(size);
     inFlight = size;
     let pending: Promise<void>;
     try {
@@ -196,29 +195,17 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
   /** removeHead takes `size` events off the queue, releasing the waiters of admin events among them. */
   function removeHead(size: number, stored: boolean): void {
     for (let i = 0; i < size; i++) {
-      const waiter = waiters[head];
+      events.shift();
+      const waiter = waiters.shift();
       if (waiter === undefined) {
         usageCount -= 1;
       } else {
         adminCount -= 1;
         waiter();
       }
-      events[head] = undefined;
-      waiters[head] = undefined;
-      head += 1;
     }
     if (stored) {
       persisted += size;
-    }
-    if (head === events.length) {
-      events = [];
-      waiters = [];
-      head = 0;
-    } else if (head >= 1024 && head * 2 >= events.length) {
-      // Compact now and then so a long-lived queue does not keep its written prefix.
-      events = events.slice(head);
-      waiters = waiters.slice(head);
-      head = 0;
     }
   }
 
@@ -240,7 +227,7 @@ export function createBufferedAuditSink(options: BufferedAuditSinkOptions): Buff
     consecutiveFailures += 1;
     consecutiveSuccesses = 0;
     batchLimit = Math.max(1, Math.floor(size / 2));
-    if (size === 1 && consecutiveFailures >= maxEventAttempts && waiters[head] === undefined) {
+    if (size === 1 && consecutiveFailures >= maxEventAttempts && waiters.peek(1)[0] === undefined) {
       // One usage event keeps failing on its own: give it up so the log behind it moves on.
       removeHead(1, false);
       dropped += 1;

@@ -7,70 +7,43 @@ import { registerCollectedMetric } from "./collected-metric.js";
 
 export function registerProcessMetrics(registry: Registry): void {
   const startTime = Math.round(Date.now() / 1000 - process.uptime());
+  const metric = (type: "counter" | "gauge") => (name: string, help: string, read: () => number) =>
+    registerCollectedMetric(registry, { name, help, type, collect: () => [{ value: read() }] });
+  const counter = metric("counter");
+  const gauge = metric("gauge");
+  const cpu = () => process.cpuUsage();
+  const memory = () => process.memoryUsage();
 
-  registerCollectedMetric(registry, {
-    name: "process_cpu_user_seconds_total",
-    help: "User CPU time spent in seconds.",
-    type: "counter",
-    collect: () => [{ value: process.cpuUsage().user / 1e6 }],
+  counter("process_cpu_user_seconds_total", "User CPU time spent in seconds.", () => cpu().user / 1e6);
+  counter("process_cpu_system_seconds_total", "System CPU time spent in seconds.", () => cpu().system / 1e6);
+  counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", () => {
+    const usage = cpu();
+    return (usage.user + usage.system) / 1e6;
   });
-  registerCollectedMetric(registry, {
-    name: "process_cpu_system_seconds_total",
-    help: "System CPU time spent in seconds.",
-    type: "counter",
-    collect: () => [{ value: process.cpuUsage().system / 1e6 }],
-  });
-  registerCollectedMetric(registry, {
-    name: "process_cpu_seconds_total",
-    help: "Total user and system CPU time spent in seconds.",
-    type: "counter",
-    collect: () => {
-      const usage = process.cpuUsage();
-      return [{ value: (usage.user + usage.system) / 1e6 }];
-    },
-  });
-  registerCollectedMetric(registry, {
-    name: "process_start_time_seconds",
-    help: "Start time of the process since unix epoch in seconds.",
-    type: "gauge",
-    collect: () => [{ value: startTime }],
-  });
-  registerCollectedMetric(registry, {
-    name: "process_resident_memory_bytes",
-    help: "Resident memory size in bytes.",
-    type: "gauge",
-    collect: () => [{ value: process.memoryUsage.rss() }],
-  });
-  registerCollectedMetric(registry, {
-    name: "nodejs_heap_size_total_bytes",
-    help: "Process heap size from Node.js in bytes.",
-    type: "gauge",
-    collect: () => [{ value: process.memoryUsage().heapTotal }],
-  });
-  registerCollectedMetric(registry, {
-    name: "nodejs_heap_size_used_bytes",
-    help: "Process heap size used from Node.js in bytes.",
-    type: "gauge",
-    collect: () => [{ value: process.memoryUsage().heapUsed }],
-  });
-  registerCollectedMetric(registry, {
-    name: "nodejs_external_memory_bytes",
-    help: "Node.js external memory size in bytes.",
-    type: "gauge",
-    collect: () => [{ value: process.memoryUsage().external }],
-  });
+  gauge(
+    "process_start_time_seconds",
+    "Start time of the process since unix epoch in seconds.",
+    () => startTime,
+  );
+  gauge("process_resident_memory_bytes", "Resident memory size in bytes.", () => process.memoryUsage.rss());
+  gauge("nodejs_heap_size_total_bytes", "Process heap size from Node.js in bytes.", () => memory().heapTotal);
+  gauge(
+    "nodejs_heap_size_used_bytes",
+    "Process heap size used from Node.js in bytes.",
+    () => memory().heapUsed,
+  );
+  gauge("nodejs_external_memory_bytes", "Node.js external memory size in bytes.", () => memory().external);
   let previousUtilization = performance.eventLoopUtilization();
-  registerCollectedMetric(registry, {
-    name: "nodejs_eventloop_utilization",
-    help: "Share of the time since the previous scrape the event loop spent working (0-1): saturation.",
-    type: "gauge",
-    collect: () => {
+  gauge(
+    "nodejs_eventloop_utilization",
+    "Share of the time since the previous scrape the event loop spent working (0-1): saturation.",
+    () => {
       const current = performance.eventLoopUtilization();
       const since = performance.eventLoopUtilization(current, previousUtilization);
       previousUtilization = current;
-      return [{ value: Number.isFinite(since.utilization) ? since.utilization : 0 }];
+      return Number.isFinite(since.utilization) ? since.utilization : 0;
     },
-  });
+  );
   registerCollectedMetric(registry, {
     name: "nodejs_version_info",
     help: "Node.js version info.",
