@@ -8,10 +8,7 @@ import type { CliIo } from "./cli-io.js";
 import { connectionFailureInterceptor } from "./connection-failure.js";
 import { ExitCode } from "./exit-codes.js";
 
-/** DEFAULT_SERVER is the gRPC address used when neither --server, --url nor the environment names one. */
-export const DEFAULT_SERVER = "localhost:50051";
-
-/** DEFAULT_TIMEOUT_MS is the deadline of every unary call unless --timeout says otherwise. */
+const DEFAULT_SERVER = "localhost:50051";
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** GlobalOptions are the options every command accepts (see program.ts). */
@@ -30,26 +27,11 @@ export interface GlobalOptions {
 
 /** AdminConnection is the clients of one CLI run, plus what they are connected to. */
 export interface AdminConnection {
-  /** keyAdmin calls KeyAdminService. */
   readonly keyAdmin: Client<typeof KeyAdminService>;
-  /** audit calls AuditService. */
   readonly audit: Client<typeof AuditService>;
   /** target describes the server for messages ("grpc http://localhost:50051"). */
   readonly target: string;
-  /** timeoutMs is the deadline of unary calls. */
   readonly timeoutMs: number;
-}
-
-/**
- * adminKeyOf returns the admin key from --key or APIKEYS_ADMIN_KEY, or null. The key is a secret: it is only
- * ever put in the authorization header, never printed.
- */
-export function adminKeyOf(globals: GlobalOptions, io: CliIo): string | null {
-  const key = globals.key ?? io.env.APIKEYS_ADMIN_KEY;
-  if (key === undefined || key.trim() === "") {
-    return null;
-  }
-  return key.trim();
 }
 
 /**
@@ -62,7 +44,8 @@ export function openAdminConnection(
   io: CliIo,
   options: { requireKey: boolean },
 ): AdminConnection {
-  const key = adminKeyOf(globals, io);
+  // The admin key is a secret: it only ever goes into the authorization header, never into output.
+  const key = nonEmpty(globals.key ?? io.env.APIKEYS_ADMIN_KEY) ?? null;
   if (options.requireKey && key === null) {
     throw new CliError("no admin key: set APIKEYS_ADMIN_KEY or pass --key", ExitCode.auth);
   }
@@ -88,7 +71,7 @@ export function openAdminConnection(
   };
 }
 
-/** TlsFiles are the PEM contents of --ca-file, --cert-file and --key-file (each may be absent). */
+/** TlsFiles are the PEM contents of --ca-file, --cert-file and --key-file. */
 interface TlsFiles {
   readonly ca?: Buffer;
   readonly cert?: Buffer;

@@ -14,14 +14,12 @@ export type AuditStreamFn = (
   options: { signal: AbortSignal },
 ) => AsyncIterable<StreamAuditEventsResponse>;
 
-/** AuditStart is where following begins: now, at a time, or after a cursor. */
 export type AuditStart = { kind: "now" } | { kind: "time"; time: Date } | { kind: "cursor"; cursor: string };
 
 /** ReconnectNotice tells the user why and when the follower reconnects. */
 export interface ReconnectNotice {
   /** reason is a short description ("unavailable: …", "stream ended by the server", "no message for 30 s"). */
   readonly reason: string;
-  /** delayMs is the backoff before the next attempt. */
   readonly delayMs: number;
   /** cursor is where the next attempt resumes; null when nothing has been received yet. */
   readonly cursor: string | null;
@@ -29,20 +27,17 @@ export interface ReconnectNotice {
   readonly attempt: number;
 }
 
-/** AuditFollowOptions configure followAuditEvents. */
 export interface AuditFollowOptions {
   readonly open: AuditStreamFn;
   readonly tenantId: string;
   readonly keyId: string;
   readonly kinds: readonly AuditEventKind[];
   readonly start: AuditStart;
-  /** onEvent receives every event, in stream order. */
   readonly onEvent: (event: AuditEvent) => void;
   /** onReconnect is told before every backoff wait. */
   readonly onReconnect: (notice: ReconnectNotice) => void;
   /** maxEvents stops after this many events (undefined: follow until interrupted). */
   readonly maxEvents?: number;
-  /** signal stops following (Ctrl-C). */
   readonly signal: AbortSignal;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly now: () => Date;
@@ -51,15 +46,12 @@ export interface AuditFollowOptions {
   /** initialBackoffMs (default 250) doubles per failed attempt up to maxBackoffMs (default 10 s), with jitter. */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
-  /** random is the jitter source (0 ≤ x < 1). */
   readonly random?: () => number;
 }
 
-/** AuditFollowResult is where following stopped. */
 export interface AuditFollowResult {
   /** cursor resumes right after the last event or heartbeat received; null if none was. */
   readonly cursor: string | null;
-  /** events is how many events were delivered. */
   readonly events: number;
 }
 

@@ -2,7 +2,6 @@ import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 
 /** CliError is a failure the CLI reports as one line on stderr with a specific exit code. */
 export class CliError extends Error {
-  /** exitCode is the process exit code (see exit-codes.ts). */
   readonly exitCode: ExitCodeValue;
 
   constructor(message: string, exitCode: ExitCodeValue) {

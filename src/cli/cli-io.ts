@@ -4,17 +4,13 @@
  * and the interrupt signal (Ctrl-C).
  */
 export interface CliIo {
-  /** out writes to stdout (results). */
   out(text: string): void;
-  /** err writes to stderr (errors, prompts, notices). */
   err(text: string): void;
-  /** env is the process environment. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** stdinIsTTY tells whether a human can answer a prompt. */
   readonly stdinIsTTY: boolean;
   /** prompt asks a question on stderr and resolves with the answer line. */
   prompt(question: string): Promise<string>;
-  /** now is the current time. */
   now(): Date;
   /** sleep waits, or resolves early when the signal aborts. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
@@ -22,7 +18,6 @@ export interface CliIo {
   readonly interrupt: AbortSignal;
 }
 
-/** abortableSleep is the real CliIo.sleep. */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) {

@@ -18,13 +18,11 @@ import { ExitCode } from "./exit-codes.js";
  */
 export interface CommandContext {
   readonly io: CliIo;
-  /** globals are the global options as given on this command line. */
   readonly globals: GlobalOptions;
   /** connection opens (once) the clients; requireKey=false for Bootstrap. */
   connection(requireKey?: boolean): AdminConnection;
   /** callOptions are the options of one unary call: its deadline and the interrupt signal. */
   callOptions(): { timeoutMs: number; signal: AbortSignal };
-  /** printJson prints a message as protobuf JSON. */
   printJson<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): void;
   /** confirm asks before a destructive action, or refuses when no human can answer and --yes is missing. */
   confirm(action: string, question: () => Promise<string>): Promise<void>;
@@ -33,7 +31,6 @@ export interface CommandContext {
    * remembered for the run's error line (and printed at once with --verbose), so a retry can reuse it.
    */
   requestIdOf(options: { requestId?: string }): string;
-  /** registerSecret makes sure a value is never shown in an error message. */
   registerSecret(value: string): void;
 }
 
@@ -47,7 +44,6 @@ export interface CommandRuntime {
   requestId?: string;
 }
 
-/** createCommandContext builds the context of the command being run. */
 export function createCommandContext(runtime: CommandRuntime, command: Command): CommandContext {
   const io = runtime.io;
   const globals = command.optsWithGlobals<GlobalOptions>();

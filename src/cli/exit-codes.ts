@@ -1,32 +1,19 @@
 import { Code } from "@connectrpc/connect";
 
-/**
- * ExitCode is the table of `apikeys` exit codes scripts can rely on. Every failure prints exactly one line
- * `apikeys: <message>` on stderr and exits with one of these.
- */
+/** ExitCode is the table of `apikeys` exit codes scripts can rely on; EXIT_CODES_HELP says what each means. */
 export const ExitCode = {
-  /** ok: the command succeeded. */
   ok: 0,
-  /** unexpected: an unexpected error (internal server error, unknown failure), or the prompt was declined. */
   unexpected: 1,
-  /** usage: bad command line (unknown option, missing argument, bad value), or confirmation needed. */
   usage: 2,
-  /** auth: no or bad admin key (UNAUTHENTICATED), or not allowed (PERMISSION_DENIED). */
   auth: 3,
-  /** notFound: the key, group or tenant does not exist or is not visible to the caller (NOT_FOUND). */
   notFound: 4,
-  /** rejected: the server refused the request (INVALID_ARGUMENT, FAILED_PRECONDITION, ALREADY_EXISTS, OUT_OF_RANGE). */
   rejected: 5,
-  /** unavailable: the server could not be reached or did not answer in time (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED); retry with the same --request-id. */
   unavailable: 6,
-  /** exhausted: a limit was hit (RESOURCE_EXHAUSTED), for example the tenant key limit. */
   exhausted: 7,
 } as const;
 
-/** ExitCodeValue is one of the ExitCode numbers. */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** exitCodeForConnectCode maps an RPC status code to the CLI exit code. */
 export function exitCodeForConnectCode(code: Code): ExitCodeValue {
   switch (code) {
     case Code.Unauthenticated:
@@ -50,7 +37,6 @@ export function exitCodeForConnectCode(code: Code): ExitCodeValue {
   }
 }
 
-/** EXIT_CODES_HELP is the exit code table as shown at the end of `apikeys --help`. */
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  ok

@@ -100,7 +100,6 @@ export function groupsTable(groups: readonly Group[]): string {
   );
 }
 
-/** groupDetails renders one group as labelled lines. */
 export function groupDetails(group: Group): string {
   return labelled([
     ["Group id", group.groupId],

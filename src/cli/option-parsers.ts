@@ -17,14 +17,6 @@ export function parsePositiveInt(value: string): number {
   return Number(value);
 }
 
-/** parseNonNegativeInt is a commander option parser for a whole number >= 0. */
-export function parseNonNegativeInt(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) {
-    throw new InvalidArgumentError("expected a whole number >= 0");
-  }
-  return Number(value);
-}
-
 /**
  * collectLabels is a commander option parser for repeatable "key=value" labels (the value may be empty or
  * contain '='; the server checks both parts). A repeated key keeps its last value.

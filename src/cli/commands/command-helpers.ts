@@ -17,7 +17,6 @@ export type CommandHandler<O> = (
 // biome-ignore lint/suspicious/noExplicitAny: commander hands options over as an untyped record
 export type ActionRunner = <O = any>(handler: CommandHandler<O>) => (...args: unknown[]) => Promise<void>;
 
-/** createActionRunner binds actions to the run's runtime. */
 export function createActionRunner(runtime: CommandRuntime): ActionRunner {
   return (handler) =>
     async (...args) => {
@@ -29,14 +28,12 @@ export function createActionRunner(runtime: CommandRuntime): ActionRunner {
     };
 }
 
-/** requestIdOption is the --request-id option of a change. */
 export const requestIdOption = (): Option =>
   new Option(
     "--request-id <id>",
     "idempotency id of this change (default: a new UUID); reuse it to retry safely",
   );
 
-/** labelOption is a repeatable --label key=value option. */
 export const labelOption = (what: string): Option =>
   new Option("--label <key=value>", `${what} (repeatable)`).argParser(collectLabels);
 

@@ -5,7 +5,6 @@ import { parsePositiveInt } from "../option-parsers.js";
 import { terminalText } from "../terminal-text.js";
 import { printAnswer } from "./command-helpers.js";
 
-/** PagingOptions are the options addPagingOptions adds. */
 export interface PagingOptions {
   limit?: number;
   pageToken?: string;
@@ -20,7 +19,6 @@ export function addPagingOptions(command: Command, what: string): Command {
     .option("--all", "fetch every page");
 }
 
-/** PageRequest is the paging part of a listing request. */
 export interface PageRequest {
   pageSize: number;
   pageToken: string;
