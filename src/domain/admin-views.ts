@@ -8,7 +8,6 @@ import {
   type KeyStatus,
   keySettingsOf,
   keyStatusAt,
-  type Labels,
   type TenantRecord,
 } from "./api-key.js";
 import { etagOf } from "./etag.js";
@@ -21,7 +20,6 @@ export interface KeyView
   extends Omit<ApiKeyRecord, "secrets" | "version" | "createRequestId" | "rotateRequestId"> {
   readonly status: KeyStatus;
   readonly expirationState: ExpirationState;
-  /** displayHint is the current secret's hint. */
   readonly displayHint: string;
   /** secrets are the secrets that verify at this instant: superseded ones still in overlap, then the current. */
   readonly secrets: readonly KeySecretView[];
@@ -67,16 +65,8 @@ export function keyViewAt(key: ApiKeyRecord, now: Date, windowMs: number): KeyVi
 }
 
 /** GroupView is a group with the number of non-deleted keys in it. */
-export interface GroupView {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly name: string;
-  readonly description: string;
-  readonly permissions: readonly string[];
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
+export interface GroupView extends Omit<GroupRecord, "version"> {
   readonly keyCount: number;
-  readonly labels: Labels;
   readonly etag: string;
 }
 

@@ -25,9 +25,8 @@ export interface ApiKeyRecord {
   readonly tenantId: string;
   readonly name: string;
   readonly description: string;
-  /** userId is the associated user; "" when none. */
+  // userId and groupId are "" when none.
   readonly userId: string;
-  /** groupId is the authorization group; "" when none. */
   readonly groupId: string;
   /** permissions are the key's own permissions, sorted and deduplicated. */
   readonly permissions: readonly string[];
@@ -44,7 +43,6 @@ export interface ApiKeyRecord {
   readonly revokeReason: string;
   readonly deletedAt: Date | null;
   readonly lastUsedAt: Date | null;
-  /** labels are the key's metadata, returned by VerifyKey for a valid key. */
   readonly labels: Labels;
   /** disabledAt is when the key was disabled (it does not verify until enabled); null when enabled. */
   readonly disabledAt: Date | null;

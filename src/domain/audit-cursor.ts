@@ -2,10 +2,8 @@
 import { Buffer } from "node:buffer";
 import { invalidArgument } from "./errors.js";
 
-/** RESUME_CURSOR_FIELD is the request field a bad resume cursor is reported against. */
 export const RESUME_CURSOR_FIELD = "resume_cursor";
 
-/** AUDIT_PAGE_TOKEN_FIELD is the request field a bad audit page token is reported against. */
 export const AUDIT_PAGE_TOKEN_FIELD = "page_token";
 
 /** AuditPagePosition is where a newest-first audit listing continues: strictly after (time, seq). */

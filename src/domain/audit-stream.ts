@@ -22,7 +22,6 @@ export interface AuditFollowRequest {
   readonly filter: AuditEventFilter;
   /** caller is the key id whose limit of open streams this counts against (unset: the process's only). */
   readonly caller?: string;
-  /** signal ends the stream normally when aborted (the client went away). */
   readonly signal?: AbortSignal;
   /** onSlowConsumer hears at once that the consumer was cut off, for a transport whose writer is blocked. */
   readonly onSlowConsumer?: (error: DomainError) => void;

@@ -20,7 +20,6 @@ import {
   validatePermissions,
 } from "./validation.js";
 
-/** GROUP_IN_USE is the reason of the FAILED_PRECONDITION for deleting a group that keys still use. */
 export const GROUP_IN_USE = "GROUP_IN_USE";
 
 export const UPDATABLE_GROUP_FIELDS = ["name", "description", "permissions", "labels"] as const;

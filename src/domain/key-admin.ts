@@ -54,7 +54,6 @@ export interface CreateKeyInput extends Omit<KeySpec, "createdBy"> {
 /** IssuedSecret is a key's secret in both forms. Secret: returned once, never stored or logged. */
 export interface IssuedSecret {
   readonly key: string;
-  /** secretKey is the secret part of the two-part credential (access key id = key id). */
   readonly secretKey: string;
 }
 

@@ -6,12 +6,10 @@ import { decodeBase62, encodeBase62Fixed, isBase62, isBase62Code, randomBase62 }
 import { invalidArgument } from "./errors.js";
 import type { RandomSource } from "./ports.js";
 
-/** KEY_ID_RANDOM_LENGTH is the number of random base62 characters in a key id after the prefix. */
 export const KEY_ID_RANDOM_LENGTH = 16;
 /** SECRET_RANDOM_LENGTH is the number of random base62 characters of the secret (≥ 190 bits). */
 export const SECRET_RANDOM_LENGTH = 32;
 export const CHECKSUM_LENGTH = 6;
-/** HINT_SECRET_LENGTH is how many secret characters the display hint reveals. */
 export const HINT_SECRET_LENGTH = 4;
 /** SECRET_KEY_LENGTH is the length of the secret key (secret + checksum) of the two-part credential. */
 export const SECRET_KEY_LENGTH = SECRET_RANDOM_LENGTH + CHECKSUM_LENGTH;

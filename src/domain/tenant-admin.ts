@@ -15,7 +15,6 @@ import { pageTokenScope } from "./page-token.js";
 import type { TenantRepository } from "./ports.js";
 import { validateName, validatePageSize, validateTenantId } from "./validation.js";
 
-/** MAX_KEY_LIMIT is the largest per-tenant key limit. */
 export const MAX_KEY_LIMIT = 1_000_000;
 
 export const UPDATABLE_TENANT_FIELDS = ["display_name", "key_limit"] as const;

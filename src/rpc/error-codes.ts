@@ -52,7 +52,6 @@ export const statusNames: readonly string[] = Object.freeze([
   "UNAUTHENTICATED",
 ]);
 
-/** statusName returns the gRPC spelling of a numeric status code ("CODE_<n>" for unknown numbers). */
 export function statusName(code: number): string {
   return statusNames[code] ?? `CODE_${code}`;
 }

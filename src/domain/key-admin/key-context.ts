@@ -9,7 +9,6 @@ import { DomainError, invalidArgument } from "../errors.js";
 import type { KeyAdminDependencies } from "../key-admin.js";
 import { requireString, validateGroupId, validateKeyId, validatePermissions } from "../validation.js";
 
-/** KEY_REVOKED is the reason of the FAILED_PRECONDITION for changing a revoked key. */
 export const KEY_REVOKED = "KEY_REVOKED";
 /** KEY_EXPIRED is the reason of the FAILED_PRECONDITION for rotating an expired key without a new expiry. */
 export const KEY_EXPIRED = "KEY_EXPIRED";
