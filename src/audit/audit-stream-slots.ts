@@ -11,7 +11,6 @@ export interface AuditStreamSlots {
    * returns the function that gives it back (idempotent); it throws resource_exhausted beyond a limit.
    */
   acquire(caller: string | undefined): () => void;
-  open(): number;
 }
 
 export interface AuditStreamLimits {
@@ -66,6 +65,5 @@ export function createAuditStreamSlots(limits: AuditStreamLimits): AuditStreamSl
         }
       };
     },
-    open: () => open,
   };
 }

@@ -9,9 +9,6 @@ export interface ReadGate {
    * was waiting, it is never started and run rejects with the signal's reason.
    */
   run<T>(read: () => Promise<T>, signal?: AbortSignal): Promise<T>;
-  /** running counts reads in progress; waiting those queued behind them. */
-  running(): number;
-  waiting(): number;
 }
 
 export function createReadGate(maxConcurrent: number): ReadGate {
@@ -57,7 +54,5 @@ export function createReadGate(maxConcurrent: number): ReadGate {
         });
       });
     },
-    running: () => running,
-    waiting: () => queue.length,
   };
 }

@@ -25,13 +25,10 @@ export interface GlobalOptions {
   keyFile?: string;
 }
 
-/** AdminConnection is the clients of one CLI run, plus what they are connected to. */
+/** AdminConnection is the clients of one CLI run. */
 export interface AdminConnection {
   readonly keyAdmin: Client<typeof KeyAdminService>;
   readonly audit: Client<typeof AuditService>;
-  /** target describes the server for messages ("grpc http://localhost:50051"). */
-  readonly target: string;
-  readonly timeoutMs: number;
 }
 
 /**
@@ -62,12 +59,10 @@ export function openAdminConnection(
             return next(request);
           },
         ];
-  const { transport, target } = createTransport(globals, io, interceptors);
+  const transport = createTransport(globals, io, interceptors);
   return {
     keyAdmin: createClient(KeyAdminService, transport),
     audit: createClient(AuditService, transport),
-    target,
-    timeoutMs: globals.timeout ?? DEFAULT_TIMEOUT_MS,
   };
 }
 
@@ -128,11 +123,7 @@ function withTls(baseUrl: string, tls: TlsFiles | null, option: string, explicit
   return baseUrl.replace(/^http:/, "https:");
 }
 
-function createTransport(
-  globals: GlobalOptions,
-  io: CliIo,
-  callInterceptors: Interceptor[],
-): { transport: Transport; target: string } {
+function createTransport(globals: GlobalOptions, io: CliIo, callInterceptors: Interceptor[]): Transport {
   if (globals.server !== undefined && globals.url !== undefined) {
     throw usageError("use either --server (gRPC) or --url (Connect), not both");
   }
@@ -149,15 +140,12 @@ function createTransport(
   const url = globals.url ?? (globals.server === undefined ? nonEmpty(io.env.APIKEYS_URL) : undefined);
   if (url !== undefined) {
     const baseUrl = withTls(parseBaseUrl(url, "--url", false), tls, "--url", true);
-    return {
-      transport: createConnectTransport({
-        baseUrl,
-        httpVersion: "1.1",
-        interceptors: interceptorsFor(baseUrl),
-        ...(tls === null ? {} : { nodeOptions: tls }),
-      }),
-      target: `connect ${baseUrl}`,
-    };
+    return createConnectTransport({
+      baseUrl,
+      httpVersion: "1.1",
+      interceptors: interceptorsFor(baseUrl),
+      ...(tls === null ? {} : { nodeOptions: tls }),
+    });
   }
   const server = globals.server ?? nonEmpty(io.env.APIKEYS_SERVER) ?? DEFAULT_SERVER;
   const baseUrl = withTls(
@@ -166,17 +154,14 @@ function createTransport(
     "--server",
     /^https?:\/\//i.test(server),
   );
-  return {
-    transport: createGrpcTransport({
-      baseUrl,
-      interceptors: interceptorsFor(baseUrl),
-      ...(tls === null ? {} : { nodeOptions: tls }),
-      // HTTP/2 PINGs notice a dead connection under a long-lived audit stream.
-      pingIntervalMs: 10_000,
-      pingTimeoutMs: 5_000,
-    }),
-    target: `grpc ${baseUrl}`,
-  };
+  return createGrpcTransport({
+    baseUrl,
+    interceptors: interceptorsFor(baseUrl),
+    ...(tls === null ? {} : { nodeOptions: tls }),
+    // HTTP/2 PINGs notice a dead connection under a long-lived audit stream.
+    pingIntervalMs: 10_000,
+    pingTimeoutMs: 5_000,
+  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -54,22 +54,13 @@ interface ListOptions extends PagingOptions {
   showDeleted?: boolean;
 }
 
-interface UpdateOptions {
-  name?: string;
-  description?: string;
-  user?: string;
+interface UpdateOptions extends Partial<Omit<CreateOptions, "tenant">> {
   clearUser?: boolean;
-  group?: string;
   clearGroup?: boolean;
-  permission?: string[];
   clearPermissions?: boolean;
-  allowIp?: string[];
   clearAllowIp?: boolean;
-  expires?: string;
-  label?: Record<string, string>;
   clearLabels?: boolean;
   etag?: string;
-  requestId?: string;
 }
 
 /** KeyChangeOptions are the options of a one-key change. */
