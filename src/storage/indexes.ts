@@ -9,7 +9,6 @@ export interface IndexDeclaration {
   readonly why: string;
 }
 
-/** indexesOf declares indexes of one collection. */
 export function indexesOf(
   collection: string,
   indexes: readonly Omit<IndexDeclaration, "collection">[],

@@ -18,7 +18,6 @@ export interface KeyCountReconciler {
   stop(): Promise<void>;
 }
 
-/** startKeyCountReconciler starts the first run now and returns the running task. */
 export function startKeyCountReconciler(options: KeyCountReconcilerOptions): KeyCountReconciler {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -8,17 +8,13 @@ import { DomainError } from "../domain/errors.js";
 export interface MongoClientSettings {
   /** uri is the connection string (it may carry credentials: it is never logged or put in errors). */
   readonly uri: string;
-  /** serverSelectionTimeoutMS bounds the wait for a usable server per operation; default 2000. */
   readonly serverSelectionTimeoutMS?: number | undefined;
-  /** connectTimeoutMS bounds opening a connection (and a monitoring check); default 2000. */
   readonly connectTimeoutMS?: number | undefined;
-  /** socketTimeoutMS bounds one round trip on an open connection (a hung server); default 10000. */
+  /** socketTimeoutMS bounds one round trip on an open connection (a hung server). */
   readonly socketTimeoutMS?: number | undefined;
-  /** maxPoolSize caps connections per server; default 20 (plenty for short single-document operations). */
+  /** maxPoolSize: 20 by default, plenty for short single-document operations. */
   readonly maxPoolSize?: number | undefined;
-  /** heartbeatFrequencyMS is how often a healthy server is checked; default 5000. */
   readonly heartbeatFrequencyMS?: number | undefined;
-  /** appName shows up in the server's logs and current-op listings; default "apikeys". */
   readonly appName?: string | undefined;
   /** monitorCommands enables the driver's command events (the benchmark counts database commands). */
   readonly monitorCommands?: boolean | undefined;
