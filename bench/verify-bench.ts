@@ -32,6 +32,7 @@ import { fileURLToPath } from "node:url";
 import { toBinary } from "@bufbuild/protobuf";
 import { Client, credentials, type ServiceError, status as Status } from "@grpc/grpc-js";
 import { MongoClient } from "mongodb";
+import { VERIFICATION_CODES } from "../src/domain/audit-event.js";
 import {
   KeyVerifyService,
   VerificationCode,
@@ -286,15 +287,7 @@ function delta(after: Map<string, number>, before: Map<string, number>, name: st
   return (after.get(name) ?? 0) - (before.get(name) ?? 0);
 }
 
-const CODES = [
-  "valid",
-  "not_found",
-  "expired",
-  "revoked",
-  "ip_not_allowed",
-  "insufficient_permissions",
-  "disabled",
-];
+const CODES = VERIFICATION_CODES;
 const DB_COMMANDS = "apikeys_db_commands_total";
 const ERROR_KINDS = ["invalid_argument", "unavailable", "internal"];
 const OUTCOME_SAMPLES = [
