@@ -53,12 +53,6 @@ export function createCommandContext(runtime: CommandRuntime, command: Command):
       runtime.secrets.add(value);
     }
   };
-  if (globals.key !== undefined) {
-    registerSecret(globals.key);
-  }
-  if (io.env.APIKEYS_ADMIN_KEY !== undefined) {
-    registerSecret(io.env.APIKEYS_ADMIN_KEY);
-  }
   return {
     io,
     globals,

@@ -29,16 +29,13 @@ const UNTRUSTED_CERTIFICATE = new Set([
 
 const PROBE_TIMEOUT_MS = 2_000;
 
-/** causeCodes lists the `code` of the error and of each error in its cause chain. */
-function causeDetails(error: unknown): { codes: string[]; messages: string }[] {
-  const found: { codes: string[]; messages: string }[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as NodeJS.ErrnoException).code;
-    found.push({ codes: typeof code === "string" ? [code] : [], messages: current.message });
-    current = current.cause;
+/** causeChain is the error and (up to four of) its causes. */
+function causeChain(error: unknown): NodeJS.ErrnoException[] {
+  const chain: NodeJS.ErrnoException[] = [];
+  for (let current = error; chain.length < 5 && current instanceof Error; current = current.cause) {
+    chain.push(current);
   }
-  return found;
+  return chain;
 }
 
 /** speaksTls says whether a TLS handshake with `url`'s host and port succeeds (certificate not checked). */
@@ -63,9 +60,9 @@ function speaksTls(url: URL): Promise<boolean> {
 
 /** explainFailure returns a ConnectError that says what went wrong, or null when `error` needs no words. */
 export async function explainFailure(error: ConnectError, target: TlsTarget): Promise<ConnectError | null> {
-  const chain = causeDetails(error);
-  const codes = chain.flatMap((entry) => entry.codes);
-  const text = chain.map((entry) => entry.messages).join(" ");
+  const chain = causeChain(error);
+  const codes = chain.flatMap((entry) => (typeof entry.code === "string" ? [entry.code] : []));
+  const text = chain.map((entry) => entry.message).join(" ");
   const address = target.url.host;
   const explained = (message: string) =>
     new ConnectError(message, Code.Unavailable, undefined, undefined, error);

@@ -1,3 +1,4 @@
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { ExpirationState, type Group, type Key, KeyStatus, type Tenant } from "../gen/apikeys/v1/key_pb.js";
 import { terminalText } from "./terminal-text.js";
 import { formatTable } from "./text-table.js";
@@ -62,24 +63,16 @@ export function keyDetails(key: Key): string {
     ["IP allowlist", key.ipAllowlist.join(", ")],
     ["Labels", labelsText(key.labels)],
     ["Secret hint", key.displayHint],
-    ["Created", `${formatTime(key.createTime, "-")}${key.createdBy === "" ? "" : ` by ${key.createdBy}`}`],
+    ["Created", whenBy(key.createTime, key.createdBy)],
     ["Updated", formatTime(key.updateTime, "-")],
     ["Last used", formatTime(key.lastUsedTime)],
     ["Etag", key.etag],
   ];
   if (key.disableTime !== undefined) {
-    const reason = key.disableReason === "" ? "" : ` (${key.disableReason})`;
-    lines.push([
-      "Disabled",
-      `${formatTime(key.disableTime)}${key.disabledBy === "" ? "" : ` by ${key.disabledBy}`}${reason}`,
-    ]);
+    lines.push(["Disabled", whenBy(key.disableTime, key.disabledBy, key.disableReason)]);
   }
   if (key.revokeTime !== undefined) {
-    const reason = key.revokeReason === "" ? "" : ` (${key.revokeReason})`;
-    lines.push([
-      "Revoked",
-      `${formatTime(key.revokeTime)}${key.revokedBy === "" ? "" : ` by ${key.revokedBy}`}${reason}`,
-    ]);
+    lines.push(["Revoked", whenBy(key.revokeTime, key.revokedBy, key.revokeReason)]);
   }
   if (key.deleteTime !== undefined) {
     lines.push(["Deleted", formatTime(key.deleteTime)]);
@@ -90,6 +83,11 @@ export function keyDetails(key: Key): string {
     lines.push([`Secret gen ${secret.generation}`, `${secret.displayHint} (${until})`]);
   }
   return labelled(lines);
+}
+
+/** whenBy renders a change of a key: "2026-01-01 00:00 UTC by key_1 (reason)", each part when known. */
+function whenBy(time: Timestamp | undefined, by: string, reason = ""): string {
+  return `${formatTime(time, "-")}${by === "" ? "" : ` by ${by}`}${reason === "" ? "" : ` (${reason})`}`;
 }
 
 /** groupsTable renders groups: name, group id, key count, permissions. */
