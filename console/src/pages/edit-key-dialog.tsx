@@ -2,22 +2,15 @@
 import { createClient } from "@connectrpc/connect";
 import { useTransport } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useRef, useState } from "react";
+import { useState } from "react";
 import { KeyAdminService } from "../../../src/gen/apikeys/v1/key_admin_service_pb.js";
 import type { Group, Key } from "../../../src/gen/apikeys/v1/key_pb.js";
 import { Dialog } from "../components/dialog.js";
 import { ErrorNotice } from "../components/error-notice.js";
+import { FormActions } from "../components/form-actions.js";
 import { KeyFormFields } from "../components/key-form-fields.js";
-import { formErrorsOf } from "../error-messages.js";
-import {
-  type FieldErrors,
-  formFieldOf,
-  type KeyFormValues,
-  keyFormOf,
-  keyUpdateOf,
-  toLocalDateTime,
-} from "../key-form.js";
-import { useFocusInvalid } from "../use-focus-invalid.js";
+import { formFieldOf, type KeyFormValues, keyFormOf, keyUpdateOf, toLocalDateTime } from "../key-form.js";
+import { useFormSubmit } from "../use-form-submit.js";
 
 export function EditKeyDialog({
   apiKey,
@@ -33,45 +26,21 @@ export function EditKeyDialog({
   const transport = useTransport();
   const queryClient = useQueryClient();
   const [values, setValues] = useState<KeyFormValues>(() => keyFormOf(apiKey));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const form = useRef<HTMLFormElement>(null);
-  useFocusInvalid(form, errors);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setFailure(null);
-    const parsed = keyUpdateOf(apiKey, values, new Date());
-    if (!parsed.ok) {
-      setErrors(parsed.errors);
-      return;
-    }
-    setErrors({});
-    if (parsed.value.paths.length === 0) {
-      onClose();
-      return;
-    }
-    setBusy(true);
-    try {
-      const { paths, ...changed } = parsed.value;
-      await createClient(KeyAdminService, transport).updateKey({
-        // The etag read with the key: a change made meanwhile refuses this one (ABORTED) instead of being lost.
-        key: { keyId: apiKey.keyId, etag: apiKey.etag, ...changed },
-        updateMask: { paths },
-      });
-      await queryClient.invalidateQueries();
-      onClose();
-    } catch (error) {
-      const fieldErrors = formErrorsOf(error, formFieldOf);
-      if (fieldErrors !== null) {
-        setErrors(fieldErrors);
-      } else {
-        setFailure(error);
+  const { form, errors, failure, busy, submit } = useFormSubmit({
+    parse: () => keyUpdateOf(apiKey, values, new Date()),
+    send: async ({ paths, ...changed }) => {
+      if (paths.length > 0) {
+        await createClient(KeyAdminService, transport).updateKey({
+          // The etag read with the key: a change made meanwhile refuses this one (ABORTED) instead of being lost.
+          key: { keyId: apiKey.keyId, etag: apiKey.etag, ...changed },
+          updateMask: { paths },
+        });
+        await queryClient.invalidateQueries();
       }
-      setBusy(false);
-    }
-  };
+      onClose();
+    },
+    fieldOf: formFieldOf,
+  });
 
   return (
     <Dialog title={`Edit “${apiKey.name}”`} onClose={onClose} wide>
@@ -92,14 +61,7 @@ export function EditKeyDialog({
           </p>
         )}
         <ErrorNotice error={failure} />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button-primary" disabled={busy}>
-            {busy ? "Saving…" : "Save"}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} label="Save" busyLabel="Saving…" />
       </form>
     </Dialog>
   );

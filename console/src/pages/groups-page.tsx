@@ -8,6 +8,7 @@ import type { Group } from "../../../src/gen/apikeys/v1/key_pb.js";
 import { Dialog } from "../components/dialog.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { Field } from "../components/field.js";
+import { FormActions } from "../components/form-actions.js";
 import { useConsole } from "../console-context.js";
 import { fieldErrorOf } from "../error-messages.js";
 import { formatTime } from "../format.js";
@@ -187,14 +188,7 @@ function GroupDialog({
           />
         </Field>
         <ErrorNotice error={failure} />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button-primary" disabled={busy}>
-            {group === null ? "Create group" : "Save group"}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} label={group === null ? "Create group" : "Save group"} />
       </form>
     </Dialog>
   );

@@ -10,6 +10,7 @@ import type { Key } from "../../../src/gen/apikeys/v1/key_pb.js";
 import { Dialog } from "../components/dialog.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { Field } from "../components/field.js";
+import { FormActions } from "../components/form-actions.js";
 import { SecretReveal } from "../components/secret-reveal.js";
 import { fieldErrorOf } from "../error-messages.js";
 import { parseLocalDateTime, toLocalDateTime } from "../key-form.js";
@@ -103,14 +104,7 @@ export function RotateKeyDialog({ apiKey, onClose }: { readonly apiKey: Key; rea
           />
         </Field>
         <ErrorNotice error={failure} />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button-primary" disabled={busy}>
-            {busy ? "Rotating…" : "Rotate key"}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} label="Rotate key" busyLabel="Rotating…" />
       </form>
     </Dialog>
   );
