@@ -9,7 +9,6 @@ import type { Actor } from "../../src/domain/api-key.js";
 import type { NewAuditEvent } from "../../src/domain/audit-event.js";
 import { DomainError } from "../../src/domain/errors.js";
 import { type CreateKeyInput, createKeyAdmin } from "../../src/domain/key-admin.js";
-import { createPageTokenCodec } from "../../src/domain/page-token.js";
 import type { IdempotencyStore, KeyRepository } from "../../src/domain/ports.js";
 import { REQUEST_ID_RETENTION_MS, requestKeyId } from "../../src/domain/request-fence.js";
 import { createTenantAdmin } from "../../src/domain/tenant-admin.js";
@@ -20,10 +19,8 @@ import {
   createMemoryIdempotencyStore,
   createMemoryKeyRepository,
   createMemoryTenantRepository,
-  createRecordingAuditSink,
-  createRecordingNotifier,
+  memoryAdminDeps,
 } from "../helpers/memory-ports.js";
-import { cryptoRandom } from "../helpers/random.js";
 
 const SUPERUSER: Actor = { keyId: "bootstrap", tenantId: "_system", userId: "", role: "superuser" };
 const TENANT = "acme";
@@ -69,23 +66,15 @@ async function setUp(idempotency: IdempotencyStore = LAPSED_CLAIMS) {
   const late = lateWriteOnce(stored);
   const groups = createMemoryGroupRepository();
   const tenants = createMemoryTenantRepository({ keys: stored, groups });
-  const audit = createRecordingAuditSink();
-  const notifier = createRecordingNotifier();
-  const deps = {
+  const deps = memoryAdminDeps({
+    clock,
     keys: late.repository,
     groups,
     tenants,
     idempotency,
-    notifier,
-    audit,
-    clock,
-    random: cryptoRandom,
-    keyFormat: testFormat,
-    hasher: testHasher,
-    pageTokens: createPageTokenCodec(cryptoRandom.bytes(32)),
     defaultKeyLimit: 10,
-    expiringSoonWindowMs: 7 * 86_400_000,
-  };
+  });
+  const { audit, notifier } = deps;
   await createTenantAdmin(deps).createTenant(SUPERUSER, {
     tenantId: TENANT,
     displayName: "",

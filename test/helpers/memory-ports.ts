@@ -15,8 +15,10 @@ import {
 } from "../../src/domain/api-key.js";
 import type { NewAuditEvent } from "../../src/domain/audit-event.js";
 import { DomainError } from "../../src/domain/errors.js";
+import { createPageTokenCodec } from "../../src/domain/page-token.js";
 import type {
   AuditSink,
+  Clock,
   GroupRepository,
   IdempotencyClaim,
   IdempotencyStore,
@@ -28,6 +30,8 @@ import type {
 } from "../../src/domain/ports.js";
 import { lowerName } from "../../src/storage/key-document.js";
 import { cursorString, cursorTime, decodeCursor, encodeCursor } from "../../src/storage/page-cursor.js";
+import { testFormat, testHasher } from "./key-fixtures.js";
+import { cryptoRandom } from "./random.js";
 
 const copyKey = (key: ApiKeyRecord): ApiKeyRecord => structuredClone(key);
 const copyGroup = (group: GroupRecord): GroupRecord => structuredClone(group);
@@ -358,5 +362,29 @@ export function createRecordingAuditSink(): RecordingAuditSink {
         events.push(event);
       }
     },
+  };
+}
+
+/** MemoryAdminPorts are the ports an admin use-case test chooses; the rest of the deps are fixed. */
+export interface MemoryAdminPorts {
+  readonly clock: Clock;
+  readonly keys: KeyRepository;
+  readonly groups: GroupRepository;
+  readonly tenants: TenantRepository;
+  readonly idempotency: IdempotencyStore;
+  readonly defaultKeyLimit: number;
+}
+
+/** memoryAdminDeps completes `ports` into the admin use cases' dependencies, with recording notifier and sink. */
+export function memoryAdminDeps(ports: MemoryAdminPorts) {
+  return {
+    ...ports,
+    notifier: createRecordingNotifier(),
+    audit: createRecordingAuditSink(),
+    random: cryptoRandom,
+    keyFormat: testFormat,
+    hasher: testHasher,
+    pageTokens: createPageTokenCodec(cryptoRandom.bytes(32)),
+    expiringSoonWindowMs: 7 * 86_400_000,
   };
 }

@@ -19,7 +19,6 @@ import type { AuditReader } from "../../../src/domain/audit-reader.js";
 import { createBootstrapper } from "../../../src/domain/bootstrap.js";
 import { createGroupAdmin } from "../../../src/domain/group-admin.js";
 import { createKeyAdmin } from "../../../src/domain/key-admin.js";
-import { createPageTokenCodec } from "../../../src/domain/page-token.js";
 import { createTenantAdmin } from "../../../src/domain/tenant-admin.js";
 import { createUsageStatsReader } from "../../../src/domain/usage-stats.js";
 import { AuditService } from "../../../src/gen/apikeys/v1/audit_service_pb.js";
@@ -36,10 +35,8 @@ import {
   createMemoryIdempotencyStore,
   createMemoryKeyRepository,
   createMemoryTenantRepository,
-  createRecordingAuditSink,
-  createRecordingNotifier,
+  memoryAdminDeps,
 } from "../../helpers/memory-ports.js";
-import { cryptoRandom } from "../../helpers/random.js";
 
 /** TEST_PEER_HEADER sets the peer address of an in-memory call (what the socket would say). */
 export const TEST_PEER_HEADER = "x-test-peer";
@@ -82,23 +79,15 @@ export function createInMemoryService() {
   const keys = createMemoryKeyRepository();
   const groups = createMemoryGroupRepository();
   const tenants = createMemoryTenantRepository({ keys, groups });
-  const notifier = createRecordingNotifier();
-  const audit = createRecordingAuditSink();
-  const shared = {
+  const shared = memoryAdminDeps({
+    clock,
     keys,
     groups,
     tenants,
     idempotency: createMemoryIdempotencyStore(),
-    notifier,
-    audit,
-    clock,
-    random: cryptoRandom,
-    keyFormat: testFormat,
-    hasher: testHasher,
-    pageTokens: createPageTokenCodec(cryptoRandom.bytes(32)),
     defaultKeyLimit: DEFAULT_KEY_LIMIT,
-    expiringSoonWindowMs: 7 * 86_400_000,
-  };
+  });
+  const { notifier, audit } = shared;
   const access = createAdminAuthenticator(
     createSimpleCallerAuthenticator({ keys, groups, keyFormat: testFormat, hasher: testHasher, clock }),
   );
