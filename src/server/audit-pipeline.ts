@@ -28,7 +28,8 @@ const AUDIT_STREAM_CONCURRENT_READS = 4;
  */
 type AuditPipelineDeps = Pick<WireDeps, "config" | "logger" | "db" | "metrics" | "devUsageRetention">;
 
-const DEV_PRUNE_INTERVAL_MS = 1_000;
+/** DEV_PRUNE_INTERVAL_MS is the pause between two prunes of the development retention. */
+export const DEV_PRUNE_INTERVAL_MS = 1_000;
 
 export interface AuditPipeline {
   readonly sink: BufferedAuditSink;

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { encodeAuditCursor } from "../../../src/domain/audit-cursor.js";
 import type { AuditEventFilter } from "../../../src/domain/audit-log.js";
 import { AuditCursorExpiredError, type AuditStreamItem } from "../../../src/domain/audit-stream.js";
-import { createAuditPipeline } from "../../../src/server/audit-pipeline.js";
+import { createAuditPipeline, DEV_PRUNE_INTERVAL_MS } from "../../../src/server/audit-pipeline.js";
 import { loadConfig } from "../../../src/server/config.js";
 import { connectDatabase, DEV_USAGE_EVENTS_KEPT, devUsageRetentionOf } from "../../../src/server/database.js";
 import { createLogger } from "../../../src/server/logger.js";
@@ -97,10 +97,10 @@ describe("development retention of usage events", () => {
       // A live stream delivers what comes after the pruning.
       const controller = new AbortController();
       const live = pipeline.hub.follow({ start: { kind: "now" }, filter: ALL, signal: controller.signal });
-      const first = nextEvent(live);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Its first item, a heartbeat after AUDIT_HEARTBEAT_MS of quiet, shows it has taken its "now" position.
+      await live.next();
       await pipeline.sink.record(adminEvent({ tenantId: "after_pruning" }));
-      expect(await first).toMatchObject({ event: { tenantId: "after_pruning" } });
+      expect(await nextEvent(live)).toMatchObject({ event: { tenantId: "after_pruning" } });
       controller.abort();
       await live.return();
 
@@ -136,8 +136,10 @@ describe("development retention of usage events", () => {
       for (let index = 0; index < 120; index++) {
         pipeline.sink.emit(usageEvent());
       }
+      // Stored once this resolves (in order, with the usage events before it); a pruner, if one ran,
+      // would have had two of its intervals to delete some.
       await pipeline.sink.record(adminEvent());
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await new Promise((resolve) => setTimeout(resolve, 2 * DEV_PRUNE_INTERVAL_MS));
       expect(await db.collection(AUDIT_EVENTS_COLLECTION).countDocuments({})).toBe(121);
       expect(messages().some((message) => message.startsWith("development retention"))).toBe(false);
     } finally {
