@@ -5,7 +5,7 @@
  * clock; only the verdict object is shared between calls that reach the same decision for the same cached
  * key and group.
  */
-import type { VerificationCode } from "./audit-event.js";
+import { VERIFICATION_CODES, type VerificationCode } from "./audit-event.js";
 import { candidateKeyFromCredential, type VerifyCredential } from "./credential.js";
 import { DomainError, invalidArgument } from "./errors.js";
 import { type ParsedIp, parseClientIp } from "./ip-allowlist.js";
@@ -151,18 +151,6 @@ export function checkClientIp(text: string, field = "client_ip"): ParsedIp | nul
   return parsed;
 }
 
-/** CODE_SLOTS numbers the verification codes, to index a key's remembered verdicts. */
-const CODE_SLOTS: Readonly<Record<VerificationCode, number>> = {
-  valid: 0,
-  not_found: 1,
-  expired: 2,
-  revoked: 3,
-  ip_not_allowed: 4,
-  insufficient_permissions: 5,
-  disabled: 6,
-};
-const VERIFICATION_CODE_COUNT = 7;
-
 /**
  * VerdictMemo holds what a cached key's verdicts share while its group stays the same object: the effective
  * permissions and the verdicts made so far, by secret and code. A reloaded key or group is a new object, so
@@ -238,7 +226,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     }
     // A verdict without missing permissions depends only on (key, group, secret, code): made once, shared.
     const shared = decision.missingPermissions.length === 0;
-    const slot = secretIndex * VERIFICATION_CODE_COUNT + CODE_SLOTS[decision.code];
+    const slot = secretIndex * VERIFICATION_CODES.length + VERIFICATION_CODES.indexOf(decision.code);
     const remembered = shared ? memo.verdicts[slot] : undefined;
     if (remembered !== undefined) {
       return remembered;
