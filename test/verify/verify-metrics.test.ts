@@ -138,9 +138,14 @@ describe("verification metrics", () => {
     await verify(key.key);
     await revokeKey(keys, key.keyId);
     await runtime.notifier.keyChanged(key.keyId);
-    await runtime.follower.pollOnce();
+    // pollOnce joins a poll already in flight, which may have started before the notice was published; a poll
+    // ends within one socket timeout, so two of them certainly include the notice.
+    const applied = async () => {
+      await runtime.follower.pollOnce();
+      return (await scrape()).get('apikeys_invalidation_notices_total{event="applied"}') ?? 0;
+    };
+    await expect.poll(applied, { timeout: 2 * DEFAULTS.mongo.socketTimeoutMs }).toBeGreaterThanOrEqual(1);
     const samples = await scrape();
-    expect(samples.get('apikeys_invalidation_notices_total{event="applied"}')).toBeGreaterThanOrEqual(1);
     expect(samples.get('apikeys_invalidation_publishes_total{outcome="ok"}')).toBeGreaterThanOrEqual(1);
     const age = samples.get("apikeys_invalidation_last_poll_age_seconds") ?? -1;
     expect(age).toBeGreaterThanOrEqual(0);
