@@ -3,13 +3,10 @@
  * base64url. The pepper lives only in the server's configuration, so a leaked database alone does not let
  * anyone test guesses offline. Keys carry ≥ 190 random bits, so a fast hash is enough (no slow KDF).
  */
-import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey } from "node:crypto";
 
 /** MIN_PEPPER_BYTES is the shortest pepper accepted: 256 bits, the HMAC-SHA-256 security level. */
 export const MIN_PEPPER_BYTES = 32;
-
-/** DIGEST_BYTES is the length of an HMAC-SHA-256 digest. */
-export const DIGEST_BYTES = 32;
 
 /** Pepper is one server-side HMAC key with the version stored next to every hash made with it. Secret. */
 export interface Pepper {
@@ -25,8 +22,8 @@ export interface StoredKeyHash {
   readonly pepperVersion: number;
 }
 
-/** HmacSha256 computes HMAC-SHA-256 of a string's UTF-8 bytes under a fixed key. */
-export type HmacSha256 = (message: string) => Buffer;
+/** HmacSha256 computes HMAC-SHA-256 of a string's UTF-8 bytes under a fixed key, as base64url text. */
+export type HmacSha256 = (message: string) => string;
 
 /** KeyHasher hashes keys with the current pepper and checks them against hashes made with any known pepper. */
 export interface KeyHasher {
@@ -34,18 +31,13 @@ export interface KeyHasher {
   readonly currentPepperVersion: number;
   /** hash makes the stored hash of a whole key with the current pepper. */
   hash(key: string): StoredKeyHash;
-  /** digest is the raw HMAC of `key` under pepper `pepperVersion`, or null if that pepper is unknown. */
-  digest(key: string, pepperVersion: number): Buffer | null;
+  /** digest is the base64url HMAC of `key` under pepper `pepperVersion`, or null if that pepper is unknown. */
+  digest(key: string, pepperVersion: number): string | null;
   /**
-   * matches tells, in constant time for equal-length inputs, whether `key` hashes to `storedHash` under
-   * pepper `pepperVersion`; false for an unknown pepper or a malformed stored hash.
+   * matches tells whether `key` hashes to `storedHash` under pepper `pepperVersion`; false for an unknown
+   * pepper or a stored hash that is not the canonical text of a digest.
    */
   matches(key: string, storedHash: string, pepperVersion: number): boolean;
-  /**
-   * matchesDigest is `matches` with the stored hash already decoded (decodeStoredHash), for callers that keep
-   * decoded hashes in a cache and verify many times.
-   */
-  matchesDigest(key: string, storedDigest: Uint8Array, pepperVersion: number): boolean;
 }
 
 /**
@@ -68,46 +60,30 @@ export function createKeyHasher(current: Pepper, previous: readonly Pepper[] = [
     byVersion.set(pepper.version, createHmacSha256(pepper.secret));
   }
   const currentHmac = byVersion.get(current.version) as HmacSha256;
-  const digest = (key: string, pepperVersion: number): Buffer | null => {
+  const digest = (key: string, pepperVersion: number): string | null => {
     const hmac = byVersion.get(pepperVersion);
     return hmac === undefined ? null : hmac(key);
-  };
-  const matchesDigest = (key: string, storedDigest: Uint8Array, pepperVersion: number): boolean => {
-    const computed = digest(key, pepperVersion);
-    return computed !== null && digestsEqual(computed, storedDigest);
   };
   return {
     currentPepperVersion: current.version,
     hash(key) {
-      return { hash: currentHmac(key).toString("base64url"), pepperVersion: current.version };
+      return { hash: currentHmac(key), pepperVersion: current.version };
     },
     digest,
     matches(key, storedHash, pepperVersion) {
-      const stored = decodeStoredHash(storedHash);
-      return stored !== null && matchesDigest(key, stored, pepperVersion);
+      return digestsEqual(digest(key, pepperVersion), storedHash);
     },
-    matchesDigest,
   };
 }
 
-const BASE64URL_DIGEST = /^[A-Za-z0-9_-]{43}$/;
-
 /**
- * decodeStoredHash decodes a stored base64url hash into its 32 bytes, or returns null when it is not exactly
- * the canonical encoding of 32 bytes (Node's decoder would otherwise skip stray characters silently).
+ * digestsEqual tells whether a computed digest (null: unknown pepper) equals a stored hash. A plain
+ * comparison: both sides are HMAC outputs under the secret pepper, which a caller choosing candidate keys
+ * cannot steer, so where the texts first differ tells nothing about any key. A stored text that is not the
+ * canonical base64url of 32 bytes never equals a computed one.
  */
-export function decodeStoredHash(hash: string): Buffer | null {
-  if (typeof hash !== "string" || !BASE64URL_DIGEST.test(hash)) {
-    return null;
-  }
-  const bytes = Buffer.from(hash, "base64url");
-  // 43 characters carry 258 bits; the last 2 must be zero for the text to be the canonical form.
-  return bytes.length === DIGEST_BYTES && bytes.toString("base64url") === hash ? bytes : null;
-}
-
-/** digestsEqual compares two digests in constant time (the length, which is public, is checked first). */
-export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+export function digestsEqual(computed: string | null, stored: string): boolean {
+  return computed !== null && computed === stored;
 }
 
 /**
@@ -115,7 +91,8 @@ export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
  * path for writing and verifying). The key is copied: a caller reusing its buffer cannot change it.
  */
 export function createHmacSha256(secret: Uint8Array): HmacSha256 {
-  // A KeyObject is imported once; a Buffer key would be imported again by every createHmac call.
+  // A KeyObject is imported once; a Buffer key would be imported again by every createHmac call. Text output
+  // spares every call a Buffer (an external allocation the garbage collector has to track and free).
   const key = createSecretKey(Buffer.from(secret));
-  return (message) => createHmac("sha256", key).update(message, "utf8").digest();
+  return (message) => createHmac("sha256", key).update(message, "utf8").digest("base64url");
 }

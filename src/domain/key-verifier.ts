@@ -187,18 +187,20 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   function matchSecret(key: VerifiableKey, candidate: string): number {
     let found = -1;
     let version = -1;
-    let digest: Uint8Array | null = null;
-    key.secrets.forEach((secret, i) => {
-      // One HMAC per pepper version (normally one for all secrets), compared with each stored digest.
+    let digest: string | null = null;
+    const secrets = key.secrets;
+    for (let i = 0; i < secrets.length; i++) {
+      const secret = secrets[i] as VerifiableKey["secrets"][number];
+      // One HMAC per pepper version (normally one for all secrets), compared with each stored hash.
       if (secret.pepperVersion !== version) {
         version = secret.pepperVersion;
         digest = hasher.digest(candidate, version);
       }
-      const matches = digest !== null && secret.digest !== null && digestsEqual(digest, secret.digest);
+      const matches = digestsEqual(digest, secret.hash);
       if (matches && found < 0) {
         found = i;
       }
-    });
+    }
     return found;
   }
 

@@ -1,7 +1,6 @@
 /** VerifiableKey: a stored key prepared once for many verifications; nothing secret, no decision. */
 import type { ApiKeyRecord, Labels } from "./api-key.js";
 import { type CompiledAllowlist, compileAllowlist } from "./ip-allowlist.js";
-import { decodeStoredHash } from "./key-hash.js";
 import { NO_LABELS } from "./labels.js";
 import type { MatchedSecret } from "./verification-policy.js";
 
@@ -17,10 +16,10 @@ export interface VerifiedKeyDetails {
   readonly labels: Labels;
 }
 
-/** VerifiableSecret is one live secret of a key: its decoded keyed hash and what a match means. */
+/** VerifiableSecret is one live secret of a key: its keyed hash and what a match means. */
 export interface VerifiableSecret {
-  /** digest is the stored HMAC decoded to bytes; null when the stored text is malformed (never matches). */
-  readonly digest: Uint8Array | null;
+  /** hash is the stored base64url HMAC (text that is not a digest's never matches). */
+  readonly hash: string;
   readonly pepperVersion: number;
   /** matched is what the policy is told when this secret matches (shared, frozen). */
   readonly matched: MatchedSecret;
@@ -49,7 +48,7 @@ const DENY_ALL: CompiledAllowlist = Object.freeze({ size: 1, contains: () => fal
 
 const FROZEN_EMPTY: readonly string[] = Object.freeze([]);
 
-// Rough per-object costs in V8 (headers, hidden classes, Buffer backing stores), for the cache's byte bound.
+// Rough per-object costs in V8 (headers, hidden classes, strings), for the cache's byte bound.
 const BASE_BYTES = 600;
 const SECRET_BYTES = 220;
 const ALLOWLIST_ENTRY_BYTES = 80;
@@ -60,9 +59,8 @@ export function compileVerifiableKey(record: ApiKeyRecord): VerifiableKey {
   const secrets = record.secrets.map((secret, i): VerifiableSecret => {
     // A secret that is not the newest, or that has an overlap end, was superseded by a rotation.
     const superseded = i !== last || secret.expiresAt !== null;
-    const digest = decodeStoredHash(secret.hash);
     return Object.freeze({
-      digest,
+      hash: secret.hash,
       pepperVersion: secret.pepperVersion,
       matched: Object.freeze({ generation: secret.generation, superseded, expiresAt: secret.expiresAt }),
     });
