@@ -189,25 +189,39 @@ export function validateUserId(value: string, field = "user_id"): string {
 }
 
 export function validatePermission(value: string, field = "permission"): string {
-  requireString(value, field);
-  if (value.length > MAX_PERMISSION_LENGTH) {
-    throw invalidArgument(field, `must be at most ${MAX_PERMISSION_LENGTH} characters`);
-  }
-  if (!PERMISSION_PATTERN.test(value)) {
-    throw invalidArgument(
-      field,
-      `${JSON.stringify(value)} must be lowercase letters and digits in segments joined by '.', ':', '-' or '_' (for example "orders:read")`,
-    );
+  const problem = permissionProblem(value);
+  if (problem !== null) {
+    throw invalidArgument(field, problem);
   }
   return value;
+}
+
+/** permissionProblem says what is wrong with a permission, or null when it is valid. */
+function permissionProblem(value: string): string | null {
+  if (typeof value !== "string") {
+    return "must be a string";
+  }
+  if (value.length > MAX_PERMISSION_LENGTH) {
+    return `must be at most ${MAX_PERMISSION_LENGTH} characters`;
+  }
+  if (!PERMISSION_PATTERN.test(value)) {
+    return `${JSON.stringify(value)} must be lowercase letters and digits in segments joined by '.', ':', '-' or '_' (for example "orders:read")`;
+  }
+  return null;
 }
 
 function validatePermissionList(values: readonly string[], field: string, max: number): string[] {
   if (values.length > max) {
     throw invalidArgument(field, `has ${values.length} entries; at most ${max} are allowed`);
   }
-  const valid = values.map((value, i) => validatePermission(value, `${field}[${i}]`));
-  return [...new Set(valid)].sort();
+  for (let i = 0; i < values.length; i++) {
+    const problem = permissionProblem(values[i] as string);
+    if (problem !== null) {
+      throw invalidArgument(`${field}[${i}]`, problem);
+    }
+  }
+  // VerifyKey calls mostly name none or one: nothing to deduplicate or sort.
+  return values.length < 2 ? [...values] : [...new Set(values)].sort();
 }
 
 /** validatePermissions returns a key's or group's permissions deduplicated and sorted. */

@@ -53,7 +53,9 @@ interface PendingBucket {
 export function createUsageStatsCounter(options: UsageStatsCounterOptions): UsageStatsCounter {
   const { store, onError } = options;
   const maxPending = Math.max(options.maxPendingBuckets ?? 100_000, 1);
-  let pending = new Map<string, PendingBucket>();
+  // By key id, then by hour: the key id is the cached key's own string, so a warm call builds no lookup text.
+  let pending = new Map<string, Map<number, PendingBucket>>();
+  let pendingBuckets = 0;
   let pendingVerdicts = 0;
   let counted = 0;
   let written = 0;
@@ -62,14 +64,19 @@ export function createUsageStatsCounter(options: UsageStatsCounterOptions): Usag
   let failures = 0;
 
   function add(tenantId: string, keyId: string, hour: number, code: VerificationCode, n: number): boolean {
-    const id = `${keyId}\u0000${hour}`;
-    let bucket = pending.get(id);
+    let hours = pending.get(keyId);
+    let bucket = hours?.get(hour);
     if (bucket === undefined) {
-      if (pending.size >= maxPending) {
+      if (pendingBuckets >= maxPending) {
         return false;
       }
+      if (hours === undefined) {
+        hours = new Map();
+        pending.set(keyId, hours);
+      }
       bucket = { tenantId, keyId, hour, counts: new Map() };
-      pending.set(id, bucket);
+      hours.set(hour, bucket);
+      pendingBuckets += 1;
     }
     bucket.counts.set(code, (bucket.counts.get(code) ?? 0) + n);
     pendingVerdicts += n;
@@ -77,21 +84,22 @@ export function createUsageStatsCounter(options: UsageStatsCounterOptions): Usag
   }
 
   async function write(): Promise<void> {
-    if (pending.size === 0) {
+    if (pendingBuckets === 0) {
       return;
     }
-    const batch = pending;
+    const batch = [...pending.values()].flatMap((hours) => [...hours.values()]);
     const batchVerdicts = pendingVerdicts;
     pending = new Map();
+    pendingBuckets = 0;
     pendingVerdicts = 0;
     try {
-      await store.add(incrementsOf(batch.values()));
+      await store.add(incrementsOf(batch));
       writes += 1;
       written += batchVerdicts;
     } catch (error) {
       failures += 1;
       // Back into the pending counts (merged with what was counted meanwhile); the next flush retries.
-      for (const bucket of batch.values()) {
+      for (const bucket of batch) {
         for (const [code, n] of bucket.counts) {
           if (!add(bucket.tenantId, bucket.keyId, bucket.hour, code, n)) {
             dropped += n;
