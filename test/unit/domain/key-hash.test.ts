@@ -82,7 +82,8 @@ describe("createKeyHasher", () => {
     [
       // The last character carries 2 unused bits: flipping one gives another text of the same 32 bytes.
       "a non-canonical text of the same digest",
-      (key: string, hash: string) => hasher.matches(key, hash.slice(0, -1) + flipLowBit(hash.at(-1) as string), 2),
+      (key: string, hash: string) =>
+        hasher.matches(key, hash.slice(0, -1) + flipLowBit(hash.at(-1) as string), 2),
     ],
     ["a hex hash", (key: string) => hasher.matches(key, reference(current.secret, key).toString("hex"), 2)],
     ["an empty hash", (key: string) => hasher.matches(key, "", 2)],
