@@ -29,6 +29,13 @@ describe("missingPermissions", () => {
     ["no prefix matching", ["orders"], ["orders:read"], ["orders:read"]],
     ["no wildcard matching", ["orders:*"], ["orders:read"], ["orders:read"]],
     ["exact case", ["orders:read"], ["orders:READ"], ["orders:READ"]],
+    [
+      "found anywhere in a longer sorted list",
+      ["a", "b", "billing:read", "c", "orders:read", "orders:write", "z"],
+      ["z", "a", "orders:write", "billing:read", "orders:delete", "c"],
+      ["orders:delete"],
+    ],
+    ["between two granted names", ["a", "c"], ["b"], ["b"]],
   ])("%s", (_label, effective, required, expected) => {
     expect(missingPermissions(effective, required)).toEqual(expected);
   });
