@@ -11,7 +11,7 @@ import {
   startServer,
 } from "../transport/start-server.js";
 import type { Config } from "./config.js";
-import { createOtlpTracing, type ServiceTracing } from "./tracing.js";
+import type { ServiceTracing } from "./tracing.js";
 import { type WireDeps, wireServices } from "./wire-services.js";
 
 export interface BootDeps extends WireDeps {
@@ -35,7 +35,10 @@ export async function bootServer(config: Config, deps: Omit<BootDeps, "config">)
   }
   const { verify, admin, audit } = wired;
   const services: ServiceImpls = { verify, admin, audit, ...deps.overrides };
-  const tracing = deps.tracing ?? (config.tracing === null ? null : createOtlpTracing(config.tracing));
+  // The OpenTelemetry SDK and exporter (about 4 MB of heap) are loaded only when tracing is configured.
+  const tracing =
+    deps.tracing ??
+    (config.tracing === null ? null : (await import("./tracing.js")).createOtlpTracing(config.tracing));
   return startServer(config, {
     logger: deps.logger,
     services,
