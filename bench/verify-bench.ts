@@ -518,9 +518,12 @@ async function main(): Promise<number> {
     const jobsFor = (base: string, path: string, label: string, files: readonly string[]): H2loadJob[] =>
       files.map((dataFile, i) => ({ url: base + path, dataFile, logFile: join(work, `${label}-${i}.log`) }));
 
-    // Warm-up: let both processes reach steady state (JIT, connections) before anything is measured.
-    const warmRequests = roundRequests(pool, 0, random);
-    const warmResponses = await prepare(grpcPort, warmRequests);
+    // Warm-up: let both processes reach steady state (JIT, connections) before anything is measured. One
+    // draw per refusal kind, so that every kind of request the rounds send (each round has one refusal) has
+    // been served and compiled for before round 1; with one draw, round 1 met its refusal kind for the first
+    // time and both servers spent it recompiling (their helper threads ran three times their usual CPU).
+    const warmDraws = REFUSED_KINDS.map((_, draw) => roundRequests(pool, draw, random));
+    const warmResponses = (await Promise.all(warmDraws.map((draw) => prepare(grpcPort, draw)))).flat();
     const typical = warmResponses.find((response) => response.valid);
     if (typical === undefined) {
       throw new Error("no valid response to model the ceiling's answer on");
@@ -550,15 +553,19 @@ async function main(): Promise<number> {
       pinProcess(ceiling.process.pid, cpus.servers);
     }
 
-    const warmFiles = warmRequests.map((request, i) => {
-      const file = join(work, `warmup-${i}.bin`);
-      writeFileSync(file, requestFrame(request));
-      return file;
-    });
-    const warmupLoad = { ...settings.load, durationS: 2, warmupS: 1 };
+    const warmFiles = warmDraws.map((draw, d) =>
+      draw.map((request, i) => {
+        const file = join(work, `warmup-${d}-${i}.bin`);
+        writeFileSync(file, requestFrame(request));
+        return file;
+      }),
+    );
+    const warmupLoad = { ...settings.load, durationS: 1, warmupS: 1 };
     for (const [name, base] of Object.entries(targets)) {
       log(`warm-up: ${name}`);
-      await runParallel(h2load, jobsFor(base, VERIFY_PATH, `warmup-${name}`, warmFiles), warmupLoad);
+      for (const [d, files] of warmFiles.entries()) {
+        await runParallel(h2load, jobsFor(base, VERIFY_PATH, `warmup-${name}-${d}`, files), warmupLoad);
+      }
     }
 
     const warmBefore = await scrape(httpPort);
