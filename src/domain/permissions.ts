@@ -17,47 +17,21 @@ export function effectivePermissions(
   return [...new Set([...own, ...groupPermissions])].sort();
 }
 
-const NONE_MISSING: readonly string[] = Object.freeze([]);
-
-/** isGranted finds `permission` in `effective` (sorted, no duplicates) by binary search. */
-function isGranted(effective: readonly string[], permission: string): boolean {
-  let low = 0;
-  let high = effective.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const candidate = effective[middle] as string;
-    if (candidate === permission) {
-      return true;
-    }
-    if (candidate < permission) {
-      low = middle + 1;
-    } else {
-      high = middle - 1;
-    }
-  }
-  return false;
-}
-
 /**
- * missingPermissions lists the `required` permissions that `effective` (sorted and deduplicated, as
- * effectivePermissions returns it) lacks, deduplicated, in the order of `required`; empty when every one is
- * granted. Matching is exact: there are no wildcards, so a permission can never grant more than its own name.
- * It runs on every VerifyKey call that requires permissions, so it searches the sorted list instead of
- * building a set, and a call that lacks nothing allocates nothing.
+ * missingPermissions lists the `required` permissions that `effective` lacks, deduplicated, in the order of
+ * `required`; empty when every one is granted. Matching is exact: there are no wildcards, so a permission
+ * can never grant more than its own name.
  */
-export function missingPermissions(
-  effective: readonly string[],
-  required: readonly string[],
-): readonly string[] {
-  let missing: string[] | null = null;
+export function missingPermissions(effective: readonly string[], required: readonly string[]): string[] {
+  if (required.length === 0) {
+    return [];
+  }
+  const granted = new Set(effective);
+  const missing: string[] = [];
   for (const permission of required) {
-    if (!isGranted(effective, permission)) {
-      if (missing === null) {
-        missing = [permission];
-      } else if (!missing.includes(permission)) {
-        missing.push(permission);
-      }
+    if (!granted.has(permission) && !missing.includes(permission)) {
+      missing.push(permission);
     }
   }
-  return missing ?? NONE_MISSING;
+  return missing;
 }

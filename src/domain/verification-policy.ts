@@ -56,7 +56,7 @@ export interface VerificationFacts {
   readonly clientIp: ParsedIp | null;
   /** requiredPermissions are the permissions the request needs. */
   readonly requiredPermissions: readonly string[];
-  /** effectivePermissions are the key's own plus its group's current permissions, sorted (effectivePermissions). */
+  /** effectivePermissions are the key's own plus its group's current permissions. */
   readonly effectivePermissions: readonly string[];
   /** now is the instant of the verification. */
   readonly now: Date;
