@@ -3,7 +3,7 @@
  * base64url. The pepper lives only in the server's configuration, so a leaked database alone does not let
  * anyone test guesses offline. Keys carry ≥ 190 random bits, so a fast hash is enough (no slow KDF).
  */
-import { createHmac, createSecretKey } from "node:crypto";
+import { createHmac, createSecretKey, hash } from "node:crypto";
 
 /** MIN_PEPPER_BYTES is the shortest pepper accepted: 256 bits, the HMAC-SHA-256 security level. */
 export const MIN_PEPPER_BYTES = 32;
@@ -95,4 +95,14 @@ export function createHmacSha256(secret: Uint8Array): HmacSha256 {
   // spares every call a Buffer (an external allocation the garbage collector has to track and free).
   const key = createSecretKey(Buffer.from(secret));
   return (message) => createHmac("sha256", key).update(message, "utf8").digest("base64url");
+}
+
+/**
+ * keyFingerprint is the unkeyed SHA-256 of a presented key, base64url: how the verifier recognises a key it
+ * has already matched against its keyed hash (see key-verifier.ts). Equal fingerprints mean equal keys
+ * (collision resistance); the key cannot be recovered from one (it carries ≥ 190 random bits). Held in
+ * memory only, never stored, logged or sent.
+ */
+export function keyFingerprint(key: string): string {
+  return hash("sha256", key, "base64url");
 }

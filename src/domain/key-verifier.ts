@@ -1,20 +1,21 @@
 /**
  * KeyVerifier: the VerifyKey use case, and the same check for admin callers (CallerAuthenticator). The steps
  * of one call are in docs/architecture.md ("VerifyKey: the hot path"). A source that holds the key answers
- * synchronously, so a warm call allocates no promise; every call computes the HMAC and decides with the
- * clock; only the verdict object is shared between calls that reach the same decision for the same cached
- * key and group.
+ * synchronously, so a warm call allocates no promise; every call decides with the clock. Two things are
+ * reused between calls, both tied to the cached key object: which secret a key already matched (by its
+ * fingerprint, so the HMAC runs once per cached key and presented key), and the verdict object of a decision
+ * reached before for the same key and group.
  */
 import { VERIFICATION_CODES, type VerificationCode } from "./audit-event.js";
 import { candidateKeyFromCredential, type VerifyCredential } from "./credential.js";
 import { DomainError, invalidArgument } from "./errors.js";
 import { type ParsedIp, parseClientIp } from "./ip-allowlist.js";
 import type { KeyFormat } from "./key-format.js";
-import { digestsEqual, type KeyHasher } from "./key-hash.js";
+import { digestsEqual, type KeyHasher, keyFingerprint } from "./key-hash.js";
 import { effectivePermissions } from "./permissions.js";
 import type { Clock } from "./ports.js";
 import { validateEndpoint, validateRequiredPermissions } from "./validation.js";
-import type { VerifiableKey, VerifiedKeyDetails } from "./verifiable-key.js";
+import type { VerifiableKey, VerifiableSecret, VerifiedKeyDetails } from "./verifiable-key.js";
 import { decideVerification, type VerificationHttpStatus } from "./verification-policy.js";
 
 /** VerifyKeyInput is one VerifyKey request in domain terms. */
@@ -183,8 +184,33 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
   const observer = options.observer ?? null;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
 
-  /** matchSecret returns the index of the secret the candidate matches, or -1; the work does not depend on which. */
+  // The fingerprint of the key each secret of a cached key was matched by (see matchSecret).
+  const matchedBy = new WeakMap<VerifiableSecret, string>();
+
+  /**
+   * matchSecret returns the index of the secret the candidate matches, or -1. A secret that matched once
+   * remembers the fingerprint (SHA-256) of the key that matched it, and the same key presented again matches
+   * by that one-shot hash instead of the HMAC, the dearest step of a warm call. Equal fingerprints mean
+   * equal keys, so the answer is the HMAC's; only a caller holding the key takes the short path. The memory
+   * lasts as long as the cached key object: a reload, rotation or eviction starts afresh.
+   */
   function matchSecret(key: VerifiableKey, candidate: string): number {
+    const secrets = key.secrets;
+    const fingerprint = keyFingerprint(candidate);
+    for (let i = 0; i < secrets.length; i++) {
+      if (matchedBy.get(secrets[i] as VerifiableSecret) === fingerprint) {
+        return i;
+      }
+    }
+    const found = matchKeyedHash(key, candidate);
+    if (found >= 0) {
+      matchedBy.set(secrets[found] as VerifiableSecret, fingerprint);
+    }
+    return found;
+  }
+
+  /** matchKeyedHash returns the index of the secret whose keyed hash the candidate matches, or -1; the work does not depend on which. */
+  function matchKeyedHash(key: VerifiableKey, candidate: string): number {
     let found = -1;
     let version = -1;
     let digest: string | null = null;
@@ -259,7 +285,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     if (key === null) {
       return NOT_FOUND_VERIFICATION;
     }
-    // The hash is computed even for a deleted key, so its state does not show in the timing.
+    // The secret is matched even for a deleted key, so its state does not show in the timing.
     const secretIndex = matchSecret(key, candidate);
     if (secretIndex < 0 || key.deletedAt !== null) {
       return NOT_FOUND_VERIFICATION;

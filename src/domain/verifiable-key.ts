@@ -50,7 +50,8 @@ const FROZEN_EMPTY: readonly string[] = Object.freeze([]);
 
 // Rough per-object costs in V8 (headers, hidden classes, strings), for the cache's byte bound.
 const BASE_BYTES = 600;
-const SECRET_BYTES = 220;
+// A secret: its record and hash text, plus the fingerprint the verifier may remember for it.
+const SECRET_BYTES = 340;
 const ALLOWLIST_ENTRY_BYTES = 80;
 
 /** compileVerifiableKey prepares `record` for verification. Total: never throws for a well-typed record. */

@@ -1,11 +1,11 @@
 /**
  * KeyVerifier and compileVerifiableKey as pure code, over an in-memory VerificationSource: the synchronous
  * warm path, reused verdict objects that still follow the clock and the group, several pepper versions,
- * and a corrupted stored allowlist failing closed.
+ * a corrupted stored allowlist failing closed, and the remembered matches that spare a known key the HMAC.
  */
 import { describe, expect, it } from "vitest";
 import type { ApiKeyRecord } from "../../src/domain/api-key.js";
-import { createKeyHasher } from "../../src/domain/key-hash.js";
+import { createKeyHasher, type KeyHasher, keyFingerprint } from "../../src/domain/key-hash.js";
 import {
   createKeyVerifier,
   type GroupPermissions,
@@ -14,7 +14,7 @@ import {
   type VerificationSource,
 } from "../../src/domain/key-verifier.js";
 import { compileVerifiableKey, type VerifiableKey } from "../../src/domain/verifiable-key.js";
-import { buildKey, ManualClock, testFormat, testHasher } from "../helpers/key-fixtures.js";
+import { buildKey, cryptoRandom, ManualClock, testFormat, testHasher } from "../helpers/key-fixtures.js";
 
 /** memorySource serves compiled keys and groups from maps, synchronously or as promises. */
 function memorySource(records: ApiKeyRecord[], asynchronous = false) {
@@ -185,6 +185,107 @@ describe("KeyVerifier", () => {
       source: memorySource([broken]).source,
     });
     expect(verifier.verify(candidate(issued.key))).toBe(NOT_FOUND_VERIFICATION);
+  });
+});
+
+/** countingHasher is testHasher counting its HMACs. */
+function countingHasher(): { hasher: KeyHasher; hmacs: () => number } {
+  let hmacs = 0;
+  const hasher: KeyHasher = {
+    ...testHasher,
+    digest: (key, pepperVersion) => {
+      hmacs += 1;
+      return testHasher.digest(key, pepperVersion);
+    },
+  };
+  return { hasher, hmacs: () => hmacs };
+}
+
+describe("KeyVerifier remembered matches", () => {
+  it("runs the HMAC once per cached key and presented key, and for every key that does not match", () => {
+    const issued = buildKey();
+    const impostor = testFormat.generateSecretFor(issued.keyId, cryptoRandom).key;
+    const { hasher, hmacs } = countingHasher();
+    const verifier = createKeyVerifier({
+      format: testFormat,
+      hasher,
+      clock,
+      source: memorySource([issued.record]).source,
+    });
+    const codeOf = (key: string) => (verifier.verify(candidate(key)) as KeyVerification).code;
+    expect([codeOf(issued.key), codeOf(issued.key), codeOf(issued.key)]).toEqual(["valid", "valid", "valid"]);
+    expect(hmacs()).toBe(1);
+    // A key with the same id and another secret never takes the short path, before or after a match.
+    expect([codeOf(impostor), codeOf(impostor)]).toEqual(["not_found", "not_found"]);
+    expect(hmacs()).toBe(3);
+    expect(codeOf(issued.key)).toBe("valid");
+    expect(hmacs()).toBe(3);
+  });
+
+  it.each([
+    { state: "revoked", change: { revokedAt: new Date("2031-12-01T00:00:00Z") }, code: "revoked" },
+    { state: "disabled", change: { disabledAt: new Date("2031-12-01T00:00:00Z") }, code: "disabled" },
+    { state: "expired", change: { expiresAt: new Date("2031-12-01T00:00:00Z") }, code: "expired" },
+    { state: "deleted", change: { deletedAt: new Date("2031-12-01T00:00:00Z") }, code: "not_found" },
+  ] as const)("still decides a $state key on every call after it matched: $code", ({ change, code }) => {
+    const issued = buildKey();
+    const { hasher, hmacs } = countingHasher();
+    const verifier = createKeyVerifier({
+      format: testFormat,
+      hasher,
+      clock,
+      source: memorySource([{ ...issued.record, ...change }]).source,
+    });
+    const codes = [1, 2, 3].map(() => (verifier.verify(candidate(issued.key)) as KeyVerification).code);
+    expect(codes).toEqual([code, code, code]);
+    expect(hmacs()).toBe(1);
+  });
+
+  it("starts afresh with a reloaded key: a rotated-away secret fails, an overlapping one expires on time", () => {
+    const local = new ManualClock(new Date("2032-01-01T00:00:00Z"));
+    const issued = buildKey();
+    const memory = memorySource([issued.record]);
+    const { hasher, hmacs } = countingHasher();
+    const verifier = createKeyVerifier({ format: testFormat, hasher, clock: local, source: memory.source });
+    const codeOf = (key: string) => (verifier.verify(candidate(key)) as KeyVerification).code;
+    expect(codeOf(issued.key)).toBe("valid");
+    const next = testFormat.generateSecretFor(issued.keyId, cryptoRandom);
+    const [old] = issued.record.secrets;
+    const newSecret = { ...(old as NonNullable<typeof old>), generation: 2, ...testHasher.hash(next.key) };
+    // Rotation without overlap: the source now holds a new key object with only the new secret.
+    memory.keys.set(issued.keyId, compileVerifiableKey({ ...issued.record, secrets: [newSecret] }));
+    expect([codeOf(issued.key), codeOf(next.key), codeOf(next.key)]).toEqual(["not_found", "valid", "valid"]);
+    expect(hmacs()).toBe(3);
+    // Rotation with an overlap of one second: the old secret works (superseded) until its end, then expires.
+    const overlapEnd = new Date(local.now().getTime() + 1000);
+    const previous = { ...(old as NonNullable<typeof old>), expiresAt: overlapEnd };
+    memory.keys.set(issued.keyId, compileVerifiableKey({ ...issued.record, secrets: [previous, newSecret] }));
+    const secretOf = (key: string) => {
+      const verdict = verifier.verify(candidate(key)) as KeyVerification;
+      return [verdict.code, verdict.secretGeneration, verdict.secretSuperseded];
+    };
+    expect([secretOf(next.key), secretOf(next.key)]).toEqual([
+      ["valid", 2, false],
+      ["valid", 2, false],
+    ]);
+    expect(secretOf(issued.key)).toEqual(["valid", 1, true]);
+    local.advance(1000);
+    expect([secretOf(issued.key), secretOf(next.key)]).toEqual([
+      ["expired", 1, true],
+      ["valid", 2, false],
+    ]);
+    expect(hmacs()).toBe(5);
+  });
+
+  it("fingerprints keys with SHA-256: distinct keys differ, the key itself does not show", () => {
+    const first = buildKey();
+    const second = testFormat.generateSecretFor(first.keyId, cryptoRandom);
+    const fingerprint = keyFingerprint(first.key);
+    expect(fingerprint).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(keyFingerprint(first.key)).toBe(fingerprint);
+    expect(keyFingerprint(second.key)).not.toBe(fingerprint);
+    expect(fingerprint).not.toContain(first.secretKey.slice(0, 8));
+    expect(fingerprint).not.toBe(testHasher.hash(first.key).hash);
   });
 });
 
