@@ -2,6 +2,7 @@
  * The API key format (docs/architecture.md): <prefix><id16>_<secret32><checksum6>, the key id being
  * prefix + id16 and the CRC32 checksum letting VerifyKey reject typos without a database lookup.
  */
+import { crc32 } from "node:zlib";
 import { decodeBase62, encodeBase62Fixed, isBase62, isBase62Code, randomBase62 } from "./base62.js";
 import { invalidArgument } from "./errors.js";
 import type { RandomSource } from "./ports.js";
@@ -60,8 +61,6 @@ export function createKeyFormat(prefix: string): KeyFormat {
   const secretStart = keyIdLength + 1;
   const checksumStart = secretStart + SECRET_RANDOM_LENGTH;
   const keyLength = checksumStart + CHECKSUM_LENGTH;
-  // The checksum covers the prefix too, which is the same in every key: its CRC state is computed once.
-  const prefixCrc = crc32Update(-1, prefix, 0, prefix.length);
 
   const isKeyId = (s: string): boolean =>
     typeof s === "string" &&
@@ -72,7 +71,7 @@ export function createKeyFormat(prefix: string): KeyFormat {
   const assemble = (keyId: string, random: RandomSource): GeneratedKey => {
     const secret = randomBase62(random, SECRET_RANDOM_LENGTH);
     const body = `${keyId}_${secret}`;
-    const secretKey = secret + encodeBase62Fixed(crc32Ascii(body, 0, body.length), CHECKSUM_LENGTH);
+    const secretKey = secret + encodeBase62Fixed(crc32(body), CHECKSUM_LENGTH);
     return {
       keyId,
       secretKey,
@@ -102,19 +101,15 @@ export function createKeyFormat(prefix: string): KeyFormat {
       if (!candidate.startsWith(prefix) || candidate.charCodeAt(keyIdLength) !== UNDERSCORE) {
         return null;
       }
-      // One pass over id, separator and secret checks the alphabet and computes the checksum together.
-      // Everything it hashes is ASCII then, so char codes are the bytes the checksum was computed over.
-      let crc = prefixCrc;
       for (let i = prefix.length; i < checksumStart; i++) {
-        const c = candidate.charCodeAt(i);
-        if (i !== keyIdLength && !isBase62Code(c)) {
+        if (i !== keyIdLength && !isBase62Code(candidate.charCodeAt(i))) {
           return null;
         }
-        crc = (CRC_TABLE[(crc ^ c) & 0xff] as number) ^ (crc >>> 8);
       }
-      // Comparing numbers (not re-encoded text) also rejects digits that decode above 2^32 − 1, like
-      // "zzzzzz"; a non-base62 checksum character decodes to -1.
-      if (decodeBase62(candidate, checksumStart, keyLength) !== (crc ^ -1) >>> 0) {
+      // The checked part is ASCII now, so its UTF-8 bytes (what zlib hashes) are the issued key's. Comparing
+      // numbers (not re-encoded text) also rejects digits that decode above 2^32 − 1, like "zzzzzz"; a
+      // non-base62 checksum character decodes to -1.
+      if (decodeBase62(candidate, checksumStart, keyLength) !== crc32(candidate.slice(0, checksumStart))) {
         return null;
       }
       return { keyId: candidate.slice(0, keyIdLength) };
@@ -124,31 +119,3 @@ export function createKeyFormat(prefix: string): KeyFormat {
 }
 
 const UNDERSCORE = 0x5f;
-
-// CRC-32 (IEEE 802.3, the one zlib and GitHub use), table-driven over char codes. Computing it on the string
-// avoids encoding it into a Buffer on every VerifyKey; callers only pass ASCII.
-const CRC_TABLE = (() => {
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) {
-      c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    }
-    table[n] = c;
-  }
-  return table;
-})();
-
-/** crc32Update continues CRC-32 state `crc` (-1 to start) over `s[start, end)`; characters below U+0080. */
-function crc32Update(crc: number, s: string, start: number, end: number): number {
-  let state = crc;
-  for (let i = start; i < end; i++) {
-    state = (CRC_TABLE[(state ^ s.charCodeAt(i)) & 0xff] as number) ^ (state >>> 8);
-  }
-  return state;
-}
-
-/** crc32Ascii computes the CRC-32 of `s[start, end)`, whose characters must all be below U+0080. */
-export function crc32Ascii(s: string, start: number, end: number): number {
-  return (crc32Update(-1, s, start, end) ^ -1) >>> 0;
-}

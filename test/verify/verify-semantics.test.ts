@@ -3,13 +3,13 @@
  * expiry at its exact boundary (manual clock), IP allowlists, permissions through keys and groups, request
  * validation, rotation, usage recording, and the database commands a call costs (driver command monitoring).
  */
+import { crc32 } from "node:zlib";
 import { type CommandStartedEvent, MongoClient } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { VerificationCode } from "../../src/domain/audit-event.js";
 import { encodeBase62Fixed } from "../../src/domain/base62.js";
 import type { VerifyCredential } from "../../src/domain/credential.js";
 import type { DomainError } from "../../src/domain/errors.js";
-import { crc32Ascii } from "../../src/domain/key-format.js";
 import type { KeyVerification, VerifyKeyInput } from "../../src/domain/key-verifier.js";
 import {
   createGroup,
@@ -524,5 +524,5 @@ describe("usage recording", () => {
 /** createBadPrefixKey builds a key of another prefix with a correct checksum for its own text. */
 function createBadPrefixKey(): string {
   const body = `sk_live_${"A".repeat(16)}_${"b".repeat(32)}`;
-  return body + encodeBase62Fixed(crc32Ascii(body, 0, body.length), 6);
+  return body + encodeBase62Fixed(crc32(body), 6);
 }
