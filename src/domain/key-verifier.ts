@@ -209,7 +209,10 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     return found;
   }
 
-  /** matchKeyedHash returns the index of the secret whose keyed hash the candidate matches, or -1; the work does not depend on which. */
+  /**
+   * matchKeyedHash returns the index of the secret whose keyed hash the candidate matches, or -1; the work
+   * does not depend on which.
+   */
   function matchKeyedHash(key: VerifiableKey, candidate: string): number {
     let found = -1;
     let version = -1;
