@@ -14,10 +14,12 @@ import { createVerifyClient, type VerifyClient } from "../../packages/client/src
 import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   ALLOWED_IP,
+  CLIENT_DEADLINE_MS,
   FIXTURE_TENANT,
   GRANTED_PERMISSION,
   MISSING_PERMISSION,
   useVerifyFixture,
+  VALID_KEY_LABELS,
   type VerifyFixture,
 } from "./helpers/verify-fixture.js";
 
@@ -64,7 +66,7 @@ describe("Connect interceptor: a connect-node server protected by the real Verif
 
   beforeAll(async () => {
     fixture = fixtureHandle.current;
-    client = createVerifyClient({ address: fixture.address });
+    client = createVerifyClient({ address: fixture.address, deadlineMs: CLIENT_DEADLINE_MS });
     const routes = (router: ConnectRouter) =>
       router.service(Health, {
         async check(_request, context) {
@@ -103,7 +105,11 @@ describe("Connect interceptor: a connect-node server protected by the real Verif
       "x-forwarded-for": ALLOWED_IP,
     }).check({});
     expect(response.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
-    expect(seen[before]?.apiKey).toMatchObject({ keyId: fixture.keys.valid.keyId, tenantId: FIXTURE_TENANT });
+    expect(seen[before]?.apiKey).toMatchObject({
+      keyId: fixture.keys.valid.keyId,
+      tenantId: FIXTURE_TENANT,
+      labels: VALID_KEY_LABELS,
+    });
     expect(seen[before]?.clientIp).toBe(ALLOWED_IP);
   });
 
@@ -127,11 +133,17 @@ describe("Connect interceptor: a connect-node server protected by the real Verif
     ["an unknown key", { "x-api-key": "ak_test_unknown_key_AbCdEf" }, Code.Unauthenticated],
     ["a revoked key", { "x-api-key": "revoked" }, Code.Unauthenticated],
     ["an expired key", { "x-api-key": "expired" }, Code.Unauthenticated],
+    ["a disabled key", { "x-api-key": "disabled" }, Code.Unauthenticated],
     ["an allowlisted key from elsewhere", { "x-api-key": "ipRestricted" }, Code.PermissionDenied],
   ])("refuses %s", async (_label, rawHeaders, code) => {
     const headers: Record<string, string> = { ...rawHeaders };
     const scenario = headers["x-api-key"];
-    if (scenario === "revoked" || scenario === "expired" || scenario === "ipRestricted") {
+    if (
+      scenario === "revoked" ||
+      scenario === "expired" ||
+      scenario === "disabled" ||
+      scenario === "ipRestricted"
+    ) {
       headers["x-api-key"] = fixture.keys[scenario].whole;
     }
     const error = await healthClient(baseUrl, headers)
@@ -182,7 +194,7 @@ describe("Connect interceptor: a connect-node server protected by the real Verif
 describe("Connect interceptor route selection", () => {
   it("leaves procedures selected as false alone and protects the others", async () => {
     const fixture = fixtureHandle.current;
-    const client = createVerifyClient({ address: fixture.address });
+    const client = createVerifyClient({ address: fixture.address, deadlineMs: CLIENT_DEADLINE_MS });
     const server = createServer(
       connectNodeAdapter({
         routes: (router) =>
@@ -219,7 +231,7 @@ describe("Connect interceptor route selection", () => {
 describe("Connect interceptor client IP option", () => {
   it("takes the end user's IP from clientIpOf when given", async () => {
     const fixture = fixtureHandle.current;
-    const client = createVerifyClient({ address: fixture.address });
+    const client = createVerifyClient({ address: fixture.address, deadlineMs: CLIENT_DEADLINE_MS });
     const server = createServer(
       connectNodeAdapter({
         routes: (router) =>

@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { createFastifyHook, fastifyApiKeyPlugin } from "../../packages/client/src/fastify-hook.js";
 import { createVerifyClient } from "../../packages/client/src/verify-client.js";
 import { describeHttpAdapter } from "./helpers/http-adapter-contract.js";
-import { GRANTED_PERMISSION, MISSING_PERMISSION, useVerifyFixture } from "./helpers/verify-fixture.js";
+import {
+  CLIENT_DEADLINE_MS,
+  GRANTED_PERMISSION,
+  MISSING_PERMISSION,
+  useVerifyFixture,
+} from "./helpers/verify-fixture.js";
 
 const fixture = useVerifyFixture("fastify");
 
@@ -36,7 +41,7 @@ describeHttpAdapter("Fastify 5 plugin (route config)", fixture, async ({ client,
 describe("fastifyApiKeyPlugin registration", () => {
   it("protects routes of the registering scope (not encapsulated) and survives double registration", async () => {
     const { address, keys } = fixture.current;
-    const client = createVerifyClient({ address });
+    const client = createVerifyClient({ address, deadlineMs: CLIENT_DEADLINE_MS });
     const app = Fastify();
     try {
       await app.register(fastifyApiKeyPlugin, { client });

@@ -15,7 +15,8 @@ import {
   type VerifyClient,
 } from "../../packages/client/src/verify-client.js";
 import {
-  type VerificationCode,
+  VerificationCode,
+  VerificationCodeSchema,
   VerifyKeyResponseSchema,
 } from "../../src/gen/apikeys/v1/key_verify_service_pb.js";
 import { captureError } from "../helpers/capture-error.js";
@@ -85,6 +86,7 @@ describe("createVerifyClient against a real grpc-js VerifyKey server", () => {
         secretGeneration: 1,
         secretSuperseded: false,
         missingPermissions: [],
+        labels: {},
       });
       const call = double.calls[before];
       expect(call?.callerToken).toBe("caller-token-1");
@@ -175,6 +177,27 @@ describe("createVerifyClient against a real grpc-js VerifyKey server", () => {
 
   it("rejects a non-positive deadline at construction", () => {
     expect(() => createVerifyClient({ address: "127.0.0.1:1", deadlineMs: 0 })).toThrow(RangeError);
+  });
+
+  it.each(VerificationCodeSchema.values.filter((value) => value.number !== VerificationCode.UNSPECIFIED))(
+    "names the verdict code $name",
+    (value) => {
+      const result = toVerifyResult(create(VerifyKeyResponseSchema, { code: value.number, httpStatus: 401 }));
+      expect(result.code).toBe(value.localName);
+    },
+  );
+
+  it("passes a valid key's labels on", () => {
+    const result = toVerifyResult(
+      create(VerifyKeyResponseSchema, {
+        valid: true,
+        code: VerificationCode.VALID,
+        httpStatus: 200,
+        keyId: good.keyId,
+        labels: { plan: "pro" },
+      }),
+    );
+    expect(result.labels).toEqual({ plan: "pro" });
   });
 
   it("maps an unknown future verdict code to UNSPECIFIED (never valid)", () => {

@@ -22,7 +22,7 @@ import { createFastifyHook } from "../../packages/client/src/fastify-hook.js";
 import { VerifyCallError } from "../../packages/client/src/verify-call-error.js";
 import { createVerifyClient, type VerifyClient } from "../../packages/client/src/verify-client.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
-import { useVerifyFixture } from "../client/helpers/verify-fixture.js";
+import { CLIENT_DEADLINE_MS, useVerifyFixture } from "../client/helpers/verify-fixture.js";
 
 const CALLER_TOKEN = "e2e-caller-token-0123456789abcdef";
 const fixture = useVerifyFixture("callertoken", { env: { VERIFY_CALLER_TOKEN: CALLER_TOKEN } });
@@ -34,11 +34,15 @@ function clientFor(variant: Variant): VerifyClient {
   const address = fixture.current.address;
   switch (variant) {
     case "with the token":
-      return createVerifyClient({ address, callerToken: CALLER_TOKEN, deadlineMs: 2_000 });
+      return createVerifyClient({ address, callerToken: CALLER_TOKEN, deadlineMs: CLIENT_DEADLINE_MS });
     case "without a token":
-      return createVerifyClient({ address, deadlineMs: 2_000 });
+      return createVerifyClient({ address, deadlineMs: CLIENT_DEADLINE_MS });
     case "with a wrong token":
-      return createVerifyClient({ address, callerToken: "not-the-caller-token-000000", deadlineMs: 2_000 });
+      return createVerifyClient({
+        address,
+        callerToken: "not-the-caller-token-000000",
+        deadlineMs: CLIENT_DEADLINE_MS,
+      });
   }
 }
 

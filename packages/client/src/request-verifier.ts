@@ -29,6 +29,8 @@ export interface VerifiedApiKey {
   readonly expireTime: Date | null;
   /** secretSuperseded is true when the caller used a rotated-out secret still inside its overlap window. */
   readonly secretSuperseded: boolean;
+  /** labels are the key's labels, as an admin set them (plan tier, customer id...). */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /**
@@ -90,6 +92,7 @@ export type DenialCode =
   | "REVOKED"
   | "IP_NOT_ALLOWED"
   | "INSUFFICIENT_PERMISSIONS"
+  | "DISABLED"
   | "UNSPECIFIED"
   | "VERIFY_UNAVAILABLE"
   | "VERIFY_FAILED";
@@ -136,7 +139,7 @@ export interface RequestVerifier {
 /**
  * createRequestVerifier builds the framework-neutral core: extract the credential, call VerifyKey with the
  * client IP, endpoint and required permissions, and turn the answer into an HTTP verdict — 401 for
- * NOT_FOUND/EXPIRED/REVOKED or no credential (with a WWW-Authenticate challenge), 403 for IP_NOT_ALLOWED and
+ * NOT_FOUND/EXPIRED/REVOKED/DISABLED or no credential (with a WWW-Authenticate challenge), 403 for IP_NOT_ALLOWED and
  * INSUFFICIENT_PERMISSIONS, 503 when the service cannot answer (unless onUnavailable is "allow"), 500 when
  * it refuses the call.
  */
@@ -250,5 +253,6 @@ export function toVerifiedApiKey(result: VerifyResult): VerifiedApiKey {
     permissions: result.permissions,
     expireTime: result.expireTime,
     secretSuperseded: result.secretSuperseded,
+    labels: result.labels,
   };
 }

@@ -62,6 +62,7 @@ export type VerificationCodeName =
   | "REVOKED"
   | "IP_NOT_ALLOWED"
   | "INSUFFICIENT_PERMISSIONS"
+  | "DISABLED"
   | "UNSPECIFIED";
 
 /** VerifyResult is the plain verdict of one VerifyKey call; absent values are null. */
@@ -92,6 +93,8 @@ export interface VerifyResult {
   readonly secretSuperseded: boolean;
   /** missingPermissions lists the required permissions the key lacks. */
   readonly missingPermissions: readonly string[];
+  /** labels are the key's labels (plan tier, customer id...); empty unless the key is valid. */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /** VerifyCallOptions tune one call. */
@@ -239,6 +242,7 @@ export function toVerifyResult(response: VerifyKeyResponse): VerifyResult {
     secretGeneration: response.secretGeneration,
     secretSuperseded: response.secretSuperseded,
     missingPermissions: response.missingPermissions,
+    labels: { ...response.labels },
   };
 }
 
@@ -249,6 +253,7 @@ const codeNames: ReadonlyMap<VerificationCode, VerificationCodeName> = new Map([
   [VerificationCode.REVOKED, "REVOKED"],
   [VerificationCode.IP_NOT_ALLOWED, "IP_NOT_ALLOWED"],
   [VerificationCode.INSUFFICIENT_PERMISSIONS, "INSUFFICIENT_PERMISSIONS"],
+  [VerificationCode.DISABLED, "DISABLED"],
 ]);
 
 /** verificationCodeName names a protobuf VerificationCode; unknown values name "UNSPECIFIED". */

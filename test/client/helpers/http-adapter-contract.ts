@@ -14,9 +14,11 @@ import type { TrustProxySetting } from "../../../packages/client/src/client-ip.j
 import { createVerifyClient, type VerifyClient } from "../../../packages/client/src/verify-client.js";
 import {
   ALLOWED_IP,
+  CLIENT_DEADLINE_MS,
   type FixtureKey,
   GRANTED_PERMISSION,
   MISSING_PERMISSION,
+  VALID_KEY_LABELS,
   type VerifyFixture,
 } from "./verify-fixture.js";
 
@@ -80,7 +82,7 @@ export function describeHttpAdapter(
 
     beforeAll(async () => {
       fixture = fixtureHandle.current;
-      client = createVerifyClient({ address: fixture.address, deadlineMs: 1_000 });
+      client = createVerifyClient({ address: fixture.address, deadlineMs: CLIENT_DEADLINE_MS });
       app = await startApp({ client });
       proxied = await startApp({ client, trustProxy: "loopback" });
     });
@@ -105,6 +107,7 @@ export function describeHttpAdapter(
         userId: valid.userId,
         groupId: valid.groupId,
         permissions: expect.arrayContaining([GRANTED_PERMISSION]),
+        labels: VALID_KEY_LABELS,
       });
       expect(JSON.stringify(body)).not.toContain(valid.secretKey);
     });
@@ -119,7 +122,11 @@ export function describeHttpAdapter(
     });
 
     it.each(
-      forms.flatMap((form) => [[form, "revoked", "REVOKED"] as const, [form, "expired", "EXPIRED"] as const]),
+      forms.flatMap((form) => [
+        [form, "revoked", "REVOKED"] as const,
+        [form, "expired", "EXPIRED"] as const,
+        [form, "disabled", "DISABLED"] as const,
+      ]),
     )("401 with a %s credential of a %s key, with WWW-Authenticate", async (form, scenario, code) => {
       const { status, body, headers } = await call(`${app.url}/open`, {
         headers: headersFor(form, fixture.keys[scenario]),

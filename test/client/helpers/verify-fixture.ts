@@ -12,10 +12,12 @@
  * VerifyKey then answers EXPIRED from its own rules, without any sleep.
  */
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { beforeAll } from "vitest";
+import { beforeAll, vi } from "vitest";
+import { createVerifyClient } from "../../../packages/client/src/verify-client.js";
 import { createMongoKeyRepository } from "../../../src/storage/key-repository.js";
 import { type RealService, unknownKeyOf, useRealService } from "../../e2e/helpers/real-service.js";
 import { changeKey } from "../../helpers/key-fixtures.js";
+import { DEFAULTS } from "../../helpers/service-budgets.js";
 
 /** FixtureKey is a scenario key in both credential forms. Secret values: test-only. */
 export interface FixtureKey {
@@ -36,16 +38,21 @@ export interface VerifyFixture {
   /** address is the gRPC address of the service. */
   address: string;
   keys: {
-    /** valid is active, unrestricted, in a group granting GRANTED_PERMISSION. */
+    /** valid is active, unrestricted, in a group granting GRANTED_PERMISSION, labelled VALID_KEY_LABELS. */
     valid: FixtureKey;
     revoked: FixtureKey;
+    /** disabled is disabled by an admin (reversible, but never enabled here). */
+    disabled: FixtureKey;
     expired: FixtureKey;
     /** ipRestricted (in the group too) only works from ALLOWED_IP. */
     ipRestricted: FixtureKey;
   };
   /** unknownKey has the right shape but was never issued. */
   unknownKey: string;
-  /** makeUnavailable stops the service; makeAvailable starts it again on the same address and database. */
+  /**
+   * makeUnavailable stops the service; makeAvailable starts it again on the same address and database and
+   * resolves once it answers VerifyKey for every scenario key.
+   */
   makeUnavailable(): Promise<void>;
   makeAvailable(): Promise<void>;
   /** service is the real service behind the fixture. */
@@ -55,6 +62,15 @@ export interface VerifyFixture {
 /** GRANTED_PERMISSION is granted to the valid key through its group; MISSING_PERMISSION to no key. */
 export const GRANTED_PERMISSION = "orders:read";
 export const MISSING_PERMISSION = "orders:write";
+/** VALID_KEY_LABELS are the valid key's labels, which VerifyKey returns with its verdict. */
+export const VALID_KEY_LABELS: Readonly<Record<string, string>> = { plan: "pro", customer: "cus_0042" };
+
+/**
+ * CLIENT_DEADLINE_MS is the deadline of the tests' VerifyKey clients: the service's own default deadline for
+ * a call that sends none, not the library's 250 ms production default, which a loaded test machine can miss.
+ */
+export const CLIENT_DEADLINE_MS = DEFAULTS.limits.defaultDeadlineMs;
+
 /** ALLOWED_IP is the only address the ipRestricted key accepts (a documentation address, never a peer). */
 export const ALLOWED_IP = "203.0.113.9";
 /** FIXTURE_TENANT owns every scenario key. */
@@ -73,7 +89,7 @@ export function useVerifyFixture(
   const service = useRealService(label, options.env === undefined ? {} : { env: options.env });
   let fixture: VerifyFixture | undefined;
   beforeAll(async () => {
-    fixture = await provisionFixture(service);
+    fixture = await provisionFixture(service, options.env?.VERIFY_CALLER_TOKEN);
   });
   return {
     get current(): VerifyFixture {
@@ -85,7 +101,7 @@ export function useVerifyFixture(
   };
 }
 
-async function provisionFixture(service: RealService): Promise<VerifyFixture> {
+async function provisionFixture(service: RealService, callerToken?: string): Promise<VerifyFixture> {
   const root = await service.rootKey();
   await service.tenant(FIXTURE_TENANT);
   const tenantAdmin = await service.admin(root).createKey({
@@ -103,7 +119,13 @@ async function provisionFixture(service: RealService): Promise<VerifyFixture> {
 
   const create = async (
     name: string,
-    extra: { userId?: string; groupId?: string; ipAllowlist?: string[]; expireTime?: Date } = {},
+    extra: {
+      userId?: string;
+      groupId?: string;
+      ipAllowlist?: string[];
+      expireTime?: Date;
+      labels?: Record<string, string>;
+    } = {},
   ): Promise<FixtureKey> => {
     const { expireTime, ...rest } = extra;
     const response = await admin.createKey({
@@ -127,7 +149,7 @@ async function provisionFixture(service: RealService): Promise<VerifyFixture> {
     };
   };
 
-  const valid = await create("valid key", { userId: "user_1", groupId });
+  const valid = await create("valid key", { userId: "user_1", groupId, labels: { ...VALID_KEY_LABELS } });
   const revoked = await create("revoked key", { userId: "user_1", groupId });
   await admin.revokeKey({ keyId: revoked.keyId, reason: "leaked" });
   const expired = await create("expired key", {
@@ -140,13 +162,47 @@ async function provisionFixture(service: RealService): Promise<VerifyFixture> {
     expiresAt: new Date(Date.now() - 60_000),
   }));
   const ipRestricted = await create("ip restricted key", { groupId, ipAllowlist: [ALLOWED_IP] });
+  const disabled = await create("disabled key", { userId: "user_1", groupId });
+  await admin.disableKey({ keyId: disabled.keyId, reason: "investigating" });
 
+  const keys = { valid, revoked, expired, ipRestricted, disabled };
+  await warmUp(service.grpcAddress, keys, callerToken);
   return {
     address: service.grpcAddress,
-    keys: { valid, revoked, expired, ipRestricted },
+    keys,
     unknownKey: unknownKeyOf(),
     makeUnavailable: () => service.stop(),
-    makeAvailable: () => service.start(),
+    makeAvailable: async () => {
+      await service.start();
+      await warmUp(service.grpcAddress, keys, callerToken);
+    },
     service,
   };
+}
+
+/**
+ * warmUp verifies every scenario key (with the caller token, when the service requires one) until the service answers each with a verdict, so the tests meet a warm
+ * key cache. A cold lookup that outlasts the service's lookup budget answers UNAVAILABLE, which is right for
+ * the service and tested elsewhere, but not what these tests are about.
+ */
+async function warmUp(address: string, keys: VerifyFixture["keys"], callerToken?: string): Promise<void> {
+  const client = createVerifyClient({
+    address,
+    deadlineMs: CLIENT_DEADLINE_MS,
+    ...(callerToken === undefined ? {} : { callerToken }),
+  });
+  try {
+    for (const key of Object.values(keys)) {
+      // vi.waitFor, not expect.poll: this runs in a beforeAll hook too.
+      await vi.waitFor(
+        () => client.verify({ credential: { kind: "key", key: key.whole }, clientIp: ALLOWED_IP }),
+        {
+          timeout: DEFAULTS.limits.defaultDeadlineMs,
+          interval: 50,
+        },
+      );
+    }
+  } finally {
+    client.close();
+  }
 }
