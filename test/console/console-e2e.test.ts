@@ -2,8 +2,9 @@
  * The admin console end to end, in headless Chromium (playwright-core driving Debian's chromium, never a
  * downloaded browser), against the real service started as `npm start` starts it (node --import tsx
  * src/server/main.ts) on the test run's database server. One person's session, in order: sign in with a
- * bootstrapped super-user key, create a tenant and switch between tenants, groups, create a key with labels
- * (field error from the server, secret shown once, copy), verify it through the API, the table with labels and
+ * bootstrapped super-user key, create a tenant and switch between tenants, a group with labels (a label the
+ * server refuses first), create a key with labels (field error from the server, secret shown once, copy),
+ * verify it through the API, the table with labels and
  * its filters, edit, rotate, usage statistics, usage log and history with values before and after, revoke,
  * delete, the tenant settings with a stale etag and the limit, the live audit stream (with pause and resume), then an ordinary key's read-only view and
  * what an unaccepted key does. A screenshot of each page goes to test-artifacts/console/.
@@ -211,12 +212,28 @@ describe("admin console in a browser", () => {
       const dialog = page.getByRole("dialog", { name: "Create group" });
       await dialog.getByLabel("Group name").fill("Inventory sync");
       await dialog.getByLabel("Group permissions").fill("inventory:read inventory:write");
+      // A label key the server refuses: its field violation lands on the labels field, and nothing is made.
+      await dialog.getByLabel("Group labels").fill("Team=inventory");
+      await dialog.getByRole("button", { name: "Create group" }).click();
+      await dialog.getByText(/"Team" is not a label key/).waitFor();
+      expect(await page.getByRole("row").filter({ hasText: "Inventory sync" }).count()).toBe(0);
+      await dialog.getByLabel("Group labels").fill("team=inventory\ncost-center=cc-7");
       await dialog.getByRole("button", { name: "Create group" }).click();
       await dialog.waitFor({ state: "detached" });
       const group = page.getByRole("row").filter({ hasText: "Inventory sync" });
       await group.waitFor();
       expect(await group.textContent()).toContain("inventory:read, inventory:write");
+      const chips = group.getByRole("list", { name: "Labels" }).getByRole("listitem");
+      expect(await chips.allTextContents()).toEqual(["cost-center=cc-7", "team=inventory"]);
       await shoot("groups");
+      // Editing shows the labels one a line; a removed line removes the label.
+      await page.getByRole("button", { name: "Edit group Inventory sync" }).click();
+      const edit = page.getByRole("dialog", { name: "Edit group “Inventory sync”" });
+      expect(await edit.getByLabel("Group labels").inputValue()).toBe("cost-center=cc-7\nteam=inventory");
+      await edit.getByLabel("Group labels").fill("team=inventory");
+      await edit.getByRole("button", { name: "Save group" }).click();
+      await edit.waitFor({ state: "detached" });
+      await expect.poll(() => chips.allTextContents()).toEqual(["team=inventory"]);
     },
     STEP_TIMEOUT_MS,
   );

@@ -1,4 +1,7 @@
-/** Authorization groups: named permission sets; create, edit, delete (a group in use is refused by the API). */
+/**
+ * Authorization groups: named permission sets with labels; create, edit, delete (a group in use is refused by the
+ * API).
+ */
 import { createClient } from "@connectrpc/connect";
 import { useQuery, useTransport } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
@@ -9,10 +12,11 @@ import { Dialog } from "../components/dialog.js";
 import { ErrorNotice } from "../components/error-notice.js";
 import { Field } from "../components/field.js";
 import { FormActions } from "../components/form-actions.js";
+import { LabelChips } from "../components/label-chips.js";
 import { useConsole } from "../console-context.js";
 import { fieldErrorOf } from "../error-messages.js";
 import { formatTime } from "../format.js";
-import { parsePermissions } from "../key-form.js";
+import { labelsText, parseLabels, parsePermissions } from "../key-form.js";
 import { ConfirmDialog } from "./confirm-dialog.js";
 
 type Editing = { readonly mode: "create" } | { readonly mode: "edit"; readonly group: Group } | null;
@@ -51,6 +55,7 @@ export function GroupsPage() {
                 <th scope="col">Name</th>
                 <th scope="col">Description</th>
                 <th scope="col">Permissions</th>
+                <th scope="col">Labels</th>
                 <th scope="col">Keys</th>
                 <th scope="col">Changed</th>
                 <th scope="col">
@@ -64,6 +69,9 @@ export function GroupsPage() {
                   <th scope="row">{group.name}</th>
                   <td>{group.description || "—"}</td>
                   <td>{group.permissions.length === 0 ? "—" : group.permissions.join(", ")}</td>
+                  <td>
+                    <LabelChips labels={group.labels} />
+                  </td>
                   <td>{group.keyCount}</td>
                   <td>{formatTime(group.updateTime)}</td>
                   <td className="row-actions">
@@ -131,6 +139,7 @@ function GroupDialog({
   const [name, setName] = useState(group?.name ?? "");
   const [description, setDescription] = useState(group?.description ?? "");
   const [permissions, setPermissions] = useState(group?.permissions.join(" ") ?? "");
+  const [labels, setLabels] = useState(labelsText(group?.labels ?? {}));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -139,12 +148,18 @@ function GroupDialog({
     event.preventDefault();
     setFailure(null);
     setErrors({});
+    const parsedLabels = parseLabels(labels);
+    if (!parsedLabels.ok) {
+      setErrors(parsedLabels.errors);
+      return;
+    }
     setBusy(true);
     const client = createClient(KeyAdminService, transport);
     const values = {
       name: name.trim(),
       description: description.trim(),
       permissions: parsePermissions(permissions),
+      labels: parsedLabels.value,
     };
     try {
       if (group === null) {
@@ -152,14 +167,17 @@ function GroupDialog({
       } else {
         await client.updateGroup({
           group: { groupId: group.groupId, ...values },
-          updateMask: { paths: ["name", "description", "permissions"] },
+          updateMask: { paths: ["name", "description", "permissions", "labels"] },
         });
       }
       await queryClient.invalidateQueries();
       onClose();
     } catch (error) {
       const fieldError = fieldErrorOf(error);
-      if (fieldError !== null && ["name", "description", "permissions"].includes(fieldError.field)) {
+      if (
+        fieldError !== null &&
+        ["name", "description", "permissions", "labels"].includes(fieldError.field)
+      ) {
         setErrors({ [fieldError.field]: fieldError.message });
       } else {
         setFailure(error);
@@ -184,6 +202,18 @@ function GroupDialog({
           <input
             value={permissions}
             onChange={(event) => setPermissions(event.target.value)}
+            spellCheck={false}
+          />
+        </Field>
+        <Field
+          label="Group labels"
+          hint="Optional: one key=value per line (team=payments). Keys: lowercase letters, digits, _ . -"
+          error={errors.labels}
+        >
+          <textarea
+            value={labels}
+            rows={3}
+            onChange={(event) => setLabels(event.target.value)}
             spellCheck={false}
           />
         </Field>
