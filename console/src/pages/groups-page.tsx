@@ -19,6 +19,9 @@ import { formatTime } from "../format.js";
 import { labelsText, parseLabels, parsePermissions } from "../key-form.js";
 import { ConfirmDialog } from "./confirm-dialog.js";
 
+/** GROUP_FIELDS are the group fields the dialog edits: the update mask, and the errors shown beside a field. */
+const GROUP_FIELDS: readonly string[] = ["name", "description", "permissions", "labels"];
+
 type Editing = { readonly mode: "create" } | { readonly mode: "edit"; readonly group: Group } | null;
 
 export function GroupsPage() {
@@ -167,17 +170,14 @@ function GroupDialog({
       } else {
         await client.updateGroup({
           group: { groupId: group.groupId, ...values },
-          updateMask: { paths: ["name", "description", "permissions", "labels"] },
+          updateMask: { paths: [...GROUP_FIELDS] },
         });
       }
       await queryClient.invalidateQueries();
       onClose();
     } catch (error) {
       const fieldError = fieldErrorOf(error);
-      if (
-        fieldError !== null &&
-        ["name", "description", "permissions", "labels"].includes(fieldError.field)
-      ) {
+      if (fieldError !== null && GROUP_FIELDS.includes(fieldError.field)) {
         setErrors({ [fieldError.field]: fieldError.message });
       } else {
         setFailure(error);

@@ -181,9 +181,10 @@ async function provisionFixture(service: RealService, callerToken?: string): Pro
 }
 
 /**
- * warmUp verifies every scenario key (with the caller token, when the service requires one) until the service answers each with a verdict, so the tests meet a warm
- * key cache. A cold lookup that outlasts the service's lookup budget answers UNAVAILABLE, which is right for
- * the service and tested elsewhere, but not what these tests are about.
+ * warmUp verifies every scenario key (with the caller token, when the service requires one) until the service
+ * answers each with a verdict, so the tests meet a warm key cache. A cold lookup that outlasts the service's
+ * lookup budget answers UNAVAILABLE, which is right for the service and tested elsewhere, but not what these
+ * tests are about.
  */
 async function warmUp(address: string, keys: VerifyFixture["keys"], callerToken?: string): Promise<void> {
   const client = createVerifyClient({
@@ -196,10 +197,7 @@ async function warmUp(address: string, keys: VerifyFixture["keys"], callerToken?
       // vi.waitFor, not expect.poll: this runs in a beforeAll hook too.
       await vi.waitFor(
         () => client.verify({ credential: { kind: "key", key: key.whole }, clientIp: ALLOWED_IP }),
-        {
-          timeout: DEFAULTS.limits.defaultDeadlineMs,
-          interval: 50,
-        },
+        { timeout: DEFAULTS.limits.defaultDeadlineMs, interval: 50 },
       );
     }
   } finally {
